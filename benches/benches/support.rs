@@ -1,0 +1,35 @@
+//! The support pipeline end to end (read CSV, stage, every support metric,
+//! collect) on generated tickets. Throughput is reported in tickets per
+//! second. Size: `CXM_BENCH_ROWS` (default 1,000,000).
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use metrics_core::mapping::TableInput;
+use metrics_core::report::{self, Command, Inputs, ReportOptions};
+
+fn rows() -> usize {
+    std::env::var("CXM_BENCH_ROWS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000)
+}
+
+fn support_pipeline(c: &mut Criterion) {
+    let n = rows();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("tickets.csv");
+    let file = std::fs::File::create(&path).expect("create bench data");
+    metrics_core::demo::write_tickets(std::io::BufWriter::new(file), n, 42).expect("write bench data");
+    let mut inputs = Inputs::default();
+    inputs.tickets = Some(TableInput::new(path.to_string_lossy()));
+    let options = ReportOptions::default();
+
+    let mut group = c.benchmark_group("support");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function(format!("csv_{n}_tickets"), |b| {
+        b.iter(|| black_box(report::run(&inputs, &options, Command::Support).expect("report")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, support_pipeline);
+criterion_main!(benches);

@@ -1,0 +1,123 @@
+//! Command-line flags, kept as close to what the user typed as possible;
+//! `settings` turns them into the library's typed options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// cxm: customer support and success metrics from helpdesk and billing exports.
+#[derive(Debug, Parser)]
+#[command(name = "cxm", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    /// Hide the progress spinner.
+    #[arg(long, short, global = true)]
+    pub(crate) quiet: bool,
+    #[command(subcommand)]
+    pub(crate) command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Cmd {
+    /// The weekly report: every section the inputs allow, with meta and data quality.
+    Report(ReportArgs),
+    /// Support metrics only (volume, FRT, resolution, FCR, escalation, reopens, backlog, CSAT).
+    Support(ReportArgs),
+    /// Read the inputs and report what would be used and what rejected, per reason.
+    Validate(ReportArgs),
+    /// Write a seeded, realistic demo data set (tickets.csv, cxm.toml) to a folder.
+    Demo(DemoArgs),
+}
+
+/// Output formats that are built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Aligned tables for a terminal (numbers rounded to 2 decimals).
+    Table,
+    /// Comma-separated values, full precision.
+    Csv,
+    /// One JSON object: meta, data_quality and a key per section.
+    Json,
+    /// Markdown tables (numbers rounded to 2 decimals).
+    Markdown,
+}
+
+/// Period lengths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PeriodArg {
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+/// FCR presets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FcrArg {
+    /// agent_replies <= 1 and reopens = 0.
+    Zendesk,
+    /// Exactly one agent reply (dbt_zendesk).
+    OneTouch,
+    /// The export's first_contact_resolved flag.
+    Flag,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// Config file (cxm.toml); flags override it.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) config: Option<PathBuf>,
+    /// Run on the built-in demo data set (seeded; the same as `cxm demo` writes).
+    #[arg(long, conflicts_with_all = ["config", "tickets"])]
+    pub(crate) demo: bool,
+    /// Tickets export: a CSV or Parquet file, a glob, or a directory of Parquet files.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) tickets: Option<String>,
+    /// Period length [default: week].
+    #[arg(long, value_enum)]
+    pub(crate) period: Option<PeriodArg>,
+    /// First reported period: the one holding this date or instant (in --tz).
+    #[arg(long, value_name = "DATE")]
+    pub(crate) since: Option<String>,
+    /// Last reported period: the one holding this date or instant (in --tz).
+    #[arg(long, value_name = "DATE")]
+    pub(crate) until: Option<String>,
+    /// Report time zone (IANA name) for period boundaries [default: UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub(crate) tz: Option<String>,
+    /// Time zone of naive input timestamps [default: UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub(crate) input_tz: Option<String>,
+    /// The instant treated as now [default: the latest ticket timestamp].
+    #[arg(long, value_name = "INSTANT")]
+    pub(crate) as_of: Option<String>,
+    /// Dimensions to break down by (columns of the input), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "COL")]
+    pub(crate) by: Vec<String>,
+    /// Percentiles of FRT and resolution time beyond median and p90, e.g. 50,90,95
+    /// (linear interpolation between closest ranks).
+    #[arg(long, value_delimiter = ',', value_name = "P")]
+    pub(crate) percentiles: Vec<f64>,
+    /// First contact resolution rule [default: zendesk].
+    #[arg(long, value_enum)]
+    pub(crate) fcr: Option<FcrArg>,
+    /// Output format [default: table on a terminal, else csv].
+    #[arg(long, value_enum)]
+    pub(crate) format: Option<Format>,
+    /// Output file (.csv, .json, .md) or folder (one file per table plus meta.json).
+    #[arg(long, short, value_name = "PATH")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Folder to write into (created if missing).
+    #[arg(long, short, alias = "out", value_name = "DIR")]
+    pub(crate) output: PathBuf,
+    /// Number of tickets.
+    #[arg(long, default_value_t = metrics_core::demo::DEFAULT_ROWS)]
+    pub(crate) rows: usize,
+    /// Random seed; the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+}

@@ -1,0 +1,177 @@
+//! `cxm`: flags and config in, library calls, rendering out.
+
+mod cli;
+mod render;
+mod settings;
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use metrics_core::report::{self, Command, Report};
+
+use cli::{Cli, Cmd, Format};
+use settings::{Settings, Target, UsageError};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("error: {e:#}");
+            }
+            if e.downcast_ref::<UsageError>().is_some() { ExitCode::from(2) } else { ExitCode::from(1) }
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let (args, command) = match cli.command {
+        Cmd::Demo(d) => {
+            let files = metrics_core::demo::write_demo(&d.output, d.rows, d.seed)?;
+            let mut err = std::io::stderr().lock();
+            if !cli.quiet {
+                for f in files {
+                    writeln!(err, "wrote {}", f.display())?;
+                }
+            }
+            return Ok(());
+        }
+        Cmd::Report(a) => (a, Command::Report),
+        Cmd::Support(a) => (a, Command::Support),
+        Cmd::Validate(a) => (a, Command::Validate),
+    };
+    // Built-in demo data: written to a temporary folder, read through its config.
+    let mut args = args;
+    let _demo_dir = if args.demo {
+        let dir = tempfile::tempdir().context("creating a folder for the demo data")?;
+        metrics_core::demo::write_demo(dir.path(), metrics_core::demo::DEFAULT_ROWS, 1)?;
+        args.config = Some(dir.path().join("cxm.toml"));
+        Some(dir)
+    } else {
+        None
+    };
+    let settings = Settings::resolve(&args, std::io::stdout().is_terminal())?;
+    let spinner = (!cli.quiet && std::io::stderr().is_terminal()).then(|| {
+        let s = indicatif::ProgressBar::new_spinner().with_message("reading inputs and computing metrics");
+        s.enable_steady_tick(std::time::Duration::from_millis(120));
+        s
+    });
+    let result = report::run(&settings.inputs, &settings.options, command);
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    let report = result?;
+    write(&report, &settings)
+}
+
+/// The main table of a command (for single-file CSV/Markdown output).
+fn main_table(report: &Report) -> (Vec<String>, Vec<Vec<render::Cell>>) {
+    match report.sections.first() {
+        Some((_, df)) => render::cells(df),
+        None => render::quality_rows(&report.data_quality),
+    }
+}
+
+fn render_one(report: &Report, settings: &Settings) -> Result<Vec<u8>> {
+    Ok(match settings.format {
+        Format::Json => render::json(report)?.into_bytes(),
+        Format::Csv => {
+            let (h, r) = main_table(report);
+            render::csv(&h, &r)?
+        }
+        Format::Markdown => {
+            let (h, r) = main_table(report);
+            render::markdown(&h, &r).into_bytes()
+        }
+        Format::Table => {
+            let mut out = String::new();
+            for (name, df) in &report.sections {
+                out.push_str(&render::terminal(name, df, settings.options.by.len()));
+            }
+            let (h, r) = render::quality_rows(&report.data_quality);
+            out.push_str(&format!("data quality ({} findings)\n", r.len()));
+            if !r.is_empty() {
+                out.push_str(&render::plain_table(&h, &r));
+            }
+            let m = &report.meta;
+            out.push_str(&format!(
+                "period {} in {}, {} to {}, as of {}\n",
+                m.period.name(),
+                m.tz,
+                m.first_period.as_deref().unwrap_or("-"),
+                m.last_period.as_deref().unwrap_or("-"),
+                m.as_of.as_deref().unwrap_or("-")
+            ));
+            for (table, i) in &m.inputs {
+                out.push_str(&format!("{table}: {} rows read, {} used ({})\n", i.rows_read, i.rows_used, i.path));
+            }
+            for s in &m.skipped {
+                out.push_str(&format!("skipped {}: no `{}` column\n", s.metric, s.missing_column));
+            }
+            out.into_bytes()
+        }
+    })
+}
+
+fn write(report: &Report, settings: &Settings) -> Result<()> {
+    match &settings.target {
+        Target::Stdout => {
+            let bytes = render_one(report, settings)?;
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()?;
+            Ok(())
+        }
+        Target::File(p) => atomic_write(&[(p.clone(), render_one(report, settings)?)]),
+        Target::Folder(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
+            let ext = match settings.format {
+                Format::Json => "json",
+                Format::Markdown => "md",
+                _ => "csv",
+            };
+            let table = |h: &[String], r: &[Vec<render::Cell>]| -> Result<Vec<u8>> {
+                Ok(match settings.format {
+                    Format::Json => render::json_rows(h, r).into_bytes(),
+                    Format::Markdown => render::markdown(h, r).into_bytes(),
+                    Format::Csv | Format::Table => render::csv(h, r)?,
+                })
+            };
+            let mut files = Vec::new();
+            for (name, df) in &report.sections {
+                let (h, r) = render::cells(df);
+                files.push((dir.join(format!("{name}.{ext}")), table(&h, &r)?));
+            }
+            let (h, r) = render::quality_rows(&report.data_quality);
+            files.push((dir.join(format!("data_quality.{ext}")), table(&h, &r)?));
+            files.push((dir.join("meta.json"), serde_json::to_vec_pretty(&report.meta)?));
+            atomic_write(&files)
+        }
+    }
+}
+
+/// Writes every file under a temporary name in its folder, then renames
+/// them all: a failure leaves no half-written output.
+fn atomic_write(files: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
+    let mut staged = Vec::new();
+    for (path, bytes) in files {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot write", dir.display()))?;
+        tmp.write_all(bytes).with_context(|| format!("{}: cannot write", path.display()))?;
+        staged.push((tmp, path));
+    }
+    for (tmp, path) in staged {
+        tmp.persist(path).with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! Rendering a report: table, CSV, JSON and Markdown (cli.md output contract).
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+use comfy_table::{Cell as TCell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use metrics_core::polars::prelude::{AnyValue, DataFrame};
+use metrics_core::quality::DataQuality;
+use metrics_core::report::Report;
+
+/// One output cell.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl Cell {
+    fn from_any(v: AnyValue<'_>) -> Self {
+        match v {
+            AnyValue::Null => Cell::Null,
+            AnyValue::Boolean(b) => Cell::Text(b.to_string()),
+            AnyValue::UInt8(x) => Cell::Int(x.into()),
+            AnyValue::UInt16(x) => Cell::Int(x.into()),
+            AnyValue::UInt32(x) => Cell::Int(x.into()),
+            AnyValue::UInt64(x) => Cell::Int(i64::try_from(x).unwrap_or(i64::MAX)),
+            AnyValue::Int8(x) => Cell::Int(x.into()),
+            AnyValue::Int16(x) => Cell::Int(x.into()),
+            AnyValue::Int32(x) => Cell::Int(x.into()),
+            AnyValue::Int64(x) => Cell::Int(x),
+            AnyValue::Float32(x) if x.is_finite() => Cell::Float(x.into()),
+            AnyValue::Float64(x) if x.is_finite() => Cell::Float(x),
+            AnyValue::Float32(_) | AnyValue::Float64(_) => Cell::Null,
+            AnyValue::Date(d) => {
+                let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+                Cell::Text((epoch + chrono::Days::new(u64::try_from(d).unwrap_or(0))).to_string())
+            }
+            AnyValue::String(s) => Cell::Text(s.to_owned()),
+            AnyValue::StringOwned(s) => Cell::Text(s.to_string()),
+            other => Cell::Text(other.to_string()),
+        }
+    }
+
+    /// Full precision (CSV): the shortest text that parses back to the same f64.
+    fn exact(&self) -> String {
+        match self {
+            Cell::Null => String::new(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Float(f) => f.to_string(),
+            Cell::Text(s) => neutralise(s),
+        }
+    }
+
+    /// Rounded to 2 decimals (table, Markdown).
+    fn rounded(&self) -> String {
+        match self {
+            Cell::Float(f) => format!("{f:.2}"),
+            Cell::Text(s) => neutralise(s),
+            other => other.exact(),
+        }
+    }
+
+    fn json(&self) -> String {
+        match self {
+            Cell::Null => "null".to_owned(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Float(f) => serde_json::Number::from_f64(*f).map_or_else(|| "null".to_owned(), |n| n.to_string()),
+            Cell::Text(s) => serde_json::Value::String(s.clone()).to_string(),
+        }
+    }
+}
+
+/// A text cell that a spreadsheet would read as a formula gets a leading `'`.
+pub(crate) fn neutralise(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() }
+}
+
+/// A frame as a header and rows of cells.
+pub(crate) fn cells(df: &DataFrame) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let cols = df.columns();
+    let rows = (0..df.height())
+        .map(|i| cols.iter().map(|c| c.get(i).map_or(Cell::Null, Cell::from_any)).collect())
+        .collect();
+    (header, rows)
+}
+
+/// Data quality as a table with a `table` column.
+pub(crate) fn quality_rows(dq: &DataQuality) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let header = ["table", "reason", "column", "count", "first_rows"].map(str::to_owned).to_vec();
+    let rows = dq
+        .iter()
+        .flat_map(|(table, rows)| {
+            rows.iter().map(move |r| {
+                vec![
+                    Cell::Text(table.clone()),
+                    Cell::Text(r.reason.name().to_owned()),
+                    Cell::Text(r.column.clone()),
+                    Cell::Int(i64::try_from(r.count).unwrap_or(i64::MAX)),
+                    Cell::Text(r.first_rows.join(" ")),
+                ]
+            })
+        })
+        .collect();
+    (header, rows)
+}
+
+pub(crate) fn csv(header: &[String], rows: &[Vec<Cell>]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)?;
+    for r in rows {
+        w.write_record(r.iter().map(Cell::exact))?;
+    }
+    Ok(w.into_inner()?)
+}
+
+pub(crate) fn markdown(header: &[String], rows: &[Vec<Cell>]) -> String {
+    let esc = |s: String| s.replace('|', "\\|");
+    let mut out = format!("| {} |\n", header.join(" | "));
+    let _ = writeln!(out, "|{}", header.iter().map(|_| "---|").collect::<String>());
+    for r in rows {
+        let _ = writeln!(out, "| {} |", r.iter().map(|c| esc(c.rounded())).collect::<Vec<_>>().join(" | "));
+    }
+    out
+}
+
+/// The JSON rows of a table, each an object keyed by the columns in order.
+pub(crate) fn json_rows(header: &[String], rows: &[Vec<Cell>]) -> String {
+    let objs: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let fields: Vec<String> =
+                header.iter().zip(r).map(|(h, c)| format!("{}:{}", serde_json::Value::String(h.clone()), c.json())).collect();
+            format!("{{{}}}", fields.join(","))
+        })
+        .collect();
+    format!("[{}]", objs.join(",\n"))
+}
+
+/// The whole report as one JSON object: meta, data_quality, then sections.
+pub(crate) fn json(report: &Report) -> Result<String> {
+    let mut parts = vec![
+        format!("\"meta\":{}", serde_json::to_string(&report.meta)?),
+        format!("\"data_quality\":{}", serde_json::to_string(&report.data_quality)?),
+    ];
+    for (name, df) in &report.sections {
+        let (h, r) = cells(df);
+        parts.push(format!("{}:{}", serde_json::Value::String(name.clone()), json_rows(&h, &r)));
+    }
+    Ok(format!("{{{}}}\n", parts.join(",\n")))
+}
+
+/// How many periods a terminal table shows (the most recent ones).
+const TERMINAL_PERIODS: usize = 8;
+
+/// A section for a terminal: one row per metric, one column per period
+/// (and group), the most recent periods last.
+pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize) -> String {
+    let (header, rows) = cells(df);
+    let keys = 1 + by;
+    let mut periods: Vec<String> = rows.iter().map(|r| r[0].rounded()).collect();
+    periods.dedup();
+    let cutoff = periods.len().saturating_sub(TERMINAL_PERIODS);
+    let shown = periods.get(cutoff).map_or(0, |p| rows.iter().position(|r| &r[0].rounded() == p).unwrap_or(0));
+    let visible = &rows[shown..];
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
+    let mut head = vec![TCell::new(name)];
+    head.extend(visible.iter().map(|r| TCell::new(r[..keys].iter().map(Cell::rounded).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\n"))));
+    t.set_header(head);
+    for (j, h) in header.iter().enumerate().skip(keys) {
+        let mut row = vec![TCell::new(h)];
+        row.extend(visible.iter().map(|r| TCell::new(r[j].rounded()).set_alignment(CellAlignment::Right)));
+        t.add_row(row);
+    }
+    let mut out = t.to_string();
+    out.push('\n');
+    if shown > 0 {
+        let _ = writeln!(out, "({cutoff} earlier periods not shown; use --format csv or json for all)");
+    }
+    out
+}
+
+/// Any header + rows as a terminal table.
+pub(crate) fn plain_table(header: &[String], rows: &[Vec<Cell>]) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    t.set_header(header.iter().map(TCell::new));
+    for r in rows {
+        t.add_row(r.iter().map(|c| TCell::new(c.rounded())));
+    }
+    format!("{t}\n")
+}

@@ -1,0 +1,241 @@
+//! Settings resolve once, flags > config file > defaults, into the
+//! library's typed options; commands receive only the result.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use metrics_core::mapping::{ColumnSpec, DurationUnit, TableInput};
+use metrics_core::parse::timestamp::TimestampFormat;
+use metrics_core::report::{Inputs, ReportOptions, parse_instant};
+use metrics_core::support::{CsatScale, FcrRule};
+use metrics_core::{Period, period::local_date};
+use serde::Deserialize;
+
+use crate::cli::{FcrArg, Format, PeriodArg, ReportArgs};
+
+/// `cxm.toml`, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    report: Option<ReportSection>,
+    tickets: Option<TableSection>,
+    support: Option<SupportSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportSection {
+    period: Option<String>,
+    tz: Option<String>,
+    input_tz: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    as_of: Option<String>,
+    by: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TableSection {
+    path: Option<String>,
+    input_tz: Option<String>,
+    #[serde(default)]
+    columns: BTreeMap<String, ColumnEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ColumnEntry {
+    Name(String),
+    Spec(ColumnTable),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ColumnTable {
+    column: String,
+    unit: Option<String>,
+    format: Option<String>,
+    epoch: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SupportSection {
+    fcr: Option<String>,
+    csat_scale: Option<ScaleEntry>,
+    escalation_tag: Option<String>,
+    percentiles: Option<Vec<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScaleEntry {
+    min: i64,
+    max: i64,
+    satisfied_min: i64,
+}
+
+/// Where output goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// Standard output.
+    Stdout,
+    /// One file.
+    File(PathBuf),
+    /// A folder with one file per table plus meta.json.
+    Folder(PathBuf),
+}
+
+/// Everything a report command needs, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) inputs: Inputs,
+    pub(crate) options: ReportOptions,
+    pub(crate) format: Format,
+    pub(crate) target: Target,
+}
+
+/// A usage error (exit 2) rather than a data error (exit 1).
+#[derive(Debug)]
+pub(crate) struct UsageError(pub(crate) String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for UsageError {}
+
+fn zone(s: &str, what: &str) -> Result<chrono_tz::Tz> {
+    s.parse().map_err(|_| anyhow::anyhow!("{what}: unknown time zone `{s}` (expected an IANA name such as Europe/Berlin)"))
+}
+
+fn column_spec(canonical: &str, e: ColumnEntry) -> Result<ColumnSpec> {
+    Ok(match e {
+        ColumnEntry::Name(column) => ColumnSpec::named(column),
+        ColumnEntry::Spec(t) => {
+            let unit = t.unit.as_deref().map(str::parse::<DurationUnit>).transpose().with_context(|| format!("[tickets.columns] {canonical}"))?;
+            let format = match (t.format, t.epoch.as_deref()) {
+                (Some(_), Some(_)) => bail!("[tickets.columns] {canonical}: give either format or epoch, not both"),
+                (Some(f), None) => TimestampFormat::Strftime(f),
+                (None, Some("seconds" | "s")) => TimestampFormat::EpochSeconds,
+                (None, Some("milliseconds" | "ms")) => TimestampFormat::EpochMillis,
+                (None, Some(other)) => bail!("[tickets.columns] {canonical}: unknown epoch unit `{other}` (expected seconds or milliseconds)"),
+                (None, None) => TimestampFormat::Auto,
+            };
+            ColumnSpec { column: t.column, unit, format }
+        }
+    })
+}
+
+fn format_of_path(p: &Path) -> Result<Option<Format>> {
+    Ok(match p.extension().and_then(|e| e.to_str()) {
+        None => None,
+        Some("csv") => Some(Format::Csv),
+        Some("json") => Some(Format::Json),
+        Some("md") => Some(Format::Markdown),
+        Some(other) => return Err(UsageError(format!("--output {}: unknown extension `.{other}` (expected .csv, .json or .md, or a folder without extension)", p.display())).into()),
+    })
+}
+
+impl Settings {
+    /// Resolves flags over the config file over defaults.
+    pub(crate) fn resolve(a: &ReportArgs, stdout_is_terminal: bool) -> Result<Self> {
+        let (file, base) = match &a.config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read config", p.display()))?;
+                let cfg: ConfigFile = toml::from_str(&text).with_context(|| format!("{}: invalid config", p.display()))?;
+                (cfg, p.parent().map(Path::to_path_buf).unwrap_or_default())
+            }
+            None => (ConfigFile::default(), PathBuf::new()),
+        };
+        let report = file.report.unwrap_or_default();
+        let support = file.support.unwrap_or_default();
+        let mut o = ReportOptions::default();
+        o.period = match (a.period, report.period.as_deref()) {
+            (Some(p), _) => Some(match p {
+                PeriodArg::Day => Period::Day,
+                PeriodArg::Week => Period::Week,
+                PeriodArg::Month => Period::Month,
+                PeriodArg::Quarter => Period::Quarter,
+                PeriodArg::Year => Period::Year,
+            }),
+            (None, Some(p)) => Some(p.parse().context("[report] period")?),
+            (None, None) => None,
+        };
+        if let Some(tz) = a.tz.as_deref().or(report.tz.as_deref()) {
+            o.tz = zone(tz, "--tz")?;
+        }
+        if let Some(tz) = a.input_tz.as_deref().or(report.input_tz.as_deref()) {
+            o.input_tz = zone(tz, "--input-tz")?;
+        }
+        let date = |s: Option<&str>, what: &str| -> Result<Option<chrono::NaiveDate>> {
+            s.map(|s| parse_instant(s, o.tz).map(|t| local_date(t, o.tz)).with_context(|| what.to_owned())).transpose()
+        };
+        o.since = date(a.since.as_deref().or(report.since.as_deref()), "--since")?;
+        o.until = date(a.until.as_deref().or(report.until.as_deref()), "--until")?;
+        o.as_of = a.as_of.as_deref().or(report.as_of.as_deref()).map(|s| parse_instant(s, o.tz)).transpose().context("--as-of")?;
+        o.by = if a.by.is_empty() { report.by.unwrap_or_default() } else { a.by.clone() };
+        o.support.fcr = match (a.fcr, support.fcr.as_deref()) {
+            (Some(FcrArg::Zendesk), _) => FcrRule::Zendesk,
+            (Some(FcrArg::OneTouch), _) => FcrRule::OneTouch,
+            (Some(FcrArg::Flag), _) => FcrRule::Flag,
+            (None, Some(s)) => s.parse().context("[support] fcr")?,
+            (None, None) => FcrRule::default(),
+        };
+        if let Some(s) = support.csat_scale {
+            o.support.csat = CsatScale { min: s.min, max: s.max, satisfied_min: s.satisfied_min };
+        }
+        o.support.escalation_tag = support.escalation_tag;
+        o.support.percentiles = if a.percentiles.is_empty() { support.percentiles.unwrap_or_default() } else { a.percentiles.clone() };
+        if let Some(p) = o.support.percentiles.iter().find(|p| !(**p > 0.0 && **p < 100.0)) {
+            return Err(UsageError(format!("--percentiles: {p} is not between 0 and 100")).into());
+        }
+
+        let mut inputs = Inputs::default();
+        let tickets_section = file.tickets.unwrap_or_default();
+        let path = a.tickets.clone().or_else(|| tickets_section.path.as_ref().map(|p| relative(&base, p)));
+        if let Some(path) = path {
+            let mut t = TableInput::new(path);
+            if let Some(tz) = &tickets_section.input_tz {
+                t.input_tz = Some(zone(tz, "[tickets] input_tz")?);
+            }
+            for (canonical, entry) in tickets_section.columns {
+                let spec = column_spec(&canonical, entry)?;
+                t.columns.insert(canonical, spec);
+            }
+            inputs.tickets = Some(t);
+        }
+
+        let (format, target) = match &a.output {
+            None => (a.format.unwrap_or(if stdout_is_terminal { Format::Table } else { Format::Csv }), Target::Stdout),
+            Some(p) => match format_of_path(p)? {
+                Some(f) => {
+                    if a.format.is_some_and(|g| g != f) {
+                        return Err(UsageError(format!("--format conflicts with the extension of --output {}", p.display())).into());
+                    }
+                    (f, Target::File(p.clone()))
+                }
+                None => {
+                    let f = a.format.unwrap_or(Format::Csv);
+                    if f == Format::Table {
+                        return Err(UsageError("--format table writes to a terminal; choose csv, json or markdown for a folder".into()).into());
+                    }
+                    (f, Target::Folder(p.clone()))
+                }
+            },
+        };
+        Ok(Self { inputs, options: o, format, target })
+    }
+}
+
+/// A config-relative path (absolute paths and globs pass unchanged).
+fn relative(base: &Path, p: &str) -> String {
+    if Path::new(p).is_absolute() || base.as_os_str().is_empty() {
+        p.to_owned()
+    } else {
+        base.join(p).to_string_lossy().into_owned()
+    }
+}

@@ -1,0 +1,203 @@
+//! The `cxm` binary as a user meets it: help, usage errors, bad input,
+//! output formats and files.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn cxm() -> Command {
+    Command::cargo_bin("cxm").expect("binary built")
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(rel)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn help_lists_the_built_commands_and_formats() {
+    let out = cxm().arg("--help").assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for cmd in ["report", "support", "validate", "demo"] {
+        assert!(text.contains(cmd), "{cmd} missing from --help");
+    }
+    let out = cxm().args(["report", "--help"]).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("markdown") && !text.contains("html"), "only built formats are listed");
+}
+
+#[test]
+fn a_wrong_flag_is_a_usage_error() {
+    cxm().args(["report", "--tickts", "x.csv"]).assert().code(2).stderr(predicate::str::contains("--tickets"));
+    cxm().args(["report", "--period", "fortnight"]).assert().code(2);
+}
+
+#[test]
+fn output_extension_conflicting_with_format_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    cxm()
+        .args(["support", "--tickets"])
+        .arg(fixture("support/tickets.csv"))
+        .args(["--format", "csv", "--output"])
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert!(!out.exists());
+    cxm().args(["support", "--tickets"]).arg(fixture("support/tickets.csv")).arg("--output").arg(dir.path().join("r.xlsx")).assert().code(2);
+}
+
+#[test]
+fn demo_then_report_json_has_every_support_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    cxm().args(["demo", "--rows", "2000", "--out"]).arg(&d).assert().success();
+    let out = cxm().args(["report", "--format", "json", "--tickets"]).arg(d.join("tickets.csv")).assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let rows = v["support"].as_array().expect("support rows");
+    assert!(rows.len() > 20, "about 26 weeks of demo data");
+    // Key order as written (serde_json::Value would sort the keys).
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let first_row = &text[text.find("\"support\":[{").unwrap()..];
+    let first_row = &first_row[..first_row.find('}').unwrap()];
+    let cols: Vec<&str> = first_row[first_row.find('{').unwrap() + 1..]
+        .split(',')
+        .map(|field| field.split(':').next().unwrap().trim_matches('"'))
+        .collect();
+    let expected = [
+        "period_start", "tickets_created", "tickets_solved", "frt_count", "frt_mean_minutes", "frt_median_minutes",
+        "frt_p90_minutes", "unanswered_count", "resolution_count", "resolution_mean_hours", "resolution_median_hours",
+        "resolution_p90_hours", "first_resolution_count", "first_resolution_mean_hours", "first_resolution_median_hours",
+        "first_resolution_p90_hours", "fcr_count", "fcr_rate", "escalated_count", "escalation_rate", "reopened_count",
+        "reopen_rate", "reopens_total", "backlog_count", "backlog_over_7d_count", "backlog_median_age_hours",
+        "csat_responses", "csat_pct",
+    ];
+    assert_eq!(cols, expected);
+    assert!(v["meta"]["as_of"].is_string());
+    assert_eq!(v["meta"]["rules"]["fcr"], "zendesk");
+    let dq = v["data_quality"]["tickets"].as_array().unwrap();
+    let reasons: Vec<&str> = dq.iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    for r in ["duplicate_id", "negative_duration", "unparseable_timestamp", "score_out_of_range"] {
+        assert!(reasons.contains(&r), "demo data exercises {r}: {reasons:?}");
+    }
+}
+
+#[test]
+fn demo_is_reproducible_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a", "b"] {
+        cxm().args(["demo", "--rows", "500", "--seed", "7", "--out"]).arg(dir.path().join(name)).assert().success();
+    }
+    let a = std::fs::read(dir.path().join("a/tickets.csv")).unwrap();
+    let b = std::fs::read(dir.path().join("b/tickets.csv")).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn demo_config_runs_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    cxm().args(["demo", "--rows", "300", "--out"]).arg(&d).assert().success();
+    cxm().args(["report", "--format", "csv", "--config"]).arg(d.join("cxm.toml")).assert().success().stdout(predicate::str::starts_with("period_start,"));
+}
+
+fn fails_cleanly(args: &[&str], tickets: &Path, needles: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.csv");
+    let assert = cxm().args(args).arg("--tickets").arg(tickets).arg("--output").arg(&out).assert().code(1);
+    let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    for n in needles {
+        assert!(err.contains(n), "stderr {err:?} should name {n:?}");
+    }
+    assert_eq!(err.trim().lines().count(), 1, "one paragraph: {err}");
+    assert!(!out.exists(), "no output on error");
+}
+
+#[test]
+fn bad_input_names_file_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = write(dir.path(), "missing.csv", "ticket_id,opened\n1,2026-03-01\n");
+    fails_cleanly(&["support"], &missing, &["missing.csv", "created_at", "opened"]);
+    let bad = write(dir.path(), "bad.csv", "ticket_id,created_at\n1,01/03/2026\n2,02/03/2026\n");
+    fails_cleanly(&["support"], &bad, &["bad.csv", "row 1", "created_at", "01/03/2026"]);
+    let empty = write(dir.path(), "empty.csv", "");
+    fails_cleanly(&["support"], &empty, &["empty.csv", "header"]);
+    let header_only = write(dir.path(), "header.csv", "ticket_id,created_at\n");
+    fails_cleanly(&["support"], &header_only, &["header.csv", "no data rows"]);
+    fails_cleanly(&["support"], &dir.path().join("nope.csv"), &["nope.csv", "no such file"]);
+}
+
+#[test]
+fn a_mapping_to_an_absent_column_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "cxm.toml", "[tickets.columns]\ncreated_at = \"Created at\"\n");
+    let assert = cxm()
+        .args(["support", "--config"])
+        .arg(&cfg)
+        .arg("--tickets")
+        .arg(fixture("support/tickets.csv"))
+        .assert()
+        .code(1);
+    let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("tickets.csv") && err.contains("Created at") && err.contains("created_at"), "{err}");
+}
+
+#[test]
+fn unknown_config_keys_are_errors_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "cxm.toml", "[report]\nperiode = \"week\"\n");
+    cxm().args(["support", "--config"]).arg(&cfg).assert().code(1).stderr(predicate::str::contains("periode"));
+}
+
+#[test]
+fn a_folder_output_has_one_file_per_table_and_meta() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("weekly");
+    cxm().args(["report", "--tickets"]).arg(fixture("support/tickets.csv")).arg("--output").arg(&out).assert().success();
+    for f in ["support.csv", "data_quality.csv", "meta.json"] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    let dq = std::fs::read_to_string(out.join("data_quality.csv")).unwrap();
+    assert!(dq.starts_with("table,reason,column,count,first_rows\n"), "{dq}");
+    let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().starts_with(".tmp")).collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn validate_reports_rejections_and_exits_zero() {
+    let out = cxm().args(["validate", "--format", "csv", "--tickets"]).arg(fixture("support/tickets.csv")).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("tickets,duplicate_id,ticket_id,1,7"), "{text}");
+}
+
+#[test]
+fn csv_neutralises_formulas_in_text_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = write(dir.path(), "t.csv", "ticket_id,created_at,channel\n1,2026-03-02T10:00:00Z,=HYPERLINK(\"x\")\n2,2026-03-02T11:00:00Z,-email\n");
+    let out = cxm().args(["support", "--format", "csv", "--by", "channel", "--tickets"]).arg(&t).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("'-email") && text.contains("'=HYPERLINK"), "{text}");
+}
+
+#[test]
+fn a_closed_pipe_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    cxm().args(["demo", "--rows", "20000", "--out"]).arg(&d).assert().success();
+    let status = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{} report --format csv --period day --by assignee,channel --tickets {} | head -n 1 >/dev/null; exit ${{PIPESTATUS[0]}}",
+            env!("CARGO_BIN_EXE_cxm"),
+            d.join("tickets.csv").display()
+        ))
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+}

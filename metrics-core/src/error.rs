@@ -1,0 +1,131 @@
+//! The one error type of `metrics-core`.
+//!
+//! Every variant that concerns an input names the file, and where it can the
+//! row, the column and the value that was found, so that a message can be
+//! shown to a user as it is.
+
+use std::path::PathBuf;
+
+/// Everything that can stop a report from being computed.
+///
+/// A bad *value* in a usable column is never an error: it is counted in the
+/// data-quality section. These variants are for inputs that cannot be used at
+/// all (a wrong mapping, a missing file, a column where nothing parses).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An input path, glob or directory matched no readable file.
+    #[error("{}: no such file, glob match or directory", path.display())]
+    NotFound {
+        /// The path, glob or directory as given.
+        path: PathBuf,
+    },
+    /// A file could not be opened or read.
+    #[error("{}: cannot read: {reason}", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system or reader said.
+        reason: String,
+    },
+    /// A file has no header, or a table has no data rows in any of its files.
+    #[error("{}: {what}", path.display())]
+    Empty {
+        /// The file, glob or directory.
+        path: PathBuf,
+        /// `no header` or `no data rows`.
+        what: String,
+    },
+    /// A required canonical column is neither present nor mapped.
+    #[error(
+        "{}: missing required column `{column}` for table {table} (found columns: {})",
+        path.display(), found.join(", ")
+    )]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The canonical table (`tickets`, ...).
+        table: String,
+        /// The canonical column that is required.
+        column: String,
+        /// The columns the file has.
+        found: Vec<String>,
+    },
+    /// A mapping names a source column the file does not have.
+    #[error(
+        "{}: the mapping for `{canonical}` names column `{source_column}`, which is not in the file (found columns: {})",
+        path.display(), found.join(", ")
+    )]
+    MappedColumnMissing {
+        /// The file.
+        path: PathBuf,
+        /// The canonical column being mapped.
+        canonical: String,
+        /// The source column named by the mapping.
+        source_column: String,
+        /// The columns the file has.
+        found: Vec<String>,
+    },
+    /// A mapped column has non-empty values but not one of them parses:
+    /// the mapping or its format is wrong, not a row.
+    #[error(
+        "{}, row {row}, column {column}: cannot parse {value:?} as {expected} (no value in this column parses; check the mapping's unit or format)",
+        path.display()
+    )]
+    NothingParses {
+        /// The file.
+        path: PathBuf,
+        /// The one-based data row of the first bad value (`file:row` for multi-file inputs).
+        row: String,
+        /// The source column.
+        column: String,
+        /// The first bad value.
+        value: String,
+        /// What the value should have been (`a timestamp`, `an integer`, ...).
+        expected: String,
+    },
+    /// A configuration value is invalid (unknown time zone, preset, key...).
+    #[error("{0}")]
+    Config(String),
+    /// A `--by` dimension that no table of the command has.
+    #[error("unknown dimension `{name}`: not a column of {tables}")]
+    UnknownDimension {
+        /// The dimension as given.
+        name: String,
+        /// The tables searched.
+        tables: String,
+    },
+    /// polars failed while computing something.
+    #[error("computing {what}: {source}")]
+    Polars {
+        /// What was being computed.
+        what: String,
+        /// The polars error.
+        #[source]
+        source: polars::error::PolarsError,
+    },
+    /// An I/O error while writing (demo data).
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path written.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Attach what was being computed to a polars error.
+pub(crate) trait PolarsContext<T> {
+    /// Wrap the error in [`Error::Polars`].
+    fn ctx(self, what: &str) -> Result<T>;
+}
+
+impl<T> PolarsContext<T> for polars::error::PolarsResult<T> {
+    fn ctx(self, what: &str) -> Result<T> {
+        self.map_err(|source| Error::Polars { what: what.to_owned(), source })
+    }
+}

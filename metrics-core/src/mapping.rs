@@ -1,0 +1,117 @@
+//! Column mappings: which source column feeds each canonical column, with
+//! the unit or format the source needs.
+
+use std::collections::BTreeMap;
+
+use chrono_tz::Tz;
+
+use crate::parse::timestamp::TimestampFormat;
+use crate::{Error, Result};
+
+/// The unit of a vendor-computed duration column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DurationUnit {
+    /// Seconds.
+    Seconds,
+    /// Minutes (the default).
+    #[default]
+    Minutes,
+    /// Hours.
+    Hours,
+    /// Milliseconds.
+    Milliseconds,
+    /// Text `HH:MM:SS`, hours may exceed 24.
+    Hms,
+}
+
+impl std::str::FromStr for DurationUnit {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "seconds" => Self::Seconds,
+            "minutes" => Self::Minutes,
+            "hours" => Self::Hours,
+            "milliseconds" => Self::Milliseconds,
+            "hms" => Self::Hms,
+            other => {
+                return Err(Error::Config(format!(
+                    "unknown duration unit `{other}` (expected seconds, minutes, hours, milliseconds or hms)"
+                )));
+            }
+        })
+    }
+}
+
+/// Where one canonical column comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ColumnSpec {
+    /// The source column's name, exactly as in the file header.
+    pub column: String,
+    /// For duration columns: the unit.
+    pub unit: Option<DurationUnit>,
+    /// For timestamp columns: the format.
+    pub format: TimestampFormat,
+}
+
+impl ColumnSpec {
+    /// A plain rename.
+    pub fn named(column: impl Into<String>) -> Self {
+        Self { column: column.into(), ..Self::default() }
+    }
+}
+
+/// How to read one input table.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TableInput {
+    /// A file, a glob (`exports/*.csv`) or a directory of Parquet files.
+    pub path: String,
+    /// The preset whose mapping was applied, for meta.
+    pub preset: Option<String>,
+    /// Zone of naive timestamps; `None` = the report's `input_tz`.
+    pub input_tz: Option<Tz>,
+    /// Canonical name -> source. A canonical column not listed is read from
+    /// a source column of the same name when the file has one.
+    pub columns: BTreeMap<String, ColumnSpec>,
+}
+
+impl TableInput {
+    /// A table read from `path` with canonical column names.
+    pub fn new(path: impl Into<String>) -> Self {
+        Self { path: path.into(), ..Self::default() }
+    }
+}
+
+/// Parses `HH:MM:SS` (hours may exceed 24, seconds optional) to minutes.
+///
+/// ```
+/// use metrics_core::mapping::parse_hms_minutes;
+/// assert_eq!(parse_hms_minutes("25:30:30"), Some(25.0 * 60.0 + 30.5));
+/// assert_eq!(parse_hms_minutes("1:2"), None);
+/// ```
+pub fn parse_hms_minutes(s: &str) -> Option<f64> {
+    let mut parts = s.trim().split(':');
+    let h: u64 = parts.next()?.parse().ok()?;
+    let m = parts.next()?;
+    let sec = parts.next().unwrap_or("00");
+    if parts.next().is_some() || m.len() != 2 || sec.len() != 2 {
+        return None;
+    }
+    let (m, sec): (u64, u64) = (m.parse().ok()?, sec.parse().ok()?);
+    (m < 60 && sec < 60).then(|| h as f64 * 60.0 + m as f64 + sec as f64 / 60.0)
+}
+
+/// Converts a vendor duration to minutes.
+pub fn duration_minutes(s: &str, unit: DurationUnit) -> Option<f64> {
+    if unit == DurationUnit::Hms {
+        return parse_hms_minutes(s);
+    }
+    let v = crate::parse::values::parse_float(s)?;
+    Some(match unit {
+        DurationUnit::Seconds => v / 60.0,
+        DurationUnit::Minutes => v,
+        DurationUnit::Hours => v * 60.0,
+        DurationUnit::Milliseconds => v / 60_000.0,
+        DurationUnit::Hms => unreachable!("handled above"),
+    })
+}

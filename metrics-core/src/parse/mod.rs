@@ -1,0 +1,4 @@
+//! Parsing of text values: timestamps, numbers, booleans, durations.
+
+pub mod timestamp;
+pub mod values;

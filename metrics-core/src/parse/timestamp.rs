@@ -1,0 +1,275 @@
+//! Timestamp parsing: every form of the data contract, to UTC microseconds.
+//!
+//! One function turns a local (naive) date-time into an instant, with the
+//! documented DST rule ([`localize`]); every other conversion goes through it.
+
+use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
+use chrono_tz::Tz;
+
+/// How a timestamp column is written.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TimestampFormat {
+    /// Every accepted text form, tried value by value: RFC 3339 / ISO 8601
+    /// with an offset (`Z`, `+02:00`, `+0200`, `+02`), naive date-times with
+    /// `T` or a space (seconds and fractions optional) and plain dates
+    /// (midnight). Naive values are local times in the input time zone.
+    #[default]
+    Auto,
+    /// A chrono strftime format applied to the whole column; with `%z` the
+    /// values carry their offset, otherwise they are local times.
+    Strftime(String),
+    /// Unix epoch seconds (integer or decimal).
+    EpochSeconds,
+    /// Unix epoch milliseconds.
+    EpochMillis,
+}
+
+/// Microseconds since the Unix epoch of an instant.
+pub type Micros = i64;
+
+const MICROS_PER_SEC: i64 = 1_000_000;
+
+/// Turns a local date-time in `tz` into UTC microseconds.
+///
+/// DST rule (RFC 5545 "compatible", jiff's default): a local time that occurs
+/// twice (fall-back fold) takes the **earlier** instant; a local time that does
+/// not exist (spring-forward gap) is read with the offset in force before the
+/// gap, which moves it forward by the length of the gap.
+///
+/// ```
+/// use metrics_core::parse::timestamp::localize;
+/// let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
+/// let gap = chrono::NaiveDate::from_ymd_opt(2024, 3, 10).unwrap().and_hms_opt(2, 30, 0).unwrap();
+/// // 02:30 does not exist; it is read as 03:30 EDT = 07:30 UTC.
+/// assert_eq!(localize(gap, ny), 1_710_055_800_000_000);
+/// ```
+pub fn localize(ndt: NaiveDateTime, tz: Tz) -> Micros {
+    if tz == Tz::UTC {
+        return ndt.and_utc().timestamp_micros();
+    }
+    match tz.from_local_datetime(&ndt) {
+        LocalResult::Single(dt) => dt.timestamp_micros(),
+        LocalResult::Ambiguous(a, b) => a.timestamp_micros().min(b.timestamp_micros()),
+        LocalResult::None => {
+            let before = ndt - Duration::days(1);
+            let off = match tz.offset_from_local_datetime(&before) {
+                LocalResult::Single(o) | LocalResult::Ambiguous(o, _) => o.fix().local_minus_utc(),
+                LocalResult::None => 0,
+            };
+            ndt.and_utc().timestamp_micros() - i64::from(off) * MICROS_PER_SEC
+        }
+    }
+}
+
+/// A parser for one column: its format and the zone of naive values.
+#[derive(Debug, Clone)]
+pub struct TimestampParser {
+    format: TimestampFormat,
+    tz: Tz,
+}
+
+impl TimestampParser {
+    /// A parser for `format` reading naive values in `tz`.
+    pub fn new(format: TimestampFormat, tz: Tz) -> Self {
+        Self { format, tz }
+    }
+
+    /// Parses one non-empty value (already trimmed by the caller or not) to
+    /// UTC microseconds, truncating digits finer than a microsecond. `None`
+    /// when the value is not in the column's form.
+    ///
+    /// ```
+    /// use metrics_core::parse::timestamp::{TimestampFormat, TimestampParser};
+    /// let p = TimestampParser::new(TimestampFormat::Auto, chrono_tz::Tz::UTC);
+    /// assert_eq!(p.parse("1970-01-01T00:00:01Z"), Some(1_000_000));
+    /// assert_eq!(p.parse("1970-01-01 02:00:00+02:00"), Some(0));
+    /// assert_eq!(p.parse("1970-01-02"), Some(86_400_000_000));
+    /// assert_eq!(p.parse("2026-13-01"), None);
+    /// ```
+    pub fn parse(&self, value: &str) -> Option<Micros> {
+        let v = value.trim();
+        if v.is_empty() {
+            return None;
+        }
+        match &self.format {
+            TimestampFormat::Auto => {
+                let (ndt, offset) = parse_iso(v.as_bytes())?;
+                Some(match offset {
+                    Some(off) => ndt.and_utc().timestamp_micros() - i64::from(off) * MICROS_PER_SEC,
+                    None => localize(ndt, self.tz),
+                })
+            }
+            TimestampFormat::EpochSeconds => {
+                if let Ok(i) = v.parse::<i64>() {
+                    return i.checked_mul(MICROS_PER_SEC);
+                }
+                let f: f64 = v.parse().ok()?;
+                f.is_finite().then(|| (f * 1e6).trunc() as i64)
+            }
+            TimestampFormat::EpochMillis => {
+                if let Ok(i) = v.parse::<i64>() {
+                    return i.checked_mul(1000);
+                }
+                let f: f64 = v.parse().ok()?;
+                f.is_finite().then(|| (f * 1e3).trunc() as i64)
+            }
+            TimestampFormat::Strftime(fmt) => {
+                if let Ok(dt) = DateTime::parse_from_str(v, fmt) {
+                    return Some(dt.timestamp_micros());
+                }
+                if let Ok(ndt) = NaiveDateTime::parse_from_str(v, fmt) {
+                    return Some(localize(ndt, self.tz));
+                }
+                let d = NaiveDate::parse_from_str(v, fmt).ok()?;
+                Some(localize(d.and_time(NaiveTime::MIN), self.tz))
+            }
+        }
+    }
+
+    /// Reads a naive date-time (from a typed Parquet column) in the parser's zone.
+    pub fn localize(&self, ndt: NaiveDateTime) -> Micros {
+        localize(ndt, self.tz)
+    }
+}
+
+fn digits(b: &[u8], n: usize) -> Option<u32> {
+    if b.len() < n {
+        return None;
+    }
+    let mut v = 0u32;
+    for &c in &b[..n] {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some(v)
+}
+
+/// `YYYY-MM-DD[(T| )HH:MM[:SS[.f+]]][Z|±HH[:?MM]]` -> (naive, offset seconds).
+fn parse_iso(b: &[u8]) -> Option<(NaiveDateTime, Option<i32>)> {
+    let year = digits(b, 4)?;
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, digits(&b[5..], 2)?, digits(&b[8..], 2)?)?;
+    if b.len() == 10 {
+        return Some((date.and_time(NaiveTime::MIN), None));
+    }
+    if !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let t = &b[11..];
+    let hour = digits(t, 2)?;
+    if t.get(2) != Some(&b':') {
+        return None;
+    }
+    let minute = digits(&t[3..], 2)?;
+    let mut i = 5;
+    let mut second = 0;
+    let mut micro = 0;
+    if t.get(i) == Some(&b':') {
+        second = digits(&t[i + 1..], 2)?;
+        i += 3;
+        if matches!(t.get(i), Some(b'.' | b',')) {
+            i += 1;
+            let start = i;
+            while i < t.len() && t[i].is_ascii_digit() {
+                if i - start < 6 {
+                    micro = micro * 10 + u32::from(t[i] - b'0');
+                }
+                i += 1;
+            }
+            let n = i - start;
+            if n == 0 {
+                return None;
+            }
+            for _ in n..6 {
+                micro *= 10;
+            }
+        }
+    }
+    let time = NaiveTime::from_hms_micro_opt(hour, minute, second, micro)?;
+    let ndt = date.and_time(time);
+    let mut rest = &t[i..];
+    if rest.first() == Some(&b' ') {
+        rest = &rest[1..];
+    }
+    let offset = match rest {
+        [] => None,
+        [b'Z' | b'z'] => Some(0),
+        [sign @ (b'+' | b'-'), tail @ ..] => {
+            let h = digits(tail, 2)?;
+            let m = match &tail[2..] {
+                [] => 0,
+                [b':', mm @ ..] if mm.len() == 2 => digits(mm, 2)?,
+                mm if mm.len() == 2 => digits(mm, 2)?,
+                _ => return None,
+            };
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let s = i32::try_from(h * 3600 + m * 60).ok()?;
+            Some(if *sign == b'-' { -s } else { s })
+        }
+        _ => return None,
+    };
+    Some((ndt, offset))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> Option<Micros> {
+        TimestampParser::new(TimestampFormat::Auto, Tz::UTC).parse(s)
+    }
+
+    #[test]
+    fn every_accepted_form() {
+        let base = 1_772_356_500_000_000; // 2026-03-01T09:15:00Z
+        assert_eq!(utc("2026-03-01T09:15:00Z"), Some(base));
+        assert_eq!(utc("2026-03-01T11:15:00+02:00"), Some(base));
+        assert_eq!(utc("2026-03-01T11:15:00+0200"), Some(base));
+        assert_eq!(utc("2026-03-01T07:15:00-02"), Some(base));
+        assert_eq!(utc("2026-03-01 09:15:00"), Some(base));
+        assert_eq!(utc("2026-03-01T09:15"), Some(base));
+        assert_eq!(utc("2026-03-01T09:15:00.1234567Z"), Some(base + 123_456));
+        assert_eq!(utc("2026-03-01"), Some(base - (9 * 3600 + 15 * 60) * 1_000_000));
+        assert_eq!(utc(" 2026-03-01T09:15:00Z "), Some(base));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_timestamp() {
+        for bad in ["2026-13-01", "2026-02-30", "yesterday", "2026-03-01T25:00", "2026-03-01X09:15", "2026-03-01T09:15:00+25:00", ""] {
+            assert_eq!(utc(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn naive_values_use_the_input_zone_and_the_dst_rule() {
+        let ny: Tz = "America/New_York".parse().unwrap();
+        let p = TimestampParser::new(TimestampFormat::Auto, ny);
+        // Fold: 01:30 occurs at 05:30Z (EDT) and 06:30Z (EST); the earlier wins.
+        assert_eq!(p.parse("2024-11-03 01:30"), utc("2024-11-03T05:30:00Z"));
+        // Gap: 02:30 does not exist; read with EST, i.e. 07:30Z (03:30 EDT).
+        assert_eq!(p.parse("2024-03-10 02:30"), utc("2024-03-10T07:30:00Z"));
+        // An explicit offset ignores the input zone.
+        assert_eq!(p.parse("2024-03-10T02:30:00Z"), utc("2024-03-10T02:30:00Z"));
+    }
+
+    #[test]
+    fn epochs_and_custom_formats() {
+        let s = TimestampParser::new(TimestampFormat::EpochSeconds, Tz::UTC);
+        assert_eq!(s.parse("1700000000"), Some(1_700_000_000_000_000));
+        assert_eq!(s.parse("1.5"), Some(1_500_000));
+        let ms = TimestampParser::new(TimestampFormat::EpochMillis, Tz::UTC);
+        assert_eq!(ms.parse("1700000000123"), Some(1_700_000_000_123_000));
+        let f = TimestampParser::new(TimestampFormat::Strftime("%d/%m/%Y %H:%M".into()), Tz::UTC);
+        assert_eq!(f.parse("01/03/2026 09:15"), utc("2026-03-01T09:15:00Z"));
+        let d = TimestampParser::new(TimestampFormat::Strftime("%d/%m/%Y".into()), Tz::UTC);
+        assert_eq!(d.parse("01/03/2026"), utc("2026-03-01"));
+        assert_eq!(d.parse("2026-03-01"), None);
+    }
+}

@@ -1,0 +1,199 @@
+//! Reporting periods in a report time zone: bucketing, spines and boundaries.
+//!
+//! A period is a half-open range of local dates `[start, next_start)` in the
+//! report time zone. Its boundaries as instants are local midnights, found
+//! with [`localize`](crate::parse::timestamp::localize), so a day where
+//! midnight does not exist (America/Sao_Paulo, 2015-10-18) starts at 01:00.
+
+use chrono::{Datelike, Days, Months, NaiveDate, NaiveTime};
+use chrono_tz::Tz;
+use polars::prelude::*;
+
+use crate::parse::timestamp::{Micros, localize};
+
+/// The length of a reporting period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Period {
+    /// A calendar day.
+    Day,
+    /// An ISO week, Monday to Sunday.
+    #[default]
+    Week,
+    /// A calendar month.
+    Month,
+    /// A calendar quarter (January, April, July, October).
+    Quarter,
+    /// A calendar year.
+    Year,
+}
+
+impl Period {
+    /// Every period, for help texts.
+    pub const ALL: [Period; 5] = [Period::Day, Period::Week, Period::Month, Period::Quarter, Period::Year];
+
+    /// The lower-case name (`week`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+            Period::Month => "month",
+            Period::Quarter => "quarter",
+            Period::Year => "year",
+        }
+    }
+
+    /// polars' duration string for `dt().truncate()`.
+    fn every(self) -> &'static str {
+        match self {
+            Period::Day => "1d",
+            Period::Week => "1w",
+            Period::Month => "1mo",
+            Period::Quarter => "1q",
+            Period::Year => "1y",
+        }
+    }
+
+    /// The first local date of the period holding `d`.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use metrics_core::Period;
+    /// let d = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap(); // a Thursday
+    /// assert_eq!(Period::Week.start_of(d), NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
+    /// assert_eq!(Period::Quarter.start_of(d), NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+    /// ```
+    pub fn start_of(self, d: NaiveDate) -> NaiveDate {
+        let ymd = |m: u32, day: u32| NaiveDate::from_ymd_opt(d.year(), m, day).unwrap_or(d);
+        match self {
+            Period::Day => d,
+            Period::Week => d - Days::new(u64::from(d.weekday().num_days_from_monday())),
+            Period::Month => ymd(d.month(), 1),
+            Period::Quarter => ymd((d.month0() / 3) * 3 + 1, 1),
+            Period::Year => ymd(1, 1),
+        }
+    }
+
+    /// The first local date of the period after the one starting at `start`.
+    pub fn next(self, start: NaiveDate) -> NaiveDate {
+        match self {
+            Period::Day => start + Days::new(1),
+            Period::Week => start + Days::new(7),
+            Period::Month => start + Months::new(1),
+            Period::Quarter => start + Months::new(3),
+            Period::Year => start + Months::new(12),
+        }
+    }
+}
+
+impl std::str::FromStr for Period {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        Period::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| crate::Error::Config(format!("unknown period `{s}` (expected day, week, month, quarter or year)")))
+    }
+}
+
+/// The local date of an instant in `tz`.
+pub fn local_date(t: Micros, tz: Tz) -> NaiveDate {
+    let utc = chrono::DateTime::from_timestamp_micros(t).unwrap_or_default();
+    utc.with_timezone(&tz).date_naive()
+}
+
+/// The instant at which local date `d` begins in `tz` (its first existing moment).
+pub fn day_start(d: NaiveDate, tz: Tz) -> Micros {
+    localize(d.and_time(NaiveTime::MIN), tz)
+}
+
+/// The ordered list of periods a report covers, first to last inclusive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spine {
+    /// Period length.
+    pub period: Period,
+    /// Report time zone.
+    pub tz: Tz,
+    /// The first local date of each period, ascending.
+    pub starts: Vec<NaiveDate>,
+}
+
+impl Spine {
+    /// Every period from the one holding `first` to the one holding `last`.
+    /// Empty when `last < first`.
+    pub fn new(period: Period, tz: Tz, first: NaiveDate, last: NaiveDate) -> Self {
+        let mut starts = Vec::new();
+        let end = period.start_of(last);
+        let mut s = period.start_of(first);
+        while s <= end {
+            starts.push(s);
+            s = period.next(s);
+        }
+        Self { period, tz, starts }
+    }
+
+    /// The exclusive end of each period as an instant (the next period's start).
+    pub fn end_instants(&self) -> Vec<Micros> {
+        self.starts.iter().map(|s| day_start(self.period.next(*s), self.tz)).collect()
+    }
+
+    /// The spine as a one-column frame `period_start` (Date).
+    pub fn frame(&self) -> DataFrame {
+        let days: Vec<i32> = self.starts.iter().map(|d| date_to_days(*d)).collect();
+        let s = Int32Chunked::from_vec(PERIOD_START.into(), days).into_date().into_series();
+        DataFrame::new_infer_height(vec![s.into()]).unwrap_or_default()
+    }
+}
+
+/// Output column holding each period's first local date.
+pub const PERIOD_START: &str = "period_start";
+
+/// Days since 1970-01-01 (polars' Date representation).
+pub fn date_to_days(d: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    i32::try_from((d - epoch).num_days()).unwrap_or(i32::MAX)
+}
+
+/// An expression giving the `period_start` (Date) of a UTC datetime expression:
+/// the instant's local date in `tz`, truncated to the period.
+pub fn period_of(instant: Expr, period: Period, tz: Tz) -> Expr {
+    let tz = TimeZone::opt_try_new(Some(tz.name())).ok().flatten().unwrap_or(TimeZone::UTC);
+    instant
+        .dt()
+        .convert_time_zone(tz)
+        .dt()
+        .date()
+        .dt()
+        .truncate(lit(period.every()))
+        .alias(PERIOD_START)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn spines_include_every_period() {
+        let s = Spine::new(Period::Month, Tz::UTC, d(2026, 1, 31), d(2026, 4, 1));
+        assert_eq!(s.starts, vec![d(2026, 1, 1), d(2026, 2, 1), d(2026, 3, 1), d(2026, 4, 1)]);
+        let w = Spine::new(Period::Week, Tz::UTC, d(2026, 3, 1), d(2026, 3, 2));
+        assert_eq!(w.starts, vec![d(2026, 2, 23), d(2026, 3, 2)]);
+        assert!(Spine::new(Period::Day, Tz::UTC, d(2026, 3, 2), d(2026, 3, 1)).starts.is_empty());
+    }
+
+    #[test]
+    fn period_ends_are_local_midnights_across_dst() {
+        let ny: Tz = "America/New_York".parse().unwrap();
+        // The week of 2024-03-04 ends at 2024-03-11 00:00 EDT = 04:00Z.
+        let s = Spine::new(Period::Week, ny, d(2024, 3, 4), d(2024, 3, 4));
+        assert_eq!(s.end_instants(), vec![1_710_129_600_000_000]);
+        // Sao Paulo 2015-10-18 had no midnight: the day starts at 01:00 -02 = 03:00Z.
+        let sp: Tz = "America/Sao_Paulo".parse().unwrap();
+        assert_eq!(day_start(d(2015, 10, 18), sp), 1_445_137_200_000_000);
+    }
+}

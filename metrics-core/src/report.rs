@@ -1,0 +1,265 @@
+//! The one entry point: inputs and options in, a whole report out (tables,
+//! meta and data quality), for the CLI and for Rust callers alike.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::error::PolarsContext;
+use crate::mapping::TableInput;
+use crate::parse::timestamp::{Micros, TimestampFormat, TimestampParser};
+use crate::period::{PERIOD_START, Period, Spine, local_date};
+use crate::quality::DataQuality;
+use crate::source::FileFormat;
+use crate::support::{self, Skipped, SupportContext, SupportOptions, TicketReadOptions, Tickets};
+use crate::{Error, Result};
+
+/// The input tables of a report; absent tables leave their sections out.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Inputs {
+    /// The `tickets` table.
+    pub tickets: Option<TableInput>,
+}
+
+/// Which sections a command computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Command {
+    /// Every section the inputs allow.
+    Report,
+    /// Support metrics only.
+    Support,
+    /// Read and check the inputs; no metrics.
+    Validate,
+}
+
+/// Every option of a report, resolved (flags > config file > defaults).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ReportOptions {
+    /// Period length; `None` = each section's default (`week` for support).
+    pub period: Option<Period>,
+    /// Report time zone: period boundaries.
+    pub tz: Tz,
+    /// Zone of naive input timestamps, for tables without their own.
+    pub input_tz: Tz,
+    /// First reported period: the one holding this local date.
+    pub since: Option<NaiveDate>,
+    /// Last reported period: the one holding this local date.
+    pub until: Option<NaiveDate>,
+    /// Explicit as-of (a snapshot); `None` = the latest ticket timestamp.
+    pub as_of: Option<Micros>,
+    /// Dimensions, in output order.
+    pub by: Vec<String>,
+    /// Support metric options.
+    pub support: SupportOptions,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        Self {
+            period: None,
+            tz: Tz::UTC,
+            input_tz: Tz::UTC,
+            since: None,
+            until: None,
+            as_of: None,
+            by: Vec::new(),
+            support: SupportOptions::default(),
+        }
+    }
+}
+
+/// One input table as meta describes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputMeta {
+    /// Path, glob or directory as given.
+    pub path: String,
+    /// File format.
+    pub format: FileFormat,
+    /// Preset applied, if any.
+    pub preset: Option<String>,
+    /// Rows read from the files.
+    pub rows_read: usize,
+    /// Rows used by the metrics.
+    pub rows_used: usize,
+}
+
+/// The report's meta (details 6).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Meta {
+    /// cxm's version.
+    pub version: String,
+    /// The command.
+    pub command: Command,
+    /// Per input table.
+    pub inputs: BTreeMap<String, InputMeta>,
+    /// Period length.
+    pub period: Period,
+    /// Report time zone.
+    pub tz: String,
+    /// Default zone of naive input timestamps.
+    pub input_tz: String,
+    /// The instant treated as now, RFC 3339 UTC.
+    pub as_of: Option<String>,
+    /// First reported period (`YYYY-MM-DD`).
+    pub first_period: Option<String>,
+    /// Last reported period.
+    pub last_period: Option<String>,
+    /// Rules used (`fcr`, `escalation`, `backlog_mode`, `csat_scale`, ...).
+    pub rules: BTreeMap<String, String>,
+    /// Metrics left out, with the missing column.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A computed report.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Meta.
+    pub meta: Meta,
+    /// Data-quality findings per table.
+    pub data_quality: DataQuality,
+    /// Sections in output order (`support`, ...), each a table.
+    pub sections: Vec<(String, DataFrame)>,
+}
+
+impl Report {
+    /// A section by name.
+    pub fn section(&self, name: &str) -> Option<&DataFrame> {
+        self.sections.iter().find(|(n, _)| n == name).map(|(_, df)| df)
+    }
+}
+
+/// Parses `--since`/`--until`/`--as-of` text: a date (midnight) or an
+/// instant; naive values are in `tz` (details 18).
+///
+/// ```
+/// let t = metrics_core::report::parse_instant("2026-03-01", chrono_tz::Tz::UTC).unwrap();
+/// assert_eq!(t, 1_772_323_200_000_000);
+/// ```
+pub fn parse_instant(s: &str, tz: Tz) -> Result<Micros> {
+    TimestampParser::new(TimestampFormat::Auto, tz)
+        .parse(s)
+        .ok_or_else(|| Error::Config(format!("cannot parse {s:?} as a date or timestamp")))
+}
+
+/// Computes the report for `command`.
+pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Report> {
+    let period = o.period.unwrap_or(Period::Week);
+    let mut meta = Meta {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        command,
+        inputs: BTreeMap::new(),
+        period,
+        tz: o.tz.name().to_owned(),
+        input_tz: o.input_tz.name().to_owned(),
+        as_of: None,
+        first_period: None,
+        last_period: None,
+        rules: BTreeMap::new(),
+        skipped: Vec::new(),
+    };
+    let mut data_quality = DataQuality::new();
+    let mut sections = Vec::new();
+    let Some(tickets_input) = &inputs.tickets else {
+        return Err(Error::Config("no input given: pass --tickets (or set [tickets] path in the config)".into()));
+    };
+    let read = TicketReadOptions {
+        input_tz: o.input_tz,
+        csat: o.support.csat.validate()?,
+        as_of: o.as_of,
+        dims: o.by.clone(),
+        tags: o.support.escalation_tag.is_some(),
+    };
+    let tickets = Tickets::read(tickets_input, &read)?;
+    for b in &o.by {
+        if tickets.df.column(b).is_err() {
+            return Err(Error::UnknownDimension { name: b.clone(), tables: "tickets".into() });
+        }
+    }
+    meta.inputs.insert(
+        "tickets".into(),
+        InputMeta {
+            path: tickets_input.path.clone(),
+            format: tickets.source.format,
+            preset: tickets_input.preset.clone(),
+            rows_read: tickets.rows_read,
+            rows_used: tickets.rows_used(),
+        },
+    );
+    data_quality.insert("tickets".into(), tickets.quality.clone());
+    meta.as_of = Some(rfc3339(tickets.as_of));
+    let first = o.since.or_else(|| tickets.first_created().map(|c| local_date(c, o.tz)));
+    let last = o.until.unwrap_or_else(|| local_date(tickets.as_of, o.tz));
+    let spine = Spine::new(period, o.tz, first.unwrap_or(last), last);
+    meta.first_period = spine.starts.first().map(ToString::to_string);
+    meta.last_period = spine.starts.last().map(ToString::to_string);
+    if command == Command::Validate {
+        return Ok(Report { meta, data_quality, sections });
+    }
+    let cx = SupportContext { period, tz: o.tz, by: o.by.clone(), spine, as_of: tickets.as_of, options: o.support.clone() };
+    let (planned, rules) = support::plan_all(&tickets, &cx)?;
+    meta.rules.extend(rules);
+    let mut metrics = Vec::new();
+    for p in planned {
+        match p {
+            Ok(m) => metrics.push(m),
+            Err(s) => meta.skipped.push(s),
+        }
+    }
+    let df = assemble(&tickets, &cx, &metrics)?;
+    sections.push(("support".to_owned(), df));
+    Ok(Report { meta, data_quality, sections })
+}
+
+/// Joins every metric's parts onto the spine of periods x dimension values,
+/// fills event counts with 0, orders rows and columns, and collects once.
+fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[support::Metric]) -> Result<DataFrame> {
+    let key_names: Vec<String> = std::iter::once(PERIOD_START.to_owned()).chain(cx.by.iter().cloned()).collect();
+    let keys: Vec<Expr> = key_names.iter().map(|k| col(k.as_str())).collect();
+    let mut frame = cx.spine.frame().lazy();
+    if !cx.by.is_empty() {
+        let combos = t.df.clone().lazy().select(cx.by.iter().map(|b| col(b.as_str()).cast(DataType::String)).collect::<Vec<_>>()).unique(None, UniqueKeepStrategy::Any);
+        frame = frame.cross_join(combos, None);
+    }
+    let args = JoinArgs { nulls_equal: true, ..JoinArgs::new(JoinType::Left) };
+    let mut out_cols = keys.clone();
+    for m in metrics {
+        for part in &m.parts {
+            let mut part = part.clone();
+            let schema = part.collect_schema().ctx("planning support")?;
+            let mut sel = keys.clone();
+            sel.extend(m.columns.iter().filter(|c| schema.contains(c)).map(|c| col(c.as_str())));
+            frame = frame.join(part.select(sel), keys.clone(), keys.clone(), args.clone());
+        }
+        let schema = frame.collect_schema().ctx("planning support")?;
+        for c in &m.columns {
+            let is_count = m.counts.contains(c);
+            let e = match (schema.contains(c), is_count) {
+                (true, true) => col(c.as_str()).fill_null(lit(0u32)),
+                (true, false) => col(c.as_str()),
+                (false, true) => lit(0u32).alias(c.as_str()),
+                (false, false) => lit(NULL).cast(DataType::Float64).alias(c.as_str()),
+            };
+            out_cols.push(e);
+        }
+    }
+    let sort = SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true);
+    frame
+        .select(out_cols)
+        .sort(key_names.iter().map(String::as_str).collect::<Vec<_>>(), sort)
+        .collect()
+        .ctx("computing support metrics")
+}
+
+/// An instant as RFC 3339 UTC with `Z`.
+pub fn rfc3339(t: Micros) -> String {
+    chrono::DateTime::from_timestamp_micros(t)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        .unwrap_or_default()
+}

@@ -1,0 +1,332 @@
+//! Staging: resolve a table's mapping against its files, read only the
+//! columns it needs, and convert each value to its canonical type, keeping
+//! track of every value that fails so it can be counted.
+//!
+//! Conversion is plain Rust over the read columns (one pass per column,
+//! columns in parallel), because each value is tried against every accepted
+//! form and each failure must be counted with its row.
+
+use polars::prelude::*;
+
+use crate::error::PolarsContext;
+use crate::mapping::{ColumnSpec, DurationUnit, TableInput, duration_minutes};
+use crate::parse::timestamp::{Micros, TimestampParser};
+use crate::parse::values::{parse_bool, parse_float, parse_int};
+use crate::schema::{ColumnDef, Kind};
+use crate::source::{FILE_COL, ROW_COL, Source};
+use crate::{Error, Result};
+
+/// A table read from its files with canonical column names, not yet typed.
+#[derive(Debug)]
+pub struct RawTable {
+    /// The files.
+    pub source: Source,
+    /// `__file`, `__row`, then one column per mapped canonical column and
+    /// per extra column, as read.
+    pub df: DataFrame,
+    /// Canonical columns present, with their source spec.
+    pub mapped: Vec<(ColumnDef, ColumnSpec)>,
+    /// Extra (non-canonical) source columns read as dimensions.
+    pub extras: Vec<String>,
+    /// File index of each row.
+    pub files: Vec<u32>,
+    /// One-based row number of each row within its file.
+    pub rows: Vec<u32>,
+}
+
+impl RawTable {
+    /// Resolves `input`, checks the mapping against every file and reads the
+    /// needed columns (the mapped canonical columns that `wanted` accepts;
+    /// a mapping is checked even when its column is not read). `extras` are source columns to keep as dimensions
+    /// when the files have them (absent ones are silently not read; the
+    /// caller decides whether that is an error).
+    pub fn read(
+        input: &TableInput,
+        table: &str,
+        defs: &[ColumnDef],
+        extras: &[String],
+        wanted: impl Fn(&ColumnDef) -> bool,
+    ) -> Result<Self> {
+        for key in input.columns.keys() {
+            if !defs.iter().any(|d| d.name == key) {
+                return Err(Error::Config(format!(
+                    "[{table}.columns]: unknown canonical column `{key}` (known: {})",
+                    defs.iter().map(|d| d.name).collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+        let source = Source::resolve(&input.path)?;
+        let header = source.columns(0)?;
+        let mut mapped = Vec::new();
+        for def in defs {
+            let spec = match input.columns.get(def.name) {
+                Some(spec) => {
+                    if !header.contains(&spec.column) {
+                        return Err(Error::MappedColumnMissing {
+                            path: source.files[0].clone(),
+                            canonical: def.name.to_owned(),
+                            source_column: spec.column.clone(),
+                            found: header,
+                        });
+                    }
+                    spec.clone()
+                }
+                None if header.iter().any(|h| h == def.name) => ColumnSpec::named(def.name),
+                None if def.required => {
+                    return Err(Error::MissingColumn {
+                        path: source.files[0].clone(),
+                        table: table.to_owned(),
+                        column: def.name.to_owned(),
+                        found: header,
+                    });
+                }
+                None => continue,
+            };
+            if wanted(def) {
+                mapped.push((*def, spec));
+            }
+        }
+        let taken: Vec<&str> = mapped.iter().map(|(d, s)| if s.column.is_empty() { d.name } else { s.column.as_str() }).collect();
+        let extras: Vec<String> = extras
+            .iter()
+            .filter(|e| !defs.iter().any(|d| d.name == e.as_str()) && header.contains(e))
+            .filter(|e| !taken.contains(&e.as_str()))
+            .cloned()
+            .collect();
+        let mut select: Vec<(String, String)> =
+            mapped.iter().map(|(d, s)| (s.column.clone(), d.name.to_owned())).collect();
+        select.extend(extras.iter().map(|e| (e.clone(), e.clone())));
+        for i in 1..source.files.len() {
+            let cols = source.columns(i)?;
+            if let Some((s, c)) = select.iter().find(|(s, _)| !cols.contains(s)) {
+                return Err(Error::MissingColumn {
+                    path: source.files[i].clone(),
+                    table: table.to_owned(),
+                    column: if s == c { c.clone() } else { format!("{c} (source column `{s}`)") },
+                    found: cols,
+                });
+            }
+        }
+        let df = source.read(&select)?;
+        if df.height() == 0 {
+            return Err(Error::Empty { path: source.spec.clone().into(), what: "no data rows".into() });
+        }
+        let files = u32_values(&df, FILE_COL)?;
+        let rows = u32_values(&df, ROW_COL)?;
+        Ok(Self { source, df, mapped, extras, files, rows })
+    }
+
+    /// The spec of a canonical column, when present.
+    pub fn spec(&self, name: &str) -> Option<&ColumnSpec> {
+        self.mapped.iter().find(|(d, _)| d.name == name).map(|(_, s)| s)
+    }
+
+    /// Whether a canonical column is present.
+    pub fn has(&self, name: &str) -> bool {
+        self.spec(name).is_some()
+    }
+
+    fn column(&self, name: &str) -> Result<&Column> {
+        self.df.column(name).ctx(&format!("reading column {name}"))
+    }
+
+    /// The error for a column where no non-empty value parses.
+    pub fn nothing_parses<T>(&self, name: &str, p: &Parsed<T>, expected: &str) -> Option<Error> {
+        let first = *p.bad.first()?;
+        (p.bad.len() == p.nonempty).then(|| Error::NothingParses {
+            path: self.source.files[self.files[first] as usize].clone(),
+            row: self.rows[first].to_string(),
+            column: self.spec(name).map_or(name, |s| s.column.as_str()).to_owned(),
+            value: p.first_bad.clone().unwrap_or_default(),
+            expected: expected.to_owned(),
+        })
+    }
+
+    /// Converts a timestamp column to UTC microseconds.
+    pub fn timestamps(&self, name: &str, tz: chrono_tz::Tz) -> Result<Parsed<Micros>> {
+        let spec = self.spec(name).cloned().unwrap_or_default();
+        let parser = TimestampParser::new(spec.format.clone(), tz);
+        let c = self.column(name)?;
+        let parsed = match c.dtype() {
+            DataType::Datetime(tu, zone) => {
+                let per_us = match tu {
+                    TimeUnit::Nanoseconds => 0.001,
+                    TimeUnit::Microseconds => 1.0,
+                    TimeUnit::Milliseconds => 1000.0,
+                };
+                let phys = c.cast(&DataType::Int64).ctx(name)?;
+                let naive = zone.is_none();
+                from_ints(phys.i64().ctx(name)?, |v| {
+                    let us = if per_us == 0.001 { v.div_euclid(1000) } else { v * per_us as i64 };
+                    if naive {
+                        let ndt = chrono::DateTime::from_timestamp_micros(us)?.naive_utc();
+                        Some(parser.localize(ndt))
+                    } else {
+                        Some(us)
+                    }
+                })
+            }
+            DataType::Date => {
+                let days = c.cast(&DataType::Int32).ctx(name)?;
+                let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+                let ca = days.i32().ctx(name)?;
+                let mut out = Parsed::with_capacity(ca.len());
+                for v in ca.iter() {
+                    out.push_opt(v, |d| {
+                        let date = epoch.checked_add_signed(chrono::Duration::days(i64::from(d)))?;
+                        Some(parser.localize(date.and_time(chrono::NaiveTime::MIN)))
+                    });
+                }
+                out
+            }
+            _ => from_text(&text(c, name)?, |s| parser.parse(s)),
+        };
+        Ok(parsed)
+    }
+
+    /// Converts an integer column (whole decimals accepted).
+    pub fn ints(&self, name: &str) -> Result<Parsed<i64>> {
+        let c = self.column(name)?;
+        Ok(match c.dtype() {
+            d if d.is_integer() => from_ints(c.cast(&DataType::Int64).ctx(name)?.i64().ctx(name)?, Some),
+            d if d.is_float() => from_floats(c.cast(&DataType::Float64).ctx(name)?.f64().ctx(name)?, |f| {
+                (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
+            }),
+            _ => from_text(&text(c, name)?, parse_int),
+        })
+    }
+
+    /// Converts a boolean column.
+    pub fn bools(&self, name: &str) -> Result<Parsed<bool>> {
+        let c = self.column(name)?;
+        Ok(match c.dtype() {
+            DataType::Boolean => {
+                let ca = c.bool().ctx(name)?;
+                let mut out = Parsed::with_capacity(ca.len());
+                for v in ca.iter() {
+                    out.push_opt(v, Some);
+                }
+                out
+            }
+            _ => from_text(&text(c, name)?, parse_bool),
+        })
+    }
+
+    /// Converts a decimal column, or a duration column to minutes.
+    pub fn floats(&self, name: &str) -> Result<Parsed<f64>> {
+        let c = self.column(name)?;
+        let unit = self.spec(name).and_then(|s| s.unit);
+        Ok(match (c.dtype(), unit) {
+            (d, u) if d.is_primitive_numeric() && u != Some(DurationUnit::Hms) => {
+                let one = duration_minutes("1", u.unwrap_or(DurationUnit::Minutes)).unwrap_or(1.0);
+                let factor = if u.is_some() { one } else { 1.0 };
+                from_floats(c.cast(&DataType::Float64).ctx(name)?.f64().ctx(name)?, |f| Some(f * factor))
+            }
+            (_, Some(u)) => from_text(&text(c, name)?, |s| duration_minutes(s, u)),
+            _ => from_text(&text(c, name)?, parse_float),
+        })
+    }
+
+    /// The column as text (ids, dimensions, ratings).
+    pub fn strings(&self, name: &str) -> Result<StringChunked> {
+        text(self.column(name)?, name)
+    }
+}
+
+fn u32_values(df: &DataFrame, name: &str) -> Result<Vec<u32>> {
+    let c = df.column(name).ctx(name)?.cast(&DataType::UInt32).ctx(name)?;
+    Ok(c.u32().ctx(name)?.into_no_null_iter().collect())
+}
+
+fn text(c: &Column, name: &str) -> Result<StringChunked> {
+    Ok(c.cast(&DataType::String).ctx(name)?.str().ctx(name)?.clone())
+}
+
+/// The values of one converted column, with the positions that failed.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed<T> {
+    /// One value per read row; `None` for empty or failed values.
+    pub values: Vec<Option<T>>,
+    /// Positions of non-empty values that failed.
+    pub bad: Vec<usize>,
+    /// How many values were non-empty.
+    pub nonempty: usize,
+    /// The first value that failed, as text.
+    pub first_bad: Option<String>,
+}
+
+impl<T> Parsed<T> {
+    fn with_capacity(n: usize) -> Self {
+        Self { values: Vec::with_capacity(n), bad: Vec::new(), nonempty: 0, first_bad: None }
+    }
+
+    fn push_opt<V: ToString + Copy>(&mut self, v: Option<V>, f: impl Fn(V) -> Option<T>) {
+        let out = v.and_then(|v| {
+            self.nonempty += 1;
+            let r = f(v);
+            if r.is_none() {
+                if self.first_bad.is_none() {
+                    self.first_bad = Some(v.to_string());
+                }
+                self.bad.push(self.values.len());
+            }
+            r
+        });
+        self.values.push(out);
+    }
+}
+
+fn from_ints<T>(ca: &Int64Chunked, f: impl Fn(i64) -> Option<T>) -> Parsed<T> {
+    let mut out = Parsed::with_capacity(ca.len());
+    for v in ca.iter() {
+        out.push_opt(v, &f);
+    }
+    out
+}
+
+fn from_floats<T>(ca: &Float64Chunked, f: impl Fn(f64) -> Option<T>) -> Parsed<T> {
+    let mut out = Parsed::with_capacity(ca.len());
+    for v in ca.iter() {
+        out.push_opt(v, |x: f64| if x.is_finite() { f(x) } else { None });
+    }
+    out
+}
+
+fn from_text<T>(ca: &StringChunked, f: impl Fn(&str) -> Option<T>) -> Parsed<T> {
+    let mut out = Parsed::with_capacity(ca.len());
+    for v in ca.iter() {
+        let v = v.filter(|s| !s.trim().is_empty());
+        let r = v.and_then(|s| {
+            out.nonempty += 1;
+            let r = f(s);
+            if r.is_none() {
+                if out.first_bad.is_none() {
+                    out.first_bad = Some(s.to_owned());
+                }
+                out.bad.push(out.values.len());
+            }
+            r
+        });
+        out.values.push(r);
+    }
+    out
+}
+
+/// Builds a UTC microsecond Datetime column.
+pub fn datetime_column(name: &str, values: impl Iterator<Item = Option<Micros>>) -> Column {
+    Int64Chunked::from_iter_options(name.into(), values)
+        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        .into_column()
+}
+
+/// Kinds' names for error messages.
+pub fn expected(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Timestamp => "a timestamp",
+        Kind::Int => "an integer",
+        Kind::Bool => "a boolean",
+        Kind::Float | Kind::Duration => "a number",
+        Kind::Rating => "a rating",
+        Kind::Id | Kind::Text => "text",
+    }
+}

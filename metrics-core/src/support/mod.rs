@@ -1,0 +1,165 @@
+//! Support metrics from a one-row-per-ticket export.
+//!
+//! Each metric is a plan builder: it takes the staged [`Tickets`] and a
+//! [`SupportContext`] and returns a [`Metric`], lazy frames keyed by
+//! `period_start` and the `--by` dimensions that the report joins onto its
+//! spine of periods. Backlog is the exception: a sorted sweep in plain Rust
+//! (see [`backlog`]), because an expression would explode tickets x periods.
+
+pub mod backlog;
+pub mod csat;
+pub mod options;
+pub mod rates;
+pub mod resolution;
+pub mod response;
+pub mod tickets;
+pub mod volume;
+
+use chrono_tz::Tz;
+use polars::prelude::*;
+
+pub use options::{CsatScale, FcrRule, Rating, SupportOptions};
+pub use tickets::{TicketReadOptions, Tickets};
+
+use crate::parse::timestamp::Micros;
+use crate::period::{PERIOD_START, Period, Spine, period_of};
+
+/// What every support plan builder needs besides the tickets.
+#[derive(Debug, Clone)]
+pub struct SupportContext {
+    /// Period length.
+    pub period: Period,
+    /// Report time zone.
+    pub tz: Tz,
+    /// Dimensions, in output order (columns of the staged tickets).
+    pub by: Vec<String>,
+    /// The reported periods.
+    pub spine: Spine,
+    /// The instant treated as now.
+    pub as_of: Micros,
+    /// Metric options.
+    pub options: SupportOptions,
+}
+
+/// A metric's plan: frames keyed by `period_start` and the dimensions, and
+/// its output columns in order.
+#[derive(Clone)]
+pub struct Metric {
+    /// Partial frames; each has the keys and some of `columns`, with rows
+    /// only for the periods and groups that have data.
+    pub parts: Vec<LazyFrame>,
+    /// Output columns, in the order of `metrics.md`.
+    pub columns: Vec<String>,
+    /// Columns that are event counts: 0, not null, in a period without data.
+    pub counts: Vec<String>,
+}
+
+impl std::fmt::Debug for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metric").field("parts", &self.parts.len()).field("columns", &self.columns).finish()
+    }
+}
+
+/// A metric left out because an input column is absent.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    /// The metric.
+    pub metric: String,
+    /// The canonical column it needs.
+    pub missing_column: String,
+}
+
+/// A plan, or the reason the metric cannot be computed from these tickets.
+pub type Planned = std::result::Result<Metric, Skipped>;
+
+pub(crate) fn skipped(metric: &str, column: &str) -> Skipped {
+    Skipped { metric: metric.to_owned(), missing_column: column.to_owned() }
+}
+
+/// The key expressions: `period_start` then the dimensions.
+pub(crate) fn keys(cx: &SupportContext) -> Vec<Expr> {
+    std::iter::once(col(PERIOD_START)).chain(cx.by.iter().map(|b| col(b.as_str()))).collect()
+}
+
+/// Tickets whose `ts` is set and `filter` holds, grouped by the period of
+/// `ts` and the dimensions, aggregated with `aggs`.
+pub(crate) fn grouped(t: &Tickets, cx: &SupportContext, ts: Expr, filter: Expr, aggs: Vec<Expr>) -> LazyFrame {
+    t.df.clone()
+        .lazy()
+        .filter(ts.clone().is_not_null().and(filter))
+        .with_column(period_of(ts, cx.period, cx.tz))
+        .group_by(keys(cx))
+        .agg(aggs)
+}
+
+/// `end - start` in `unit_micros` units as f64; null when either end is
+/// missing or the duration is negative (details 16: microseconds divided,
+/// never rounded).
+pub(crate) fn duration(start: &str, end: &str, unit_micros: f64) -> Expr {
+    let d = col(end).cast(DataType::Int64) - col(start).cast(DataType::Int64);
+    when(d.clone().gt_eq(lit(0i64)))
+        .then(d.cast(DataType::Float64) / lit(unit_micros))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+/// `num / den` as f64, null when `den` is 0 (details 3).
+pub(crate) fn ratio(num: Expr, den: Expr) -> Expr {
+    when(den.clone().gt(lit(0)))
+        .then(num.cast(DataType::Float64) / den.cast(DataType::Float64))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+/// A count of true values as an integer column.
+pub(crate) fn count_true(e: Expr) -> Expr {
+    e.fill_null(lit(false)).cast(DataType::UInt32).sum()
+}
+
+/// The name part of a percentile: 95 -> `p95`, 99.9 -> `p99_9`.
+pub fn percentile_name(p: f64) -> String {
+    let s = format!("{p}");
+    format!("p{}", s.replace('.', "_"))
+}
+
+/// Statistics of a duration column `d` (null = excluded): `<prefix>_count`,
+/// `<prefix>_mean_<unit>`, each extra percentile, `<prefix>_median_<unit>`,
+/// `<prefix>_p90_<unit>`. Quantiles interpolate linearly between closest
+/// ranks (numpy's default, DuckDB `quantile_cont`); empty samples give null.
+pub(crate) fn duration_stats(d: Expr, prefix: &str, unit: &str, extra: &[f64]) -> (Vec<Expr>, Vec<String>) {
+    let mut names = vec![format!("{prefix}_count"), format!("{prefix}_mean_{unit}")];
+    let mut exprs = vec![d.clone().count(), d.clone().mean()];
+    for &p in extra.iter().filter(|p| **p != 50.0 && **p != 90.0) {
+        names.push(format!("{prefix}_{}_{unit}", percentile_name(p)));
+        exprs.push(d.clone().quantile(lit(p / 100.0), QuantileMethod::Linear));
+    }
+    names.push(format!("{prefix}_median_{unit}"));
+    exprs.push(d.clone().quantile(lit(0.5), QuantileMethod::Linear));
+    names.push(format!("{prefix}_p90_{unit}"));
+    exprs.push(d.quantile(lit(0.9), QuantileMethod::Linear));
+    let exprs = exprs.into_iter().zip(&names).map(|(e, n)| e.alias(n.as_str())).collect();
+    (exprs, names)
+}
+
+/// Every support metric, in output order, with the rules used.
+pub fn plan_all(t: &Tickets, cx: &SupportContext) -> crate::Result<(Vec<Planned>, Vec<(String, String)>)> {
+    let mut rules = Vec::new();
+    let frt = response::first_response_time(t, cx);
+    rules.push(("frt_source".to_owned(), response::source(t).to_owned()));
+    rules.push(("resolution_source".to_owned(), resolution::source(t).to_owned()));
+    rules.push(("fcr".to_owned(), cx.options.fcr.name().to_owned()));
+    rules.push(("escalation".to_owned(), rates::escalation_rule(t, &cx.options).map_or_else(|| "none".to_owned(), |r| r.describe())));
+    rules.push(("backlog_mode".to_owned(), "tickets (approximate for reopened tickets)".to_owned()));
+    rules.push(("csat_scale".to_owned(), cx.options.csat.describe()));
+    rules.push(("quantiles".to_owned(), "linear interpolation between closest ranks".to_owned()));
+    let planned = vec![
+        Ok(volume::volume(t, cx)),
+        frt,
+        resolution::resolution_time(t, cx),
+        resolution::first_resolution_time(t, cx),
+        rates::fcr(t, cx),
+        rates::escalation(t, cx),
+        rates::reopens(t, cx),
+        backlog::backlog(t, cx)?,
+        csat::csat(t, cx),
+    ];
+    Ok((planned, rules))
+}

@@ -1,0 +1,150 @@
+//! Typed options of the support metrics.
+
+use serde::Serialize;
+
+use crate::{Error, Result};
+
+/// How satisfaction ratings are read (details 20).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CsatScale {
+    /// Lowest valid score.
+    pub min: i64,
+    /// Highest valid score.
+    pub max: i64,
+    /// Lowest satisfied score.
+    pub satisfied_min: i64,
+}
+
+impl Default for CsatScale {
+    /// 1-5, satisfied >= 4.
+    fn default() -> Self {
+        Self { min: 1, max: 5, satisfied_min: 4 }
+    }
+}
+
+/// What a rating cell holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rating {
+    /// No rating (empty, `offered`, `unoffered`, `not offered`).
+    None,
+    /// A valid rating; `true` when satisfied.
+    Valid(bool),
+    /// A number off the scale or not whole.
+    OutOfRange,
+    /// Text that is no rating.
+    Unparseable,
+}
+
+impl CsatScale {
+    /// Checks the scale is usable.
+    pub fn validate(self) -> Result<Self> {
+        if self.min < self.max && (self.min..=self.max).contains(&self.satisfied_min) {
+            Ok(self)
+        } else {
+            Err(Error::Config(format!(
+                "[support] csat scale {}-{} with satisfied >= {} is not a valid scale",
+                self.min, self.max, self.satisfied_min
+            )))
+        }
+    }
+
+    /// Reads one rating cell: `good...`/`bad...` text (case-insensitive,
+    /// trimmed), or a whole number on the scale (`4.0` counts as 4).
+    ///
+    /// ```
+    /// use metrics_core::support::{CsatScale, Rating};
+    /// let s = CsatScale::default();
+    /// assert_eq!(s.rate("4"), Rating::Valid(true));
+    /// assert_eq!(s.rate("3.0"), Rating::Valid(false));
+    /// assert_eq!(s.rate(" Good, I'm satisfied"), Rating::Valid(true));
+    /// assert_eq!(s.rate("Offered"), Rating::None);
+    /// assert_eq!(s.rate("6"), Rating::OutOfRange);
+    /// assert_eq!(s.rate("4.5"), Rating::OutOfRange);
+    /// assert_eq!(s.rate("meh"), Rating::Unparseable);
+    /// ```
+    pub fn rate(&self, cell: &str) -> Rating {
+        let v = cell.trim().to_ascii_lowercase();
+        if v.is_empty() || v == "offered" || v == "unoffered" || v == "not offered" {
+            return Rating::None;
+        }
+        if v.starts_with("good") {
+            return Rating::Valid(true);
+        }
+        if v.starts_with("bad") {
+            return Rating::Valid(false);
+        }
+        match crate::parse::values::parse_float(&v) {
+            Some(f) if f.fract() == 0.0 && f >= self.min as f64 && f <= self.max as f64 => {
+                Rating::Valid(f as i64 >= self.satisfied_min)
+            }
+            Some(_) => Rating::OutOfRange,
+            None => Rating::Unparseable,
+        }
+    }
+
+    /// `1-5, satisfied >= 4`, for meta.
+    pub fn describe(&self) -> String {
+        format!("{}-{}, satisfied >= {}; good/bad text", self.min, self.max, self.satisfied_min)
+    }
+}
+
+/// Which tickets count as resolved on first contact (details 24).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum FcrRule {
+    /// `agent_replies <= 1` and `reopens = 0` (Zendesk); nulls are not FCR.
+    #[default]
+    Zendesk,
+    /// Exactly one agent reply, whatever the reopens (dbt_zendesk one-touch).
+    OneTouch,
+    /// The export's own `first_contact_resolved` flag; null is not FCR.
+    Flag,
+}
+
+impl FcrRule {
+    /// The rule's name (`zendesk`, `one-touch`, `flag`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FcrRule::Zendesk => "zendesk",
+            FcrRule::OneTouch => "one-touch",
+            FcrRule::Flag => "flag",
+        }
+    }
+}
+
+impl std::str::FromStr for FcrRule {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        [FcrRule::Zendesk, FcrRule::OneTouch, FcrRule::Flag]
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| Error::Config(format!("unknown FCR rule `{s}` (expected zendesk, one-touch or flag)")))
+    }
+}
+
+/// Options of every support metric.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SupportOptions {
+    /// Rating scale.
+    pub csat: CsatScale,
+    /// FCR preset.
+    pub fcr: FcrRule,
+    /// A tag that marks escalation, used when neither `escalated` nor
+    /// `group_stations` is mapped.
+    pub escalation_tag: Option<String>,
+    /// Percentiles beyond median and p90, as numbers in (0, 100).
+    pub percentiles: Vec<f64>,
+}
+
+impl Default for SupportOptions {
+    fn default() -> Self {
+        Self {
+            csat: CsatScale::default(),
+            fcr: FcrRule::default(),
+            escalation_tag: None,
+            percentiles: Vec::new(),
+        }
+    }
+}

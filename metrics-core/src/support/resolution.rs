@@ -1,0 +1,62 @@
+//! Full and first resolution time.
+
+use polars::prelude::*;
+
+use super::{Metric, Planned, SupportContext, Tickets, duration, duration_stats, grouped, skipped};
+use crate::schema::tickets::{CREATED_AT, FIRST_SOLVED_AT, RESOLUTION_MINUTES, SOLVED_AT};
+
+const HOUR: f64 = 3.6e9;
+
+/// Where full resolution time comes from: `timestamps`, `vendor` or `none`.
+pub fn source(t: &Tickets) -> &'static str {
+    if t.has(SOLVED_AT) {
+        "timestamps"
+    } else if t.has(RESOLUTION_MINUTES) {
+        "vendor"
+    } else {
+        "none"
+    }
+}
+
+/// Full resolution time, attributed to the period of `solved_at`.
+///
+/// `solved_at - created_at` in hours (microseconds / 3.6e9) over tickets
+/// solved in the period; negative durations excluded. Columns:
+/// `resolution_count`, `resolution_mean_hours`, extra percentiles,
+/// `resolution_median_hours`, `resolution_p90_hours`; null over an empty
+/// sample. Without `solved_at`, the vendor `resolution_minutes` / 60 is used,
+/// attributed to `created_at` (the only instant such an export has).
+pub fn resolution_time(t: &Tickets, cx: &SupportContext) -> Planned {
+    let extra = &cx.options.percentiles;
+    let (part, columns) = match source(t) {
+        "timestamps" => {
+            let (aggs, cols) = duration_stats(duration(CREATED_AT, SOLVED_AT, HOUR), "resolution", "hours", extra);
+            (grouped(t, cx, col(SOLVED_AT), lit(true), aggs), cols)
+        }
+        "vendor" => {
+            let m = col(RESOLUTION_MINUTES);
+            let h = when(m.clone().gt_eq(lit(0.0))).then(m / lit(60.0)).otherwise(lit(NULL).cast(DataType::Float64));
+            let (aggs, cols) = duration_stats(h, "resolution", "hours", extra);
+            (grouped(t, cx, col(CREATED_AT), lit(true), aggs), cols)
+        }
+        _ => return Err(skipped("resolution_time", SOLVED_AT)),
+    };
+    Ok(Metric { parts: vec![part], counts: vec!["resolution_count".to_owned()], columns })
+}
+
+/// First resolution time (details 23): `first_solved_at - created_at` in
+/// hours over tickets whose `solved_at` is in the period and that have a
+/// `first_solved_at`; no fallback to `solved_at`. Columns
+/// `first_resolution_count`, `first_resolution_mean_hours`, ...
+pub fn first_resolution_time(t: &Tickets, cx: &SupportContext) -> Planned {
+    if !t.has(FIRST_SOLVED_AT) {
+        return Err(skipped("first_resolution_time", FIRST_SOLVED_AT));
+    }
+    if !t.has(SOLVED_AT) {
+        return Err(skipped("first_resolution_time", SOLVED_AT));
+    }
+    let d = duration(CREATED_AT, FIRST_SOLVED_AT, HOUR);
+    let (aggs, columns) = duration_stats(d, "first_resolution", "hours", &cx.options.percentiles);
+    let part = grouped(t, cx, col(SOLVED_AT), col(FIRST_SOLVED_AT).is_not_null(), aggs);
+    Ok(Metric { parts: vec![part], counts: vec!["first_resolution_count".to_owned()], columns })
+}

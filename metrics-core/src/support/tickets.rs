@@ -1,0 +1,276 @@
+//! The staged `tickets` table: typed canonical columns, one row per usable
+//! ticket, and the data-quality findings of reading it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono_tz::Tz;
+use polars::prelude::*;
+
+use super::options::{CsatScale, Rating};
+use crate::error::PolarsContext;
+use crate::mapping::TableInput;
+use crate::parse::timestamp::Micros;
+use crate::quality::{Collector, QualityRow, Reason};
+use crate::schema::{ColumnDef, Kind, TICKETS, tickets::*};
+use crate::source::Source;
+use crate::stage::{Parsed, RawTable, datetime_column, expected};
+use crate::{Error, Result};
+
+/// How to stage tickets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketReadOptions {
+    /// Zone of naive timestamps.
+    pub input_tz: Tz,
+    /// Rating scale.
+    pub csat: CsatScale,
+    /// An explicit as-of (snapshot); `None` = the latest timestamp.
+    pub as_of: Option<Micros>,
+    /// Columns to keep as dimensions (canonical or source names).
+    pub dims: Vec<String>,
+    /// Whether `tags` is needed (the escalation tag rule).
+    pub tags: bool,
+}
+
+/// Staged tickets, ready for the metric plan builders.
+#[derive(Debug, Clone)]
+pub struct Tickets {
+    /// One row per usable ticket. Timestamps are `Datetime(us, UTC)`, counts
+    /// `Int64`, flags `Boolean`, `csat_satisfied` `Boolean` (null = no
+    /// usable rating), vendor durations `Float64` minutes, dimensions text.
+    /// Canonical columns that were not mapped are absent.
+    pub df: DataFrame,
+    /// Canonical columns present.
+    pub present: BTreeSet<&'static str>,
+    /// Extra source columns kept as dimensions.
+    pub extra_dims: Vec<String>,
+    /// The files read.
+    pub source: Source,
+    /// Rows read from the files.
+    pub rows_read: usize,
+    /// The as-of instant: the explicit one, or the latest `created_at`,
+    /// `first_response_at`, `solved_at` or `csat_at` of rows with a valid
+    /// `created_at` (details 11).
+    pub as_of: Micros,
+    /// Findings, by reason then column.
+    pub quality: Vec<QualityRow>,
+}
+
+impl Tickets {
+    /// Whether a canonical column is present.
+    pub fn has(&self, name: &str) -> bool {
+        self.present.contains(name)
+    }
+
+    /// Rows used by the metrics.
+    pub fn rows_used(&self) -> usize {
+        self.df.height()
+    }
+
+    /// The earliest `created_at`, if any row is usable.
+    pub fn first_created(&self) -> Option<Micros> {
+        let c = self.df.column(CREATED_AT).ok()?.cast(&DataType::Int64).ok()?;
+        c.i64().ok()?.min()
+    }
+
+    /// Reads, converts and checks a tickets table.
+    pub fn read(input: &TableInput, o: &TicketReadOptions) -> Result<Self> {
+        // Text columns are read only when asked for: they are the widest.
+        let wanted = |d: &ColumnDef| d.kind != Kind::Text || o.dims.iter().any(|b| b == d.name) || (d.name == TAGS && o.tags);
+        let raw = RawTable::read(input, "tickets", TICKETS, &o.dims, wanted)?;
+        let tz = input.input_tz.unwrap_or(o.input_tz);
+        let n = raw.df.height();
+        let mut q = Collector::new(&raw.source, &raw.files, &raw.rows);
+
+        let ts_names: Vec<&'static str> =
+            TICKETS.iter().filter(|d| d.kind == Kind::Timestamp && raw.has(d.name)).map(|d| d.name).collect();
+        // Timestamp parsing dominates staging: one thread per column.
+        let parsed: Vec<Result<Parsed<Micros>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = ts_names.iter().map(|name| s.spawn(|| raw.timestamps(name, tz))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::Config("parser panicked".into())))).collect()
+        });
+        let mut ts: HashMap<&'static str, Vec<Option<Micros>>> = HashMap::new();
+        for (name, p) in ts_names.iter().zip(parsed) {
+            let p = p?;
+            if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Timestamp)) {
+                return Err(e);
+            }
+            q.add_all(Reason::UnparseableTimestamp, name, &p.bad);
+            ts.insert(name, p.values);
+        }
+
+        // Required columns decide which rows are usable.
+        let ids = raw.strings(TICKET_ID)?;
+        let created = ts.remove(CREATED_AT).unwrap_or_default();
+        let created_raw = raw.strings(CREATED_AT)?;
+        let mut usable = vec![true; n];
+        for i in 0..n {
+            if ids.get(i).is_none_or(|s| s.trim().is_empty()) {
+                q.add(Reason::MissingRequired, TICKET_ID, i);
+                usable[i] = false;
+            }
+            if created[i].is_none() {
+                if created_raw.get(i).is_none_or(|s| s.trim().is_empty()) {
+                    q.add(Reason::MissingRequired, CREATED_AT, i);
+                }
+                usable[i] = false;
+            }
+        }
+
+        // As-of: explicit, else the latest timestamp of rows with a valid created_at.
+        let mut latest: Option<Micros> = None;
+        for i in (0..n).filter(|&i| created[i].is_some()) {
+            latest = latest.max(created[i]);
+            for c in [FIRST_RESPONSE_AT, SOLVED_AT, CSAT_AT] {
+                latest = latest.max(ts.get(c).and_then(|v| v[i]));
+            }
+        }
+        let as_of = match (o.as_of, latest) {
+            (Some(a), _) => a,
+            (None, Some(l)) => l,
+            (None, None) => 0,
+        };
+        if o.as_of.is_some() {
+            for i in 0..n {
+                if usable[i] && created[i].is_some_and(|c| c > as_of) {
+                    q.add(Reason::AfterAsOf, CREATED_AT, i);
+                    usable[i] = false;
+                }
+            }
+            for v in ts.values_mut() {
+                v.iter_mut().filter(|x| x.is_some_and(|t| t > as_of)).for_each(|x| *x = None);
+            }
+        }
+
+        // Duplicates: the last usable row read wins.
+        let mut last: HashMap<&str, usize> = HashMap::with_capacity(n);
+        let mut superseded = Vec::new();
+        for i in (0..n).filter(|&i| usable[i]) {
+            if let Some(prev) = ids.get(i).and_then(|id| last.insert(id, i)) {
+                superseded.push(prev);
+            }
+        }
+        superseded.sort_unstable();
+        for &i in &superseded {
+            usable[i] = false;
+        }
+        q.add_all(Reason::DuplicateId, TICKET_ID, &superseded);
+        let keep: Vec<usize> = (0..n).filter(|&i| usable[i]).collect();
+
+        let mut columns: Vec<Column> = Vec::new();
+        let pick = |v: &[Option<Micros>]| keep.iter().map(|&i| v[i]).collect::<Vec<_>>();
+        let created_kept = pick(&created);
+        columns.push(ids.take(&idx(&keep)).ctx(TICKET_ID)?.into_column());
+        columns.push(datetime_column(CREATED_AT, created_kept.iter().copied()));
+        for name in [FIRST_RESPONSE_AT, SOLVED_AT, FIRST_SOLVED_AT, CSAT_AT] {
+            if let Some(v) = ts.get(name) {
+                let kept = pick(v);
+                if name != CSAT_AT {
+                    for (k, (&i, t)) in keep.iter().zip(&kept).enumerate() {
+                        if t.is_some_and(|t| created_kept[k].is_some_and(|c| t < c)) {
+                            q.add(Reason::NegativeDuration, name, i);
+                        }
+                    }
+                }
+                columns.push(datetime_column(name, kept.into_iter()));
+            }
+        }
+        for def in TICKETS.iter().filter(|d| raw.has(d.name)) {
+            let name = def.name;
+            match def.kind {
+                Kind::Int => {
+                    let p = raw.ints(name)?;
+                    check(&raw, &mut q, name, &p, Reason::UnparseableNumber, Kind::Int)?;
+                    columns.push(Int64Chunked::from_iter_options(name.into(), keep.iter().map(|&i| p.values[i])).into_column());
+                }
+                Kind::Bool => {
+                    let p = raw.bools(name)?;
+                    check(&raw, &mut q, name, &p, Reason::UnparseableBool, Kind::Bool)?;
+                    columns.push(BooleanChunked::from_iter_options(name.into(), keep.iter().map(|&i| p.values[i])).into_column());
+                }
+                Kind::Duration | Kind::Float => {
+                    let p = raw.floats(name)?;
+                    check(&raw, &mut q, name, &p, Reason::UnparseableNumber, def.kind)?;
+                    for &i in &keep {
+                        if p.values[i].is_some_and(|m| m < 0.0) {
+                            q.add(Reason::NegativeDuration, name, i);
+                        }
+                    }
+                    columns.push(Float64Chunked::from_iter_options(name.into(), keep.iter().map(|&i| p.values[i])).into_column());
+                }
+                Kind::Text => columns.push(raw.strings(name)?.take(&idx(&keep)).ctx(name)?.into_column()),
+                Kind::Rating => {
+                    let cells = raw.strings(name)?;
+                    let solved = ts.get(SOLVED_AT);
+                    let rated = ts.get(CSAT_AT);
+                    let mut sat = Vec::with_capacity(keep.len());
+                    let mut recognised = 0usize;
+                    let mut unparseable = Vec::new();
+                    for &i in &keep {
+                        let r = cells.get(i).map_or(Rating::None, |c| o.csat.rate(c));
+                        let timed = rated.is_some_and(|v| v[i].is_some()) || solved.is_some_and(|v| v[i].is_some());
+                        sat.push(match r {
+                            Rating::Valid(s) if timed => {
+                                recognised += 1;
+                                Some(s)
+                            }
+                            Rating::Valid(_) => {
+                                recognised += 1;
+                                q.add(Reason::CsatWithoutTime, name, i);
+                                None
+                            }
+                            Rating::OutOfRange => {
+                                recognised += 1;
+                                q.add(Reason::ScoreOutOfRange, name, i);
+                                None
+                            }
+                            Rating::Unparseable => {
+                                unparseable.push(i);
+                                None
+                            }
+                            Rating::None => None,
+                        });
+                    }
+                    if recognised == 0 && !unparseable.is_empty() {
+                        let first = unparseable[0];
+                        return Err(Error::NothingParses {
+                            path: raw.source.files[raw.files[first] as usize].clone(),
+                            row: raw.rows[first].to_string(),
+                            column: raw.spec(name).map_or(name, |s| s.column.as_str()).to_owned(),
+                            value: cells.get(first).unwrap_or_default().to_owned(),
+                            expected: format!("a rating ({})", o.csat.describe()),
+                        });
+                    }
+                    q.add_all(Reason::UnparseableNumber, name, &unparseable);
+                    columns.push(BooleanChunked::from_iter_options(CSAT_SATISFIED.into(), sat.into_iter()).into_column());
+                }
+                Kind::Id | Kind::Timestamp => {}
+            }
+        }
+        for extra in &raw.extras {
+            columns.push(raw.strings(extra)?.take(&idx(&keep)).ctx(extra)?.with_name(extra.as_str().into()).into_column());
+        }
+        let df = DataFrame::new_infer_height(columns).ctx("staging tickets")?;
+        let present = TICKETS.iter().filter(|d| raw.has(d.name)).map(|d| d.name).collect();
+        Ok(Self {
+            df,
+            present,
+            extra_dims: raw.extras.clone(),
+            rows_read: n,
+            as_of,
+            quality: q.finish(),
+            source: raw.source.clone(),
+        })
+    }
+}
+
+fn idx(keep: &[usize]) -> IdxCa {
+    IdxCa::from_vec("idx".into(), keep.iter().map(|&i| i as IdxSize).collect())
+}
+
+fn check<T>(raw: &RawTable, q: &mut Collector<'_>, name: &str, p: &Parsed<T>, reason: Reason, kind: Kind) -> Result<()> {
+    if let Some(e) = raw.nothing_parses(name, p, expected(kind)) {
+        return Err(e);
+    }
+    q.add_all(reason, name, &p.bad);
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! Ticket volume.
+
+use polars::prelude::*;
+
+use super::{Metric, SupportContext, Tickets, grouped};
+use crate::schema::tickets::{CREATED_AT, SOLVED_AT};
+
+/// Tickets created and solved per period.
+///
+/// * `tickets_created`: tickets whose `created_at` is in the period.
+/// * `tickets_solved`: tickets whose `solved_at` is in the period (absent
+///   `solved_at` column: 0 everywhere).
+///
+/// Counts; 0 in a period without tickets.
+pub fn volume(t: &Tickets, cx: &SupportContext) -> Metric {
+    let mut parts = vec![grouped(t, cx, col(CREATED_AT), lit(true), vec![len().alias("tickets_created")])];
+    if t.has(SOLVED_AT) {
+        parts.push(grouped(t, cx, col(SOLVED_AT), lit(true), vec![len().alias("tickets_solved")]));
+    }
+    let columns = vec!["tickets_created".to_owned(), "tickets_solved".to_owned()];
+    Metric { parts, counts: columns.clone(), columns }
+}

@@ -1,0 +1,238 @@
+//! Every support column of the hand-worked fixtures (fixtures/README.md),
+//! for CSV input and for Parquet written from typed data by a helper that
+//! does not use cxm's loader.
+
+use std::path::{Path, PathBuf};
+
+use metrics_core::mapping::TableInput;
+use metrics_core::polars::prelude::*;
+use metrics_core::quality::Reason;
+use metrics_core::report::{self, Command, Inputs, Report, ReportOptions};
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(rel)
+}
+
+fn run(path: &Path, o: &ReportOptions) -> Report {
+    let mut inputs = Inputs::default();
+    let mut t = TableInput::new(path.to_string_lossy());
+    t.input_tz = Some(o.input_tz);
+    inputs.tickets = Some(t);
+    report::run(&inputs, o, Command::Support).expect("report")
+}
+
+/// A column as optional f64 (counts included).
+fn column(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
+    let c = df.column(name).unwrap_or_else(|_| panic!("column {name}")).cast(&DataType::Float64).unwrap();
+    c.f64().unwrap().iter().collect()
+}
+
+fn dates(df: &DataFrame) -> Vec<String> {
+    let c = df.column("period_start").unwrap().cast(&DataType::String).unwrap();
+    c.str().unwrap().iter().map(|s| s.unwrap().to_owned()).collect()
+}
+
+/// Compares within a relative 1e-12 (values are worked out as exact
+/// fractions; floats differ only in the last bits).
+fn check(df: &DataFrame, name: &str, expected: &[Option<f64>]) {
+    let got = column(df, name);
+    assert_eq!(got.len(), expected.len(), "{name}: rows");
+    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
+        match (g, e) {
+            (None, None) => {}
+            (Some(g), Some(e)) => {
+                assert!((g - e).abs() <= 1e-12 * e.abs().max(1.0), "{name}[{i}]: got {g}, expected {e}")
+            }
+            _ => panic!("{name}[{i}]: got {g:?}, expected {e:?}"),
+        }
+    }
+}
+
+const N: Option<f64> = None;
+fn v(x: f64) -> Option<f64> {
+    Some(x)
+}
+
+/// fixtures/README.md, "Fixture 1": weekly, UTC, zendesk FCR.
+fn check_support_fixture(r: &Report) {
+    let df = r.section("support").expect("support section");
+    assert_eq!(dates(df), ["2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23"]);
+    check(df, "tickets_created", &[v(6.), v(0.), v(0.), v(4.)]);
+    check(df, "tickets_solved", &[v(3.), v(2.), v(0.), v(2.)]);
+    check(df, "frt_count", &[v(3.), v(0.), v(0.), v(2.)]);
+    check(df, "frt_mean_minutes", &[v(110. / 3.), N, N, v(22.5)]);
+    check(df, "frt_median_minutes", &[v(30.), N, N, v(22.5)]);
+    check(df, "frt_p90_minutes", &[v(54.), N, N, v(40.5)]);
+    check(df, "unanswered_count", &[v(2.), v(0.), v(0.), v(2.)]);
+    check(df, "resolution_count", &[v(3.), v(2.), v(0.), v(1.)]);
+    check(df, "resolution_mean_hours", &[v(35. / 3.), v(85.5), N, v(24.)]);
+    check(df, "resolution_median_hours", &[v(10.), v(85.5), N, v(24.)]);
+    check(df, "resolution_p90_hours", &[v(21.2), v(151.5), N, v(24.)]);
+    check(df, "first_resolution_count", &[v(3.), v(2.), v(0.), v(1.)]);
+    check(df, "first_resolution_mean_hours", &[v(35. / 3.), v(13.5), N, v(24.)]);
+    check(df, "first_resolution_median_hours", &[v(10.), v(13.5), N, v(24.)]);
+    check(df, "first_resolution_p90_hours", &[v(21.2), v(21.9), N, v(24.)]);
+    check(df, "fcr_count", &[v(2.), v(1.), v(0.), v(2.)]);
+    check(df, "fcr_rate", &[v(2. / 3.), v(0.5), N, v(1.)]);
+    check(df, "escalated_count", &[v(1.), v(0.), v(0.), v(1.)]);
+    check(df, "escalation_rate", &[v(1. / 6.), N, N, v(0.25)]);
+    check(df, "reopened_count", &[v(0.), v(1.), v(0.), v(0.)]);
+    check(df, "reopen_rate", &[v(0.), v(0.5), N, v(0.)]);
+    check(df, "reopens_total", &[v(0.), v(1.), v(0.), v(0.)]);
+    check(df, "backlog_count", &[v(3.), v(1.), v(1.), v(2.)]);
+    check(df, "backlog_over_7d_count", &[v(0.), v(1.), v(1.), v(1.)]);
+    check(df, "backlog_median_age_hours", &[v(136.), v(327.), v(495.), v(307.5)]);
+    check(df, "csat_responses", &[v(2.), v(1.), v(0.), v(2.)]);
+    check(df, "csat_pct", &[v(50.), v(0.), N, v(100.)]);
+    assert_eq!(r.meta.as_of.as_deref(), Some("2026-03-26T12:00:00Z"));
+    assert_eq!(r.meta.rules["escalation"], "group_stations > 1");
+    assert!(r.meta.skipped.is_empty(), "{:?}", r.meta.skipped);
+    let input = &r.meta.inputs["tickets"];
+    assert_eq!((input.rows_read, input.rows_used), (13, 10));
+}
+
+fn quality(r: &Report) -> Vec<(Reason, String, u64, Vec<String>)> {
+    r.data_quality["tickets"].iter().map(|q| (q.reason, q.column.clone(), q.count, q.first_rows.clone())).collect()
+}
+
+#[test]
+fn support_fixture_csv() {
+    let r = run(&fixture("support/tickets.csv"), &ReportOptions::default());
+    check_support_fixture(&r);
+    let row = |reason, column: &str, rows: &[&str]| {
+        (reason, column.to_owned(), rows.len() as u64, rows.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+    };
+    assert_eq!(
+        quality(&r),
+        vec![
+            row(Reason::MissingRequired, "ticket_id", &["9"]),
+            row(Reason::UnparseableTimestamp, "created_at", &["8"]),
+            row(Reason::UnparseableTimestamp, "first_response_at", &["13"]),
+            row(Reason::UnparseableNumber, "agent_replies", &["13"]),
+            row(Reason::NegativeDuration, "first_response_at", &["5"]),
+            row(Reason::NegativeDuration, "first_solved_at", &["11"]),
+            row(Reason::NegativeDuration, "solved_at", &["11"]),
+            row(Reason::DuplicateId, "ticket_id", &["7"]),
+            row(Reason::ScoreOutOfRange, "csat", &["6"]),
+        ]
+    );
+}
+
+/// Parses an RFC 3339 text with chrono directly (not cxm's parser).
+fn micros(s: &str) -> Option<i64> {
+    (!s.is_empty()).then(|| chrono::DateTime::parse_from_rfc3339(s).expect(s).timestamp_micros())
+}
+
+fn ts_col(name: &str, v: &[&str]) -> Column {
+    Int64Chunked::from_iter_options(name.into(), v.iter().map(|s| micros(s)))
+        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        .into_column()
+}
+
+fn opt_i64(name: &str, v: &[Option<i64>]) -> Column {
+    Int64Chunked::from_iter_options(name.into(), v.iter().copied()).into_column()
+}
+
+fn text(name: &str, v: &[Option<&str>]) -> Column {
+    StringChunked::from_iter_options(name.into(), v.iter().copied()).into_column()
+}
+
+/// The valid rows of fixture 1 as typed Parquet columns (the CSV's invalid
+/// rows have no typed equivalent except the duplicate, kept here).
+fn write_support_parquet(path: &Path) {
+    let ids = ["1", "2", "3", "4", "5", "6", "7", "7", "8", "9", "11"];
+    let created = [
+        "2026-03-02T00:00:00Z", "2026-03-02T09:00:00Z", "2026-03-03T08:00:00Z", "2026-03-04T12:00:00Z",
+        "2026-03-05T10:00:00Z", "2026-03-08T23:50:00Z", "2026-03-20T10:00:00Z", "2026-03-23T09:00:00Z",
+        "2026-03-24T10:00:00Z", "2026-03-25T00:00:00Z", "2026-03-26T12:00:00Z",
+    ];
+    let frt = [
+        "2026-03-02T00:30:00Z", "", "2026-03-03T09:00:00Z", "", "2026-03-05T09:50:00Z", "2026-03-09T00:10:00Z",
+        "2026-03-20T11:00:00Z", "2026-03-23T09:45:00Z", "2026-03-24T10:00:00Z", "", "",
+    ];
+    let solved = [
+        "2026-03-02T10:00:00Z", "", "2026-03-10T08:00:00Z", "2026-03-04T13:00:00Z", "2026-03-06T10:00:00Z",
+        "2026-03-09T02:50:00Z", "", "2026-03-24T09:00:00Z", "2026-03-24T08:00:00Z", "", "",
+    ];
+    let first_solved = [
+        "2026-03-02T10:00:00Z", "", "2026-03-04T08:00:00Z", "2026-03-04T13:00:00Z", "2026-03-06T10:00:00Z",
+        "2026-03-09T02:50:00Z", "", "2026-03-24T09:00:00Z", "2026-03-24T08:00:00Z", "", "",
+    ];
+    let csat_at = [
+        "2026-03-03T09:00:00Z", "", "", "", "2026-03-06T12:00:00Z", "2026-03-09T03:00:00Z", "", "2026-03-24T10:00:00Z",
+        "", "", "",
+    ];
+    let mut df = DataFrame::new_infer_height(vec![
+        StringChunked::from_iter_values("ticket_id".into(), ids.iter().copied()).into_column(),
+        ts_col("created_at", &created),
+        ts_col("first_response_at", &frt),
+        ts_col("solved_at", &solved),
+        ts_col("first_solved_at", &first_solved),
+        opt_i64("reopens", &[Some(0), Some(0), Some(1), Some(0), Some(0), Some(0), Some(0), Some(0), Some(0), None, Some(0)]),
+        opt_i64("agent_replies", &[Some(1), Some(0), Some(3), Some(0), Some(2), Some(1), Some(1), Some(1), Some(1), None, None]),
+        opt_i64("group_stations", &[Some(1), Some(1), Some(2), Some(1), Some(1), Some(1), Some(1), Some(1), Some(1), Some(3), Some(1)]),
+        text("csat", &[Some("5"), None, Some("bad"), Some("offered"), Some("3"), Some("7"), None, Some("4"), Some("good"), None, None]),
+        ts_col("csat_at", &csat_at),
+    ])
+    .unwrap();
+    let f = std::fs::File::create(path).unwrap();
+    ParquetWriter::new(f).finish(&mut df).unwrap();
+}
+
+#[test]
+fn support_fixture_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tickets.parquet");
+    write_support_parquet(&path);
+    let r = run(&path, &ReportOptions::default());
+    let df = r.section("support").unwrap();
+    // Same metrics as the CSV: the CSV's unparseable cells are nulls here,
+    // which the metrics treat alike.
+    check_support_fixture_values_only(df);
+    let reasons: Vec<Reason> = r.data_quality["tickets"].iter().map(|q| q.reason).collect();
+    assert_eq!(
+        reasons,
+        [Reason::NegativeDuration, Reason::NegativeDuration, Reason::NegativeDuration, Reason::DuplicateId, Reason::ScoreOutOfRange]
+    );
+}
+
+fn check_support_fixture_values_only(df: &DataFrame) {
+    let mut r = run(&fixture("support/tickets.csv"), &ReportOptions::default());
+    r.sections = vec![("support".into(), df.clone())];
+    r.meta.inputs.get_mut("tickets").unwrap().rows_read = 13;
+    r.meta.inputs.get_mut("tickets").unwrap().rows_used = 10;
+    check_support_fixture(&r);
+}
+
+/// fixtures/README.md, "Fixture 2": naive times in America/New_York across
+/// the 2026-03-08 spring-forward, weekly periods in the same zone.
+#[test]
+fn dst_fixture_naive_input_tz() {
+    let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
+    let mut o = ReportOptions::default();
+    o.tz = ny;
+    o.input_tz = ny;
+    let r = run(&fixture("dst/tickets.csv"), &o);
+    let df = r.section("support").unwrap();
+    assert_eq!(dates(df), ["2026-03-02", "2026-03-09"]);
+    check(df, "tickets_created", &[v(4.), v(2.)]);
+    check(df, "tickets_solved", &[v(1.), v(1.)]);
+    check(df, "frt_count", &[v(3.), v(1.)]);
+    check(df, "frt_mean_minutes", &[v(50.), v(15.)]);
+    check(df, "frt_median_minutes", &[v(60.), v(15.)]);
+    check(df, "frt_p90_minutes", &[v(60.), v(15.)]);
+    check(df, "unanswered_count", &[v(1.), v(1.)]);
+    check(df, "resolution_count", &[v(1.), v(1.)]);
+    check(df, "resolution_mean_hours", &[v(146.), v(1.5)]);
+    check(df, "resolution_median_hours", &[v(146.), v(1.5)]);
+    check(df, "resolution_p90_hours", &[v(146.), v(1.5)]);
+    check(df, "backlog_count", &[v(3.), v(3.)]);
+    check(df, "backlog_over_7d_count", &[v(0.), v(0.)]);
+    check(df, "backlog_median_age_hours", &[v(20.5), v(53.5)]);
+    assert_eq!(r.meta.as_of.as_deref(), Some("2026-03-10T13:00:00Z"));
+    let skipped: Vec<&str> = r.meta.skipped.iter().map(|s| s.metric.as_str()).collect();
+    assert_eq!(skipped, ["first_resolution_time", "fcr", "escalation", "reopen_rate", "csat"]);
+    for c in ["fcr_rate", "csat_pct", "first_resolution_count"] {
+        assert!(df.column(c).is_err(), "{c} is left out when its input is absent");
+    }
+}

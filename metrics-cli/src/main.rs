@@ -166,7 +166,8 @@ fn atomic_write(files: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
     let mut staged = Vec::new();
     for (path, bytes) in files {
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot write", dir.display()))?;
+        let mut tmp =
+            tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot write", dir.display()))?;
         tmp.write_all(bytes).with_context(|| format!("{}: cannot write", path.display()))?;
         staged.push((tmp, path));
     }

@@ -81,9 +81,8 @@ pub(crate) fn neutralise(s: &str) -> String {
 pub(crate) fn cells(df: &DataFrame) -> (Vec<String>, Vec<Vec<Cell>>) {
     let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     let cols = df.columns();
-    let rows = (0..df.height())
-        .map(|i| cols.iter().map(|c| c.get(i).map_or(Cell::Null, Cell::from_any)).collect())
-        .collect();
+    let rows =
+        (0..df.height()).map(|i| cols.iter().map(|c| c.get(i).map_or(Cell::Null, Cell::from_any)).collect()).collect();
     (header, rows)
 }
 
@@ -131,8 +130,11 @@ pub(crate) fn json_rows(header: &[String], rows: &[Vec<Cell>]) -> String {
     let objs: Vec<String> = rows
         .iter()
         .map(|r| {
-            let fields: Vec<String> =
-                header.iter().zip(r).map(|(h, c)| format!("{}:{}", serde_json::Value::String(h.clone()), c.json())).collect();
+            let fields: Vec<String> = header
+                .iter()
+                .zip(r)
+                .map(|(h, c)| format!("{}:{}", serde_json::Value::String(h.clone()), c.json()))
+                .collect();
             format!("{{{}}}", fields.join(","))
         })
         .collect();
@@ -168,7 +170,9 @@ pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
     let mut head = vec![TCell::new(name)];
-    head.extend(visible.iter().map(|r| TCell::new(r[..keys].iter().map(Cell::rounded).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\n"))));
+    head.extend(visible.iter().map(|r| {
+        TCell::new(r[..keys].iter().map(Cell::rounded).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\n"))
+    }));
     t.set_header(head);
     for (j, h) in header.iter().enumerate().skip(keys) {
         let mut row = vec![TCell::new(h)];

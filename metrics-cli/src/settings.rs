@@ -109,20 +109,28 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 fn zone(s: &str, what: &str) -> Result<chrono_tz::Tz> {
-    s.parse().map_err(|_| anyhow::anyhow!("{what}: unknown time zone `{s}` (expected an IANA name such as Europe/Berlin)"))
+    s.parse()
+        .map_err(|_| anyhow::anyhow!("{what}: unknown time zone `{s}` (expected an IANA name such as Europe/Berlin)"))
 }
 
 fn column_spec(canonical: &str, e: ColumnEntry) -> Result<ColumnSpec> {
     Ok(match e {
         ColumnEntry::Name(column) => ColumnSpec::named(column),
         ColumnEntry::Spec(t) => {
-            let unit = t.unit.as_deref().map(str::parse::<DurationUnit>).transpose().with_context(|| format!("[tickets.columns] {canonical}"))?;
+            let unit = t
+                .unit
+                .as_deref()
+                .map(str::parse::<DurationUnit>)
+                .transpose()
+                .with_context(|| format!("[tickets.columns] {canonical}"))?;
             let format = match (t.format, t.epoch.as_deref()) {
                 (Some(_), Some(_)) => bail!("[tickets.columns] {canonical}: give either format or epoch, not both"),
                 (Some(f), None) => TimestampFormat::Strftime(f),
                 (None, Some("seconds" | "s")) => TimestampFormat::EpochSeconds,
                 (None, Some("milliseconds" | "ms")) => TimestampFormat::EpochMillis,
-                (None, Some(other)) => bail!("[tickets.columns] {canonical}: unknown epoch unit `{other}` (expected seconds or milliseconds)"),
+                (None, Some(other)) => bail!(
+                    "[tickets.columns] {canonical}: unknown epoch unit `{other}` (expected seconds or milliseconds)"
+                ),
                 (None, None) => TimestampFormat::Auto,
             };
             ColumnSpec { column: t.column, unit, format }
@@ -136,7 +144,11 @@ fn format_of_path(p: &Path) -> Result<Option<Format>> {
         Some("csv") => Some(Format::Csv),
         Some("json") => Some(Format::Json),
         Some("md") => Some(Format::Markdown),
-        Some(other) => return Err(UsageError(format!("--output {}: unknown extension `.{other}` (expected .csv, .json or .md, or a folder without extension)", p.display())).into()),
+        Some(other) => return Err(UsageError(format!(
+            "--output {}: unknown extension `.{other}` (expected .csv, .json or .md, or a folder without extension)",
+            p.display()
+        ))
+        .into()),
     })
 }
 
@@ -145,8 +157,10 @@ impl Settings {
     pub(crate) fn resolve(a: &ReportArgs, stdout_is_terminal: bool) -> Result<Self> {
         let (file, base) = match &a.config {
             Some(p) => {
-                let text = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read config", p.display()))?;
-                let cfg: ConfigFile = toml::from_str(&text).with_context(|| format!("{}: invalid config", p.display()))?;
+                let text =
+                    std::fs::read_to_string(p).with_context(|| format!("{}: cannot read config", p.display()))?;
+                let cfg: ConfigFile =
+                    toml::from_str(&text).with_context(|| format!("{}: invalid config", p.display()))?;
                 (cfg, p.parent().map(Path::to_path_buf).unwrap_or_default())
             }
             None => (ConfigFile::default(), PathBuf::new()),
@@ -176,7 +190,13 @@ impl Settings {
         };
         o.since = date(a.since.as_deref().or(report.since.as_deref()), "--since")?;
         o.until = date(a.until.as_deref().or(report.until.as_deref()), "--until")?;
-        o.as_of = a.as_of.as_deref().or(report.as_of.as_deref()).map(|s| parse_instant(s, o.tz)).transpose().context("--as-of")?;
+        o.as_of = a
+            .as_of
+            .as_deref()
+            .or(report.as_of.as_deref())
+            .map(|s| parse_instant(s, o.tz))
+            .transpose()
+            .context("--as-of")?;
         o.by = if a.by.is_empty() { report.by.unwrap_or_default() } else { a.by.clone() };
         o.support.fcr = match (a.fcr, support.fcr.as_deref()) {
             (Some(FcrArg::Zendesk), _) => FcrRule::Zendesk,
@@ -189,7 +209,8 @@ impl Settings {
             o.support.csat = CsatScale { min: s.min, max: s.max, satisfied_min: s.satisfied_min };
         }
         o.support.escalation_tag = support.escalation_tag;
-        o.support.percentiles = if a.percentiles.is_empty() { support.percentiles.unwrap_or_default() } else { a.percentiles.clone() };
+        o.support.percentiles =
+            if a.percentiles.is_empty() { support.percentiles.unwrap_or_default() } else { a.percentiles.clone() };
         if let Some(p) = o.support.percentiles.iter().find(|p| !(**p > 0.0 && **p < 100.0)) {
             return Err(UsageError(format!("--percentiles: {p} is not between 0 and 100")).into());
         }
@@ -214,14 +235,21 @@ impl Settings {
             Some(p) => match format_of_path(p)? {
                 Some(f) => {
                     if a.format.is_some_and(|g| g != f) {
-                        return Err(UsageError(format!("--format conflicts with the extension of --output {}", p.display())).into());
+                        return Err(UsageError(format!(
+                            "--format conflicts with the extension of --output {}",
+                            p.display()
+                        ))
+                        .into());
                     }
                     (f, Target::File(p.clone()))
                 }
                 None => {
                     let f = a.format.unwrap_or(Format::Csv);
                     if f == Format::Table {
-                        return Err(UsageError("--format table writes to a terminal; choose csv, json or markdown for a folder".into()).into());
+                        return Err(UsageError(
+                            "--format table writes to a terminal; choose csv, json or markdown for a folder".into(),
+                        )
+                        .into());
                     }
                     (f, Target::Folder(p.clone()))
                 }

@@ -50,7 +50,13 @@ fn output_extension_conflicting_with_format_is_a_usage_error() {
         .assert()
         .code(2);
     assert!(!out.exists());
-    cxm().args(["support", "--tickets"]).arg(fixture("support/tickets.csv")).arg("--output").arg(dir.path().join("r.xlsx")).assert().code(2);
+    cxm()
+        .args(["support", "--tickets"])
+        .arg(fixture("support/tickets.csv"))
+        .arg("--output")
+        .arg(dir.path().join("r.xlsx"))
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -71,12 +77,34 @@ fn demo_then_report_json_has_every_support_column() {
         .map(|field| field.split(':').next().unwrap().trim_matches('"'))
         .collect();
     let expected = [
-        "period_start", "tickets_created", "tickets_solved", "frt_count", "frt_mean_minutes", "frt_median_minutes",
-        "frt_p90_minutes", "unanswered_count", "resolution_count", "resolution_mean_hours", "resolution_median_hours",
-        "resolution_p90_hours", "first_resolution_count", "first_resolution_mean_hours", "first_resolution_median_hours",
-        "first_resolution_p90_hours", "fcr_count", "fcr_rate", "escalated_count", "escalation_rate", "reopened_count",
-        "reopen_rate", "reopens_total", "backlog_count", "backlog_over_7d_count", "backlog_median_age_hours",
-        "csat_responses", "csat_pct",
+        "period_start",
+        "tickets_created",
+        "tickets_solved",
+        "frt_count",
+        "frt_mean_minutes",
+        "frt_median_minutes",
+        "frt_p90_minutes",
+        "unanswered_count",
+        "resolution_count",
+        "resolution_mean_hours",
+        "resolution_median_hours",
+        "resolution_p90_hours",
+        "first_resolution_count",
+        "first_resolution_mean_hours",
+        "first_resolution_median_hours",
+        "first_resolution_p90_hours",
+        "fcr_count",
+        "fcr_rate",
+        "escalated_count",
+        "escalation_rate",
+        "reopened_count",
+        "reopen_rate",
+        "reopens_total",
+        "backlog_count",
+        "backlog_over_7d_count",
+        "backlog_median_age_hours",
+        "csat_responses",
+        "csat_pct",
     ];
     assert_eq!(cols, expected);
     assert!(v["meta"]["as_of"].is_string());
@@ -104,7 +132,12 @@ fn demo_config_runs_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("d");
     cxm().args(["demo", "--rows", "300", "--out"]).arg(&d).assert().success();
-    cxm().args(["report", "--format", "csv", "--config"]).arg(d.join("cxm.toml")).assert().success().stdout(predicate::str::starts_with("period_start,"));
+    cxm()
+        .args(["report", "--format", "csv", "--config"])
+        .arg(d.join("cxm.toml"))
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("period_start,"));
 }
 
 fn fails_cleanly(args: &[&str], tickets: &Path, needles: &[&str]) {
@@ -159,19 +192,30 @@ fn unknown_config_keys_are_errors_naming_the_key() {
 fn a_folder_output_has_one_file_per_table_and_meta() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("weekly");
-    cxm().args(["report", "--tickets"]).arg(fixture("support/tickets.csv")).arg("--output").arg(&out).assert().success();
+    cxm()
+        .args(["report", "--tickets"])
+        .arg(fixture("support/tickets.csv"))
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
     for f in ["support.csv", "data_quality.csv", "meta.json"] {
         assert!(out.join(f).exists(), "{f}");
     }
     let dq = std::fs::read_to_string(out.join("data_quality.csv")).unwrap();
     assert!(dq.starts_with("table,reason,column,count,first_rows\n"), "{dq}");
-    let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().starts_with(".tmp")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+        .collect();
     assert!(leftovers.is_empty());
 }
 
 #[test]
 fn validate_reports_rejections_and_exits_zero() {
-    let out = cxm().args(["validate", "--format", "csv", "--tickets"]).arg(fixture("support/tickets.csv")).assert().success();
+    let out =
+        cxm().args(["validate", "--format", "csv", "--tickets"]).arg(fixture("support/tickets.csv")).assert().success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(text.contains("tickets,duplicate_id,ticket_id,1,7"), "{text}");
 }
@@ -179,7 +223,11 @@ fn validate_reports_rejections_and_exits_zero() {
 #[test]
 fn csv_neutralises_formulas_in_text_cells() {
     let dir = tempfile::tempdir().unwrap();
-    let t = write(dir.path(), "t.csv", "ticket_id,created_at,channel\n1,2026-03-02T10:00:00Z,=HYPERLINK(\"x\")\n2,2026-03-02T11:00:00Z,-email\n");
+    let t = write(
+        dir.path(),
+        "t.csv",
+        "ticket_id,created_at,channel\n1,2026-03-02T10:00:00Z,=HYPERLINK(\"x\")\n2,2026-03-02T11:00:00Z,-email\n",
+    );
     let out = cxm().args(["support", "--format", "csv", "--by", "channel", "--tickets"]).arg(&t).assert().success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(text.contains("'-email") && text.contains("'=HYPERLINK"), "{text}");

@@ -84,7 +84,8 @@ pub fn write_tickets<W: Write>(mut w: W, rows: usize, seed: u64) -> std::io::Res
             rng.random_range(2..7)
         };
         let stations: i64 = if rng.random::<f64>() < 0.12 { rng.random_range(2..4) } else { 1 };
-        let escalated = if stations > 1 || priority == "urgent" && rng.random::<f64>() < 0.3 { "true" } else { "false" };
+        let escalated =
+            if stations > 1 || priority == "urgent" && rng.random::<f64>() < 0.3 { "true" } else { "false" };
         let status = match (solved, rng.random::<f64>()) {
             (Some(_), x) if x < 0.6 => "closed",
             (Some(_), _) => "solved",

@@ -90,10 +90,9 @@ impl Period {
 impl std::str::FromStr for Period {
     type Err = crate::Error;
     fn from_str(s: &str) -> crate::Result<Self> {
-        Period::ALL
-            .into_iter()
-            .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| crate::Error::Config(format!("unknown period `{s}` (expected day, week, month, quarter or year)")))
+        Period::ALL.into_iter().find(|p| p.name().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
+            crate::Error::Config(format!("unknown period `{s}` (expected day, week, month, quarter or year)"))
+        })
     }
 }
 
@@ -159,14 +158,7 @@ pub fn date_to_days(d: NaiveDate) -> i32 {
 /// the instant's local date in `tz`, truncated to the period.
 pub fn period_of(instant: Expr, period: Period, tz: Tz) -> Expr {
     let tz = TimeZone::opt_try_new(Some(tz.name())).ok().flatten().unwrap_or(TimeZone::UTC);
-    instant
-        .dt()
-        .convert_time_zone(tz)
-        .dt()
-        .date()
-        .dt()
-        .truncate(lit(period.every()))
-        .alias(PERIOD_START)
+    instant.dt().convert_time_zone(tz).dt().date().dt().truncate(lit(period.every())).alias(PERIOD_START)
 }
 
 #[cfg(test)]

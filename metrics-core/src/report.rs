@@ -202,7 +202,8 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
     if command == Command::Validate {
         return Ok(Report { meta, data_quality, sections });
     }
-    let cx = SupportContext { period, tz: o.tz, by: o.by.clone(), spine, as_of: tickets.as_of, options: o.support.clone() };
+    let cx =
+        SupportContext { period, tz: o.tz, by: o.by.clone(), spine, as_of: tickets.as_of, options: o.support.clone() };
     let (planned, rules) = support::plan_all(&tickets, &cx)?;
     meta.rules.extend(rules);
     let mut metrics = Vec::new();
@@ -224,7 +225,11 @@ fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[support::Metric]) -> Re
     let keys: Vec<Expr> = key_names.iter().map(|k| col(k.as_str())).collect();
     let mut frame = cx.spine.frame().lazy();
     if !cx.by.is_empty() {
-        let combos = t.df.clone().lazy().select(cx.by.iter().map(|b| col(b.as_str()).cast(DataType::String)).collect::<Vec<_>>()).unique(None, UniqueKeepStrategy::Any);
+        let combos =
+            t.df.clone()
+                .lazy()
+                .select(cx.by.iter().map(|b| col(b.as_str()).cast(DataType::String)).collect::<Vec<_>>())
+                .unique(None, UniqueKeepStrategy::Any);
         frame = frame.cross_join(combos, None);
     }
     let args = JoinArgs { nulls_equal: true, ..JoinArgs::new(JoinType::Left) };

@@ -106,11 +106,7 @@ impl Source {
 
     /// The label of a data row for data-quality findings.
     pub fn row_label(&self, file: u32, row: u32) -> String {
-        if self.is_multi() {
-            format!("{}:{row}", self.files[file as usize].display())
-        } else {
-            row.to_string()
-        }
+        if self.is_multi() { format!("{}:{row}", self.files[file as usize].display()) } else { row.to_string() }
     }
 
     /// The column names of one file (CSV header or Parquet schema), with
@@ -154,9 +150,7 @@ impl Source {
                 .with_infer_schema_length(Some(0))
                 .with_row_index(row_index)
                 .finish(),
-            FileFormat::Parquet => {
-                LazyFrame::scan_parquet(ppath, ScanArgsParquet { row_index, ..Default::default() })
-            }
+            FileFormat::Parquet => LazyFrame::scan_parquet(ppath, ScanArgsParquet { row_index, ..Default::default() }),
         }
         .map_err(|e| Error::Unreadable { path: file.clone(), reason: e.to_string() })?;
         if select.is_empty() {

@@ -86,7 +86,8 @@ impl RawTable {
                 mapped.push((*def, spec));
             }
         }
-        let taken: Vec<&str> = mapped.iter().map(|(d, s)| if s.column.is_empty() { d.name } else { s.column.as_str() }).collect();
+        let taken: Vec<&str> =
+            mapped.iter().map(|(d, s)| if s.column.is_empty() { d.name } else { s.column.as_str() }).collect();
         let extras: Vec<String> = extras
             .iter()
             .filter(|e| !defs.iter().any(|d| d.name == e.as_str()) && header.contains(e))

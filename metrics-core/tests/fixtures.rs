@@ -142,25 +142,69 @@ fn text(name: &str, v: &[Option<&str>]) -> Column {
 fn write_support_parquet(path: &Path) {
     let ids = ["1", "2", "3", "4", "5", "6", "7", "7", "8", "9", "11"];
     let created = [
-        "2026-03-02T00:00:00Z", "2026-03-02T09:00:00Z", "2026-03-03T08:00:00Z", "2026-03-04T12:00:00Z",
-        "2026-03-05T10:00:00Z", "2026-03-08T23:50:00Z", "2026-03-20T10:00:00Z", "2026-03-23T09:00:00Z",
-        "2026-03-24T10:00:00Z", "2026-03-25T00:00:00Z", "2026-03-26T12:00:00Z",
+        "2026-03-02T00:00:00Z",
+        "2026-03-02T09:00:00Z",
+        "2026-03-03T08:00:00Z",
+        "2026-03-04T12:00:00Z",
+        "2026-03-05T10:00:00Z",
+        "2026-03-08T23:50:00Z",
+        "2026-03-20T10:00:00Z",
+        "2026-03-23T09:00:00Z",
+        "2026-03-24T10:00:00Z",
+        "2026-03-25T00:00:00Z",
+        "2026-03-26T12:00:00Z",
     ];
     let frt = [
-        "2026-03-02T00:30:00Z", "", "2026-03-03T09:00:00Z", "", "2026-03-05T09:50:00Z", "2026-03-09T00:10:00Z",
-        "2026-03-20T11:00:00Z", "2026-03-23T09:45:00Z", "2026-03-24T10:00:00Z", "", "",
+        "2026-03-02T00:30:00Z",
+        "",
+        "2026-03-03T09:00:00Z",
+        "",
+        "2026-03-05T09:50:00Z",
+        "2026-03-09T00:10:00Z",
+        "2026-03-20T11:00:00Z",
+        "2026-03-23T09:45:00Z",
+        "2026-03-24T10:00:00Z",
+        "",
+        "",
     ];
     let solved = [
-        "2026-03-02T10:00:00Z", "", "2026-03-10T08:00:00Z", "2026-03-04T13:00:00Z", "2026-03-06T10:00:00Z",
-        "2026-03-09T02:50:00Z", "", "2026-03-24T09:00:00Z", "2026-03-24T08:00:00Z", "", "",
+        "2026-03-02T10:00:00Z",
+        "",
+        "2026-03-10T08:00:00Z",
+        "2026-03-04T13:00:00Z",
+        "2026-03-06T10:00:00Z",
+        "2026-03-09T02:50:00Z",
+        "",
+        "2026-03-24T09:00:00Z",
+        "2026-03-24T08:00:00Z",
+        "",
+        "",
     ];
     let first_solved = [
-        "2026-03-02T10:00:00Z", "", "2026-03-04T08:00:00Z", "2026-03-04T13:00:00Z", "2026-03-06T10:00:00Z",
-        "2026-03-09T02:50:00Z", "", "2026-03-24T09:00:00Z", "2026-03-24T08:00:00Z", "", "",
+        "2026-03-02T10:00:00Z",
+        "",
+        "2026-03-04T08:00:00Z",
+        "2026-03-04T13:00:00Z",
+        "2026-03-06T10:00:00Z",
+        "2026-03-09T02:50:00Z",
+        "",
+        "2026-03-24T09:00:00Z",
+        "2026-03-24T08:00:00Z",
+        "",
+        "",
     ];
     let csat_at = [
-        "2026-03-03T09:00:00Z", "", "", "", "2026-03-06T12:00:00Z", "2026-03-09T03:00:00Z", "", "2026-03-24T10:00:00Z",
-        "", "", "",
+        "2026-03-03T09:00:00Z",
+        "",
+        "",
+        "",
+        "2026-03-06T12:00:00Z",
+        "2026-03-09T03:00:00Z",
+        "",
+        "2026-03-24T10:00:00Z",
+        "",
+        "",
+        "",
     ];
     let mut df = DataFrame::new_infer_height(vec![
         StringChunked::from_iter_values("ticket_id".into(), ids.iter().copied()).into_column(),
@@ -168,10 +212,34 @@ fn write_support_parquet(path: &Path) {
         ts_col("first_response_at", &frt),
         ts_col("solved_at", &solved),
         ts_col("first_solved_at", &first_solved),
-        opt_i64("reopens", &[Some(0), Some(0), Some(1), Some(0), Some(0), Some(0), Some(0), Some(0), Some(0), None, Some(0)]),
-        opt_i64("agent_replies", &[Some(1), Some(0), Some(3), Some(0), Some(2), Some(1), Some(1), Some(1), Some(1), None, None]),
-        opt_i64("group_stations", &[Some(1), Some(1), Some(2), Some(1), Some(1), Some(1), Some(1), Some(1), Some(1), Some(3), Some(1)]),
-        text("csat", &[Some("5"), None, Some("bad"), Some("offered"), Some("3"), Some("7"), None, Some("4"), Some("good"), None, None]),
+        opt_i64(
+            "reopens",
+            &[Some(0), Some(0), Some(1), Some(0), Some(0), Some(0), Some(0), Some(0), Some(0), None, Some(0)],
+        ),
+        opt_i64(
+            "agent_replies",
+            &[Some(1), Some(0), Some(3), Some(0), Some(2), Some(1), Some(1), Some(1), Some(1), None, None],
+        ),
+        opt_i64(
+            "group_stations",
+            &[Some(1), Some(1), Some(2), Some(1), Some(1), Some(1), Some(1), Some(1), Some(1), Some(3), Some(1)],
+        ),
+        text(
+            "csat",
+            &[
+                Some("5"),
+                None,
+                Some("bad"),
+                Some("offered"),
+                Some("3"),
+                Some("7"),
+                None,
+                Some("4"),
+                Some("good"),
+                None,
+                None,
+            ],
+        ),
         ts_col("csat_at", &csat_at),
     ])
     .unwrap();
@@ -192,7 +260,13 @@ fn support_fixture_parquet() {
     let reasons: Vec<Reason> = r.data_quality["tickets"].iter().map(|q| q.reason).collect();
     assert_eq!(
         reasons,
-        [Reason::NegativeDuration, Reason::NegativeDuration, Reason::NegativeDuration, Reason::DuplicateId, Reason::ScoreOutOfRange]
+        [
+            Reason::NegativeDuration,
+            Reason::NegativeDuration,
+            Reason::NegativeDuration,
+            Reason::DuplicateId,
+            Reason::ScoreOutOfRange
+        ]
     );
 }
 

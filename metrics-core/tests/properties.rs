@@ -65,7 +65,9 @@ fn csv(tickets: &[Ticket], order: &[usize]) -> String {
         let t = chrono::DateTime::from_timestamp(1_767_571_200 + h * 3600, 0).unwrap();
         t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
     };
-    let mut out = String::from("ticket_id,created_at,first_response_at,solved_at,reopens,agent_replies,group_stations,csat,channel\n");
+    let mut out = String::from(
+        "ticket_id,created_at,first_response_at,solved_at,reopens,agent_replies,group_stations,csat,channel\n",
+    );
     for &i in order {
         let t = &tickets[i];
         let _ = writeln!(

@@ -75,8 +75,10 @@ pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
     cols.push(UInt32Chunked::from_vec("backlog_over_7d_count".into(), over).into_column());
     cols.push(Float64Chunked::from_iter_options("backlog_median_age_hours".into(), median.into_iter()).into_column());
     let df = DataFrame::new_infer_height(cols).ctx("backlog")?;
-    let columns: Vec<String> =
-        ["backlog_count", "backlog_over_7d_count", "backlog_median_age_hours"].iter().map(|s| (*s).to_owned()).collect();
+    let columns: Vec<String> = ["backlog_count", "backlog_over_7d_count", "backlog_median_age_hours"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
     Ok(Ok(Metric { parts: vec![df.lazy()], counts: columns[..2].to_vec(), columns }))
 }
 

@@ -146,7 +146,10 @@ pub fn plan_all(t: &Tickets, cx: &SupportContext) -> crate::Result<(Vec<Planned>
     rules.push(("frt_source".to_owned(), response::source(t).to_owned()));
     rules.push(("resolution_source".to_owned(), resolution::source(t).to_owned()));
     rules.push(("fcr".to_owned(), cx.options.fcr.name().to_owned()));
-    rules.push(("escalation".to_owned(), rates::escalation_rule(t, &cx.options).map_or_else(|| "none".to_owned(), |r| r.describe())));
+    rules.push((
+        "escalation".to_owned(),
+        rates::escalation_rule(t, &cx.options).map_or_else(|| "none".to_owned(), |r| r.describe()),
+    ));
     rules.push(("backlog_mode".to_owned(), "tickets (approximate for reopened tickets)".to_owned()));
     rules.push(("csat_scale".to_owned(), cx.options.csat.describe()));
     rules.push(("quantiles".to_owned(), "linear interpolation between closest ranks".to_owned()));

@@ -140,11 +140,6 @@ pub struct SupportOptions {
 
 impl Default for SupportOptions {
     fn default() -> Self {
-        Self {
-            csat: CsatScale::default(),
-            fcr: FcrRule::default(),
-            escalation_tag: None,
-            percentiles: Vec::new(),
-        }
+        Self { csat: CsatScale::default(), fcr: FcrRule::default(), escalation_tag: None, percentiles: Vec::new() }
     }
 }

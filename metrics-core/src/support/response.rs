@@ -33,7 +33,10 @@ pub fn first_response_time(t: &Tickets, cx: &SupportContext) -> Planned {
         "timestamps" => (duration(CREATED_AT, FIRST_RESPONSE_AT, MINUTE), col(FIRST_RESPONSE_AT).is_not_null()),
         "vendor" => {
             let m = col(FIRST_RESPONSE_MINUTES);
-            (when(m.clone().gt_eq(lit(0.0))).then(m.clone()).otherwise(lit(NULL).cast(DataType::Float64)), m.is_not_null())
+            (
+                when(m.clone().gt_eq(lit(0.0))).then(m.clone()).otherwise(lit(NULL).cast(DataType::Float64)),
+                m.is_not_null(),
+            )
         }
         _ => return Err(skipped("first_response_time", FIRST_RESPONSE_AT)),
     };

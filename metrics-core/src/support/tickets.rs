@@ -75,7 +75,8 @@ impl Tickets {
     /// Reads, converts and checks a tickets table.
     pub fn read(input: &TableInput, o: &TicketReadOptions) -> Result<Self> {
         // Text columns are read only when asked for: they are the widest.
-        let wanted = |d: &ColumnDef| d.kind != Kind::Text || o.dims.iter().any(|b| b == d.name) || (d.name == TAGS && o.tags);
+        let wanted =
+            |d: &ColumnDef| d.kind != Kind::Text || o.dims.iter().any(|b| b == d.name) || (d.name == TAGS && o.tags);
         let raw = RawTable::read(input, "tickets", TICKETS, &o.dims, wanted)?;
         let tz = input.input_tz.unwrap_or(o.input_tz);
         let n = raw.df.height();
@@ -86,7 +87,10 @@ impl Tickets {
         // Timestamp parsing dominates staging: one thread per column.
         let parsed: Vec<Result<Parsed<Micros>>> = std::thread::scope(|s| {
             let handles: Vec<_> = ts_names.iter().map(|name| s.spawn(|| raw.timestamps(name, tz))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::Config("parser panicked".into())))).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(Error::Config("parser panicked".into()))))
+                .collect()
         });
         let mut ts: HashMap<&'static str, Vec<Option<Micros>>> = HashMap::new();
         for (name, p) in ts_names.iter().zip(parsed) {
@@ -180,12 +184,16 @@ impl Tickets {
                 Kind::Int => {
                     let p = raw.ints(name)?;
                     check(&raw, &mut q, name, &p, Reason::UnparseableNumber, Kind::Int)?;
-                    columns.push(Int64Chunked::from_iter_options(name.into(), keep.iter().map(|&i| p.values[i])).into_column());
+                    columns.push(
+                        Int64Chunked::from_iter_options(name.into(), keep.iter().map(|&i| p.values[i])).into_column(),
+                    );
                 }
                 Kind::Bool => {
                     let p = raw.bools(name)?;
                     check(&raw, &mut q, name, &p, Reason::UnparseableBool, Kind::Bool)?;
-                    columns.push(BooleanChunked::from_iter_options(name.into(), keep.iter().map(|&i| p.values[i])).into_column());
+                    columns.push(
+                        BooleanChunked::from_iter_options(name.into(), keep.iter().map(|&i| p.values[i])).into_column(),
+                    );
                 }
                 Kind::Duration | Kind::Float => {
                     let p = raw.floats(name)?;
@@ -195,7 +203,9 @@ impl Tickets {
                             q.add(Reason::NegativeDuration, name, i);
                         }
                     }
-                    columns.push(Float64Chunked::from_iter_options(name.into(), keep.iter().map(|&i| p.values[i])).into_column());
+                    columns.push(
+                        Float64Chunked::from_iter_options(name.into(), keep.iter().map(|&i| p.values[i])).into_column(),
+                    );
                 }
                 Kind::Text => columns.push(raw.strings(name)?.take(&idx(&keep)).ctx(name)?.into_column()),
                 Kind::Rating => {
@@ -241,13 +251,15 @@ impl Tickets {
                         });
                     }
                     q.add_all(Reason::UnparseableNumber, name, &unparseable);
-                    columns.push(BooleanChunked::from_iter_options(CSAT_SATISFIED.into(), sat.into_iter()).into_column());
+                    columns
+                        .push(BooleanChunked::from_iter_options(CSAT_SATISFIED.into(), sat.into_iter()).into_column());
                 }
                 Kind::Id | Kind::Timestamp => {}
             }
         }
         for extra in &raw.extras {
-            columns.push(raw.strings(extra)?.take(&idx(&keep)).ctx(extra)?.with_name(extra.as_str().into()).into_column());
+            columns
+                .push(raw.strings(extra)?.take(&idx(&keep)).ctx(extra)?.with_name(extra.as_str().into()).into_column());
         }
         let df = DataFrame::new_infer_height(columns).ctx("staging tickets")?;
         let present = TICKETS.iter().filter(|d| raw.has(d.name)).map(|d| d.name).collect();
@@ -267,7 +279,14 @@ fn idx(keep: &[usize]) -> IdxCa {
     IdxCa::from_vec("idx".into(), keep.iter().map(|&i| i as IdxSize).collect())
 }
 
-fn check<T>(raw: &RawTable, q: &mut Collector<'_>, name: &str, p: &Parsed<T>, reason: Reason, kind: Kind) -> Result<()> {
+fn check<T>(
+    raw: &RawTable,
+    q: &mut Collector<'_>,
+    name: &str,
+    p: &Parsed<T>,
+    reason: Reason,
+    kind: Kind,
+) -> Result<()> {
     if let Some(e) = raw.nothing_parses(name, p, expected(kind)) {
         return Err(e);
     }

@@ -2,6 +2,9 @@
 //! collect) on generated tickets. Throughput is reported in tickets per
 //! second. Size: `CXM_BENCH_ROWS` (default 1,000,000).
 
+// criterion's macros generate undocumented functions.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

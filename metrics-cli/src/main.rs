@@ -153,7 +153,11 @@ fn write(report: &Report, settings: &Settings) -> Result<()> {
                 files.push((dir.join(format!("{name}.{ext}")), table(&h, &r)?));
             }
             let (h, r) = render::quality_rows(&report.data_quality);
-            files.push((dir.join(format!("data_quality.{ext}")), table(&h, &r)?));
+            let dq = match settings.format {
+                Format::Json => serde_json::to_vec_pretty(&report.data_quality)?,
+                _ => table(&h, &r)?,
+            };
+            files.push((dir.join(format!("data_quality.{ext}")), dq));
             files.push((dir.join("meta.json"), serde_json::to_vec_pretty(&report.meta)?));
             atomic_write(&files)
         }
@@ -169,6 +173,12 @@ fn atomic_write(files: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
         let mut tmp =
             tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot write", dir.display()))?;
         tmp.write_all(bytes).with_context(|| format!("{}: cannot write", path.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Temporary files are private; a report is an ordinary file.
+            tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        }
         staged.push((tmp, path));
     }
     for (tmp, path) in staged {

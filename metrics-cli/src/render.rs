@@ -154,7 +154,8 @@ pub(crate) fn json(report: &Report) -> Result<String> {
     Ok(format!("{{{}}}\n", parts.join(",\n")))
 }
 
-/// How many periods a terminal table shows (the most recent ones).
+/// How many columns a terminal table aims at: the most recent periods, fewer
+/// of them when each has several groups.
 const TERMINAL_PERIODS: usize = 8;
 
 /// A section for a terminal: one row per metric, one column per period
@@ -164,7 +165,8 @@ pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize) -> String {
     let keys = 1 + by;
     let mut periods: Vec<String> = rows.iter().map(|r| r[0].rounded()).collect();
     periods.dedup();
-    let cutoff = periods.len().saturating_sub(TERMINAL_PERIODS);
+    let groups = rows.len() / periods.len().max(1);
+    let cutoff = periods.len().saturating_sub((TERMINAL_PERIODS / groups.max(1)).max(1));
     let shown = periods.get(cutoff).map_or(0, |p| rows.iter().position(|r| &r[0].rounded() == p).unwrap_or(0));
     let visible = &rows[shown..];
     let mut t = Table::new();

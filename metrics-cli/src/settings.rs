@@ -41,23 +41,7 @@ struct TableSection {
     path: Option<String>,
     input_tz: Option<String>,
     #[serde(default)]
-    columns: BTreeMap<String, ColumnEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum ColumnEntry {
-    Name(String),
-    Spec(ColumnTable),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ColumnTable {
-    column: String,
-    unit: Option<String>,
-    format: Option<String>,
-    epoch: Option<String>,
+    columns: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -113,29 +97,36 @@ fn zone(s: &str, what: &str) -> Result<chrono_tz::Tz> {
         .map_err(|_| anyhow::anyhow!("{what}: unknown time zone `{s}` (expected an IANA name such as Europe/Berlin)"))
 }
 
-fn column_spec(canonical: &str, e: ColumnEntry) -> Result<ColumnSpec> {
-    Ok(match e {
-        ColumnEntry::Name(column) => ColumnSpec::named(column),
-        ColumnEntry::Spec(t) => {
-            let unit = t
-                .unit
-                .as_deref()
-                .map(str::parse::<DurationUnit>)
-                .transpose()
-                .with_context(|| format!("[tickets.columns] {canonical}"))?;
-            let format = match (t.format, t.epoch.as_deref()) {
-                (Some(_), Some(_)) => bail!("[tickets.columns] {canonical}: give either format or epoch, not both"),
-                (Some(f), None) => TimestampFormat::Strftime(f),
-                (None, Some("seconds" | "s")) => TimestampFormat::EpochSeconds,
-                (None, Some("milliseconds" | "ms")) => TimestampFormat::EpochMillis,
-                (None, Some(other)) => bail!(
-                    "[tickets.columns] {canonical}: unknown epoch unit `{other}` (expected seconds or milliseconds)"
-                ),
-                (None, None) => TimestampFormat::Auto,
-            };
-            ColumnSpec { column: t.column, unit, format }
+/// One `[tickets.columns]` entry: `canonical = "Source"` or
+/// `canonical = { column = "Source", unit = "...", format = "...", epoch = "..." }`.
+fn column_spec(canonical: &str, e: toml::Value) -> Result<ColumnSpec> {
+    let here = format!("[tickets.columns] {canonical}");
+    let table = match e {
+        toml::Value::String(column) => return Ok(ColumnSpec::named(column)),
+        toml::Value::Table(t) => t,
+        other => bail!("{here}: expected a column name or a table, found {}", other.type_str()),
+    };
+    let text = |key: &str| -> Result<Option<String>> {
+        match table.get(key) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => bail!("{here}.{key}: expected text, found {}", other.type_str()),
         }
-    })
+    };
+    let column = text("column")?.with_context(|| format!("{here}: missing `column`"))?;
+    let unit = text("unit")?.as_deref().map(str::parse::<DurationUnit>).transpose().with_context(|| here.clone())?;
+    let format = match (text("format")?, text("epoch")?.as_deref()) {
+        (Some(_), Some(_)) => bail!("{here}: give either format or epoch, not both"),
+        (Some(f), None) => TimestampFormat::Strftime(f),
+        (None, Some("seconds" | "s")) => TimestampFormat::EpochSeconds,
+        (None, Some("milliseconds" | "ms")) => TimestampFormat::EpochMillis,
+        (None, Some(other)) => bail!("{here}: unknown epoch unit `{other}` (expected seconds or milliseconds)"),
+        (None, None) => TimestampFormat::Auto,
+    };
+    if let Some(key) = table.keys().find(|k| !["column", "unit", "format", "epoch"].contains(&k.as_str())) {
+        bail!("{here}: unknown key `{key}` (expected column, unit, format or epoch)");
+    }
+    Ok(ColumnSpec { column, unit, format })
 }
 
 fn format_of_path(p: &Path) -> Result<Option<Format>> {
@@ -180,10 +171,10 @@ impl Settings {
             (None, None) => None,
         };
         if let Some(tz) = a.tz.as_deref().or(report.tz.as_deref()) {
-            o.tz = zone(tz, "--tz")?;
+            o.tz = zone(tz, if a.tz.is_some() { "--tz" } else { "[report] tz" })?;
         }
         if let Some(tz) = a.input_tz.as_deref().or(report.input_tz.as_deref()) {
-            o.input_tz = zone(tz, "--input-tz")?;
+            o.input_tz = zone(tz, if a.input_tz.is_some() { "--input-tz" } else { "[report] input_tz" })?;
         }
         let date = |s: Option<&str>, what: &str| -> Result<Option<chrono::NaiveDate>> {
             s.map(|s| parse_instant(s, o.tz).map(|t| local_date(t, o.tz)).with_context(|| what.to_owned())).transpose()
@@ -212,8 +203,14 @@ impl Settings {
         o.support.percentiles =
             if a.percentiles.is_empty() { support.percentiles.unwrap_or_default() } else { a.percentiles.clone() };
         if let Some(p) = o.support.percentiles.iter().find(|p| !(**p > 0.0 && **p < 100.0)) {
-            return Err(UsageError(format!("--percentiles: {p} is not between 0 and 100")).into());
+            let msg = format!("percentiles: {p} is not between 0 and 100 (exclusive)");
+            if a.percentiles.is_empty() {
+                bail!("[support] {msg}");
+            }
+            return Err(UsageError(format!("--{msg}")).into());
         }
+        o.support.percentiles.sort_by(f64::total_cmp);
+        o.support.percentiles.dedup();
 
         let mut inputs = Inputs::default();
         let tickets_section = file.tickets.unwrap_or_default();
@@ -259,7 +256,8 @@ impl Settings {
     }
 }
 
-/// A config-relative path (absolute paths and globs pass unchanged).
+/// A path from the config file, relative to the config's folder (absolute
+/// paths pass unchanged; a relative glob is anchored there too).
 fn relative(base: &Path, p: &str) -> String {
     if Path::new(p).is_absolute() || base.as_os_str().is_empty() {
         p.to_owned()

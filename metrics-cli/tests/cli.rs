@@ -249,3 +249,49 @@ fn a_closed_pipe_exits_zero() {
         .unwrap();
     assert!(status.status.success());
 }
+
+#[test]
+fn by_works_on_a_numeric_column_and_adds_up() {
+    let total =
+        cxm().args(["support", "--format", "json", "--tickets"]).arg(fixture("support/tickets.csv")).assert().success();
+    let total: serde_json::Value = serde_json::from_slice(&total.get_output().stdout).unwrap();
+    let by = cxm()
+        .args(["support", "--format", "json", "--by", "group_stations", "--tickets"])
+        .arg(fixture("support/tickets.csv"))
+        .assert()
+        .success();
+    let by: serde_json::Value = serde_json::from_slice(&by.get_output().stdout).unwrap();
+    let rows = by["support"].as_array().unwrap();
+    // Values 1, 2, 3 in each of the four weeks.
+    assert_eq!(rows.len(), 12);
+    assert_eq!(rows[0]["group_stations"], "1");
+    let created: i64 = rows.iter().map(|r| r["tickets_created"].as_i64().unwrap()).sum();
+    let expected: i64 =
+        total["support"].as_array().unwrap().iter().map(|r| r["tickets_created"].as_i64().unwrap()).sum();
+    assert_eq!(created, expected);
+}
+
+#[test]
+fn an_unknown_dimension_is_an_error() {
+    cxm()
+        .args(["support", "--by", "region", "--tickets"])
+        .arg(fixture("support/tickets.csv"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("region"));
+}
+
+#[test]
+fn a_bad_key_in_a_column_mapping_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg =
+        write(dir.path(), "cxm.toml", "[tickets.columns]\ncreated_at = { column = \"created_at\", fromat = \"%d\" }\n");
+    cxm()
+        .args(["support", "--config"])
+        .arg(&cfg)
+        .arg("--tickets")
+        .arg(fixture("support/tickets.csv"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("fromat"));
+}

@@ -71,7 +71,10 @@ pub fn write_tickets<W: Write>(mut w: W, rows: usize, seed: u64) -> std::io::Res
         if answered && rng.random::<f64>() < 0.002 {
             first_response = Some(created - rng.random_range(60..7200)); // logged before creation
         }
-        let solved_flag = rng.random::<f64>() > 0.08;
+        // Most tickets get solved; the unsolved ones are mostly recent, with
+        // a few stale ones left behind.
+        let open_chance = if span - (created - START) < 10 * DAY { 0.45 } else { 0.015 };
+        let solved_flag = rng.random::<f64>() > open_chance;
         let resolution = (normal(&mut rng) * 1.1 + 2.8).exp() * 3600.0; // median ~16 h
         let reopens: i64 = if rng.random::<f64>() < 0.07 { rng.random_range(1..3) } else { 0 };
         let first_solved = solved_flag.then(|| created + resolution as i64);
@@ -141,7 +144,6 @@ path = "tickets.csv"
 [support]
 fcr = "zendesk"
 csat_scale = { min = 1, max = 5, satisfied_min = 4 }
-escalation_tag = "escalated"
 "#;
 
 /// Writes the demo data set into `dir` (created if missing): `tickets.csv`

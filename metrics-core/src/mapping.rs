@@ -103,15 +103,12 @@ pub fn parse_hms_minutes(s: &str) -> Option<f64> {
 
 /// Converts a vendor duration to minutes.
 pub fn duration_minutes(s: &str, unit: DurationUnit) -> Option<f64> {
-    if unit == DurationUnit::Hms {
-        return parse_hms_minutes(s);
+    let number = || crate::parse::values::parse_float(s);
+    match unit {
+        DurationUnit::Seconds => number().map(|v| v / 60.0),
+        DurationUnit::Minutes => number(),
+        DurationUnit::Hours => number().map(|v| v * 60.0),
+        DurationUnit::Milliseconds => number().map(|v| v / 60_000.0),
+        DurationUnit::Hms => parse_hms_minutes(s),
     }
-    let v = crate::parse::values::parse_float(s)?;
-    Some(match unit {
-        DurationUnit::Seconds => v / 60.0,
-        DurationUnit::Minutes => v,
-        DurationUnit::Hours => v * 60.0,
-        DurationUnit::Milliseconds => v / 60_000.0,
-        DurationUnit::Hms => unreachable!("handled above"),
-    })
 }

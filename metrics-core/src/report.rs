@@ -193,6 +193,14 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
         },
     );
     data_quality.insert("tickets".into(), tickets.quality.clone());
+    if tickets.rows_used() == 0 && command != Command::Validate {
+        return Err(Error::Empty {
+            path: tickets_input.path.clone().into(),
+            what:
+                "no usable rows: every row lacks a ticket_id or a valid created_at (run `cxm validate` for the reasons)"
+                    .into(),
+        });
+    }
     meta.as_of = Some(rfc3339(tickets.as_of));
     let first = o.since.or_else(|| tickets.first_created().map(|c| local_date(c, o.tz)));
     let last = o.until.unwrap_or_else(|| local_date(tickets.as_of, o.tz));

@@ -52,7 +52,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let p = entry?.path();
         if p.is_dir() {
             walk(&p, out)?;
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("parquet" | "pq" | "csv")) {
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+            Some("parquet" | "pq" | "csv")
+        ) {
             out.push(p);
         }
     }

@@ -310,3 +310,90 @@ fn dst_fixture_naive_input_tz() {
         assert!(df.column(c).is_err(), "{c} is left out when its input is absent");
     }
 }
+
+/// fixtures/README.md, "Fixture 1 as a snapshot": `--as-of 2026-03-09`.
+/// Rows created later are `after_as_of`; later timestamps read as empty, so
+/// ticket 6 is unanswered and unsolved, ticket 3 unsolved, and ratings given
+/// after as-of do not exist yet.
+#[test]
+fn support_fixture_snapshot_as_of() {
+    let mut o = ReportOptions::default();
+    o.as_of = Some(report::parse_instant("2026-03-09T00:00:00Z", chrono_tz::Tz::UTC).unwrap());
+    let r = run(&fixture("support/tickets.csv"), &o);
+    let df = r.section("support").unwrap();
+    assert_eq!(dates(df), ["2026-03-02", "2026-03-09"]);
+    check(df, "tickets_created", &[v(6.), v(0.)]);
+    check(df, "tickets_solved", &[v(3.), v(0.)]);
+    check(df, "frt_count", &[v(2.), v(0.)]);
+    check(df, "frt_mean_minutes", &[v(45.), N]);
+    check(df, "frt_median_minutes", &[v(45.), N]);
+    check(df, "frt_p90_minutes", &[v(57.), N]);
+    check(df, "unanswered_count", &[v(3.), v(0.)]);
+    check(df, "resolution_mean_hours", &[v(35. / 3.), N]);
+    check(df, "first_resolution_count", &[v(3.), v(0.)]);
+    check(df, "fcr_rate", &[v(2. / 3.), N]);
+    check(df, "escalation_rate", &[v(1. / 6.), N]);
+    check(df, "reopen_rate", &[v(0.), N]);
+    check(df, "backlog_count", &[v(3.), v(3.)]);
+    check(df, "backlog_over_7d_count", &[v(0.), v(0.)]);
+    check(df, "backlog_median_age_hours", &[v(136.), v(136.)]);
+    check(df, "csat_responses", &[v(2.), v(0.)]);
+    check(df, "csat_pct", &[v(50.), N]);
+    assert_eq!(r.meta.as_of.as_deref(), Some("2026-03-09T00:00:00Z"));
+    let row = |reason, column: &str, rows: &[&str]| {
+        (reason, column.to_owned(), rows.len() as u64, rows.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+    };
+    assert_eq!(
+        quality(&r),
+        vec![
+            row(Reason::MissingRequired, "ticket_id", &["9"]),
+            row(Reason::UnparseableTimestamp, "created_at", &["8"]),
+            row(Reason::UnparseableTimestamp, "first_response_at", &["13"]),
+            row(Reason::UnparseableNumber, "agent_replies", &["13"]),
+            row(Reason::NegativeDuration, "first_response_at", &["5"]),
+            row(Reason::AfterAsOf, "created_at", &["7", "10", "11", "12", "13"]),
+        ]
+    );
+}
+
+/// An export with only the two required columns: volume and backlog, and
+/// every other metric named in meta as skipped with its missing column.
+#[test]
+fn minimal_export_skips_what_it_cannot_compute() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.csv");
+    std::fs::write(
+        &path,
+        "ticket_id,created_at\n1,2026-03-02T10:00:00Z\n2,2026-03-03T10:00:00Z\n3,2026-03-10T10:00:00Z\n",
+    )
+    .unwrap();
+    let r = run(&path, &ReportOptions::default());
+    let df = r.section("support").unwrap();
+    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        names,
+        ["period_start", "tickets_created", "backlog_count", "backlog_over_7d_count", "backlog_median_age_hours"]
+    );
+    check(df, "tickets_created", &[v(2.), v(1.)]);
+    // t = 2026-03-09 00:00: ages 158 h and 134 h; then t = as-of = ticket 3's
+    // creation (2026-03-10 10:00), where ticket 3 is not yet open: 192 h and
+    // exactly 168 h, which is not over 7 days.
+    check(df, "backlog_count", &[v(2.), v(2.)]);
+    check(df, "backlog_median_age_hours", &[v(146.), v(180.)]);
+    check(df, "backlog_over_7d_count", &[v(0.), v(1.)]);
+    let skipped: Vec<(&str, &str)> =
+        r.meta.skipped.iter().map(|s| (s.metric.as_str(), s.missing_column.as_str())).collect();
+    assert_eq!(
+        skipped,
+        [
+            ("tickets_solved", "solved_at"),
+            ("first_response_time", "first_response_at"),
+            ("resolution_time", "solved_at"),
+            ("first_resolution_time", "first_solved_at"),
+            ("fcr", "solved_at"),
+            ("escalation", "escalated"),
+            ("reopen_rate", "solved_at"),
+            ("csat", "csat"),
+        ]
+    );
+}

@@ -18,6 +18,9 @@ use crate::parse::timestamp::Micros;
 use crate::period::{PERIOD_START, date_to_days};
 use crate::schema::tickets::{CREATED_AT, SOLVED_AT};
 
+/// The dimension values of one group (null = missing).
+type GroupKey<'a> = Vec<Option<&'a str>>;
+
 const WEEK: Micros = 7 * 24 * 3_600_000_000;
 const HOUR: f64 = 3.6e9;
 
@@ -40,8 +43,8 @@ pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
         .iter()
         .map(|b| Ok(t.df.column(b).ctx(b)?.cast(&DataType::String).ctx(b)?.str().ctx(b)?.clone()))
         .collect::<crate::Result<_>>()?;
-    let mut group_of: HashMap<Vec<Option<&str>>, usize> = HashMap::new();
-    let mut groups: Vec<(Vec<Option<&str>>, Vec<(Micros, Micros)>)> = Vec::new();
+    let mut group_of: HashMap<GroupKey<'_>, usize> = HashMap::new();
+    let mut groups: Vec<(GroupKey<'_>, Vec<(Micros, Micros)>)> = Vec::new();
     for i in 0..created.len() {
         let Some(c) = created[i] else { continue };
         let key: Vec<Option<&str>> = dims.iter().map(|d| d.get(i)).collect();

@@ -23,6 +23,7 @@ pub use tickets::{TicketReadOptions, Tickets};
 
 use crate::parse::timestamp::Micros;
 use crate::period::{PERIOD_START, Period, Spine, period_of};
+use crate::schema::tickets::SOLVED_AT;
 
 /// What every support plan builder needs besides the tickets.
 #[derive(Debug, Clone)]
@@ -77,8 +78,11 @@ pub(crate) fn skipped(metric: &str, column: &str) -> Skipped {
 }
 
 /// The key expressions: `period_start` then the dimensions.
+/// Dimension values are grouped as text, whatever their column's type.
 pub(crate) fn keys(cx: &SupportContext) -> Vec<Expr> {
-    std::iter::once(col(PERIOD_START)).chain(cx.by.iter().map(|b| col(b.as_str()))).collect()
+    std::iter::once(col(PERIOD_START))
+        .chain(cx.by.iter().map(|b| col(b.as_str()).cast(DataType::String).alias(b.as_str())))
+        .collect()
 }
 
 /// Tickets whose `ts` is set and `filter` holds, grouped by the period of
@@ -139,8 +143,11 @@ pub(crate) fn duration_stats(d: Expr, prefix: &str, unit: &str, extra: &[f64]) -
     (exprs, names)
 }
 
+/// The rules a report used, as (name, value) pairs for meta.
+pub type Rules = Vec<(String, String)>;
+
 /// Every support metric, in output order, with the rules used.
-pub fn plan_all(t: &Tickets, cx: &SupportContext) -> crate::Result<(Vec<Planned>, Vec<(String, String)>)> {
+pub fn plan_all(t: &Tickets, cx: &SupportContext) -> crate::Result<(Vec<Planned>, Rules)> {
     let mut rules = Vec::new();
     let frt = response::first_response_time(t, cx);
     rules.push(("frt_source".to_owned(), response::source(t).to_owned()));
@@ -153,6 +160,7 @@ pub fn plan_all(t: &Tickets, cx: &SupportContext) -> crate::Result<(Vec<Planned>
     rules.push(("backlog_mode".to_owned(), "tickets (approximate for reopened tickets)".to_owned()));
     rules.push(("csat_scale".to_owned(), cx.options.csat.describe()));
     rules.push(("quantiles".to_owned(), "linear interpolation between closest ranks".to_owned()));
+    let solved = if t.has(SOLVED_AT) { None } else { Some(Err(skipped("tickets_solved", SOLVED_AT))) };
     let planned = vec![
         Ok(volume::volume(t, cx)),
         frt,
@@ -164,5 +172,5 @@ pub fn plan_all(t: &Tickets, cx: &SupportContext) -> crate::Result<(Vec<Planned>
         backlog::backlog(t, cx)?,
         csat::csat(t, cx),
     ];
-    Ok((planned, rules))
+    Ok((solved.into_iter().chain(planned).collect(), rules))
 }

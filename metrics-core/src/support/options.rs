@@ -124,7 +124,7 @@ impl std::str::FromStr for FcrRule {
 }
 
 /// Options of every support metric.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct SupportOptions {
     /// Rating scale.
@@ -136,10 +136,4 @@ pub struct SupportOptions {
     pub escalation_tag: Option<String>,
     /// Percentiles beyond median and p90, as numbers in (0, 100).
     pub percentiles: Vec<f64>,
-}
-
-impl Default for SupportOptions {
-    fn default() -> Self {
-        Self { csat: CsatScale::default(), fcr: FcrRule::default(), escalation_tag: None, percentiles: Vec::new() }
-    }
 }

@@ -133,7 +133,14 @@ impl Tickets {
             (None, Some(l)) => l,
             (None, None) => 0,
         };
+        // A rating given after an explicit as-of did not exist yet.
+        let mut rated_late = vec![false; n];
         if o.as_of.is_some() {
+            let late = |c: &str, i: usize| ts.get(c).and_then(|v| v[i]).is_some_and(|t| t > as_of);
+            for (i, r) in rated_late.iter_mut().enumerate() {
+                let rated_at = ts.get(CSAT_AT).and_then(|v| v[i]);
+                *r = late(CSAT_AT, i) || (rated_at.is_none() && late(SOLVED_AT, i));
+            }
             for i in 0..n {
                 if usable[i] && created[i].is_some_and(|c| c > as_of) {
                     q.add(Reason::AfterAsOf, CREATED_AT, i);
@@ -216,7 +223,11 @@ impl Tickets {
                     let mut recognised = 0usize;
                     let mut unparseable = Vec::new();
                     for &i in &keep {
-                        let r = cells.get(i).map_or(Rating::None, |c| o.csat.rate(c));
+                        let r = if rated_late[i] {
+                            Rating::None
+                        } else {
+                            cells.get(i).map_or(Rating::None, |c| o.csat.rate(c))
+                        };
                         let timed = rated.is_some_and(|v| v[i].is_some()) || solved.is_some_and(|v| v[i].is_some());
                         sat.push(match r {
                             Rating::Valid(s) if timed => {

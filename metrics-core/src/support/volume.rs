@@ -8,8 +8,8 @@ use crate::schema::tickets::{CREATED_AT, SOLVED_AT};
 /// Tickets created and solved per period.
 ///
 /// * `tickets_created`: tickets whose `created_at` is in the period.
-/// * `tickets_solved`: tickets whose `solved_at` is in the period (absent
-///   `solved_at` column: 0 everywhere).
+/// * `tickets_solved`: tickets whose `solved_at` is in the period; left out
+///   (and named in meta's `skipped`) when `solved_at` is not mapped.
 ///
 /// Counts; 0 in a period without tickets.
 pub fn volume(t: &Tickets, cx: &SupportContext) -> Metric {
@@ -17,6 +17,9 @@ pub fn volume(t: &Tickets, cx: &SupportContext) -> Metric {
     if t.has(SOLVED_AT) {
         parts.push(grouped(t, cx, col(SOLVED_AT), lit(true), vec![len().alias("tickets_solved")]));
     }
-    let columns = vec!["tickets_created".to_owned(), "tickets_solved".to_owned()];
+    let mut columns = vec!["tickets_created".to_owned()];
+    if t.has(SOLVED_AT) {
+        columns.push("tickets_solved".to_owned());
+    }
     Metric { parts, counts: columns.clone(), columns }
 }

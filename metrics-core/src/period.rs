@@ -2,7 +2,7 @@
 //!
 //! A period is a half-open range of local dates `[start, next_start)` in the
 //! report time zone. Its boundaries as instants are local midnights, found
-//! with [`localize`](crate::parse::timestamp::localize), so a day where
+//! with [`localize`], so a day where
 //! midnight does not exist (America/Sao_Paulo, 2015-10-18) starts at 01:00.
 
 use chrono::{Datelike, Days, Months, NaiveDate, NaiveTime};

@@ -1,8 +1,10 @@
 //! Finding and scanning input files: one file, a glob, or a directory.
 //!
 //! Files of a glob or directory are read in lexicographic path order. Every
-//! scan carries the file's index (`__file`) and the one-based data-row number
-//! within the file (`__row`), so data-quality findings can name rows.
+//! scan carries the file's index (`__file`); rows keep file order, so a row's
+//! one-based data-row number within its file follows from its position
+//! (no row-index column: asking polars for one makes the CSV reader count
+//! lines in an extra pass).
 
 use std::path::{Path, PathBuf};
 
@@ -13,8 +15,6 @@ use crate::{Error, Result};
 
 /// Column holding the index of the file a row came from.
 pub const FILE_COL: &str = "__file";
-/// Column holding a row's one-based data-row number within its file.
-pub const ROW_COL: &str = "__row";
 
 /// A file format cxm reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -146,20 +146,17 @@ impl Source {
     fn scan_file(&self, i: usize, select: &[(String, String)]) -> Result<LazyFrame> {
         let file = &self.files[i];
         let ppath = PlRefPath::new(file.to_string_lossy().as_ref());
-        let row_index = Some(RowIndex { name: ROW_COL.into(), offset: 1 });
         let lf = match self.format {
-            FileFormat::Csv => LazyCsvReader::new(ppath)
-                .with_has_header(true)
-                .with_infer_schema_length(Some(0))
-                .with_row_index(row_index)
-                .finish(),
-            FileFormat::Parquet => LazyFrame::scan_parquet(ppath, ScanArgsParquet { row_index, ..Default::default() }),
+            FileFormat::Csv => {
+                LazyCsvReader::new(ppath).with_has_header(true).with_infer_schema_length(Some(0)).finish()
+            }
+            FileFormat::Parquet => LazyFrame::scan_parquet(ppath, ScanArgsParquet::default()),
         }
         .map_err(|e| Error::Unreadable { path: file.clone(), reason: e.to_string() })?;
         if select.is_empty() {
             return Ok(lf);
         }
-        let mut exprs = vec![lit(i as u32).alias(FILE_COL), col(ROW_COL).cast(DataType::UInt32)];
+        let mut exprs = vec![lit(i as u32).alias(FILE_COL)];
         for (source, canonical) in select {
             match self.partitions[i].iter().find(|(k, _)| k == source) {
                 Some((_, v)) => exprs.push(lit(v.clone()).alias(canonical.as_str())),
@@ -170,7 +167,7 @@ impl Source {
     }
 
     /// Reads the `(source, canonical)` columns of every file into one frame
-    /// with `__file` and `__row`, running polars' streaming engine. CSV values
+    /// with `__file`, in file then row order, running polars' streaming engine. CSV values
     /// arrive as text; Parquet values keep their types.
     pub fn read(&self, select: &[(String, String)]) -> Result<DataFrame> {
         let lfs = (0..self.files.len()).map(|i| self.scan_file(i, select)).collect::<Result<Vec<_>>>()?;

@@ -13,7 +13,7 @@ use crate::mapping::{ColumnSpec, DurationUnit, TableInput, duration_minutes};
 use crate::parse::timestamp::{Micros, TimestampParser};
 use crate::parse::values::{parse_bool, parse_float, parse_int};
 use crate::schema::{ColumnDef, Kind};
-use crate::source::{FILE_COL, ROW_COL, Source};
+use crate::source::{FILE_COL, Source};
 use crate::{Error, Result};
 
 /// A table read from its files with canonical column names, not yet typed.
@@ -21,7 +21,7 @@ use crate::{Error, Result};
 pub struct RawTable {
     /// The files.
     pub source: Source,
-    /// `__file`, `__row`, then one column per mapped canonical column and
+    /// `__file`, then one column per mapped canonical column and
     /// per extra column, as read.
     pub df: DataFrame,
     /// Canonical columns present, with their source spec.
@@ -113,7 +113,13 @@ impl RawTable {
             return Err(Error::Empty { path: source.spec.clone().into(), what: "no data rows".into() });
         }
         let files = u32_values(&df, FILE_COL)?;
-        let rows = u32_values(&df, ROW_COL)?;
+        // Rows arrive in file order: number them within each file.
+        let mut rows = Vec::with_capacity(files.len());
+        let mut current = (u32::MAX, 0u32);
+        for &f in &files {
+            current = if f == current.0 { (f, current.1 + 1) } else { (f, 1) };
+            rows.push(current.1);
+        }
         Ok(Self { source, df, mapped, extras, files, rows })
     }
 

@@ -397,3 +397,28 @@ fn minimal_export_skips_what_it_cannot_compute() {
         ]
     );
 }
+
+/// Fixture 1 split over two files read by a glob: the same table, and rows
+/// named `path:row` within their own file.
+#[test]
+fn support_fixture_as_a_glob_of_two_files() {
+    let text = std::fs::read_to_string(fixture("support/tickets.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let dir = tempfile::tempdir().unwrap();
+    // Data rows 1-6 in part-1, rows 7-13 in part-2.
+    std::fs::write(dir.path().join("part-1.csv"), format!("{}\n{}\n", lines[0], lines[1..7].join("\n"))).unwrap();
+    std::fs::write(dir.path().join("part-2.csv"), format!("{}\n{}\n", lines[0], lines[7..].join("\n"))).unwrap();
+    let glob = dir.path().join("part-*.csv");
+    let r = run(&glob, &ReportOptions::default());
+    check_support_fixture(&r);
+    let part2 = dir.path().join("part-2.csv").display().to_string();
+    let dup = r.data_quality["tickets"].iter().find(|q| q.reason == Reason::DuplicateId).unwrap();
+    assert_eq!(dup.first_rows, [format!("{part2}:1")]);
+    let negative: Vec<String> = r.data_quality["tickets"]
+        .iter()
+        .filter(|q| q.reason == Reason::NegativeDuration)
+        .flat_map(|q| q.first_rows.clone())
+        .collect();
+    let part1 = dir.path().join("part-1.csv").display().to_string();
+    assert_eq!(negative, [format!("{part1}:5"), format!("{part2}:5"), format!("{part2}:5")]);
+}

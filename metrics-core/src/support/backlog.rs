@@ -38,16 +38,17 @@ pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
     let created = micros(&t.df, CREATED_AT)?;
     let solved = if t.has(SOLVED_AT) { micros(&t.df, SOLVED_AT)? } else { vec![None; created.len()] };
     // Group tickets by their dimension values.
-    let dims: Vec<StringChunked> = cx
+    let dim_columns: Vec<StringChunked> = cx
         .by
         .iter()
         .map(|b| Ok(t.df.column(b).ctx(b)?.cast(&DataType::String).ctx(b)?.str().ctx(b)?.clone()))
         .collect::<crate::Result<_>>()?;
+    let dims: Vec<Vec<Option<&str>>> = dim_columns.iter().map(|c| c.iter().collect()).collect();
     let mut group_of: HashMap<GroupKey<'_>, usize> = HashMap::new();
     let mut groups: Vec<(GroupKey<'_>, Vec<(Micros, Micros)>)> = Vec::new();
     for i in 0..created.len() {
         let Some(c) = created[i] else { continue };
-        let key: Vec<Option<&str>> = dims.iter().map(|d| d.get(i)).collect();
+        let key: GroupKey<'_> = dims.iter().map(|d| d[i]).collect();
         let g = *group_of.entry(key.clone()).or_insert_with(|| {
             groups.push((key, Vec::new()));
             groups.len() - 1

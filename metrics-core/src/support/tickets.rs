@@ -106,13 +106,16 @@ impl Tickets {
         let ids = raw.strings(TICKET_ID)?;
         let created = ts.remove(CREATED_AT).unwrap_or_default();
         let created_raw = raw.strings(CREATED_AT)?;
+        // Random access into a chunked array is slow; iterate once.
+        let id_values: Vec<Option<&str>> = ids.iter().collect();
         let mut usable = vec![true; n];
         for i in 0..n {
-            if ids.get(i).is_none_or(|s| s.trim().is_empty()) {
+            if id_values[i].is_none_or(|s| s.trim().is_empty()) {
                 q.add(Reason::MissingRequired, TICKET_ID, i);
                 usable[i] = false;
             }
             if created[i].is_none() {
+                // Rare: only rows without a created_at look at the raw text.
                 if created_raw.get(i).is_none_or(|s| s.trim().is_empty()) {
                     q.add(Reason::MissingRequired, CREATED_AT, i);
                 }
@@ -153,10 +156,10 @@ impl Tickets {
         }
 
         // Duplicates: the last usable row read wins.
-        let mut last: HashMap<&str, usize> = HashMap::with_capacity(n);
+        let mut last: PlHashMap<&str, usize> = PlHashMap::with_capacity(n);
         let mut superseded = Vec::new();
         for i in (0..n).filter(|&i| usable[i]) {
-            if let Some(prev) = ids.get(i).and_then(|id| last.insert(id, i)) {
+            if let Some(prev) = id_values[i].and_then(|id| last.insert(id, i)) {
                 superseded.push(prev);
             }
         }
@@ -217,6 +220,7 @@ impl Tickets {
                 Kind::Text => columns.push(raw.strings(name)?.take(&idx(&keep)).ctx(name)?.into_column()),
                 Kind::Rating => {
                     let cells = raw.strings(name)?;
+                    let cell_values: Vec<Option<&str>> = cells.iter().collect();
                     let solved = ts.get(SOLVED_AT);
                     let rated = ts.get(CSAT_AT);
                     let mut sat = Vec::with_capacity(keep.len());
@@ -226,7 +230,7 @@ impl Tickets {
                         let r = if rated_late[i] {
                             Rating::None
                         } else {
-                            cells.get(i).map_or(Rating::None, |c| o.csat.rate(c))
+                            cell_values[i].map_or(Rating::None, |c| o.csat.rate(c))
                         };
                         let timed = rated.is_some_and(|v| v[i].is_some()) || solved.is_some_and(|v| v[i].is_some());
                         sat.push(match r {
@@ -257,7 +261,7 @@ impl Tickets {
                             path: raw.source.files[raw.files[first] as usize].clone(),
                             row: raw.rows[first].to_string(),
                             column: raw.spec(name).map_or(name, |s| s.column.as_str()).to_owned(),
-                            value: cells.get(first).unwrap_or_default().to_owned(),
+                            value: cell_values[first].unwrap_or_default().to_owned(),
                             expected: format!("a rating ({})", o.csat.describe()),
                         });
                     }

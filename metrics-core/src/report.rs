@@ -197,7 +197,7 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
         return Err(Error::Empty {
             path: tickets_input.path.clone().into(),
             what:
-                "no usable rows: every row lacks a ticket_id or a valid created_at (run `cxm validate` for the reasons)"
+                "no usable rows: every row was rejected (run `cxm validate` to see each reason and its rows)"
                     .into(),
         });
     }

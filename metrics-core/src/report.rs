@@ -196,9 +196,7 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
     if tickets.rows_used() == 0 && command != Command::Validate {
         return Err(Error::Empty {
             path: tickets_input.path.clone().into(),
-            what:
-                "no usable rows: every row was rejected (run `cxm validate` to see each reason and its rows)"
-                    .into(),
+            what: "no usable rows: every row was rejected (run `cxm validate` to see each reason and its rows)".into(),
         });
     }
     meta.as_of = Some(rfc3339(tickets.as_of));

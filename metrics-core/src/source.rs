@@ -11,7 +11,45 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::error::PolarsContext;
+use crate::parse::timestamp::TimestampParser;
 use crate::{Error, Result};
+
+/// Marks a text value that is not a timestamp in a column parsed during the
+/// scan (null means empty). No real instant is this far in the past.
+pub const UNPARSEABLE: i64 = i64::MIN;
+
+/// One column to read: its source name, its canonical name, and for a
+/// timestamp column of a CSV file the parser to run inside the scan.
+#[derive(Debug, Clone)]
+pub struct Selected {
+    /// The column in the file.
+    pub source: String,
+    /// The name it gets.
+    pub canonical: String,
+    /// Parse text to UTC microseconds while scanning (`Int64`; null for an
+    /// empty value, [`UNPARSEABLE`] for a value that is not a timestamp).
+    /// Parsing in the scan runs in polars' streaming engine, morsel by
+    /// morsel on every core, and never holds the column's text in memory.
+    pub timestamp: Option<TimestampParser>,
+}
+
+/// The elementwise scan-time timestamp parser (see [`Selected::timestamp`]).
+fn parse_in_scan(source: &str, parser: TimestampParser) -> Expr {
+    col(source).map(
+        move |c: Column| {
+            let ca = c.str()?;
+            let out: Int64Chunked = ca
+                .iter()
+                .map(|v| {
+                    let v = v?.trim();
+                    (!v.is_empty()).then(|| parser.parse(v).unwrap_or(UNPARSEABLE))
+                })
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Int64)),
+    )
+}
 
 /// Column holding the index of the file a row came from.
 pub const FILE_COL: &str = "__file";
@@ -143,7 +181,7 @@ impl Source {
         Ok(cols)
     }
 
-    fn scan_file(&self, i: usize, select: &[(String, String)]) -> Result<LazyFrame> {
+    fn scan_file(&self, i: usize, select: &[Selected]) -> Result<LazyFrame> {
         let file = &self.files[i];
         let ppath = PlRefPath::new(file.to_string_lossy().as_ref());
         let lf = match self.format {
@@ -157,10 +195,14 @@ impl Source {
             return Ok(lf);
         }
         let mut exprs = vec![lit(i as u32).alias(FILE_COL)];
-        for (source, canonical) in select {
-            match self.partitions[i].iter().find(|(k, _)| k == source) {
-                Some((_, v)) => exprs.push(lit(v.clone()).alias(canonical.as_str())),
-                None => exprs.push(col(source.as_str()).alias(canonical.as_str())),
+        for sel in select {
+            let (source, canonical) = (&sel.source, sel.canonical.as_str());
+            match (self.partitions[i].iter().find(|(k, _)| k == source), &sel.timestamp) {
+                (Some((_, v)), _) => exprs.push(lit(v.clone()).alias(canonical)),
+                (None, Some(p)) if self.format == FileFormat::Csv => {
+                    exprs.push(parse_in_scan(source, p.clone()).alias(canonical));
+                }
+                (None, _) => exprs.push(col(source.as_str()).alias(canonical)),
             }
         }
         Ok(lf.select(exprs))
@@ -168,13 +210,25 @@ impl Source {
 
     /// Reads the `(source, canonical)` columns of every file into one frame
     /// with `__file`, in file then row order, running polars' streaming engine. CSV values
-    /// arrive as text; Parquet values keep their types.
-    pub fn read(&self, select: &[(String, String)]) -> Result<DataFrame> {
+    /// arrive as text (timestamps parsed in the scan when asked); Parquet
+    /// values keep their types.
+    pub fn read(&self, select: &[Selected]) -> Result<DataFrame> {
         let lfs = (0..self.files.len()).map(|i| self.scan_file(i, select)).collect::<Result<Vec<_>>>()?;
         let args = UnionArgs { to_supertypes: true, ..Default::default() };
         let lf = concat(lfs, args).ctx(&format!("reading {}", self.spec))?;
         lf.collect_with_engine(Engine::Streaming)
             .map(|r| r.unwrap_single())
             .map_err(|e| Error::Unreadable { path: self.spec.clone().into(), reason: e.to_string() })
+    }
+}
+
+impl Source {
+    /// The text of one CSV cell, for error messages about values that were
+    /// parsed during the scan (only read on that error path).
+    pub fn cell(&self, file: u32, row: u32, column: &str) -> Option<String> {
+        let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_path(self.files.get(file as usize)?).ok()?;
+        let idx = rdr.headers().ok()?.iter().position(|h| h == column)?;
+        let record = rdr.records().nth(row.checked_sub(1)? as usize)?.ok()?;
+        record.get(idx).map(str::to_owned)
     }
 }

@@ -13,7 +13,7 @@ use crate::mapping::{ColumnSpec, DurationUnit, TableInput, duration_minutes};
 use crate::parse::timestamp::{Micros, TimestampParser};
 use crate::parse::values::{parse_bool, parse_float, parse_int};
 use crate::schema::{ColumnDef, Kind};
-use crate::source::{FILE_COL, Source};
+use crate::source::{FILE_COL, FileFormat, Selected, Source, UNPARSEABLE};
 use crate::{Error, Result};
 
 /// A table read from its files with canonical column names, not yet typed.
@@ -32,6 +32,8 @@ pub struct RawTable {
     pub files: Vec<u32>,
     /// One-based row number of each row within its file.
     pub rows: Vec<u32>,
+    /// Whether timestamp columns were parsed during the scan (CSV input).
+    pub scan_parsed: bool,
 }
 
 impl RawTable {
@@ -46,6 +48,7 @@ impl RawTable {
         defs: &[ColumnDef],
         extras: &[String],
         wanted: impl Fn(&ColumnDef) -> bool,
+        tz: chrono_tz::Tz,
     ) -> Result<Self> {
         for key in input.columns.keys() {
             if !defs.iter().any(|d| d.name == key) {
@@ -94,12 +97,19 @@ impl RawTable {
             .filter(|e| !taken.contains(&e.as_str()))
             .cloned()
             .collect();
-        let mut select: Vec<(String, String)> =
-            mapped.iter().map(|(d, s)| (s.column.clone(), d.name.to_owned())).collect();
-        select.extend(extras.iter().map(|e| (e.clone(), e.clone())));
+        let mut select: Vec<Selected> = mapped
+            .iter()
+            .map(|(d, s)| Selected {
+                source: s.column.clone(),
+                canonical: d.name.to_owned(),
+                timestamp: (d.kind == Kind::Timestamp).then(|| TimestampParser::new(s.format.clone(), tz)),
+            })
+            .collect();
+        select.extend(extras.iter().map(|e| Selected { source: e.clone(), canonical: e.clone(), timestamp: None }));
         for i in 1..source.files.len() {
             let cols = source.columns(i)?;
-            if let Some((s, c)) = select.iter().find(|(s, _)| !cols.contains(s)) {
+            if let Some(sel) = select.iter().find(|sel| !cols.contains(&sel.source)) {
+                let (s, c) = (&sel.source, &sel.canonical);
                 return Err(Error::MissingColumn {
                     path: source.files[i].clone(),
                     table: table.to_owned(),
@@ -120,7 +130,8 @@ impl RawTable {
             current = if f == current.0 { (f, current.1 + 1) } else { (f, 1) };
             rows.push(current.1);
         }
-        Ok(Self { source, df, mapped, extras, files, rows })
+        let scan_parsed = source.format == FileFormat::Csv;
+        Ok(Self { source, df, mapped, extras, files, rows, scan_parsed })
     }
 
     /// The spec of a canonical column, when present.
@@ -140,11 +151,17 @@ impl RawTable {
     /// The error for a column where no non-empty value parses.
     pub fn nothing_parses<T>(&self, name: &str, p: &Parsed<T>, expected: &str) -> Option<Error> {
         let first = *p.bad.first()?;
-        (p.bad.len() == p.nonempty).then(|| Error::NothingParses {
+        if p.bad.len() != p.nonempty {
+            return None;
+        }
+        let column = self.spec(name).map_or(name, |s| s.column.as_str()).to_owned();
+        // A value parsed in the scan left no text behind: read it again.
+        let value = p.first_bad.clone().or_else(|| self.source.cell(self.files[first], self.rows[first], &column));
+        Some(Error::NothingParses {
             path: self.source.files[self.files[first] as usize].clone(),
             row: self.rows[first].to_string(),
-            column: self.spec(name).map_or(name, |s| s.column.as_str()).to_owned(),
-            value: p.first_bad.clone().unwrap_or_default(),
+            column,
+            value: value.unwrap_or_default(),
             expected: expected.to_owned(),
         })
     }
@@ -155,6 +172,11 @@ impl RawTable {
         let parser = TimestampParser::new(spec.format.clone(), tz);
         let c = self.column(name)?;
         let parsed = match c.dtype() {
+            DataType::Int64 if self.scan_parsed => {
+                let mut out = from_ints(c.i64().ctx(name)?, |v| (v != UNPARSEABLE).then_some(v));
+                out.first_bad = None;
+                out
+            }
             DataType::Datetime(tu, zone) => {
                 let per_us = match tu {
                     TimeUnit::Nanoseconds => 0.001,

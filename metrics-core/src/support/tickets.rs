@@ -77,8 +77,8 @@ impl Tickets {
         // Text columns are read only when asked for: they are the widest.
         let wanted =
             |d: &ColumnDef| d.kind != Kind::Text || o.dims.iter().any(|b| b == d.name) || (d.name == TAGS && o.tags);
-        let raw = RawTable::read(input, "tickets", TICKETS, &o.dims, wanted)?;
         let tz = input.input_tz.unwrap_or(o.input_tz);
+        let raw = RawTable::read(input, "tickets", TICKETS, &o.dims, wanted, tz)?;
         let n = raw.df.height();
         let mut q = Collector::new(&raw.source, &raw.files, &raw.rows);
 
@@ -93,19 +93,26 @@ impl Tickets {
                 .collect()
         });
         let mut ts: HashMap<&'static str, Vec<Option<Micros>>> = HashMap::new();
+        let mut created_bad: Vec<usize> = Vec::new();
         for (name, p) in ts_names.iter().zip(parsed) {
             let p = p?;
             if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Timestamp)) {
                 return Err(e);
             }
             q.add_all(Reason::UnparseableTimestamp, name, &p.bad);
+            if *name == CREATED_AT {
+                created_bad = p.bad.clone();
+            }
             ts.insert(name, p.values);
         }
 
         // Required columns decide which rows are usable.
         let ids = raw.strings(TICKET_ID)?;
         let created = ts.remove(CREATED_AT).unwrap_or_default();
-        let created_raw = raw.strings(CREATED_AT)?;
+        let mut created_unparseable = vec![false; n];
+        for &i in &created_bad {
+            created_unparseable[i] = true;
+        }
         // Random access into a chunked array is slow; iterate once.
         let id_values: Vec<Option<&str>> = ids.iter().collect();
         let mut usable = vec![true; n];
@@ -115,8 +122,7 @@ impl Tickets {
                 usable[i] = false;
             }
             if created[i].is_none() {
-                // Rare: only rows without a created_at look at the raw text.
-                if created_raw.get(i).is_none_or(|s| s.trim().is_empty()) {
+                if !created_unparseable[i] {
                     q.add(Reason::MissingRequired, CREATED_AT, i);
                 }
                 usable[i] = false;

@@ -130,11 +130,12 @@ impl Tickets {
         }
 
         // As-of: explicit, else the latest timestamp of rows with a valid created_at.
-        let mut latest: Option<Micros> = None;
-        for i in (0..n).filter(|&i| created[i].is_some()) {
-            latest = latest.max(created[i]);
-            for c in [FIRST_RESPONSE_AT, SOLVED_AT, CSAT_AT] {
-                latest = latest.max(ts.get(c).and_then(|v| v[i]));
+        // Column by column: no per-row map look-ups on the hot path.
+        let mut latest: Option<Micros> = created.iter().copied().max().flatten();
+        for c in [FIRST_RESPONSE_AT, SOLVED_AT, CSAT_AT] {
+            if let Some(v) = ts.get(c) {
+                let col_max = v.iter().zip(&created).filter(|(_, c)| c.is_some()).filter_map(|(t, _)| *t).max();
+                latest = latest.max(col_max);
             }
         }
         let as_of = match (o.as_of, latest) {
@@ -145,10 +146,12 @@ impl Tickets {
         // A rating given after an explicit as-of did not exist yet.
         let mut rated_late = vec![false; n];
         if o.as_of.is_some() {
-            let late = |c: &str, i: usize| ts.get(c).and_then(|v| v[i]).is_some_and(|t| t > as_of);
+            let (rated, solved) = (ts.get(CSAT_AT), ts.get(SOLVED_AT));
             for (i, r) in rated_late.iter_mut().enumerate() {
-                let rated_at = ts.get(CSAT_AT).and_then(|v| v[i]);
-                *r = late(CSAT_AT, i) || (rated_at.is_none() && late(SOLVED_AT, i));
+                let rated_at = rated.and_then(|v| v[i]);
+                let solved_at = solved.and_then(|v| v[i]);
+                *r =
+                    rated_at.is_some_and(|t| t > as_of) || (rated_at.is_none() && solved_at.is_some_and(|t| t > as_of));
             }
             for i in 0..n {
                 if usable[i] && created[i].is_some_and(|c| c > as_of) {

@@ -422,3 +422,54 @@ fn support_fixture_as_a_glob_of_two_files() {
     let part1 = dir.path().join("part-1.csv").display().to_string();
     assert_eq!(negative, [format!("{part1}:5"), format!("{part2}:5"), format!("{part2}:5")]);
 }
+
+/// fixtures/README.md, "Vendor durations": an export with the vendor's own
+/// minutes (FRT) and `HH:MM:SS` (resolution) columns under its own names,
+/// read through a mapping with units (details 25).
+#[test]
+fn vendor_durations_through_a_mapping() {
+    use metrics_core::mapping::{ColumnSpec, DurationUnit};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.csv");
+    std::fs::write(
+        &path,
+        "Id,Created at,First reply time in minutes,Resolution time (in hrs)\n\
+         V1,2026-03-02T10:00:00Z,30,02:30:00\n\
+         V2,2026-03-03T10:00:00Z,,\n\
+         V3,2026-03-04T10:00:00Z,90.5,25:00:00\n\
+         V4,2026-03-10T09:00:00Z,-5,00:00:00\n",
+    )
+    .unwrap();
+    let mut t = TableInput::new(path.to_string_lossy());
+    t.columns.insert("ticket_id".into(), ColumnSpec::named("Id"));
+    t.columns.insert("created_at".into(), ColumnSpec::named("Created at"));
+    let minutes = ColumnSpec { unit: Some(DurationUnit::Minutes), ..ColumnSpec::named("First reply time in minutes") };
+    t.columns.insert("first_response_minutes".into(), minutes);
+    let hms = ColumnSpec { unit: Some(DurationUnit::Hms), ..ColumnSpec::named("Resolution time (in hrs)") };
+    t.columns.insert("resolution_minutes".into(), hms);
+    let mut inputs = Inputs::default();
+    inputs.tickets = Some(t);
+    let r = report::run(&inputs, &ReportOptions::default(), Command::Support).unwrap();
+    let df = r.section("support").unwrap();
+    assert_eq!(dates(df), ["2026-03-02", "2026-03-09"]);
+    check(df, "frt_count", &[v(2.), v(0.)]);
+    check(df, "frt_mean_minutes", &[v(60.25), N]);
+    check(df, "frt_median_minutes", &[v(60.25), N]);
+    check(df, "frt_p90_minutes", &[v(84.45), N]);
+    check(df, "unanswered_count", &[v(1.), v(0.)]);
+    check(df, "resolution_count", &[v(2.), v(1.)]);
+    check(df, "resolution_mean_hours", &[v(13.75), v(0.)]);
+    check(df, "resolution_median_hours", &[v(13.75), v(0.)]);
+    check(df, "resolution_p90_hours", &[v(22.75), v(0.)]);
+    check(df, "backlog_count", &[v(3.), v(3.)]);
+    check(df, "backlog_over_7d_count", &[v(0.), v(1.)]);
+    check(df, "backlog_median_age_hours", &[v(134.), v(167.)]);
+    assert_eq!(r.meta.rules["frt_source"], "vendor");
+    assert_eq!(r.meta.rules["resolution_source"], "vendor");
+    let q = &r.data_quality["tickets"];
+    assert_eq!(q.len(), 1);
+    assert_eq!(
+        (q[0].reason, q[0].column.as_str(), q[0].first_rows.clone()),
+        (Reason::NegativeDuration, "first_response_minutes", vec!["4".to_owned()])
+    );
+}

@@ -176,7 +176,7 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
         dims: o.by.clone(),
         tags: o.support.escalation_tag.is_some(),
     };
-    let tickets = Tickets::read(tickets_input, &read)?;
+    let mut tickets = Tickets::read(tickets_input, &read)?;
     for b in &o.by {
         if tickets.df.column(b).is_err() {
             return Err(Error::UnknownDimension { name: b.clone(), tables: "tickets".into() });
@@ -208,6 +208,7 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
     if command == Command::Validate {
         return Ok(Report { meta, data_quality, sections });
     }
+    support::add_periods(&mut tickets, period, o.tz)?;
     let cx =
         SupportContext { period, tz: o.tz, by: o.by.clone(), spine, as_of: tickets.as_of, options: o.support.clone() };
     let (planned, rules) = support::plan_all(&tickets, &cx)?;

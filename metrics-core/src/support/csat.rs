@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 
-use super::{Metric, Planned, SupportContext, Tickets, count_true, grouped, ratio, skipped};
+use super::{Metric, P_RATED, Planned, SupportContext, Tickets, count_true, grouped, ratio, skipped};
 use crate::schema::tickets::{CSAT, CSAT_AT, CSAT_SATISFIED, SOLVED_AT};
 
 /// CSAT, attributed to the period of `csat_at`, else of `solved_at`.
@@ -14,14 +14,11 @@ pub fn csat(t: &Tickets, cx: &SupportContext) -> Planned {
     if !t.has(CSAT) {
         return Err(skipped("csat", CSAT));
     }
-    let when_rated = match (t.has(CSAT_AT), t.has(SOLVED_AT)) {
-        (true, true) => col(CSAT_AT).fill_null(col(SOLVED_AT)),
-        (true, false) => col(CSAT_AT),
-        (false, true) => col(SOLVED_AT),
-        (false, false) => return Err(skipped("csat", CSAT_AT)),
-    };
+    if !t.has(CSAT_AT) && !t.has(SOLVED_AT) {
+        return Err(skipped("csat", CSAT_AT));
+    }
     let aggs = vec![len().alias("csat_responses"), count_true(col(CSAT_SATISFIED)).alias("__satisfied")];
-    let part = grouped(t, cx, when_rated, col(CSAT_SATISFIED).is_not_null(), aggs)
+    let part = grouped(t, cx, P_RATED, col(CSAT_SATISFIED).is_not_null(), aggs)
         .with_column((ratio(col("__satisfied"), col("csat_responses")) * lit(100.0)).alias("csat_pct"));
     Ok(Metric {
         parts: vec![part],

@@ -21,9 +21,10 @@ use polars::prelude::*;
 pub use options::{CsatScale, FcrRule, Rating, SupportOptions};
 pub use tickets::{TicketReadOptions, Tickets};
 
+use crate::error::PolarsContext;
 use crate::parse::timestamp::Micros;
 use crate::period::{PERIOD_START, Period, Spine, period_of};
-use crate::schema::tickets::SOLVED_AT;
+use crate::schema::tickets::{CREATED_AT, CSAT, CSAT_AT, SOLVED_AT};
 
 /// What every support plan builder needs besides the tickets.
 #[derive(Debug, Clone)]
@@ -85,13 +86,42 @@ pub(crate) fn keys(cx: &SupportContext) -> Vec<Expr> {
         .collect()
 }
 
-/// Tickets whose `ts` is set and `filter` holds, grouped by the period of
-/// `ts` and the dimensions, aggregated with `aggs`.
-pub(crate) fn grouped(t: &Tickets, cx: &SupportContext, ts: Expr, filter: Expr, aggs: Vec<Expr>) -> LazyFrame {
+/// Staged column: the period of `created_at` (see [`add_periods`]).
+pub const P_CREATED: &str = "__period_created";
+/// Staged column: the period of `solved_at`.
+pub const P_SOLVED: &str = "__period_solved";
+/// Staged column: the period of `csat_at`, else of `solved_at`.
+pub const P_RATED: &str = "__period_rated";
+
+/// Adds the period (local date of the period start, `Date`) of every
+/// instant a metric is attributed to, computed once for all metrics in one
+/// parallel pass: [`P_CREATED`], and [`P_SOLVED`] / [`P_RATED`] when their
+/// instants are present.
+pub fn add_periods(t: &mut Tickets, period: Period, tz: Tz) -> crate::Result<()> {
+    let mut exprs = vec![period_of(col(CREATED_AT), period, tz).alias(P_CREATED)];
+    if t.has(SOLVED_AT) {
+        exprs.push(period_of(col(SOLVED_AT), period, tz).alias(P_SOLVED));
+    }
+    let rated = match (t.has(CSAT_AT), t.has(SOLVED_AT)) {
+        (true, true) => Some(col(CSAT_AT).fill_null(col(SOLVED_AT))),
+        (true, false) => Some(col(CSAT_AT)),
+        (false, true) => Some(col(SOLVED_AT)),
+        (false, false) => None,
+    };
+    if let Some(r) = rated.filter(|_| t.has(CSAT)) {
+        exprs.push(period_of(r, period, tz).alias(P_RATED));
+    }
+    t.df = std::mem::take(&mut t.df).lazy().with_columns(exprs).collect().ctx("assigning periods")?;
+    Ok(())
+}
+
+/// Tickets with a period in `period_col` for which `filter` holds, grouped
+/// by that period and the dimensions, aggregated with `aggs`.
+pub(crate) fn grouped(t: &Tickets, cx: &SupportContext, period_col: &str, filter: Expr, aggs: Vec<Expr>) -> LazyFrame {
     t.df.clone()
         .lazy()
-        .filter(ts.clone().is_not_null().and(filter))
-        .with_column(period_of(ts, cx.period, cx.tz))
+        .filter(col(period_col).is_not_null().and(filter))
+        .with_column(col(period_col).alias(PERIOD_START))
         .group_by(keys(cx))
         .agg(aggs)
 }

@@ -2,9 +2,12 @@
 
 use polars::prelude::*;
 
-use super::{FcrRule, Metric, Planned, SupportContext, SupportOptions, Tickets, count_true, grouped, ratio, skipped};
+use super::{
+    FcrRule, Metric, P_CREATED, P_SOLVED, Planned, SupportContext, SupportOptions, Tickets, count_true, grouped, ratio,
+    skipped,
+};
 use crate::schema::tickets::{
-    AGENT_REPLIES, CREATED_AT, ESCALATED, FIRST_CONTACT_RESOLVED, GROUP_STATIONS, REOPENS, SOLVED_AT, TAGS,
+    AGENT_REPLIES, ESCALATED, FIRST_CONTACT_RESOLVED, GROUP_STATIONS, REOPENS, SOLVED_AT, TAGS,
 };
 
 fn owned(v: &[&str]) -> Vec<String> {
@@ -36,9 +39,8 @@ pub fn fcr(t: &Tickets, cx: &SupportContext) -> Planned {
         FcrRule::Flag if t.has(FIRST_CONTACT_RESOLVED) => col(FIRST_CONTACT_RESOLVED),
         FcrRule::Flag => return Err(skipped("fcr", FIRST_CONTACT_RESOLVED)),
     };
-    let part =
-        grouped(t, cx, col(SOLVED_AT), lit(true), vec![count_true(rule).alias("fcr_count"), len().alias("__solved")])
-            .with_column(ratio(col("fcr_count"), col("__solved")).alias("fcr_rate"));
+    let part = grouped(t, cx, P_SOLVED, lit(true), vec![count_true(rule).alias("fcr_count"), len().alias("__solved")])
+        .with_column(ratio(col("fcr_count"), col("__solved")).alias("fcr_rate"));
     Ok(Metric { parts: vec![part], columns: owned(&["fcr_count", "fcr_rate"]), counts: owned(&["fcr_count"]) })
 }
 
@@ -92,14 +94,9 @@ pub fn escalation(t: &Tickets, cx: &SupportContext) -> Planned {
         }
         None => return Err(skipped("escalation", ESCALATED)),
     };
-    let part = grouped(
-        t,
-        cx,
-        col(CREATED_AT),
-        lit(true),
-        vec![count_true(rule).alias("escalated_count"), len().alias("__created")],
-    )
-    .with_column(ratio(col("escalated_count"), col("__created")).alias("escalation_rate"));
+    let part =
+        grouped(t, cx, P_CREATED, lit(true), vec![count_true(rule).alias("escalated_count"), len().alias("__created")])
+            .with_column(ratio(col("escalated_count"), col("__created")).alias("escalation_rate"));
     Ok(Metric {
         parts: vec![part],
         columns: owned(&["escalated_count", "escalation_rate"]),
@@ -134,7 +131,7 @@ pub fn reopens(t: &Tickets, cx: &SupportContext) -> Planned {
         col(REOPENS).fill_null(lit(0i64)).sum().alias("reopens_total"),
         len().alias("__solved"),
     ];
-    let part = grouped(t, cx, col(SOLVED_AT), lit(true), aggs)
+    let part = grouped(t, cx, P_SOLVED, lit(true), aggs)
         .with_column(ratio(col("reopened_count"), col("__solved")).alias("reopen_rate"));
     Ok(Metric {
         parts: vec![part],

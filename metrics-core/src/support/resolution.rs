@@ -2,7 +2,9 @@
 
 use polars::prelude::*;
 
-use super::{Metric, Planned, SupportContext, Tickets, duration, duration_stats, grouped, skipped};
+use super::{
+    Metric, P_CREATED, P_SOLVED, Planned, SupportContext, Tickets, duration, duration_stats, grouped, skipped,
+};
 use crate::schema::tickets::{CREATED_AT, FIRST_SOLVED_AT, RESOLUTION_MINUTES, SOLVED_AT};
 
 const HOUR: f64 = 3.6e9;
@@ -31,13 +33,13 @@ pub fn resolution_time(t: &Tickets, cx: &SupportContext) -> Planned {
     let (part, columns) = match source(t) {
         "timestamps" => {
             let (aggs, cols) = duration_stats(duration(CREATED_AT, SOLVED_AT, HOUR), "resolution", "hours", extra);
-            (grouped(t, cx, col(SOLVED_AT), lit(true), aggs), cols)
+            (grouped(t, cx, P_SOLVED, lit(true), aggs), cols)
         }
         "vendor" => {
             let m = col(RESOLUTION_MINUTES);
             let h = when(m.clone().gt_eq(lit(0.0))).then(m / lit(60.0)).otherwise(lit(NULL).cast(DataType::Float64));
             let (aggs, cols) = duration_stats(h, "resolution", "hours", extra);
-            (grouped(t, cx, col(CREATED_AT), lit(true), aggs), cols)
+            (grouped(t, cx, P_CREATED, lit(true), aggs), cols)
         }
         _ => return Err(skipped("resolution_time", SOLVED_AT)),
     };
@@ -57,6 +59,6 @@ pub fn first_resolution_time(t: &Tickets, cx: &SupportContext) -> Planned {
     }
     let d = duration(CREATED_AT, FIRST_SOLVED_AT, HOUR);
     let (aggs, columns) = duration_stats(d, "first_resolution", "hours", &cx.options.percentiles);
-    let part = grouped(t, cx, col(SOLVED_AT), col(FIRST_SOLVED_AT).is_not_null(), aggs);
+    let part = grouped(t, cx, P_SOLVED, col(FIRST_SOLVED_AT).is_not_null(), aggs);
     Ok(Metric { parts: vec![part], counts: vec!["first_resolution_count".to_owned()], columns })
 }

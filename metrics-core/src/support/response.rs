@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 
-use super::{Metric, Planned, SupportContext, Tickets, duration, duration_stats, grouped, skipped};
+use super::{Metric, P_CREATED, Planned, SupportContext, Tickets, duration, duration_stats, grouped, skipped};
 use crate::schema::tickets::{CREATED_AT, FIRST_RESPONSE_AT, FIRST_RESPONSE_MINUTES};
 
 const MINUTE: f64 = 6e7;
@@ -44,5 +44,5 @@ pub fn first_response_time(t: &Tickets, cx: &SupportContext) -> Planned {
     aggs.push(answered.not().cast(DataType::UInt32).sum().alias("unanswered_count"));
     columns.push("unanswered_count".to_owned());
     let counts = vec!["frt_count".to_owned(), "unanswered_count".to_owned()];
-    Ok(Metric { parts: vec![grouped(t, cx, col(CREATED_AT), lit(true), aggs)], columns, counts })
+    Ok(Metric { parts: vec![grouped(t, cx, P_CREATED, lit(true), aggs)], columns, counts })
 }

@@ -2,8 +2,8 @@
 
 use polars::prelude::*;
 
-use super::{Metric, SupportContext, Tickets, grouped};
-use crate::schema::tickets::{CREATED_AT, SOLVED_AT};
+use super::{Metric, P_CREATED, P_SOLVED, SupportContext, Tickets, grouped};
+use crate::schema::tickets::SOLVED_AT;
 
 /// Tickets created and solved per period.
 ///
@@ -13,9 +13,9 @@ use crate::schema::tickets::{CREATED_AT, SOLVED_AT};
 ///
 /// Counts; 0 in a period without tickets.
 pub fn volume(t: &Tickets, cx: &SupportContext) -> Metric {
-    let mut parts = vec![grouped(t, cx, col(CREATED_AT), lit(true), vec![len().alias("tickets_created")])];
+    let mut parts = vec![grouped(t, cx, P_CREATED, lit(true), vec![len().alias("tickets_created")])];
     if t.has(SOLVED_AT) {
-        parts.push(grouped(t, cx, col(SOLVED_AT), lit(true), vec![len().alias("tickets_solved")]));
+        parts.push(grouped(t, cx, P_SOLVED, lit(true), vec![len().alias("tickets_solved")]));
     }
     let mut columns = vec!["tickets_created".to_owned()];
     if t.has(SOLVED_AT) {

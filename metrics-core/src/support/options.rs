@@ -63,17 +63,19 @@ impl CsatScale {
     /// assert_eq!(s.rate("meh"), Rating::Unparseable);
     /// ```
     pub fn rate(&self, cell: &str) -> Rating {
-        let v = cell.trim().to_ascii_lowercase();
-        if v.is_empty() || v == "offered" || v == "unoffered" || v == "not offered" {
+        let v = cell.trim();
+        let starts = |p: &str| v.len() >= p.len() && v.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+        let is = |p: &str| v.eq_ignore_ascii_case(p);
+        if v.is_empty() || is("offered") || is("unoffered") || is("not offered") {
             return Rating::None;
         }
-        if v.starts_with("good") {
+        if starts("good") {
             return Rating::Valid(true);
         }
-        if v.starts_with("bad") {
+        if starts("bad") {
             return Rating::Valid(false);
         }
-        match crate::parse::values::parse_float(&v) {
+        match crate::parse::values::parse_float(v) {
             Some(f) if f.fract() == 0.0 && f >= self.min as f64 && f <= self.max as f64 => {
                 Rating::Valid(f as i64 >= self.satisfied_min)
             }

@@ -197,25 +197,51 @@ impl Tickets {
                 columns.push(datetime_column(name, kept.into_iter()));
             }
         }
+        // The other typed columns convert independently: in parallel.
+        let typed: Vec<&ColumnDef> = TICKETS
+            .iter()
+            .filter(|d| raw.has(d.name) && matches!(d.kind, Kind::Int | Kind::Bool | Kind::Duration | Kind::Float))
+            .collect();
+        let converted: Vec<Result<Converted>> = std::thread::scope(|s| {
+            let handles: Vec<_> = typed
+                .iter()
+                .map(|d| {
+                    let raw = &raw;
+                    s.spawn(move || {
+                        Ok(match d.kind {
+                            Kind::Int => Converted::Int(raw.ints(d.name)?),
+                            Kind::Bool => Converted::Bool(raw.bools(d.name)?),
+                            _ => Converted::Float(raw.floats(d.name)?),
+                        })
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(Error::Config("converter panicked".into()))))
+                .collect()
+        });
+        let mut converted: HashMap<&str, Converted> =
+            typed.iter().map(|d| d.name).zip(converted).map(|(n, c)| c.map(|c| (n, c))).collect::<Result<_>>()?;
         for def in TICKETS.iter().filter(|d| raw.has(d.name)) {
             let name = def.name;
             match def.kind {
                 Kind::Int => {
-                    let p = raw.ints(name)?;
+                    let Some(Converted::Int(p)) = converted.remove(name) else { continue };
                     check(&raw, &mut q, name, &p, Reason::UnparseableNumber, Kind::Int)?;
                     columns.push(
                         Int64Chunked::from_iter_options(name.into(), keep.iter().map(|&i| p.values[i])).into_column(),
                     );
                 }
                 Kind::Bool => {
-                    let p = raw.bools(name)?;
+                    let Some(Converted::Bool(p)) = converted.remove(name) else { continue };
                     check(&raw, &mut q, name, &p, Reason::UnparseableBool, Kind::Bool)?;
                     columns.push(
                         BooleanChunked::from_iter_options(name.into(), keep.iter().map(|&i| p.values[i])).into_column(),
                     );
                 }
                 Kind::Duration | Kind::Float => {
-                    let p = raw.floats(name)?;
+                    let Some(Converted::Float(p)) = converted.remove(name) else { continue };
                     check(&raw, &mut q, name, &p, Reason::UnparseableNumber, def.kind)?;
                     for &i in &keep {
                         if p.values[i].is_some_and(|m| m < 0.0) {
@@ -297,6 +323,13 @@ impl Tickets {
             source: raw.source.clone(),
         })
     }
+}
+
+/// A converted non-timestamp column.
+enum Converted {
+    Int(Parsed<i64>),
+    Bool(Parsed<bool>),
+    Float(Parsed<f64>),
 }
 
 fn idx(keep: &[usize]) -> IdxCa {

@@ -91,6 +91,11 @@ fn check_support_fixture(r: &Report) {
     assert_eq!((input.rows_read, input.rows_used), (13, 10));
 }
 
+/// One expected data-quality finding: its count is the number of rows given.
+fn row(reason: Reason, column: &str, rows: &[&str]) -> (Reason, String, u64, Vec<String>) {
+    (reason, column.to_owned(), rows.len() as u64, rows.iter().map(|s| (*s).to_owned()).collect())
+}
+
 fn quality(r: &Report) -> Vec<(Reason, String, u64, Vec<String>)> {
     r.data_quality["tickets"].iter().map(|q| (q.reason, q.column.clone(), q.count, q.first_rows.clone())).collect()
 }
@@ -99,9 +104,6 @@ fn quality(r: &Report) -> Vec<(Reason, String, u64, Vec<String>)> {
 fn support_fixture_csv() {
     let r = run(&fixture("support/tickets.csv"), &ReportOptions::default());
     check_support_fixture(&r);
-    let row = |reason, column: &str, rows: &[&str]| {
-        (reason, column.to_owned(), rows.len() as u64, rows.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
-    };
     assert_eq!(
         quality(&r),
         vec![
@@ -340,9 +342,6 @@ fn support_fixture_snapshot_as_of() {
     check(df, "csat_responses", &[v(2.), v(0.)]);
     check(df, "csat_pct", &[v(50.), N]);
     assert_eq!(r.meta.as_of.as_deref(), Some("2026-03-09T00:00:00Z"));
-    let row = |reason, column: &str, rows: &[&str]| {
-        (reason, column.to_owned(), rows.len() as u64, rows.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
-    };
     assert_eq!(
         quality(&r),
         vec![

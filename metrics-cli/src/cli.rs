@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use metrics_core::preset::Preset;
 
 /// cxm: customer support and success metrics from helpdesk and billing exports.
 #[derive(Debug, Parser)]
@@ -73,6 +74,10 @@ pub(crate) struct ReportArgs {
     /// Tickets export: a CSV or Parquet file, a glob, or a directory of Parquet files.
     #[arg(long, value_name = "PATH")]
     pub(crate) tickets: Option<String>,
+    /// Column mapping of a vendor export: zendesk, freshdesk, hubspot or intercom for
+    /// tickets, stripe for subscriptions (repeat for several tables).
+    #[arg(long, value_name = "PRESET", value_parser = parse_preset)]
+    pub(crate) preset: Vec<Preset>,
     /// Period length [default: week].
     #[arg(long, value_enum)]
     pub(crate) period: Option<PeriodArg>,
@@ -120,4 +125,8 @@ pub(crate) struct DemoArgs {
     /// Random seed; the same seed gives the same bytes.
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,
+}
+
+fn parse_preset(s: &str) -> Result<Preset, String> {
+    s.parse().map_err(|e: metrics_core::Error| e.to_string())
 }

@@ -39,6 +39,7 @@ struct ReportSection {
 #[serde(deny_unknown_fields)]
 struct TableSection {
     path: Option<String>,
+    preset: Option<String>,
     input_tz: Option<String>,
     #[serde(default)]
     columns: BTreeMap<String, toml::Value>,
@@ -123,10 +124,21 @@ fn column_spec(canonical: &str, e: toml::Value) -> Result<ColumnSpec> {
         (None, Some(other)) => bail!("{here}: unknown epoch unit `{other}` (expected seconds or milliseconds)"),
         (None, None) => TimestampFormat::Auto,
     };
-    if let Some(key) = table.keys().find(|k| !["column", "unit", "format", "epoch"].contains(&k.as_str())) {
-        bail!("{here}: unknown key `{key}` (expected column, unit, format or epoch)");
+    let mut values = BTreeMap::new();
+    match table.get("values") {
+        None => {}
+        Some(toml::Value::Table(t)) => {
+            for (from, to) in t {
+                let to = to.as_str().with_context(|| format!("{here}.values.{from}: expected text"))?;
+                values.insert(from.clone(), to.to_owned());
+            }
+        }
+        Some(other) => bail!("{here}.values: expected a table, found {}", other.type_str()),
     }
-    Ok(ColumnSpec { column, unit, format })
+    if let Some(key) = table.keys().find(|k| !["column", "unit", "format", "epoch", "values"].contains(&k.as_str())) {
+        bail!("{here}: unknown key `{key}` (expected column, unit, format, epoch or values)");
+    }
+    Ok(ColumnSpec { column, unit, format, values, ..ColumnSpec::default() })
 }
 
 fn format_of_path(p: &Path) -> Result<Option<Format>> {
@@ -217,6 +229,11 @@ impl Settings {
         let path = a.tickets.clone().or_else(|| tickets_section.path.as_ref().map(|p| relative(&base, p)));
         if let Some(path) = path {
             let mut t = TableInput::new(path);
+            t.preset = match (a.preset.iter().find(|p| p.table() == "tickets"), &tickets_section.preset) {
+                (Some(p), _) => Some(*p),
+                (None, Some(p)) => Some(p.parse().context("[tickets] preset")?),
+                (None, None) => None,
+            };
             if let Some(tz) = &tickets_section.input_tz {
                 t.input_tz = Some(zone(tz, "[tickets] input_tz")?);
             }

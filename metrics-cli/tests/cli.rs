@@ -295,3 +295,31 @@ fn a_bad_key_in_a_column_mapping_is_named() {
         .code(1)
         .stderr(predicate::str::contains("fromat"));
 }
+
+#[test]
+fn a_vendor_export_reads_with_its_preset_from_flag_or_config() {
+    let file = fixture("presets/intercom.csv");
+    let file = file.to_str().unwrap();
+    cxm()
+        .args(["support", "--tickets", file])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("the columns match the intercom preset: use --preset intercom"));
+    let out = cxm().args(["support", "--tickets", file, "--preset", "intercom", "--format", "csv"]).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.starts_with("period_start,tickets_created,"));
+    assert!(text.lines().nth(1).unwrap().starts_with("2026-03-02,2,2,2,135,"), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "cxm.toml", &format!("[tickets]\npath = {file:?}\npreset = \"intercom\"\n"));
+    let out = cxm().args(["support", "--config", cfg.to_str().unwrap(), "--format", "json"]).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains(r#""preset":"intercom""#) || text.contains(r#""preset": "intercom""#), "{text}");
+    let cfg = write(dir.path(), "bad.toml", &format!("[tickets]\npath = {file:?}\npreset = \"kayako\"\n"));
+    cxm()
+        .args(["support", "--config", cfg.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("[tickets] preset").and(predicate::str::contains("unknown preset `kayako`")));
+    cxm().args(["support", "--tickets", file, "--preset", "kayako"]).assert().code(2);
+}

@@ -38,8 +38,8 @@ pub enum Error {
     },
     /// A required canonical column is neither present nor mapped.
     #[error(
-        "{}: missing required column `{column}` for table {table} (found columns: {})",
-        path.display(), found.join(", ")
+        "{}: missing required column `{column}` for table {table} (found columns: {}){}",
+        path.display(), found.join(", "), suggest.map(|p| format!("; the columns match the {0} preset: use --preset {0}", p.name())).unwrap_or_default()
     )]
     MissingColumn {
         /// The file.
@@ -50,6 +50,8 @@ pub enum Error {
         column: String,
         /// The columns the file has.
         found: Vec<String>,
+        /// A preset whose columns the file matches, suggested in the message.
+        suggest: Option<crate::preset::Preset>,
     },
     /// A mapping names a source column the file does not have.
     #[error(

@@ -24,6 +24,7 @@ pub mod error;
 pub mod mapping;
 pub mod parse;
 pub mod period;
+pub mod preset;
 pub mod quality;
 pub mod report;
 pub mod schema;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono_tz::Tz;
 
 use crate::parse::timestamp::TimestampFormat;
+use crate::preset::Preset;
 use crate::{Error, Result};
 
 /// The unit of a vendor-computed duration column.
@@ -52,6 +53,19 @@ pub struct ColumnSpec {
     pub unit: Option<DurationUnit>,
     /// For timestamp columns: the format.
     pub format: TimestampFormat,
+    /// For timestamp columns: the zone of naive values, overriding the
+    /// table's `input_tz` (Intercom names it in the header).
+    pub tz: Option<Tz>,
+    /// For duration columns: a zero duration means "no value" (Freshdesk's
+    /// `00:00:00`).
+    pub zero_is_missing: bool,
+    /// Text recoded before parsing (exact match after trimming), e.g.
+    /// HubSpot pipeline stage `4` -> `closed`. Values not listed pass
+    /// unchanged.
+    pub values: BTreeMap<String, String>,
+    /// For integer columns: added to every value (Intercom's reassignments
+    /// + 1 = group stations).
+    pub add: i64,
 }
 
 impl ColumnSpec {
@@ -66,12 +80,13 @@ impl ColumnSpec {
 pub struct TableInput {
     /// A file, a glob (`exports/*.csv`) or a directory of Parquet files.
     pub path: String,
-    /// The preset whose mapping was applied, for meta.
-    pub preset: Option<String>,
+    /// A vendor preset: its mapping applies under `columns`.
+    pub preset: Option<Preset>,
     /// Zone of naive timestamps; `None` = the report's `input_tz`.
     pub input_tz: Option<Tz>,
-    /// Canonical name -> source. A canonical column not listed is read from
-    /// a source column of the same name when the file has one.
+    /// Canonical name -> source, over the preset's mapping. A canonical
+    /// column not listed is read from a source column of the same name
+    /// when the file has one.
     pub columns: BTreeMap<String, ColumnSpec>,
 }
 

@@ -187,7 +187,7 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
         InputMeta {
             path: tickets_input.path.clone(),
             format: tickets.source.format,
-            preset: tickets_input.preset.clone(),
+            preset: tickets_input.preset.map(|p| p.name().to_owned()),
             rows_read: tickets.rows_read,
             rows_used: tickets.rows_used(),
         },

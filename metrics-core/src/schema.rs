@@ -96,3 +96,44 @@ pub const TICKETS: &[ColumnDef] = {
         c(TAGS, Kind::Text, false),
     ]
 };
+
+/// Column names of the `subscriptions` table.
+pub mod subscriptions {
+    #![allow(missing_docs)]
+    pub const SUBSCRIPTION_ID: &str = "subscription_id";
+    pub const ACCOUNT_ID: &str = "account_id";
+    pub const START_AT: &str = "start_at";
+    pub const END_AT: &str = "end_at";
+    pub const MRR: &str = "mrr";
+    pub const AMOUNT: &str = "amount";
+    pub const INTERVAL: &str = "interval";
+    pub const INTERVAL_COUNT: &str = "interval_count";
+    pub const QUANTITY: &str = "quantity";
+    pub const CURRENCY: &str = "currency";
+    pub const PLAN: &str = "plan";
+}
+
+/// The `subscriptions` table, one row per subscription line. Either `mrr`
+/// or `amount` + `interval` must be present (checked when reading).
+pub const SUBSCRIPTIONS: &[ColumnDef] = {
+    use subscriptions::*;
+    &[
+        c(SUBSCRIPTION_ID, Kind::Id, false),
+        c(ACCOUNT_ID, Kind::Id, true),
+        c(START_AT, Kind::Timestamp, true),
+        c(END_AT, Kind::Timestamp, false),
+        c(MRR, Kind::Float, false),
+        c(AMOUNT, Kind::Float, false),
+        c(INTERVAL, Kind::Text, false),
+        c(INTERVAL_COUNT, Kind::Int, false),
+        c(QUANTITY, Kind::Float, false),
+        c(CURRENCY, Kind::Text, false),
+        c(PLAN, Kind::Text, false),
+    ]
+};
+
+/// The `accounts` table: `account_id` and any dimension columns.
+pub const ACCOUNTS: &[ColumnDef] = &[c("account_id", Kind::Id, true)];
+
+/// The currency rates table: reporting-currency units per one unit.
+pub const RATES: &[ColumnDef] = &[c("currency", Kind::Text, true), c("rate", Kind::Float, true)];

@@ -12,6 +12,7 @@ use crate::error::PolarsContext;
 use crate::mapping::{ColumnSpec, DurationUnit, TableInput, duration_minutes};
 use crate::parse::timestamp::{Micros, TimestampParser};
 use crate::parse::values::{parse_bool, parse_float, parse_int};
+use crate::preset::Preset;
 use crate::schema::{ColumnDef, Kind};
 use crate::source::{FILE_COL, FileFormat, Selected, Source, UNPARSEABLE};
 use crate::{Error, Result};
@@ -58,11 +59,16 @@ impl RawTable {
                 )));
             }
         }
+        if let Some(p) = input.preset.filter(|p| p.table() != table) {
+            return Err(Error::Config(format!("preset `{}` describes the {} table, not {table}", p.name(), p.table())));
+        }
         let source = Source::resolve(&input.path)?;
         let header = source.columns(0)?;
+        let mut columns = input.preset.map(|p| p.columns(&header)).unwrap_or_default();
+        columns.extend(input.columns.iter().map(|(k, v)| (k.clone(), v.clone())));
         let mut mapped = Vec::new();
         for def in defs {
-            let spec = match input.columns.get(def.name) {
+            let spec = match columns.get(def.name) {
                 Some(spec) => {
                     if !header.contains(&spec.column) {
                         return Err(Error::MappedColumnMissing {
@@ -76,11 +82,16 @@ impl RawTable {
                 }
                 None if header.iter().any(|h| h == def.name) => ColumnSpec::named(def.name),
                 None if def.required => {
+                    let suggest = match input.preset {
+                        None => Preset::ALL.into_iter().find(|p| p.table() == table && p.recognises(&header)),
+                        Some(_) => None,
+                    };
                     return Err(Error::MissingColumn {
                         path: source.files[0].clone(),
                         table: table.to_owned(),
                         column: def.name.to_owned(),
                         found: header,
+                        suggest,
                     });
                 }
                 None => continue,
@@ -102,7 +113,8 @@ impl RawTable {
             .map(|(d, s)| Selected {
                 source: s.column.clone(),
                 canonical: d.name.to_owned(),
-                timestamp: (d.kind == Kind::Timestamp).then(|| TimestampParser::new(s.format.clone(), tz)),
+                timestamp: (d.kind == Kind::Timestamp)
+                    .then(|| TimestampParser::new(s.format.clone(), s.tz.unwrap_or(tz))),
             })
             .collect();
         select.extend(extras.iter().map(|e| Selected { source: e.clone(), canonical: e.clone(), timestamp: None }));
@@ -115,10 +127,11 @@ impl RawTable {
                     table: table.to_owned(),
                     column: if s == c { c.clone() } else { format!("{c} (source column `{s}`)") },
                     found: cols,
+                    suggest: None,
                 });
             }
         }
-        let df = source.read(&select)?;
+        let mut df = source.read(&select)?;
         if df.height() == 0 {
             return Err(Error::Empty { path: source.spec.clone().into(), what: "no data rows".into() });
         }
@@ -129,6 +142,9 @@ impl RawTable {
         for &f in &files {
             current = if f == current.0 { (f, current.1 + 1) } else { (f, 1) };
             rows.push(current.1);
+        }
+        for (d, s) in mapped.iter().filter(|(_, s)| !s.values.is_empty()) {
+            df = recode(df, d.name, &s.values)?;
         }
         let scan_parsed = source.format == FileFormat::Csv;
         Ok(Self { source, df, mapped, extras, files, rows, scan_parsed })
@@ -169,7 +185,7 @@ impl RawTable {
     /// Converts a timestamp column to UTC microseconds.
     pub fn timestamps(&self, name: &str, tz: chrono_tz::Tz) -> Result<Parsed<Micros>> {
         let spec = self.spec(name).cloned().unwrap_or_default();
-        let parser = TimestampParser::new(spec.format.clone(), tz);
+        let parser = TimestampParser::new(spec.format.clone(), spec.tz.unwrap_or(tz));
         let c = self.column(name)?;
         let parsed = match c.dtype() {
             DataType::Int64 if self.scan_parsed => {
@@ -213,16 +229,22 @@ impl RawTable {
         Ok(parsed)
     }
 
-    /// Converts an integer column (whole decimals accepted).
+    /// Converts an integer column (whole decimals accepted), plus the
+    /// mapping's `add`.
     pub fn ints(&self, name: &str) -> Result<Parsed<i64>> {
         let c = self.column(name)?;
-        Ok(match c.dtype() {
+        let add = self.spec(name).map_or(0, |s| s.add);
+        let mut p = match c.dtype() {
             d if d.is_integer() => from_ints(c.cast(&DataType::Int64).ctx(name)?.i64().ctx(name)?, Some),
             d if d.is_float() => from_floats(c.cast(&DataType::Float64).ctx(name)?.f64().ctx(name)?, |f| {
                 (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
             }),
             _ => from_text(&text(c, name)?, parse_int),
-        })
+        };
+        if add != 0 {
+            p.values.iter_mut().flatten().for_each(|v| *v += add);
+        }
+        Ok(p)
     }
 
     /// Converts a boolean column.
@@ -245,7 +267,8 @@ impl RawTable {
     pub fn floats(&self, name: &str) -> Result<Parsed<f64>> {
         let c = self.column(name)?;
         let unit = self.spec(name).and_then(|s| s.unit);
-        Ok(match (c.dtype(), unit) {
+        let zero_is_missing = self.spec(name).is_some_and(|s| s.zero_is_missing);
+        let mut p = match (c.dtype(), unit) {
             (d, u) if d.is_primitive_numeric() && u != Some(DurationUnit::Hms) => {
                 let one = duration_minutes("1", u.unwrap_or(DurationUnit::Minutes)).unwrap_or(1.0);
                 let factor = if u.is_some() { one } else { 1.0 };
@@ -253,13 +276,29 @@ impl RawTable {
             }
             (_, Some(u)) => from_text(&text(c, name)?, |s| duration_minutes(s, u)),
             _ => from_text(&text(c, name)?, parse_float),
-        })
+        };
+        if zero_is_missing {
+            p.values.iter_mut().filter(|v| **v == Some(0.0)).for_each(|v| *v = None);
+        }
+        Ok(p)
     }
 
     /// The column as text (ids, dimensions, ratings).
     pub fn strings(&self, name: &str) -> Result<StringChunked> {
         text(self.column(name)?, name)
     }
+}
+
+/// Replaces listed text values of one column (trimmed, exact match).
+fn recode(df: DataFrame, name: &str, values: &std::collections::BTreeMap<String, String>) -> Result<DataFrame> {
+    let old = Series::new("old".into(), values.keys().cloned().collect::<Vec<_>>());
+    let new = Series::new("new".into(), values.values().cloned().collect::<Vec<_>>());
+    df.lazy()
+        .with_column(
+            col(name).cast(DataType::String).str().strip_chars(lit(NULL)).replace(lit(old), lit(new)).alias(name),
+        )
+        .collect()
+        .ctx(&format!("recoding column {name}"))
 }
 
 fn u32_values(df: &DataFrame, name: &str) -> Result<Vec<u32>> {

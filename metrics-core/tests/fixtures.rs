@@ -2,16 +2,15 @@
 //! for CSV input and for Parquet written from typed data by a helper that
 //! does not use cxm's loader.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use metrics_core::mapping::TableInput;
 use metrics_core::polars::prelude::*;
 use metrics_core::quality::Reason;
 use metrics_core::report::{self, Command, Inputs, Report, ReportOptions};
 
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(rel)
-}
+mod common;
+use common::*;
 
 fn run(path: &Path, o: &ReportOptions) -> Report {
     let mut inputs = Inputs::default();
@@ -19,38 +18,6 @@ fn run(path: &Path, o: &ReportOptions) -> Report {
     t.input_tz = Some(o.input_tz);
     inputs.tickets = Some(t);
     report::run(&inputs, o, Command::Support).expect("report")
-}
-
-/// A column as optional f64 (counts included).
-fn column(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
-    let c = df.column(name).unwrap_or_else(|_| panic!("column {name}")).cast(&DataType::Float64).unwrap();
-    c.f64().unwrap().iter().collect()
-}
-
-fn dates(df: &DataFrame) -> Vec<String> {
-    let c = df.column("period_start").unwrap().cast(&DataType::String).unwrap();
-    c.str().unwrap().iter().map(|s| s.unwrap().to_owned()).collect()
-}
-
-/// Compares within a relative 1e-12 (values are worked out as exact
-/// fractions; floats differ only in the last bits).
-fn check(df: &DataFrame, name: &str, expected: &[Option<f64>]) {
-    let got = column(df, name);
-    assert_eq!(got.len(), expected.len(), "{name}: rows");
-    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
-        match (g, e) {
-            (None, None) => {}
-            (Some(g), Some(e)) => {
-                assert!((g - e).abs() <= 1e-12 * e.abs().max(1.0), "{name}[{i}]: got {g}, expected {e}")
-            }
-            _ => panic!("{name}[{i}]: got {g:?}, expected {e:?}"),
-        }
-    }
-}
-
-const N: Option<f64> = None;
-fn v(x: f64) -> Option<f64> {
-    Some(x)
 }
 
 /// fixtures/README.md, "Fixture 1": weekly, UTC, zendesk FCR.
@@ -89,15 +56,6 @@ fn check_support_fixture(r: &Report) {
     assert!(r.meta.skipped.is_empty(), "{:?}", r.meta.skipped);
     let input = &r.meta.inputs["tickets"];
     assert_eq!((input.rows_read, input.rows_used), (13, 10));
-}
-
-/// One expected data-quality finding: its count is the number of rows given.
-fn row(reason: Reason, column: &str, rows: &[&str]) -> (Reason, String, u64, Vec<String>) {
-    (reason, column.to_owned(), rows.len() as u64, rows.iter().map(|s| (*s).to_owned()).collect())
-}
-
-fn quality(r: &Report) -> Vec<(Reason, String, u64, Vec<String>)> {
-    r.data_quality["tickets"].iter().map(|q| (q.reason, q.column.clone(), q.count, q.first_rows.clone())).collect()
 }
 
 #[test]

@@ -23,6 +23,10 @@ pub(crate) enum Cmd {
     Report(ReportArgs),
     /// Support metrics only (volume, FRT, resolution, FCR, escalation, reopens, backlog, CSAT).
     Support(ReportArgs),
+    /// Revenue: MRR movements, customers, churn and retention rates, NRR/GRR, ARPA, CLV.
+    Revenue(ReportArgs),
+    /// Cohort retention: logo and revenue retention by cohort and age.
+    Cohorts(ReportArgs),
     /// Read the inputs and report what would be used and what rejected, per reason.
     Validate(ReportArgs),
     /// Write a seeded, realistic demo data set (tickets.csv, cxm.toml) to a folder.
@@ -69,16 +73,28 @@ pub(crate) struct ReportArgs {
     #[arg(long, value_name = "PATH")]
     pub(crate) config: Option<PathBuf>,
     /// Run on the built-in demo data set (seeded; the same as `cxm demo` writes).
-    #[arg(long, conflicts_with_all = ["config", "tickets"])]
+    #[arg(long, conflicts_with_all = ["config", "tickets", "subscriptions", "accounts"])]
     pub(crate) demo: bool,
     /// Tickets export: a CSV or Parquet file, a glob, or a directory of Parquet files.
     #[arg(long, value_name = "PATH")]
     pub(crate) tickets: Option<String>,
+    /// Subscriptions export (one row per subscription line): file, glob or directory.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) subscriptions: Option<String>,
+    /// Accounts table: account_id plus dimensions (segment, plan, region, ...).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) accounts: Option<String>,
+    /// Currency rates table (columns currency, rate = reporting-currency units per unit).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) rates: Option<String>,
+    /// Reporting currency [default: the only currency present].
+    #[arg(long, value_name = "CODE")]
+    pub(crate) currency: Option<String>,
     /// Column mapping of a vendor export: zendesk, freshdesk, hubspot or intercom for
     /// tickets, stripe for subscriptions (repeat for several tables).
     #[arg(long, value_name = "PRESET", value_parser = parse_preset)]
     pub(crate) preset: Vec<Preset>,
-    /// Period length [default: week].
+    /// Period length [default: week for support, month for revenue and cohorts].
     #[arg(long, value_enum)]
     pub(crate) period: Option<PeriodArg>,
     /// First reported period: the one holding this date or instant (in --tz).

@@ -48,6 +48,8 @@ fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Report(a) => (a, Command::Report),
         Cmd::Support(a) => (a, Command::Support),
+        Cmd::Revenue(a) => (a, Command::Revenue),
+        Cmd::Cohorts(a) => (a, Command::Cohorts),
         Cmd::Validate(a) => (a, Command::Validate),
     };
     // Built-in demo data: written to a temporary folder, read through its config.

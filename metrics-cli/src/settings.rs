@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use metrics_core::mapping::{ColumnSpec, DurationUnit, TableInput};
 use metrics_core::parse::timestamp::TimestampFormat;
+use metrics_core::preset::Preset;
 use metrics_core::report::{Inputs, ReportOptions, parse_instant};
 use metrics_core::support::{CsatScale, FcrRule};
 use metrics_core::{Period, period::local_date};
@@ -20,7 +21,18 @@ use crate::cli::{FcrArg, Format, PeriodArg, ReportArgs};
 struct ConfigFile {
     report: Option<ReportSection>,
     tickets: Option<TableSection>,
+    subscriptions: Option<TableSection>,
+    accounts: Option<TableSection>,
     support: Option<SupportSection>,
+    revenue: Option<RevenueSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevenueSection {
+    reporting_currency: Option<String>,
+    rates: Option<String>,
+    gross_margin: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,8 +112,8 @@ fn zone(s: &str, what: &str) -> Result<chrono_tz::Tz> {
 
 /// One `[tickets.columns]` entry: `canonical = "Source"` or
 /// `canonical = { column = "Source", unit = "...", format = "...", epoch = "..." }`.
-fn column_spec(canonical: &str, e: toml::Value) -> Result<ColumnSpec> {
-    let here = format!("[tickets.columns] {canonical}");
+fn column_spec(table: &str, canonical: &str, e: toml::Value) -> Result<ColumnSpec> {
+    let here = format!("[{table}.columns] {canonical}");
     let table = match e {
         toml::Value::String(column) => return Ok(ColumnSpec::named(column)),
         toml::Value::Table(t) => t,
@@ -224,25 +236,22 @@ impl Settings {
         o.support.percentiles.sort_by(f64::total_cmp);
         o.support.percentiles.dedup();
 
-        let mut inputs = Inputs::default();
-        let tickets_section = file.tickets.unwrap_or_default();
-        let path = a.tickets.clone().or_else(|| tickets_section.path.as_ref().map(|p| relative(&base, p)));
-        if let Some(path) = path {
-            let mut t = TableInput::new(path);
-            t.preset = match (a.preset.iter().find(|p| p.table() == "tickets"), &tickets_section.preset) {
-                (Some(p), _) => Some(*p),
-                (None, Some(p)) => Some(p.parse().context("[tickets] preset")?),
-                (None, None) => None,
-            };
-            if let Some(tz) = &tickets_section.input_tz {
-                t.input_tz = Some(zone(tz, "[tickets] input_tz")?);
+        let revenue = file.revenue.unwrap_or_default();
+        o.revenue.reporting_currency = a.currency.clone().or(revenue.reporting_currency);
+        if let Some(m) = revenue.gross_margin {
+            if !(m > 0.0 && m <= 1.0) {
+                bail!("[revenue] gross_margin: {m} is not in (0, 1]");
             }
-            for (canonical, entry) in tickets_section.columns {
-                let spec = column_spec(&canonical, entry)?;
-                t.columns.insert(canonical, spec);
-            }
-            inputs.tickets = Some(t);
+            o.revenue.gross_margin = m;
         }
+        o.revenue.rates =
+            a.rates.clone().or_else(|| revenue.rates.as_ref().map(|p| relative(&base, p))).map(TableInput::new);
+
+        let mut inputs = Inputs::default();
+        inputs.tickets = table_input("tickets", a.tickets.as_ref(), file.tickets, &a.preset, &base)?;
+        inputs.subscriptions =
+            table_input("subscriptions", a.subscriptions.as_ref(), file.subscriptions, &a.preset, &base)?;
+        inputs.accounts = table_input("accounts", a.accounts.as_ref(), file.accounts, &[], &base)?;
 
         let (format, target) = match &a.output {
             None => (a.format.unwrap_or(if stdout_is_terminal { Format::Table } else { Format::Csv }), Target::Stdout),
@@ -271,6 +280,35 @@ impl Settings {
         };
         Ok(Self { inputs, options: o, format, target })
     }
+}
+
+/// One input table: the flag's path over the config's, the preset for this
+/// table from `--preset` over the config's, the config's zone and mapping.
+fn table_input(
+    table: &str,
+    flag: Option<&String>,
+    section: Option<TableSection>,
+    presets: &[Preset],
+    base: &Path,
+) -> Result<Option<TableInput>> {
+    let section = section.unwrap_or_default();
+    let Some(path) = flag.cloned().or_else(|| section.path.as_ref().map(|p| relative(base, p))) else {
+        return Ok(None);
+    };
+    let mut t = TableInput::new(path);
+    t.preset = match (presets.iter().find(|p| p.table() == table), &section.preset) {
+        (Some(p), _) => Some(*p),
+        (None, Some(p)) => Some(p.parse().with_context(|| format!("[{table}] preset"))?),
+        (None, None) => None,
+    };
+    if let Some(tz) = &section.input_tz {
+        t.input_tz = Some(zone(tz, &format!("[{table}] input_tz"))?);
+    }
+    for (canonical, entry) in section.columns {
+        let spec = column_spec(table, &canonical, entry)?;
+        t.columns.insert(canonical, spec);
+    }
+    Ok(Some(t))
 }
 
 /// A path from the config file, relative to the config's folder (absolute

@@ -27,6 +27,7 @@ pub mod period;
 pub mod preset;
 pub mod quality;
 pub mod report;
+pub mod revenue;
 pub mod schema;
 pub mod source;
 pub mod stage;

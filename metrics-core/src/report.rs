@@ -13,6 +13,7 @@ use crate::mapping::TableInput;
 use crate::parse::timestamp::{Micros, TimestampFormat, TimestampParser};
 use crate::period::{PERIOD_START, Period, Spine, local_date};
 use crate::quality::DataQuality;
+use crate::revenue::{self, Accounts, Lines, LinesOptions, RevenueContext, RevenueOptions};
 use crate::source::FileFormat;
 use crate::support::{self, Skipped, SupportContext, SupportOptions, TicketReadOptions, Tickets};
 use crate::{Error, Result};
@@ -23,6 +24,10 @@ use crate::{Error, Result};
 pub struct Inputs {
     /// The `tickets` table.
     pub tickets: Option<TableInput>,
+    /// The `subscriptions` table.
+    pub subscriptions: Option<TableInput>,
+    /// The `accounts` table (dimensions for revenue and cohorts).
+    pub accounts: Option<TableInput>,
 }
 
 /// Which sections a command computes.
@@ -34,6 +39,10 @@ pub enum Command {
     Report,
     /// Support metrics only.
     Support,
+    /// Revenue metrics only.
+    Revenue,
+    /// Cohort retention only.
+    Cohorts,
     /// Read and check the inputs; no metrics.
     Validate,
 }
@@ -58,6 +67,8 @@ pub struct ReportOptions {
     pub by: Vec<String>,
     /// Support metric options.
     pub support: SupportOptions,
+    /// Revenue metric options.
+    pub revenue: RevenueOptions,
 }
 
 impl Default for ReportOptions {
@@ -71,6 +82,7 @@ impl Default for ReportOptions {
             as_of: None,
             by: Vec::new(),
             support: SupportOptions::default(),
+            revenue: RevenueOptions::default(),
         }
     }
 }
@@ -115,6 +127,8 @@ pub struct Meta {
     pub rules: BTreeMap<String, String>,
     /// Metrics left out, with the missing column.
     pub skipped: Vec<Skipped>,
+    /// Other remarks (a section output ungrouped, ...).
+    pub notes: Vec<String>,
 }
 
 /// A computed report.
@@ -150,25 +164,90 @@ pub fn parse_instant(s: &str, tz: Tz) -> Result<Micros> {
 
 /// Computes the report for `command`.
 pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Report> {
-    let period = o.period.unwrap_or(Period::Week);
-    let mut meta = Meta {
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        command,
-        inputs: BTreeMap::new(),
-        period,
-        tz: o.tz.name().to_owned(),
-        input_tz: o.input_tz.name().to_owned(),
-        as_of: None,
-        first_period: None,
-        last_period: None,
-        rules: BTreeMap::new(),
-        skipped: Vec::new(),
+    let wants_support = matches!(command, Command::Report | Command::Support | Command::Validate);
+    let wants_revenue = matches!(command, Command::Report | Command::Revenue | Command::Cohorts | Command::Validate);
+    let tickets_input = inputs.tickets.as_ref().filter(|_| wants_support);
+    let subs_input = inputs.subscriptions.as_ref().filter(|_| wants_revenue);
+    match command {
+        Command::Support if tickets_input.is_none() => {
+            return Err(Error::Config("no tickets given: pass --tickets (or set [tickets] path in the config)".into()));
+        }
+        Command::Revenue | Command::Cohorts if subs_input.is_none() => {
+            return Err(Error::Config(
+                "no subscriptions given: pass --subscriptions (or set [subscriptions] path in the config)".into(),
+            ));
+        }
+        _ if tickets_input.is_none() && subs_input.is_none() => {
+            return Err(Error::Config(
+                "no input given: pass --tickets or --subscriptions (or set their path in the config)".into(),
+            ));
+        }
+        _ => {}
+    }
+    let period = o.period.unwrap_or(if tickets_input.is_some() { Period::Week } else { Period::Month });
+    let mut r = Report {
+        meta: Meta {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            command,
+            inputs: BTreeMap::new(),
+            period,
+            tz: o.tz.name().to_owned(),
+            input_tz: o.input_tz.name().to_owned(),
+            as_of: None,
+            first_period: None,
+            last_period: None,
+            rules: BTreeMap::new(),
+            skipped: Vec::new(),
+            notes: Vec::new(),
+        },
+        data_quality: DataQuality::new(),
+        sections: Vec::new(),
     };
-    let mut data_quality = DataQuality::new();
-    let mut sections = Vec::new();
-    let Some(tickets_input) = &inputs.tickets else {
-        return Err(Error::Config("no input given: pass --tickets (or set [tickets] path in the config)".into()));
+    // Stage every input first: a bad input fails before any metric runs.
+    let tickets = match tickets_input {
+        Some(input) => Some(stage_tickets(input, o, &mut r)?),
+        None => None,
     };
+    let revenue = match subs_input {
+        Some(input) => Some(stage_revenue(input, inputs.accounts.as_ref(), o, &mut r)?),
+        None => None,
+    };
+    for b in &o.by {
+        let in_tickets = tickets.as_ref().is_some_and(|t| t.df.column(b).is_ok());
+        let in_accounts = revenue.as_ref().is_some_and(|(_, a)| a.as_ref().is_some_and(|a| a.has(b)));
+        if !in_tickets && !in_accounts {
+            let mut tables = Vec::new();
+            if tickets.is_some() {
+                tables.push("tickets");
+            }
+            if revenue.is_some() {
+                tables.push("accounts");
+            }
+            return Err(Error::UnknownDimension { name: b.clone(), tables: tables.join(" or ") });
+        }
+    }
+    if let Some(t) = tickets {
+        support_section(t, o, command, &mut r)?;
+    }
+    if let Some((lines, accounts)) = revenue {
+        revenue_sections(&lines, accounts.as_ref(), o, command, &mut r)?;
+    }
+    Ok(r)
+}
+
+/// The dimensions a section has, or all-or-nothing: a section without
+/// every `--by` name is output ungrouped, with a note (details 13).
+fn section_by(o: &ReportOptions, section: &str, has: impl Fn(&str) -> bool, r: &mut Report) -> Vec<String> {
+    match o.by.iter().find(|b| !has(b)) {
+        None => o.by.clone(),
+        Some(missing) => {
+            r.meta.notes.push(format!("{section}: not grouped, `{missing}` is not one of its dimensions"));
+            Vec::new()
+        }
+    }
+}
+
+fn stage_tickets(input: &TableInput, o: &ReportOptions, r: &mut Report) -> Result<Tickets> {
     let read = TicketReadOptions {
         input_tz: o.input_tz,
         csat: o.support.csat.validate()?,
@@ -176,53 +255,145 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
         dims: o.by.clone(),
         tags: o.support.escalation_tag.is_some(),
     };
-    let mut tickets = Tickets::read(tickets_input, &read)?;
-    for b in &o.by {
-        if tickets.df.column(b).is_err() {
-            return Err(Error::UnknownDimension { name: b.clone(), tables: "tickets".into() });
-        }
-    }
-    meta.inputs.insert(
+    let tickets = Tickets::read(input, &read)?;
+    r.meta.inputs.insert(
         "tickets".into(),
         InputMeta {
-            path: tickets_input.path.clone(),
+            path: input.path.clone(),
             format: tickets.source.format,
-            preset: tickets_input.preset.map(|p| p.name().to_owned()),
+            preset: input.preset.map(|p| p.name().to_owned()),
             rows_read: tickets.rows_read,
             rows_used: tickets.rows_used(),
         },
     );
-    data_quality.insert("tickets".into(), tickets.quality.clone());
-    if tickets.rows_used() == 0 && command != Command::Validate {
+    r.data_quality.insert("tickets".into(), tickets.quality.clone());
+    if tickets.rows_used() == 0 && r.meta.command != Command::Validate {
         return Err(Error::Empty {
-            path: tickets_input.path.clone().into(),
+            path: input.path.clone().into(),
             what: "no usable rows: every row was rejected (run `cxm validate` to see each reason and its rows)".into(),
         });
     }
-    meta.as_of = Some(rfc3339(tickets.as_of));
+    r.meta.as_of = Some(rfc3339(tickets.as_of));
+    Ok(tickets)
+}
+
+fn support_section(mut tickets: Tickets, o: &ReportOptions, command: Command, r: &mut Report) -> Result<()> {
+    let period = o.period.unwrap_or(Period::Week);
     let first = o.since.or_else(|| tickets.first_created().map(|c| local_date(c, o.tz)));
     let last = o.until.unwrap_or_else(|| local_date(tickets.as_of, o.tz));
     let spine = Spine::new(period, o.tz, first.unwrap_or(last), last);
-    meta.first_period = spine.starts.first().map(ToString::to_string);
-    meta.last_period = spine.starts.last().map(ToString::to_string);
+    r.meta.first_period = spine.starts.first().map(ToString::to_string);
+    r.meta.last_period = spine.starts.last().map(ToString::to_string);
     if command == Command::Validate {
-        return Ok(Report { meta, data_quality, sections });
+        return Ok(());
     }
+    let by = section_by(o, "support", |b| tickets.df.column(b).is_ok(), r);
     support::add_periods(&mut tickets, period, o.tz)?;
-    let cx =
-        SupportContext { period, tz: o.tz, by: o.by.clone(), spine, as_of: tickets.as_of, options: o.support.clone() };
+    let cx = SupportContext { period, tz: o.tz, by, spine, as_of: tickets.as_of, options: o.support.clone() };
     let (planned, rules) = support::plan_all(&tickets, &cx)?;
-    meta.rules.extend(rules);
+    r.meta.rules.extend(rules);
     let mut metrics = Vec::new();
     for p in planned {
         match p {
             Ok(m) => metrics.push(m),
-            Err(s) => meta.skipped.push(s),
+            Err(s) => r.meta.skipped.push(s),
         }
     }
     let df = assemble(&tickets, &cx, &metrics)?;
-    sections.push(("support".to_owned(), df));
-    Ok(Report { meta, data_quality, sections })
+    r.sections.push(("support".to_owned(), df));
+    Ok(())
+}
+
+fn stage_revenue(
+    input: &TableInput,
+    accounts: Option<&TableInput>,
+    o: &ReportOptions,
+    r: &mut Report,
+) -> Result<(Lines, Option<Accounts>)> {
+    let lo = LinesOptions {
+        input_tz: o.input_tz,
+        reporting_currency: o.revenue.reporting_currency.clone(),
+        rates: o.revenue.rates.clone(),
+    };
+    let lines = Lines::read(input, &lo)?;
+    r.meta.inputs.insert(
+        "subscriptions".into(),
+        InputMeta {
+            path: input.path.clone(),
+            format: lines.source.format,
+            preset: input.preset.map(|p| p.name().to_owned()),
+            rows_read: lines.rows_read,
+            rows_used: lines.rows_used(),
+        },
+    );
+    r.data_quality.insert("subscriptions".into(), lines.quality.clone());
+    if lines.rows_used() == 0 && r.meta.command != Command::Validate {
+        return Err(Error::Empty {
+            path: input.path.clone().into(),
+            what: "no usable subscription lines: every row was rejected (run `cxm validate` to see why)".into(),
+        });
+    }
+    let accounts = match accounts {
+        Some(a) => {
+            let acc = Accounts::read(a, &o.by, a.input_tz.unwrap_or(o.input_tz))?;
+            r.meta.inputs.insert(
+                "accounts".into(),
+                InputMeta {
+                    path: a.path.clone(),
+                    format: acc.source.format,
+                    preset: a.preset.map(|p| p.name().to_owned()),
+                    rows_read: acc.rows_read,
+                    rows_used: acc.rows_used(),
+                },
+            );
+            r.data_quality.insert("accounts".into(), acc.quality.clone());
+            Some(acc)
+        }
+        None => None,
+    };
+    Ok((lines, accounts))
+}
+
+fn revenue_sections(
+    lines: &Lines,
+    accounts: Option<&Accounts>,
+    o: &ReportOptions,
+    command: Command,
+    r: &mut Report,
+) -> Result<()> {
+    let period = o.period.unwrap_or(Period::Month);
+    let Some((first, last)) = lines.span() else { return Ok(()) };
+    let first = o.since.unwrap_or_else(|| local_date(first, o.tz));
+    let last = o.until.unwrap_or_else(|| local_date(last, o.tz));
+    let spine = Spine::new(period, o.tz, first, last);
+    let (f, l) = (spine.starts.first().map(ToString::to_string), spine.starts.last().map(ToString::to_string));
+    if r.sections.is_empty() && !r.meta.inputs.contains_key("tickets") {
+        r.meta.period = period;
+        r.meta.first_period.clone_from(&f);
+        r.meta.last_period.clone_from(&l);
+    }
+    r.meta.rules.insert("revenue_period".into(), period.name().into());
+    r.meta.rules.insert("revenue_first_period".into(), f.unwrap_or_default());
+    r.meta.rules.insert("revenue_last_period".into(), l.unwrap_or_default());
+    r.meta.rules.insert("mrr_source".into(), lines.mrr_source.into());
+    if let Some(c) = &lines.currency {
+        r.meta.rules.insert("currency".into(), c.clone());
+    }
+    r.meta.rules.insert("gross_margin".into(), o.revenue.gross_margin.to_string());
+    if command == Command::Validate || spine.starts.is_empty() {
+        return Ok(());
+    }
+    let by = section_by(o, "revenue", |b| accounts.is_some_and(|a| a.has(b)), r);
+    let with = revenue::with_dims(lines, accounts, &by);
+    let cx = RevenueContext { period, tz: o.tz, spine, by };
+    if command != Command::Cohorts {
+        r.sections.push(("revenue".to_owned(), revenue::revenue(&with, &cx, &o.revenue)?));
+    }
+    if command != Command::Revenue {
+        let changes = revenue::movements::account_changes(with, &cx)?;
+        r.sections.push(("cohorts".to_owned(), revenue::cohorts::cohorts(changes, &cx)?));
+    }
+    Ok(())
 }
 
 /// Joins every metric's parts onto the spine of periods x dimension values,

@@ -1,0 +1,344 @@
+//! The staged `subscriptions` table: one row per accepted subscription
+//! line, its MRR normalised to a month and converted to the reporting
+//! currency, and the data-quality findings of reading it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono_tz::Tz;
+use polars::prelude::*;
+
+use crate::error::PolarsContext;
+use crate::mapping::TableInput;
+use crate::parse::timestamp::Micros;
+use crate::quality::{Collector, QualityRow, Reason};
+use crate::schema::{Kind, RATES, SUBSCRIPTIONS, subscriptions::*};
+use crate::source::Source;
+use crate::stage::{Parsed, RawTable, datetime_column, expected};
+use crate::{Error, Result};
+
+/// Months per billing interval: `mrr = amount x quantity x f / interval_count`
+/// (details 26): month 1, year 1/12, week 52/12, day 365/12.
+///
+/// ```
+/// use metrics_core::revenue::lines::months_factor;
+/// assert_eq!(months_factor("Year"), Some(1.0 / 12.0));
+/// assert_eq!(months_factor("week"), Some(52.0 / 12.0));
+/// assert_eq!(months_factor("fortnight"), None);
+/// ```
+pub fn months_factor(interval: &str) -> Option<f64> {
+    match interval.trim().to_ascii_lowercase().as_str() {
+        "month" | "monthly" => Some(1.0),
+        "year" | "yearly" | "annual" | "annually" => Some(1.0 / 12.0),
+        "week" | "weekly" => Some(52.0 / 12.0),
+        "day" | "daily" => Some(365.0 / 12.0),
+        _ => None,
+    }
+}
+
+/// How to stage subscriptions.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LinesOptions {
+    /// Zone of naive timestamps.
+    pub input_tz: Tz,
+    /// The currency to report in; `None` = the only currency present, else
+    /// the rates table's currency with rate 1.
+    pub reporting_currency: Option<String>,
+    /// A rates table (`currency`, `rate` = reporting-currency units per
+    /// unit).
+    pub rates: Option<TableInput>,
+}
+
+/// Staged subscription lines.
+#[derive(Debug, Clone)]
+pub struct Lines {
+    /// One row per accepted line: `account_id` (text), `start_at` and
+    /// `end_at` (`Datetime(us, UTC)`, `end_at` null = open), `mrr` (f64, in
+    /// the reporting currency, per month).
+    pub df: DataFrame,
+    /// The files read.
+    pub source: Source,
+    /// Rows read.
+    pub rows_read: usize,
+    /// The reporting currency (`None` when the table has no currency
+    /// column).
+    pub currency: Option<String>,
+    /// How MRR was obtained: `mrr` or `amount x quantity x f / interval_count`.
+    pub mrr_source: &'static str,
+    /// Findings.
+    pub quality: Vec<QualityRow>,
+}
+
+impl Lines {
+    /// Rows used.
+    pub fn rows_used(&self) -> usize {
+        self.df.height()
+    }
+
+    /// Reads, normalises, converts and checks a subscriptions table.
+    pub fn read(input: &TableInput, o: &LinesOptions) -> Result<Self> {
+        let tz = input.input_tz.unwrap_or(o.input_tz);
+        let raw = RawTable::read(input, "subscriptions", SUBSCRIPTIONS, &[], |d| d.name != PLAN, tz)?;
+        if !(raw.has(MRR) || raw.has(AMOUNT) && raw.has(INTERVAL)) {
+            return Err(Error::MissingColumn {
+                path: raw.source.files[0].clone(),
+                table: "subscriptions".into(),
+                column: "mrr (or amount with interval)".into(),
+                found: raw.source.columns(0)?,
+                suggest: None,
+            });
+        }
+        let n = raw.df.height();
+        let mut q = Collector::new(&raw.source, &raw.files, &raw.rows);
+        let mut usable = vec![true; n];
+
+        let mut instants = BTreeMap::new();
+        for name in [START_AT, END_AT].into_iter().filter(|c| raw.has(c)) {
+            let p = raw.timestamps(name, tz)?;
+            if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Timestamp)) {
+                return Err(e);
+            }
+            q.add_all(Reason::UnparseableTimestamp, name, &p.bad);
+            if name == START_AT {
+                p.bad.iter().for_each(|&i| usable[i] = false);
+            }
+            instants.insert(name, p);
+        }
+        let start = instants.remove(START_AT).map(|p| p.values).unwrap_or_default();
+        let end = instants.remove(END_AT).map_or_else(|| vec![None; n], |p| p.values);
+        let accounts = raw.strings(ACCOUNT_ID)?;
+        let account: Vec<Option<&str>> = accounts.iter().map(|a| a.filter(|s| !s.trim().is_empty())).collect();
+
+        let float = |name: &str, q: &mut Collector<'_>| -> Result<Option<Parsed<f64>>> {
+            if !raw.has(name) {
+                return Ok(None);
+            }
+            let p = raw.floats(name)?;
+            if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Float)) {
+                return Err(e);
+            }
+            q.add_all(Reason::UnparseableNumber, name, &p.bad);
+            Ok(Some(p))
+        };
+        let mut mrr: Vec<Option<f64>> = vec![None; n];
+        let mrr_source;
+        if raw.has(MRR) {
+            mrr_source = "mrr";
+            let p = float(MRR, &mut q)?.unwrap_or_default();
+            p.bad.iter().for_each(|&i| usable[i] = false);
+            mrr = p.values;
+        } else {
+            mrr_source = "amount x quantity x f / interval_count";
+            let amount = float(AMOUNT, &mut q)?.unwrap_or_default();
+            amount.bad.iter().for_each(|&i| usable[i] = false);
+            let quantity = float(QUANTITY, &mut q)?;
+            let count = if raw.has(INTERVAL_COUNT) {
+                let p = raw.ints(INTERVAL_COUNT)?;
+                if let Some(e) = raw.nothing_parses(INTERVAL_COUNT, &p, expected(Kind::Int)) {
+                    return Err(e);
+                }
+                q.add_all(Reason::UnparseableNumber, INTERVAL_COUNT, &p.bad);
+                Some(p.values)
+            } else {
+                None
+            };
+            let intervals = raw.strings(INTERVAL)?;
+            let mut unknown = Vec::new();
+            for (i, iv) in intervals.iter().enumerate() {
+                let iv = iv.filter(|s| !s.trim().is_empty());
+                let count = count.as_ref().and_then(|c| c[i]).unwrap_or(1);
+                let factor = match iv.map(months_factor) {
+                    None => {
+                        if usable[i] && amount.values[i].is_some() {
+                            q.add(Reason::MissingRequired, INTERVAL, i);
+                        }
+                        usable[i] = false;
+                        continue;
+                    }
+                    Some(None) => {
+                        unknown.push(i);
+                        usable[i] = false;
+                        continue;
+                    }
+                    Some(Some(f)) if count > 0 => f / count as f64,
+                    Some(Some(_)) => {
+                        unknown.push(i);
+                        usable[i] = false;
+                        continue;
+                    }
+                };
+                let qty = quantity.as_ref().and_then(|p| p.values[i]).unwrap_or(1.0);
+                mrr[i] = amount.values[i].map(|a| a * qty * factor);
+            }
+            if !unknown.is_empty() && unknown.len() == intervals.len() - intervals.null_count() {
+                let first = unknown[0];
+                return Err(Error::NothingParses {
+                    path: raw.source.files[raw.files[first] as usize].clone(),
+                    row: raw.rows[first].to_string(),
+                    column: raw.spec(INTERVAL).map_or(INTERVAL, |s| s.column.as_str()).to_owned(),
+                    value: intervals.get(first).unwrap_or_default().to_owned(),
+                    expected: "a billing interval (day, week, month, year)".into(),
+                });
+            }
+            q.add_all(Reason::UnknownInterval, INTERVAL, &unknown);
+        }
+
+        for i in 0..n {
+            if account[i].is_none() {
+                q.add(Reason::MissingRequired, ACCOUNT_ID, i);
+                usable[i] = false;
+            }
+            if start[i].is_none() && usable[i] {
+                q.add(Reason::MissingRequired, START_AT, i);
+                usable[i] = false;
+            }
+            let money = if raw.has(MRR) { MRR } else { AMOUNT };
+            if mrr[i].is_none() && usable[i] {
+                q.add(Reason::MissingRequired, money, i);
+                usable[i] = false;
+            }
+            if usable[i] && end[i].is_some_and(|e| start[i].is_some_and(|s| e <= s)) {
+                q.add(Reason::NegativeDuration, END_AT, i);
+                usable[i] = false;
+            }
+        }
+
+        // Duplicates by subscription_id: the last usable row read wins.
+        if raw.has(SUBSCRIPTION_ID) {
+            let ids = raw.strings(SUBSCRIPTION_ID)?;
+            let mut last: PlHashMap<&str, usize> = PlHashMap::new();
+            let mut superseded = Vec::new();
+            for (i, id) in ids.iter().enumerate() {
+                if let Some(prev) = id.filter(|s| usable[i] && !s.trim().is_empty()).and_then(|id| last.insert(id, i)) {
+                    superseded.push(prev);
+                }
+            }
+            superseded.sort_unstable();
+            superseded.iter().for_each(|&i| usable[i] = false);
+            q.add_all(Reason::DuplicateId, SUBSCRIPTION_ID, &superseded);
+        }
+
+        let keep: Vec<usize> = (0..n).filter(|&i| usable[i]).collect();
+        let currency = if raw.has(CURRENCY) {
+            let cells = raw.strings(CURRENCY)?;
+            let codes: Vec<Option<String>> =
+                cells.iter().map(|c| c.map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty())).collect();
+            let found: BTreeSet<&str> = keep.iter().filter_map(|&i| codes[i].as_deref()).collect();
+            let (target, rates) = conversion(&found, o)?;
+            for &i in &keep {
+                let rate = codes[i].as_deref().map_or(1.0, |c| rates.get(c).copied().unwrap_or(1.0));
+                mrr[i] = mrr[i].map(|m| m * rate);
+            }
+            Some(target)
+        } else {
+            o.reporting_currency.clone()
+        };
+
+        let columns = vec![
+            accounts.take(&idx(&keep)).ctx(ACCOUNT_ID)?.with_name(ACCOUNT_ID.into()).into_column(),
+            datetime_column(START_AT, keep.iter().map(|&i| start[i])),
+            datetime_column(END_AT, keep.iter().map(|&i| end[i])),
+            Float64Chunked::from_iter_options(MRR.into(), keep.iter().map(|&i| mrr[i])).into_column(),
+        ];
+        let df = DataFrame::new_infer_height(columns).ctx("staging subscriptions")?;
+        Ok(Self { df, source: raw.source.clone(), rows_read: n, currency, mrr_source, quality: q.finish() })
+    }
+
+    /// The earliest accepted `start_at` and the latest accepted `start_at`
+    /// or `end_at` (the revenue range, details 29).
+    pub fn span(&self) -> Option<(Micros, Micros)> {
+        let ints = |c: &str| self.df.column(c).ok()?.cast(&DataType::Int64).ok();
+        let start = ints(START_AT)?;
+        let end = ints(END_AT)?;
+        let first = start.i64().ok()?.min()?;
+        let last = start.i64().ok()?.max()?.max(end.i64().ok()?.max().unwrap_or(i64::MIN));
+        Some((first, last))
+    }
+}
+
+/// The reporting currency and the rate of each currency found.
+fn conversion(found: &BTreeSet<&str>, o: &LinesOptions) -> Result<(String, BTreeMap<String, f64>)> {
+    let wanted = o.reporting_currency.as_ref().map(|c| c.trim().to_ascii_uppercase());
+    let Some(rates_input) = &o.rates else {
+        let list = found.iter().copied().collect::<Vec<_>>().join(", ");
+        return match (found.len(), wanted) {
+            (0, w) => Ok((w.unwrap_or_default(), BTreeMap::new())),
+            (1, None) => Ok((list, BTreeMap::new())),
+            (1, Some(w)) if w == list => Ok((w, BTreeMap::new())),
+            (_, w) => Err(Error::Config(format!(
+                "subscriptions mix currencies ({list}){} and no rates table is given: set [revenue] rates to a file with columns currency, rate",
+                w.map(|w| format!(" while the reporting currency is {w}")).unwrap_or_default()
+            ))),
+        };
+    };
+    let rates = read_rates(rates_input)?;
+    let target = match wanted {
+        Some(w) => w,
+        None => {
+            let ones: Vec<&String> = rates.iter().filter(|(_, r)| **r == 1.0).map(|(c, _)| c).collect();
+            match (found.len(), ones.as_slice()) {
+                (1, _) => found.iter().next().map(|s| (*s).to_owned()).unwrap_or_default(),
+                (_, [one]) => (*one).clone(),
+                _ => {
+                    return Err(Error::Config(
+                        "[revenue] reporting_currency is needed: the rates table does not have exactly one currency at rate 1"
+                            .into(),
+                    ));
+                }
+            }
+        }
+    };
+    let base =
+        if found.len() == 1 && found.contains(target.as_str()) { Some(1.0) } else { rates.get(&target).copied() };
+    let base = base
+        .ok_or_else(|| Error::Config(format!("{}: no rate for the reporting currency {target}", rates_input.path)))?;
+    let mut out = BTreeMap::new();
+    for c in found {
+        let r = if *c == target {
+            1.0
+        } else {
+            *rates.get(*c).ok_or_else(|| {
+                Error::Config(format!(
+                    "{}: no rate for currency {c} (found rates for {})",
+                    rates_input.path,
+                    rates.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+            })?
+        };
+        // Rates are reporting-currency units per unit; a table whose base is
+        // not the reporting currency is rebased.
+        out.insert((*c).to_owned(), if *c == target { 1.0 } else { r / base });
+    }
+    Ok((target, out))
+}
+
+/// Reads a rates table: `currency` (text) -> `rate` (> 0).
+pub fn read_rates(input: &TableInput) -> Result<BTreeMap<String, f64>> {
+    let raw = RawTable::read(input, "rates", RATES, &[], |_| true, Tz::UTC)?;
+    let rates = raw.floats("rate")?;
+    let codes = raw.strings("currency")?;
+    let mut out = BTreeMap::new();
+    for (i, c) in codes.iter().enumerate() {
+        let Some(code) = c.map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty()) else { continue };
+        match rates.values[i] {
+            Some(r) if r > 0.0 => {
+                if out.insert(code.clone(), r).is_some_and(|prev| prev != r) {
+                    return Err(Error::Config(format!(
+                        "{} row {}: a second, different rate for {code} (one fixed rate per currency)",
+                        input.path, raw.rows[i]
+                    )));
+                }
+            }
+            _ => {
+                return Err(Error::Config(format!(
+                    "{} row {}, column rate: {code} has no positive rate",
+                    input.path, raw.rows[i]
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn idx(keep: &[usize]) -> IdxCa {
+    IdxCa::from_vec("idx".into(), keep.iter().map(|&i| i as IdxSize).collect())
+}

@@ -1,0 +1,163 @@
+//! Revenue, churn and retention from subscription lines (metrics.md,
+//! "Success metrics").
+//!
+//! [`lines`] stages the `subscriptions` table (MRR per line in one
+//! currency); [`movements`] builds the per-account changes and the
+//! `revenue` table from them with a sort and a sweep; [`clv`] adds the
+//! formula and historic CLV; [`cohorts`] the retention matrix.
+
+pub mod clv;
+pub mod cohorts;
+pub mod lines;
+pub mod movements;
+
+use chrono_tz::Tz;
+use polars::prelude::*;
+
+pub use lines::{Lines, LinesOptions};
+
+use crate::Result;
+use crate::error::PolarsContext;
+use crate::mapping::TableInput;
+use crate::period::{Period, Spine};
+use crate::quality::{Collector, QualityRow, Reason};
+use crate::schema::{ACCOUNTS, subscriptions::ACCOUNT_ID};
+use crate::source::Source;
+use crate::stage::RawTable;
+
+/// Options of the revenue metrics (`[revenue]` in `cxm.toml`).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RevenueOptions {
+    /// Reporting currency; `None` = the only currency present (or the rates
+    /// table's currency at rate 1).
+    pub reporting_currency: Option<String>,
+    /// Currency rates table (`currency`, `rate`).
+    pub rates: Option<TableInput>,
+    /// Gross margin for the CLV formula, in (0, 1]; default 1.
+    pub gross_margin: f64,
+}
+
+impl Default for RevenueOptions {
+    fn default() -> Self {
+        Self { reporting_currency: None, rates: None, gross_margin: 1.0 }
+    }
+}
+
+/// What every revenue plan builder needs besides the lines.
+#[derive(Debug, Clone)]
+pub struct RevenueContext {
+    /// Period length.
+    pub period: Period,
+    /// Report time zone.
+    pub tz: Tz,
+    /// The reported periods.
+    pub spine: Spine,
+    /// Dimensions (columns of `accounts`), in output order.
+    pub by: Vec<String>,
+}
+
+/// The staged `accounts` table: one row per account, dimensions as text.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    /// `account_id` and each requested dimension the table has.
+    pub df: DataFrame,
+    /// The files read.
+    pub source: Source,
+    /// Rows read.
+    pub rows_read: usize,
+    /// Findings (empty ids, duplicate ids).
+    pub quality: Vec<QualityRow>,
+}
+
+impl Accounts {
+    /// Reads `account_id` and the dimension columns `dims` the table has;
+    /// the last row of a repeated `account_id` wins (`duplicate_id`).
+    pub fn read(input: &TableInput, dims: &[String], tz: Tz) -> Result<Self> {
+        let raw = RawTable::read(input, "accounts", ACCOUNTS, dims, |_| true, tz)?;
+        let n = raw.df.height();
+        let mut q = Collector::new(&raw.source, &raw.files, &raw.rows);
+        let ids = raw.strings(ACCOUNT_ID)?;
+        let mut keep = vec![true; n];
+        let mut last: PlHashMap<&str, usize> = PlHashMap::new();
+        let mut superseded = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            match id.filter(|s| !s.trim().is_empty()) {
+                None => {
+                    q.add(Reason::MissingRequired, ACCOUNT_ID, i);
+                    keep[i] = false;
+                }
+                Some(id) => {
+                    if let Some(prev) = last.insert(id, i) {
+                        superseded.push(prev);
+                    }
+                }
+            }
+        }
+        superseded.sort_unstable();
+        superseded.iter().for_each(|&i| keep[i] = false);
+        q.add_all(Reason::DuplicateId, ACCOUNT_ID, &superseded);
+        let mut columns = vec![ids.clone().with_name(ACCOUNT_ID.into()).into_column()];
+        for e in &raw.extras {
+            columns.push(raw.strings(e)?.with_name(e.as_str().into()).into_column());
+        }
+        let mask = BooleanChunked::from_slice("keep".into(), &keep);
+        let df = DataFrame::new_infer_height(columns).ctx("staging accounts")?.filter(&mask).ctx("staging accounts")?;
+        Ok(Self { df, source: raw.source.clone(), rows_read: n, quality: q.finish() })
+    }
+
+    /// Rows used.
+    pub fn rows_used(&self) -> usize {
+        self.df.height()
+    }
+
+    /// Whether the table has a dimension.
+    pub fn has(&self, dim: &str) -> bool {
+        dim != ACCOUNT_ID && self.df.column(dim).is_ok()
+    }
+}
+
+/// The lines with the dimensions `by` joined from `accounts` (text; null
+/// when the account is not in `accounts`).
+pub fn with_dims(lines: &Lines, accounts: Option<&Accounts>, by: &[String]) -> LazyFrame {
+    match accounts {
+        Some(a) if !by.is_empty() => {
+            let mut sel = vec![col(ACCOUNT_ID)];
+            sel.extend(by.iter().map(|b| col(b.as_str())));
+            lines.df.clone().lazy().join(
+                a.df.clone().lazy().select(sel),
+                [col(ACCOUNT_ID)],
+                [col(ACCOUNT_ID)],
+                JoinArgs::new(JoinType::Left),
+            )
+        }
+        _ => lines.df.clone().lazy(),
+    }
+}
+
+/// Every combination of dimension values among the lines' accounts, or
+/// `None` without dimensions.
+pub fn combos(lines: &LazyFrame, by: &[String]) -> Option<LazyFrame> {
+    (!by.is_empty()).then(|| {
+        lines
+            .clone()
+            .select(by.iter().map(|b| col(b.as_str())).collect::<Vec<_>>())
+            .unique(None, UniqueKeepStrategy::Any)
+    })
+}
+
+/// The `revenue` table: movements, customers, rates, CLV (formula and
+/// historic), for the lines `lines` (with their dimensions).
+pub fn revenue(lines: &LazyFrame, cx: &RevenueContext, o: &RevenueOptions) -> Result<DataFrame> {
+    let changes = movements::account_changes(lines.clone(), cx)?;
+    let table = movements::revenue_table(changes, combos(lines, &cx.by), cx)?.collect().ctx("computing revenue")?;
+    let monthly = if cx.period == Period::Month {
+        table.clone()
+    } else {
+        let mcx = clv::monthly_context(cx);
+        let changes = movements::account_changes(lines.clone(), &mcx)?;
+        movements::revenue_table(changes, combos(lines, &cx.by), &mcx)?.collect().ctx("computing monthly churn")?
+    };
+    let table = clv::add_formula(table, &monthly, cx, o.gross_margin)?;
+    clv::add_historic(table, lines, cx)
+}

@@ -98,7 +98,13 @@ fn render_one(report: &Report, settings: &Settings) -> Result<Vec<u8>> {
         Format::Table => {
             let mut out = String::new();
             for (name, df) in &report.sections {
-                out.push_str(&render::terminal(name, df, settings.options.by.len()));
+                let by = settings.options.by.iter().filter(|b| df.column(b.as_str()).is_ok()).count();
+                if name == "cohorts" {
+                    out.push_str(&render::triangle(df, by, "logo_retention"));
+                    out.push_str(&render::triangle(df, by, "revenue_retention"));
+                } else {
+                    out.push_str(&render::terminal(name, df, by));
+                }
             }
             let (h, r) = render::quality_rows(&report.data_quality);
             out.push_str(&format!("data quality ({} findings)\n", r.len()));
@@ -106,6 +112,9 @@ fn render_one(report: &Report, settings: &Settings) -> Result<Vec<u8>> {
                 out.push_str(&render::plain_table(&h, &r));
             }
             let m = &report.meta;
+            for note in &report.meta.notes {
+                out.push_str(&format!("note: {note}\n"));
+            }
             out.push_str(&format!(
                 "period {} in {}, {} to {}, as of {}\n",
                 m.period.name(),

@@ -189,6 +189,42 @@ pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize) -> String {
     out
 }
 
+/// A cohort table as a triangle: one row per cohort (and group) with its
+/// size, one column per age, `value` (a retention column) in the cells.
+pub(crate) fn triangle(df: &DataFrame, by: usize, value: &str) -> String {
+    let (header, rows) = cells(df);
+    let find = |n: &str| header.iter().position(|h| h == n);
+    let (Some(age), Some(size), Some(v)) = (find("age"), find("accounts"), find(value)) else {
+        return String::new();
+    };
+    let keys = 1 + by;
+    let ages = rows.iter().filter_map(|r| r[age].rounded().parse::<usize>().ok()).max().map_or(0, |m| m + 1);
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
+    let mut head: Vec<TCell> = header[..keys].iter().map(TCell::new).collect();
+    head.push(TCell::new("accounts"));
+    head.extend((0..ages).map(|a| TCell::new(a.to_string())));
+    t.set_header(head);
+    let mut current: Option<Vec<String>> = None;
+    let mut line: Vec<TCell> = Vec::new();
+    for r in &rows {
+        let key: Vec<String> = r[..keys].iter().map(Cell::rounded).collect();
+        if current.as_ref() != Some(&key) {
+            if !line.is_empty() {
+                t.add_row(std::mem::take(&mut line));
+            }
+            line = key.iter().map(TCell::new).collect();
+            line.push(TCell::new(r[size].rounded()).set_alignment(CellAlignment::Right));
+            current = Some(key);
+        }
+        line.push(TCell::new(r[v].rounded()).set_alignment(CellAlignment::Right));
+    }
+    if !line.is_empty() {
+        t.add_row(line);
+    }
+    format!("cohorts: {value} by age (periods after the cohort's first)\n{t}\n")
+}
+
 /// Any header + rows as a terminal table.
 pub(crate) fn plain_table(header: &[String], rows: &[Vec<Cell>]) -> String {
     let mut t = Table::new();

@@ -1,5 +1,5 @@
-//! Seeded, realistic demo data: a ticket export with every edge case the
-//! data contract names, so a new user can run everything in a minute. The
+//! Seeded, realistic demo data: a ticket export, subscriptions, accounts
+//! and currency rates with every edge case the data contract names, so a new user can run everything in a minute. The
 //! same seed and size give the same bytes.
 
 use std::io::Write;
@@ -132,22 +132,158 @@ pub fn write_tickets<W: Write>(mut w: W, rows: usize, seed: u64) -> std::io::Res
     Ok(())
 }
 
-/// The config `cxm demo` writes beside the data.
+/// Header of the demo subscriptions file (canonical names).
+pub const SUBSCRIPTIONS_HEADER: &str =
+    "subscription_id,account_id,plan,start_at,end_at,amount,interval,interval_count,quantity,currency";
+
+/// Header of the demo accounts file.
+pub const ACCOUNTS_HEADER: &str = "account_id,name,segment,plan,region,owner,created_at";
+
+/// The demo's currency rates (USD per unit).
+pub const DEMO_RATES: &str = "currency,rate\nUSD,1\nEUR,1.08\nGBP,1.27\n";
+
+/// How many demo accounts go with `rows` tickets (the tickets' `account_id`
+/// values `acct-001` ...).
+pub fn demo_accounts(rows: usize) -> usize {
+    rows / 40 + 1
+}
+
+const SEGMENTS: [(&str, f64, &str, f64); 3] =
+    [("smb", 0.6, "starter", 49.0), ("mid", 0.3, "growth", 29.0), ("enterprise", 0.1, "scale", 45.0)];
+const REGIONS: [&str; 4] = ["amer", "emea", "apac", "latam"];
+const NAMES: [&str; 10] =
+    ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell", "Wonka", "Soylent"];
+
+/// Writes the demo subscriptions and accounts (headers included): about
+/// 20 months of history up to the ticket window's end, with new business,
+/// expansion by a second line (seats add-on), downgrades, churn,
+/// reactivation months after churn, annual and a few weekly plans, three
+/// currencies, and at realistic rates the bad rows the data contract names
+/// (a line ending before it starts, an unknown interval, a duplicate
+/// subscription id).
+pub fn write_subscriptions<S: Write, A: Write>(
+    mut subs: S,
+    mut accounts: A,
+    n: usize,
+    seed: u64,
+) -> std::io::Result<()> {
+    let mut rng = Pcg64::seed_from_u64(seed ^ 0x5eed_5ab5);
+    writeln!(subs, "{SUBSCRIPTIONS_HEADER}")?;
+    writeln!(accounts, "{ACCOUNTS_HEADER}")?;
+    let history_start = START - 425 * DAY; // 2025-01-01
+    let end = START + 182 * DAY;
+    let mut line = 0usize;
+    for a in 1..=n {
+        let id = format!("acct-{a:03}");
+        let r: f64 = rng.random();
+        let mut acc = 0.0;
+        let (segment, _, plan, price) = *SEGMENTS
+            .iter()
+            .find(|s| {
+                acc += s.1;
+                r < acc
+            })
+            .unwrap_or(&SEGMENTS[0]);
+        let region = pick(&mut rng, &REGIONS);
+        let start = history_start + rng.random_range(0..(end - history_start - 20 * DAY) / DAY) * DAY;
+        let currency = match rng.random::<f64>() {
+            x if x < 0.12 => "EUR",
+            x if x < 0.18 => "GBP",
+            _ => "USD",
+        };
+        writeln!(
+            accounts,
+            "{id},{} {a},{segment},{plan},{region},{},{}",
+            NAMES[a % NAMES.len()],
+            pick(&mut rng, &AGENTS),
+            &ts(start)[..10]
+        )?;
+        let (interval, amount) = match (segment, rng.random::<f64>()) {
+            ("enterprise", x) if x < 0.5 => ("year", price * 12.0 * 0.9),
+            (_, x) if x < 0.01 => ("week", (price * 12.0 / 52.0).round()),
+            _ => ("month", price),
+        };
+        let seats: u32 = match segment {
+            "smb" => 1,
+            "mid" => rng.random_range(3..25),
+            _ => rng.random_range(20..120),
+        };
+        let mut emit = |subs: &mut S, s: i64, e: Option<i64>, amount: f64, interval: &str, qty: u32| {
+            line += 1;
+            writeln!(
+                subs,
+                "sub-{line:05},{id},{plan},{},{},{amount},{interval},1,{qty},{currency}",
+                ts(s),
+                e.map(ts).unwrap_or_default()
+            )
+        };
+        // Churn (30%), maybe reactivating months later (a third of those).
+        let churn_at =
+            (rng.random::<f64>() < 0.3).then(|| start + rng.random_range(30..400) * DAY).filter(|c| *c < end);
+        // A downgrade (10%): the main line ends, a smaller one starts.
+        let change_at = start + rng.random_range(20..300) * DAY;
+        let downgrade = seats > 2 && rng.random::<f64>() < 0.1 && churn_at.is_none_or(|c| change_at < c);
+        if downgrade && change_at < end {
+            emit(&mut subs, start, Some(change_at), amount, interval, seats)?;
+            emit(&mut subs, change_at, churn_at, amount, interval, seats / 2)?;
+        } else {
+            emit(&mut subs, start, churn_at, amount, interval, seats)?;
+        }
+        // Expansion by a second line (25%): a seats add-on.
+        if rng.random::<f64>() < 0.25 {
+            let at = start + rng.random_range(15..250) * DAY;
+            if at < end && churn_at.is_none_or(|c| at < c) {
+                emit(&mut subs, at, churn_at, price, "month", rng.random_range(1..6))?;
+            }
+        }
+        if let Some(c) = churn_at.filter(|_| rng.random::<f64>() < 0.33) {
+            let back = c + rng.random_range(60..200) * DAY;
+            if back < end {
+                emit(&mut subs, back, None, amount, interval, seats)?;
+            }
+        }
+        // Bad rows, rarely: a line ending before it starts, an unknown
+        // interval, a repeated subscription id (the last row read wins).
+        match rng.random::<f64>() {
+            x if x < 0.01 => emit(&mut subs, start + 10 * DAY, Some(start), amount, interval, 1)?,
+            x if x < 0.02 => emit(&mut subs, start, None, amount, "fortnight", 1)?,
+            x if x < 0.03 => {
+                writeln!(subs, "sub-{line:05},{id},{plan},{},,{amount},{interval},1,{seats},{currency}", ts(start))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The config `cxm demo` writes beside the data. No `period`: support is
+/// weekly and revenue monthly by default.
 pub const DEMO_CONFIG: &str = r#"# cxm configuration for the demo data set (see docs/cli.md).
 [report]
-period = "week"
 tz = "UTC"
 
 [tickets]
 path = "tickets.csv"
 
+[subscriptions]
+path = "subscriptions.csv"
+
+[accounts]
+path = "accounts.csv"
+
 [support]
 fcr = "zendesk"
 csat_scale = { min = 1, max = 5, satisfied_min = 4 }
+
+[revenue]
+rates = "rates.csv"
+reporting_currency = "USD"
+gross_margin = 0.8
 "#;
 
-/// Writes the demo data set into `dir` (created if missing): `tickets.csv`
-/// and `cxm.toml`. Returns the files written.
+/// Writes the demo data set into `dir` (created if missing):
+/// `tickets.csv`, `subscriptions.csv`, `accounts.csv`, `rates.csv` and
+/// `cxm.toml`. Returns the files written.
 pub fn write_demo(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -159,7 +295,15 @@ pub fn write_demo(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>> {
     let mut buf = std::io::BufWriter::new(f);
     write_tickets(&mut buf, rows, seed).map_err(io(&tickets))?;
     buf.flush().map_err(io(&tickets))?;
+    let subs = dir.join("subscriptions.csv");
+    let accounts = dir.join("accounts.csv");
+    let (mut s, mut a) = (Vec::new(), Vec::new());
+    write_subscriptions(&mut s, &mut a, demo_accounts(rows), seed).map_err(io(&subs))?;
+    std::fs::write(&subs, s).map_err(io(&subs))?;
+    std::fs::write(&accounts, a).map_err(io(&accounts))?;
+    let rates = dir.join("rates.csv");
+    std::fs::write(&rates, DEMO_RATES).map_err(io(&rates))?;
     let config = dir.join("cxm.toml");
     std::fs::write(&config, DEMO_CONFIG).map_err(io(&config))?;
-    Ok(vec![tickets, config])
+    Ok(vec![tickets, subs, accounts, rates, config])
 }

@@ -323,3 +323,101 @@ fn a_vendor_export_reads_with_its_preset_from_flag_or_config() {
         .stderr(predicate::str::contains("[tickets] preset").and(predicate::str::contains("unknown preset `kayako`")));
     cxm().args(["support", "--tickets", file, "--preset", "kayako"]).assert().code(2);
 }
+
+/// The JSON keys of a section's first row, in the order written.
+fn first_row_keys(text: &str, section: &str) -> Vec<String> {
+    let start = text.find(&format!("\"{section}\":[{{")).unwrap_or_else(|| panic!("{section} rows"));
+    let row = &text[start..];
+    let row = &row[row.find('{').unwrap() + 1..row.find('}').unwrap()];
+    row.split(',').map(|field| field.split(':').next().unwrap().trim_matches('"').to_owned()).collect()
+}
+
+#[test]
+fn demo_report_has_revenue_and_cohorts_with_every_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    cxm().args(["demo", "--rows", "2000", "--out"]).arg(&d).assert().success();
+    let out = cxm().args(["report", "--format", "json", "--config"]).arg(d.join("cxm.toml")).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        first_row_keys(&text, "revenue"),
+        [
+            "period_start",
+            "mrr_start",
+            "mrr_end",
+            "new_mrr",
+            "expansion_mrr",
+            "contraction_mrr",
+            "churned_mrr",
+            "reactivation_mrr",
+            "net_new_mrr",
+            "customers_start",
+            "customers_end",
+            "new_customers",
+            "reactivated_customers",
+            "churned_customers",
+            "logo_churn_rate",
+            "retention_rate",
+            "gross_mrr_churn_rate",
+            "net_mrr_churn_rate",
+            "nrr",
+            "grr",
+            "arpa",
+            "clv",
+            "clv_historic_mean",
+            "clv_historic_median",
+        ]
+    );
+    assert_eq!(first_row_keys(&text, "cohorts"), ["cohort", "age", "accounts", "logo_retention", "revenue_retention"]);
+    assert_eq!(v["meta"]["period"], "week", "support stays weekly");
+    assert_eq!(v["meta"]["rules"]["revenue_period"], "month", "revenue is monthly by default");
+    // The demo exercises every movement.
+    let rows = v["revenue"].as_array().unwrap();
+    for c in ["new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "reactivation_mrr"] {
+        assert!(rows.iter().any(|r| r[c].as_f64().unwrap() > 0.0), "demo has {c}");
+    }
+    let dq: Vec<&str> =
+        v["data_quality"]["subscriptions"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    for r in ["negative_duration", "unknown_interval"] {
+        assert!(dq.contains(&r), "demo subscriptions exercise {r}: {dq:?}");
+    }
+    // --by segment: revenue grouped, support (no such column) ungrouped with a note.
+    let out = cxm()
+        .args(["report", "--format", "json", "--by", "segment", "--config"])
+        .arg(d.join("cxm.toml"))
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert!(v["revenue"][0].get("segment").is_some());
+    assert!(v["support"][0].get("segment").is_none());
+    assert!(v["meta"]["notes"][0].as_str().unwrap().starts_with("support: not grouped"));
+}
+
+#[test]
+fn revenue_csv_and_currency_errors() {
+    let subs = fixture("revenue/subscriptions.csv");
+    let rates = fixture("revenue/rates.csv");
+    let out = cxm()
+        .args(["revenue", "--format", "csv", "--currency", "USD", "--subscriptions"])
+        .arg(&subs)
+        .arg("--rates")
+        .arg(&rates)
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.starts_with("period_start,mrr_start,mrr_end,new_mrr,"));
+    assert_eq!(text.lines().count(), 11, "header and January to October: {text}");
+    cxm()
+        .args(["revenue", "--subscriptions"])
+        .arg(&subs)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("subscriptions mix currencies (EUR, USD)"));
+    cxm()
+        .args(["cohorts", "--tickets"])
+        .arg(fixture("support/tickets.csv"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no subscriptions given"));
+}

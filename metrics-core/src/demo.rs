@@ -222,10 +222,14 @@ pub fn write_subscriptions<S: Write, A: Write>(
             (rng.random::<f64>() < 0.3).then(|| start + rng.random_range(30..400) * DAY).filter(|c| *c < end);
         // A downgrade (10%): the main line ends, a smaller one starts.
         let change_at = start + rng.random_range(20..300) * DAY;
-        let downgrade = seats > 2 && rng.random::<f64>() < 0.1 && churn_at.is_none_or(|c| change_at < c);
+        let downgrade = (rng.random::<f64>() < 0.1 || a % 25 == 3) && churn_at.is_none_or(|c| change_at < c);
         if downgrade && change_at < end {
             emit(&mut subs, start, Some(change_at), amount, interval, seats)?;
-            emit(&mut subs, change_at, churn_at, amount, interval, seats / 2)?;
+            if seats > 2 {
+                emit(&mut subs, change_at, churn_at, amount, interval, seats / 2)?;
+            } else {
+                emit(&mut subs, change_at, churn_at, (amount * 0.6).round(), interval, seats)?;
+            }
         } else {
             emit(&mut subs, start, churn_at, amount, interval, seats)?;
         }
@@ -242,12 +246,13 @@ pub fn write_subscriptions<S: Write, A: Write>(
                 emit(&mut subs, back, None, amount, interval, seats)?;
             }
         }
-        // Bad rows, rarely: a line ending before it starts, an unknown
-        // interval, a repeated subscription id (the last row read wins).
-        match rng.random::<f64>() {
-            x if x < 0.01 => emit(&mut subs, start + 10 * DAY, Some(start), amount, interval, 1)?,
-            x if x < 0.02 => emit(&mut subs, start, None, amount, "fortnight", 1)?,
-            x if x < 0.03 => {
+        // Bad rows, one of each per 40 accounts: a line ending before it
+        // starts, an unknown interval, a repeated subscription id (the last
+        // row read wins).
+        match a % 40 {
+            7 => emit(&mut subs, start + 10 * DAY, Some(start), amount, interval, 1)?,
+            19 => emit(&mut subs, start, None, amount, "fortnight", 1)?,
+            31 => {
                 writeln!(subs, "sub-{line:05},{id},{plan},{},,{amount},{interval},1,{seats},{currency}", ts(start))?;
             }
             _ => {}

@@ -121,3 +121,21 @@ fn a_preset_export_without_its_key_names_the_vendor_column() {
     let err = report::run(&inputs, &ReportOptions::default(), Command::Support).unwrap_err().to_string();
     assert!(err.contains("`Id`"), "{err}");
 }
+
+#[test]
+fn stripe_subscriptions_export() {
+    let mut t = TableInput::new(fixture("presets/stripe.csv").to_string_lossy());
+    t.preset = Some(Preset::Stripe);
+    let mut inputs = Inputs::default();
+    inputs.subscriptions = Some(t);
+    let r = report::run(&inputs, &ReportOptions::default(), Command::Revenue).expect("report");
+    assert_eq!(r.meta.inputs["subscriptions"].preset.as_deref(), Some("stripe"));
+    assert_eq!(r.meta.rules["currency"], "USD");
+    let df = r.section("revenue").unwrap();
+    assert_eq!(dates(df), ["2026-01-01", "2026-02-01", "2026-03-01"]);
+    // sub_1: 2 x 50 a month; sub_2: 1200 a year = 100 a month, ended 03-10; sub_3: 20.
+    check(df, "mrr_end", &[v(200.), v(220.), v(120.)]);
+    check(df, "new_mrr", &[v(200.), v(20.), v(0.)]);
+    check(df, "churned_mrr", &[v(0.), v(0.), v(100.)]);
+    check(df, "customers_end", &[v(2.), v(3.), v(2.)]);
+}

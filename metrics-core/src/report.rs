@@ -386,12 +386,12 @@ fn revenue_sections(
     let by = section_by(o, "revenue", |b| accounts.is_some_and(|a| a.has(b)), r);
     let with = revenue::with_dims(lines, accounts, &by);
     let cx = RevenueContext { period, tz: o.tz, spine, by };
+    let changes = revenue::movements::account_changes(&with, &cx)?;
     if command != Command::Cohorts {
-        r.sections.push(("revenue".to_owned(), revenue::revenue(&with, &cx, &o.revenue)?));
+        r.sections.push(("revenue".to_owned(), revenue::revenue(&with, &changes, &cx, &o.revenue)?));
     }
     if command != Command::Revenue {
-        let changes = revenue::movements::account_changes(with, &cx)?;
-        r.sections.push(("cohorts".to_owned(), revenue::cohorts::cohorts(changes, &cx)?));
+        r.sections.push(("cohorts".to_owned(), revenue::cohorts::cohorts(&changes, &cx)?));
     }
     Ok(())
 }

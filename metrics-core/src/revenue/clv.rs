@@ -15,12 +15,11 @@ use chrono::{Datelike, Days, NaiveDate};
 use polars::prelude::*;
 
 use super::RevenueContext;
+use super::movements::Changes;
 use crate::Result;
 use crate::error::PolarsContext;
+use crate::parse::timestamp::Micros;
 use crate::period::{PERIOD_START, Period, Spine};
-use crate::schema::subscriptions::{ACCOUNT_ID, END_AT, MRR, START_AT};
-
-type MeanMedian = (Option<f64>, Option<f64>);
 
 /// Microseconds in a month of 365/12 days.
 pub const MONTH_MICROS: f64 = 365.0 / 12.0 * 86_400e6;
@@ -87,60 +86,46 @@ pub fn add_formula(table: DataFrame, monthly: &DataFrame, cx: &RevenueContext, g
     Ok(table)
 }
 
-/// Adds `clv_historic_mean` and `clv_historic_median`.
+/// Adds `clv_historic_mean` and `clv_historic_median` to `table` (rows by
+/// period, then group in `ch.groups` order, as
+/// [`super::movements::revenue_table`] writes them).
 ///
 /// Time grows with lines x periods (each account's integral is evaluated at
 /// every period end); memory holds one value per account.
-pub fn add_historic(table: DataFrame, lines: &LazyFrame, cx: &RevenueContext) -> Result<DataFrame> {
-    let mut sel =
-        vec![col(ACCOUNT_ID), col(START_AT).cast(DataType::Int64), col(END_AT).cast(DataType::Int64), col(MRR)];
-    sel.extend(cx.by.iter().map(|b| col(b.as_str())));
-    let df =
-        lines.clone().select(sel).sort([ACCOUNT_ID], SortMultipleOptions::default()).collect().ctx("historic clv")?;
-    let ids: Vec<Option<&str>> = df.column(ACCOUNT_ID).ctx(ACCOUNT_ID)?.str().ctx(ACCOUNT_ID)?.iter().collect();
-    let start: Vec<Option<i64>> = df.column(START_AT).ctx(START_AT)?.i64().ctx(START_AT)?.iter().collect();
-    let end: Vec<Option<i64>> = df.column(END_AT).ctx(END_AT)?.i64().ctx(END_AT)?.iter().collect();
-    let mrr = floats(&df, MRR)?;
-    let groups = group_keys(&df, &cx.by)?;
-    // Accounts as runs of rows (sorted by account).
+pub fn add_historic(table: DataFrame, ch: &Changes, cx: &RevenueContext) -> Result<DataFrame> {
+    let g = ch.groups.len();
+    let ends = cx.spine.end_instants();
+    // Accounts as runs of lines (sorted by account).
     let mut runs: Vec<(usize, usize)> = Vec::new();
-    for i in 0..ids.len() {
+    for (i, l) in ch.lines.iter().enumerate() {
         match runs.last_mut() {
-            Some((s, e)) if ids[*s] == ids[i] => *e = i + 1,
+            Some((s, e)) if ch.lines[*s].0 == l.0 => *e = i + 1,
             _ => runs.push((i, i + 1)),
         }
     }
-    let ends = cx.spine.end_instants();
-    let mut rows: Vec<(NaiveDate, String, MeanMedian)> = Vec::new();
-    for (k, &e) in ends.iter().enumerate() {
-        let mut per_group: HashMap<&str, Vec<f64>> = HashMap::new();
-        for &(s, t) in &runs {
-            let first = (s..t).filter_map(|i| start[i]).min();
-            if first.is_none_or(|f| f >= e) {
+    let firsts: Vec<Micros> =
+        runs.iter().map(|&(s, e)| ch.lines[s..e].iter().map(|l| l.1).min().unwrap_or(i64::MAX)).collect();
+    let (mut means, mut medians) = (Vec::with_capacity(ends.len() * g), Vec::with_capacity(ends.len() * g));
+    let mut per_group: Vec<Vec<f64>> = vec![Vec::new(); g];
+    for &e in &ends {
+        per_group.iter_mut().for_each(Vec::clear);
+        for (r, &(s, t)) in runs.iter().enumerate() {
+            if firsts[r] >= e {
                 continue;
             }
-            let total: f64 = (s..t)
-                .map(|i| {
-                    let (Some(a), Some(m)) = (start[i], mrr[i]) else { return 0.0 };
-                    let b = end[i].map_or(e, |x| x.min(e));
+            let total: f64 = ch.lines[s..t]
+                .iter()
+                .map(|&(_, a, end, m)| {
+                    let b = end.map_or(e, |x| x.min(e));
                     if b > a { m * (b - a) as f64 / MONTH_MICROS } else { 0.0 }
                 })
                 .sum();
-            per_group.entry(groups[s].as_str()).or_default().push(total);
+            per_group[ch.group_of[ch.lines[s].0 as usize] as usize].push(total);
         }
-        for (g, mut v) in per_group {
-            v.sort_by(f64::total_cmp);
-            let mean = v.iter().sum::<f64>() / v.len() as f64;
-            rows.push((cx.spine.starts[k], g.to_owned(), (Some(mean), median(&v))));
+        for v in &mut per_group {
+            means.push((!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64));
+            medians.push(median(v));
         }
-    }
-    let keys = group_keys(&table, &cx.by)?;
-    let index: HashMap<(NaiveDate, &str), MeanMedian> = rows.iter().map(|(d, g, m)| ((*d, g.as_str()), *m)).collect();
-    let (mut means, mut medians) = (Vec::new(), Vec::new());
-    for (d, k) in dates(&table)?.into_iter().zip(&keys) {
-        let (m, md) = index.get(&(d, k.as_str())).copied().unwrap_or((None, None));
-        means.push(m);
-        medians.push(md);
     }
     let mut table = table;
     table
@@ -152,12 +137,16 @@ pub fn add_historic(table: DataFrame, lines: &LazyFrame, cx: &RevenueContext) ->
     Ok(table)
 }
 
-/// The median of sorted values, interpolating between the middle two.
-fn median(sorted: &[f64]) -> Option<f64> {
-    let n = sorted.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(sorted[n / 2]),
-        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+/// The median (linear interpolation between the middle two); reorders `v`.
+fn median(v: &mut [f64]) -> Option<f64> {
+    let n = v.len();
+    if n == 0 {
+        return None;
     }
+    let hi = *v.select_nth_unstable_by(n / 2, f64::total_cmp).1;
+    if n % 2 == 1 {
+        return Some(hi);
+    }
+    let lo = v[..n / 2].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Some((lo + hi) / 2.0)
 }

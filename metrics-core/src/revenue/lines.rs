@@ -26,12 +26,18 @@ use crate::{Error, Result};
 /// assert_eq!(months_factor("fortnight"), None);
 /// ```
 pub fn months_factor(interval: &str) -> Option<f64> {
-    match interval.trim().to_ascii_lowercase().as_str() {
-        "month" | "monthly" => Some(1.0),
-        "year" | "yearly" | "annual" | "annually" => Some(1.0 / 12.0),
-        "week" | "weekly" => Some(52.0 / 12.0),
-        "day" | "daily" => Some(365.0 / 12.0),
-        _ => None,
+    let v = interval.trim();
+    let is = |words: &[&str]| words.iter().any(|w| v.eq_ignore_ascii_case(w));
+    if is(&["month", "monthly"]) {
+        Some(1.0)
+    } else if is(&["year", "yearly", "annual", "annually"]) {
+        Some(1.0 / 12.0)
+    } else if is(&["week", "weekly"]) {
+        Some(52.0 / 12.0)
+    } else if is(&["day", "daily"]) {
+        Some(365.0 / 12.0)
+    } else {
+        None
     }
 }
 
@@ -216,16 +222,25 @@ impl Lines {
             superseded.iter().for_each(|&i| usable[i] = false);
             q.add_all(Reason::DuplicateId, SUBSCRIPTION_ID, &superseded);
         }
-
         let keep: Vec<usize> = (0..n).filter(|&i| usable[i]).collect();
         let currency = if raw.has(CURRENCY) {
+            // Few distinct cells: normalise each once.
             let cells = raw.strings(CURRENCY)?;
-            let codes: Vec<Option<String>> =
-                cells.iter().map(|c| c.map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty())).collect();
-            let found: BTreeSet<&str> = keep.iter().filter_map(|&i| codes[i].as_deref()).collect();
-            let (target, rates) = conversion(&found, o)?;
+            let mut code_of: PlHashMap<&str, Option<String>> = PlHashMap::new();
+            let cell_values: Vec<Option<&str>> = cells.iter().collect();
             for &i in &keep {
-                let rate = codes[i].as_deref().map_or(1.0, |c| rates.get(c).copied().unwrap_or(1.0));
+                if let Some(c) = cell_values[i] {
+                    code_of.entry(c).or_insert_with(|| Some(c.trim().to_ascii_uppercase()).filter(|s| !s.is_empty()));
+                }
+            }
+            let found: BTreeSet<&str> = code_of.values().flatten().map(String::as_str).collect();
+            let (target, rates) = conversion(&found, o)?;
+            let rate_of: PlHashMap<&str, f64> = code_of
+                .iter()
+                .map(|(cell, code)| (*cell, code.as_deref().map_or(1.0, |c| rates.get(c).copied().unwrap_or(1.0))))
+                .collect();
+            for &i in &keep {
+                let rate = cell_values[i].map_or(1.0, |c| rate_of.get(c).copied().unwrap_or(1.0));
                 mrr[i] = mrr[i].map(|m| m * rate);
             }
             Some(target)

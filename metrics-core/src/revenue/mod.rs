@@ -135,29 +135,22 @@ pub fn with_dims(lines: &Lines, accounts: Option<&Accounts>, by: &[String]) -> L
     }
 }
 
-/// Every combination of dimension values among the lines' accounts, or
-/// `None` without dimensions.
-pub fn combos(lines: &LazyFrame, by: &[String]) -> Option<LazyFrame> {
-    (!by.is_empty()).then(|| {
-        lines
-            .clone()
-            .select(by.iter().map(|b| col(b.as_str())).collect::<Vec<_>>())
-            .unique(None, UniqueKeepStrategy::Any)
-    })
-}
-
 /// The `revenue` table: movements, customers, rates, CLV (formula and
-/// historic), for the lines `lines` (with their dimensions).
-pub fn revenue(lines: &LazyFrame, cx: &RevenueContext, o: &RevenueOptions) -> Result<DataFrame> {
-    let changes = movements::account_changes(lines.clone(), cx)?;
-    let table = movements::revenue_table(changes, combos(lines, &cx.by), cx)?.collect().ctx("computing revenue")?;
+/// historic), for the lines `lines` (with their dimensions), from their
+/// per-account `changes` over `cx`'s periods.
+pub fn revenue(
+    lines: &LazyFrame,
+    changes: &movements::Changes,
+    cx: &RevenueContext,
+    o: &RevenueOptions,
+) -> Result<DataFrame> {
+    let table = movements::revenue_table(changes, cx)?;
     let monthly = if cx.period == Period::Month {
         table.clone()
     } else {
         let mcx = clv::monthly_context(cx);
-        let changes = movements::account_changes(lines.clone(), &mcx)?;
-        movements::revenue_table(changes, combos(lines, &cx.by), &mcx)?.collect().ctx("computing monthly churn")?
+        movements::revenue_table(&movements::account_changes(lines, &mcx)?, &mcx)?
     };
     let table = clv::add_formula(table, &monthly, cx, o.gross_margin)?;
-    clv::add_historic(table, lines, cx)
+    clv::add_historic(table, changes, cx)
 }

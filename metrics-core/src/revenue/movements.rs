@@ -5,29 +5,36 @@
 //! `start_at < t <= end_at`, so a line's start or end at instant x changes
 //! the MRR just before every period end after x: it belongs to the period
 //! holding x. Each line therefore gives two events (`+mrr` at `start_at`,
-//! `-mrr` at `end_at`), each event a period; summing the events per account
-//! and period gives the account's net change there, and a running sum per
-//! account its MRR before and after (`mrr_start`, `mrr_end`). Periods where
-//! an account has no event leave its MRR unchanged and need no row. The
-//! per-period totals are sums of those rows; `mrr_start` and `mrr_end` of
-//! the whole book are running sums of the net change over periods, opened
-//! by the events before the first reported period.
+//! `-mrr` at `end_at`), each event a period, found by binary search among
+//! the period boundaries (local midnights, DST-correct). Events before the
+//! first reported period fall in one bucket that only opens the balance;
+//! events after the last are dropped. Sorting the events by account and
+//! bucket and summing per account gives, for each period where an
+//! account's MRR changes, its MRR before and after ([`Change`]); periods
+//! without an event leave it unchanged and need no row. The per-period
+//! totals are sums over those rows, and `mrr_start` / `mrr_end` of the
+//! whole book are running sums of the net change over periods. Plain Rust
+//! over four columns: polars' window expressions are slow with one group
+//! per account.
 //!
 //! An account's MRR is floored at 0 and values within 1e-6 of 0 are 0 (the
 //! residue of adding and removing the same amounts in f64), so an account
 //! either is a customer (MRR > 0) or is not.
 
-use chrono::Days;
+use std::cmp::Ordering;
+
 use polars::prelude::*;
 
 use super::RevenueContext;
 use crate::error::PolarsContext;
-use crate::period::{PERIOD_START, date_to_days, period_of};
+use crate::parse::timestamp::Micros;
+use crate::period::{PERIOD_START, date_to_days, day_start};
 use crate::schema::subscriptions::{ACCOUNT_ID, END_AT, MRR, START_AT};
 use crate::{Error, Result};
 
-/// Output columns of the `revenue` table from this module, in order.
-pub const COLUMNS: [&str; 21] = [
+/// Output columns of the `revenue` table, in order (after `period_start`
+/// and the dimensions).
+pub const COLUMNS: [&str; 23] = [
     "mrr_start",
     "mrr_end",
     "new_mrr",
@@ -49,87 +56,181 @@ pub const COLUMNS: [&str; 21] = [
     "grr",
     "arpa",
     "clv",
+    "clv_historic_mean",
+    "clv_historic_median",
 ];
 
-/// Per-account staged column: MRR just before the period start (floored).
-pub const BEFORE: &str = "__mrr_before";
-/// Per-account staged column: MRR just before the period end (floored).
-pub const AFTER: &str = "__mrr_after";
-/// Per-account staged column: whether the account paid before the period.
-pub const PAID_BEFORE: &str = "__paid_before";
-/// Per-account staged column: the period of the first paid line.
-pub const FIRST_PAID: &str = "__first_paid";
-
-const DELTA: &str = "__delta";
 const EPSILON: f64 = 1e-6;
 
-/// The day before the first reported period: the bucket of every event
-/// before the range (they only open the balance).
-pub(crate) fn before_range(cx: &RevenueContext) -> Result<i32> {
+fn snap(x: f64) -> f64 {
+    if x > EPSILON { x } else { 0.0 }
+}
+
+/// A period an account's MRR changes in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Change {
+    /// Account index (see [`Changes::accounts`]).
+    pub account: u32,
+    /// Bucket: 0 = before the range, k + 1 = the range's k-th period.
+    pub bucket: u32,
+    /// MRR just before the period start (floored, snapped).
+    pub before: f64,
+    /// MRR just before the period end (floored, snapped).
+    pub after: f64,
+}
+
+/// Every account's MRR changes, by account then bucket.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    /// The changes, sorted by account then bucket.
+    pub rows: Vec<Change>,
+    /// Per account: its group (index into `groups`).
+    pub group_of: Vec<u32>,
+    /// Per account: the bucket of its first line with `mrr > 0` (`None` =
+    /// it never paid, or only after the range).
+    pub first_paid: Vec<Option<u32>>,
+    /// Per group: the dimension values, sorted (nulls last).
+    pub groups: Vec<Vec<Option<String>>>,
+    /// Account ids, by index.
+    pub accounts: Vec<String>,
+    /// Every line as (account, start, end, mrr), sorted by account.
+    pub lines: Vec<(u32, Micros, Option<Micros>, f64)>,
+}
+
+/// The bucket of an instant: 0 before the first period, k + 1 in period k,
+/// `None` after the last.
+fn bucket(first_start: Micros, ends: &[Micros], t: Micros) -> Option<u32> {
+    if t < first_start {
+        return Some(0);
+    }
+    let k = ends.partition_point(|e| *e <= t);
+    (k < ends.len()).then(|| u32::try_from(k + 1).unwrap_or(u32::MAX))
+}
+
+/// Group order: values ascending, null last, column by column.
+fn cmp_groups(a: &[Option<String>], b: &[Option<String>]) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let o = match (x, y) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+/// The per-account changes of `lines` (`account_id`, `start_at`,
+/// `end_at`, `mrr` and the dimensions `cx.by`, one value per account: the
+/// first line's).
+pub fn account_changes(lines: &LazyFrame, cx: &RevenueContext) -> Result<Changes> {
     let first = cx.spine.starts.first().ok_or_else(|| Error::Config("the revenue range has no periods".into()))?;
-    Ok(date_to_days(*first - Days::new(1)))
+    let first_start = day_start(*first, cx.tz);
+    let ends = cx.spine.end_instants();
+    let mut sel = vec![
+        col(ACCOUNT_ID).cast(DataType::String),
+        col(START_AT).cast(DataType::Int64),
+        col(END_AT).cast(DataType::Int64),
+        col(MRR).cast(DataType::Float64),
+    ];
+    sel.extend(cx.by.iter().map(|b| col(b.as_str()).cast(DataType::String)));
+    let df = lines.clone().select(sel).collect().ctx("reading subscription lines")?;
+    let ids = df.column(ACCOUNT_ID).ctx(ACCOUNT_ID)?.str().ctx(ACCOUNT_ID)?;
+    let start = df.column(START_AT).ctx(START_AT)?.i64().ctx(START_AT)?;
+    let end = df.column(END_AT).ctx(END_AT)?.i64().ctx(END_AT)?;
+    let mrr = df.column(MRR).ctx(MRR)?.f64().ctx(MRR)?;
+    let dims: Vec<&StringChunked> = cx.by.iter().map(|b| df.column(b).ctx(b)?.str().ctx(b)).collect::<Result<_>>()?;
+
+    // Accounts as dense indices; each account's group from its first line.
+    let mut index: PlHashMap<&str, u32> = PlHashMap::with_capacity(df.height());
+    let mut accounts: Vec<String> = Vec::new();
+    let mut group_values: Vec<Vec<Option<String>>> = Vec::new();
+    let mut acc_of = Vec::with_capacity(df.height());
+    for (i, id) in ids.iter().enumerate() {
+        let id = id.unwrap_or_default();
+        let next = u32::try_from(accounts.len()).unwrap_or(u32::MAX);
+        let a = *index.entry(id).or_insert_with(|| {
+            accounts.push(id.to_owned());
+            group_values.push(dims.iter().map(|d| d.get(i).map(str::to_owned)).collect());
+            next
+        });
+        acc_of.push(a);
+    }
+    // Groups, sorted.
+    let mut distinct: Vec<Vec<Option<String>>> = group_values.clone();
+    distinct.sort_by(|a, b| cmp_groups(a, b));
+    distinct.dedup();
+    let group_of: Vec<u32> = group_values
+        .iter()
+        .map(|g| distinct.binary_search_by(|x| cmp_groups(x, g)).map_or(0, |i| u32::try_from(i).unwrap_or(0)))
+        .collect();
+
+    // Events, then a sort by account and bucket.
+    let mut events: Vec<(u32, u32, f64)> = Vec::with_capacity(2 * df.height());
+    let mut first_paid: Vec<Option<u32>> = vec![None; accounts.len()];
+    let mut line_refs = Vec::with_capacity(df.height());
+    for (i, &a) in acc_of.iter().enumerate() {
+        let (Some(s), Some(m)) = (start.get(i), mrr.get(i)) else { continue };
+        line_refs.push((a, s, end.get(i), m));
+        if let Some(b) = bucket(first_start, &ends, s) {
+            events.push((a, b, m));
+            if m > 0.0 {
+                let fp = &mut first_paid[a as usize];
+                *fp = Some(fp.map_or(b, |x| x.min(b)));
+            }
+        }
+        if let Some(b) = end.get(i).and_then(|e| bucket(first_start, &ends, e)) {
+            events.push((a, b, -m));
+        }
+    }
+    events.sort_unstable_by_key(|e| (e.0, e.1));
+    let mut rows = Vec::with_capacity(events.len());
+    let mut i = 0;
+    while i < events.len() {
+        let account = events[i].0;
+        let mut raw = 0.0;
+        while i < events.len() && events[i].0 == account {
+            let b = events[i].1;
+            let before = snap(raw);
+            while i < events.len() && events[i].0 == account && events[i].1 == b {
+                raw += events[i].2;
+                i += 1;
+            }
+            let after = snap(raw);
+            if after != before {
+                rows.push(Change { account, bucket: b, before, after });
+            }
+        }
+    }
+    line_refs.sort_unstable_by_key(|l| l.0);
+    Ok(Changes { rows, group_of, first_paid, groups: distinct, accounts, lines: line_refs })
 }
 
-fn bucket(instant: Expr, cx: &RevenueContext, before: i32) -> Expr {
-    let first = cx.spine.starts.first().map_or(0, |d| date_to_days(*d));
-    let p = period_of(instant, cx.period, cx.tz);
-    when(p.clone().cast(DataType::Int32).lt(lit(first)))
-        .then(lit(before).cast(DataType::Date))
-        .otherwise(p)
-        .alias(PERIOD_START)
+/// Per group and bucket sums of one period's movements.
+#[derive(Debug, Clone, Copy, Default)]
+struct Flows {
+    new: f64,
+    expansion: f64,
+    contraction: f64,
+    churned: f64,
+    reactivation: f64,
+    net: f64,
+    new_c: u32,
+    react_c: u32,
+    churn_c: u32,
+    customers: i64,
 }
 
-/// One row per account and period in which its MRR changes (periods before
-/// the range folded into one bucket dated the day before it): `account_id`,
-/// `period_start`, the dimensions, [`BEFORE`], [`AFTER`], [`PAID_BEFORE`]
-/// and [`FIRST_PAID`] (null for an account that never paid).
-///
-/// `lines` has `account_id`, `start_at`, `end_at`, `mrr` and the
-/// dimensions (text, one value per account).
-pub fn account_changes(lines: LazyFrame, cx: &RevenueContext) -> Result<LazyFrame> {
-    let before = before_range(cx)?;
-    let last = cx.spine.starts.last().map_or(0, |d| date_to_days(*d));
-    let dims: Vec<Expr> = cx.by.iter().map(|b| col(b.as_str())).collect();
-    let mut ev_cols = vec![col(ACCOUNT_ID)];
-    ev_cols.extend(dims.iter().cloned());
-    let starts = lines
-        .clone()
-        .select(ev_cols.iter().cloned().chain([col(START_AT).alias("__t"), col(MRR).alias(DELTA)]).collect::<Vec<_>>());
-    let ends = lines.clone().filter(col(END_AT).is_not_null()).select(
-        ev_cols.iter().cloned().chain([col(END_AT).alias("__t"), (-col(MRR)).alias(DELTA)]).collect::<Vec<_>>(),
-    );
-    let events = concat([starts, ends], UnionArgs::default()).ctx("planning revenue")?;
-    let mut aggs = vec![col(DELTA).sum()];
-    aggs.extend(cx.by.iter().map(|b| col(b.as_str()).first()));
-    let raw_end = col(DELTA).cum_sum(false).over([col(ACCOUNT_ID)]).ctx("planning revenue")?.alias("__raw_end");
-    let changes = events
-        .with_column(bucket(col("__t"), cx, before))
-        .filter(col(PERIOD_START).cast(DataType::Int32).lt_eq(lit(last)))
-        .group_by([col(ACCOUNT_ID), col(PERIOD_START)])
-        .agg(aggs)
-        .sort([ACCOUNT_ID, PERIOD_START], SortMultipleOptions::default())
-        .with_column(raw_end);
-    let snap = |e: Expr| when(e.clone().gt(lit(EPSILON))).then(e).otherwise(lit(0.0));
-    let first_paid =
-        lines
-            .filter(col(MRR).gt(lit(0.0)))
-            .group_by([col(ACCOUNT_ID)])
-            .agg([bucket(col(START_AT), cx, before).min().alias(FIRST_PAID)]);
-    let args = JoinArgs::new(JoinType::Left);
-    Ok(changes
-        .with_columns([snap(col("__raw_end") - col(DELTA)).alias(BEFORE), snap(col("__raw_end")).alias(AFTER)])
-        .join(first_paid, [col(ACCOUNT_ID)], [col(ACCOUNT_ID)], args)
-        .with_column(col(FIRST_PAID).lt(col(PERIOD_START)).fill_null(lit(false)).alias(PAID_BEFORE))
-        .drop(cols([DELTA, "__raw_end"])))
+fn ratio(num: f64, den: f64) -> Option<f64> {
+    (den > 0.0).then(|| num / den)
 }
 
-fn u32_sum(e: Expr) -> Expr {
-    e.cast(DataType::UInt32).sum()
-}
-
-/// The `revenue` table (without `clv`, added by [`super::clv`]): one row per
-/// reported period and dimension combination, every column of [`COLUMNS`]
-/// but `clv`, sorted by `period_start` then the dimensions (nulls last).
+/// The `revenue` table's movement, customer and rate columns (all of
+/// [`COLUMNS`] up to `arpa`): one row per reported period and group, sorted
+/// by `period_start` then the dimensions (nulls last).
 ///
 /// Movements (per account, net over the period; sums over accounts):
 /// `new_mrr` = MRR after when it was 0 before and the account never paid
@@ -138,108 +239,111 @@ fn u32_sum(e: Expr) -> Expr {
 /// `contraction_mrr` = the rise / fall of an account with MRR on both sides;
 /// `net_new_mrr` = new + reactivation + expansion - contraction - churned.
 /// Money is per month in the reporting currency; counts are accounts.
-/// Rates are null when their denominator is 0 (details 3).
-pub fn revenue_table(changes: LazyFrame, combos: Option<LazyFrame>, cx: &RevenueContext) -> Result<LazyFrame> {
-    let before = before_range(cx)?;
-    let (b, a, paid) = (col(BEFORE), col(AFTER), col(PAID_BEFORE));
-    let (cs, ce) = (b.clone().gt(lit(0.0)), a.clone().gt(lit(0.0)));
-    let is_new = cs.clone().not().and(ce.clone()).and(paid.clone().not());
-    let is_react = cs.clone().not().and(ce.clone()).and(paid);
-    let is_churn = cs.clone().and(ce.clone().not());
-    let both = cs.clone().and(ce.clone());
-    let zero = || lit(0.0);
-    let mut keys = vec![col(PERIOD_START)];
-    keys.extend(cx.by.iter().map(|d| col(d.as_str())));
-    let per_period = changes.group_by(keys.clone()).agg([
-        when(is_new.clone()).then(a.clone()).otherwise(zero()).sum().alias("new_mrr"),
-        when(both.clone().and(a.clone().gt(b.clone())))
-            .then(a.clone() - b.clone())
-            .otherwise(zero())
-            .sum()
-            .alias("expansion_mrr"),
-        when(both.clone().and(a.clone().lt(b.clone())))
-            .then(b.clone() - a.clone())
-            .otherwise(zero())
-            .sum()
-            .alias("contraction_mrr"),
-        when(is_churn.clone()).then(b.clone()).otherwise(zero()).sum().alias("churned_mrr"),
-        when(is_react.clone()).then(a.clone()).otherwise(zero()).sum().alias("reactivation_mrr"),
-        (a.clone() - b.clone()).sum().alias("net_new_mrr"),
-        u32_sum(is_new).alias("new_customers"),
-        u32_sum(is_react).alias("reactivated_customers"),
-        u32_sum(is_churn).alias("churned_customers"),
-        (ce.cast(DataType::Int64) - cs.cast(DataType::Int64)).sum().alias("__customers_delta"),
-    ]);
-    // The spine, with the bucket of events before the range first.
-    let mut days = vec![before];
-    days.extend(cx.spine.starts.iter().map(|d| date_to_days(*d)));
-    let spine =
-        DataFrame::new_infer_height(vec![Int32Chunked::from_vec(PERIOD_START.into(), days).into_date().into_column()])
-            .ctx("revenue spine")?
-            .lazy();
-    let frame = match combos {
-        Some(c) => spine.cross_join(c, None),
-        None => spine,
-    };
-    let args = JoinArgs { nulls_equal: true, ..JoinArgs::new(JoinType::Left) };
-    let money = ["new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "reactivation_mrr", "net_new_mrr"];
-    let counts = ["new_customers", "reactivated_customers", "churned_customers"];
-    let mut fills: Vec<Expr> = money.iter().map(|m| col(*m).fill_null(lit(0.0))).collect();
-    fills.extend(counts.iter().map(|c| col(*c).fill_null(lit(0u32))));
-    fills.push(col("__customers_delta").fill_null(lit(0i64)));
-    let dims: Vec<Expr> = cx.by.iter().map(|d| col(d.as_str())).collect();
-    let running = |e: Expr| -> Result<Expr> {
-        Ok(if dims.is_empty() {
-            e.cum_sum(false)
-        } else {
-            e.cum_sum(false).over(dims.clone()).ctx("planning revenue")?
-        })
-    };
-    let mut order: Vec<PlSmallStr> = cx.by.iter().map(|d| d.as_str().into()).collect();
-    order.push(PERIOD_START.into());
-    let sort = SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true);
-    let table = frame
-        .join(per_period, keys.clone(), keys.clone(), args)
-        .with_columns(fills)
-        .sort(order, sort.clone())
-        .with_columns([
-            running(col("net_new_mrr"))?.alias("mrr_end"),
-            running(col("__customers_delta"))?.alias("__customers_end"),
-        ])
-        .with_columns([
-            (col("mrr_end") - col("net_new_mrr")).alias("mrr_start"),
-            col("__customers_end").cast(DataType::UInt32).alias("customers_end"),
-            (col("__customers_end") - col("__customers_delta")).cast(DataType::UInt32).alias("customers_start"),
-        ])
-        .filter(col(PERIOD_START).cast(DataType::Int32).gt(lit(before)));
-    let ratio = |num: Expr, den: Expr| {
-        when(den.clone().gt(lit(0)))
-            .then(num.cast(DataType::Float64) / den.cast(DataType::Float64))
-            .otherwise(lit(NULL).cast(DataType::Float64))
-    };
-    let c = |n: &str| col(n);
-    let rates = [
-        ratio(c("churned_customers"), c("customers_start")).alias("logo_churn_rate"),
-        ratio(
-            c("customers_end").cast(DataType::Int64)
-                - c("new_customers").cast(DataType::Int64)
-                - c("reactivated_customers").cast(DataType::Int64),
-            c("customers_start"),
-        )
-        .alias("retention_rate"),
-        ratio(c("churned_mrr") + c("contraction_mrr"), c("mrr_start")).alias("gross_mrr_churn_rate"),
-        ratio(c("churned_mrr") + c("contraction_mrr") - c("expansion_mrr") - c("reactivation_mrr"), c("mrr_start"))
-            .alias("net_mrr_churn_rate"),
-        ratio(c("mrr_start") + c("expansion_mrr") - c("contraction_mrr") - c("churned_mrr"), c("mrr_start"))
-            .alias("nrr"),
-        ratio(c("mrr_start") - c("contraction_mrr") - c("churned_mrr"), c("mrr_start")).alias("grr"),
-        ratio(c("mrr_end"), c("customers_end")).alias("arpa"),
-    ];
-    let mut out = vec![col(PERIOD_START)];
-    out.extend(dims);
-    out.extend(COLUMNS[..13].iter().map(|n| col(*n)));
-    out.extend(rates);
-    let mut final_order: Vec<PlSmallStr> = vec![PERIOD_START.into()];
-    final_order.extend(cx.by.iter().map(|d| d.as_str().into()));
-    Ok(table.select(out).sort(final_order, sort))
+/// Rates are null when their denominator is 0 (details 3):
+/// `logo_churn_rate = churned_customers / customers_start`,
+/// `retention_rate = (customers_end - new - reactivated) / customers_start`,
+/// `gross_mrr_churn_rate = (churned + contraction) / mrr_start`,
+/// `net_mrr_churn_rate = (churned + contraction - expansion - reactivation) / mrr_start`,
+/// `nrr = (mrr_start + expansion - contraction - churned) / mrr_start`,
+/// `grr = (mrr_start - contraction - churned) / mrr_start`,
+/// `arpa = mrr_end / customers_end`.
+pub fn revenue_table(ch: &Changes, cx: &RevenueContext) -> Result<DataFrame> {
+    let k = cx.spine.starts.len();
+    let g = ch.groups.len();
+    let mut flows = vec![Flows::default(); g * (k + 1)];
+    for c in &ch.rows {
+        let f = &mut flows[ch.group_of[c.account as usize] as usize * (k + 1) + c.bucket as usize];
+        let paid = ch.first_paid[c.account as usize].is_some_and(|p| p < c.bucket);
+        let (cs, ce) = (c.before > 0.0, c.after > 0.0);
+        match (cs, ce) {
+            (false, true) if paid => {
+                f.reactivation += c.after;
+                f.react_c += 1;
+            }
+            (false, true) => {
+                f.new += c.after;
+                f.new_c += 1;
+            }
+            (true, false) => {
+                f.churned += c.before;
+                f.churn_c += 1;
+            }
+            (true, true) if c.after > c.before => f.expansion += c.after - c.before,
+            (true, true) => f.contraction += c.before - c.after,
+            (false, false) => {}
+        }
+        f.net += c.after - c.before;
+        f.customers += i64::from(ce) - i64::from(cs);
+    }
+    // Running sums per group over buckets; rows period-major.
+    let mut state = vec![(0.0f64, 0i64); g * (k + 1)];
+    for gi in 0..g {
+        let (mut m, mut c) = (0.0, 0i64);
+        for b in 0..=k {
+            let f = &flows[gi * (k + 1) + b];
+            m += f.net;
+            c += f.customers;
+            state[gi * (k + 1) + b] = (m, c);
+        }
+    }
+    let n = k * g;
+    let mut dates = Vec::with_capacity(n);
+    let mut dims: Vec<Vec<Option<&str>>> = (0..cx.by.len()).map(|_| Vec::with_capacity(n)).collect();
+    let mut money: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(n)).collect();
+    let mut counts: Vec<Vec<u32>> = (0..5).map(|_| Vec::with_capacity(n)).collect();
+    let mut rates: Vec<Vec<Option<f64>>> = (0..7).map(|_| Vec::with_capacity(n)).collect();
+    for (p, start) in cx.spine.starts.iter().enumerate() {
+        let b = p + 1;
+        for gi in 0..g {
+            let f = flows[gi * (k + 1) + b];
+            let (end_m, end_c) = state[gi * (k + 1) + b];
+            let (start_m, start_c) = state[gi * (k + 1) + b - 1];
+            dates.push(date_to_days(*start));
+            for (d, v) in dims.iter_mut().zip(&ch.groups[gi]) {
+                d.push(v.as_deref());
+            }
+            for (col, v) in money.iter_mut().zip([
+                start_m,
+                end_m,
+                f.new,
+                f.expansion,
+                f.contraction,
+                f.churned,
+                f.reactivation,
+                f.net,
+            ]) {
+                col.push(v);
+            }
+            let cust = |x: i64| u32::try_from(x.max(0)).unwrap_or(u32::MAX);
+            for (col, v) in counts.iter_mut().zip([cust(start_c), cust(end_c), f.new_c, f.react_c, f.churn_c]) {
+                col.push(v);
+            }
+            let (sc, ec) = (start_c as f64, end_c as f64);
+            for (col, v) in rates.iter_mut().zip([
+                ratio(f64::from(f.churn_c), sc),
+                ratio(ec - f64::from(f.new_c) - f64::from(f.react_c), sc),
+                ratio(f.churned + f.contraction, start_m),
+                ratio(f.churned + f.contraction - f.expansion - f.reactivation, start_m),
+                ratio(start_m + f.expansion - f.contraction - f.churned, start_m),
+                ratio(start_m - f.contraction - f.churned, start_m),
+                ratio(end_m, ec),
+            ]) {
+                col.push(v);
+            }
+        }
+    }
+    let mut columns = vec![Int32Chunked::from_vec(PERIOD_START.into(), dates).into_date().into_column()];
+    for (b, v) in cx.by.iter().zip(dims) {
+        columns.push(StringChunked::from_iter_options(b.as_str().into(), v.into_iter()).into_column());
+    }
+    for (name, v) in COLUMNS[..8].iter().zip(money) {
+        columns.push(Float64Chunked::from_vec((*name).into(), v).into_column());
+    }
+    for (name, v) in COLUMNS[8..13].iter().zip(counts) {
+        columns.push(UInt32Chunked::from_vec((*name).into(), v).into_column());
+    }
+    for (name, v) in COLUMNS[13..20].iter().zip(rates) {
+        columns.push(Float64Chunked::from_iter_options((*name).into(), v.into_iter()).into_column());
+    }
+    DataFrame::new_infer_height(columns).ctx("revenue table")
 }

@@ -29,7 +29,7 @@ pub(crate) enum Cmd {
     Cohorts(ReportArgs),
     /// Read the inputs and report what would be used and what rejected, per reason.
     Validate(ReportArgs),
-    /// Write a seeded, realistic demo data set (tickets.csv, cxm.toml) to a folder.
+    /// Write a seeded, realistic demo data set (tickets, subscriptions, accounts, rates, cxm.toml) to a folder.
     Demo(DemoArgs),
 }
 

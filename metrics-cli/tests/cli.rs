@@ -382,16 +382,29 @@ fn demo_report_has_revenue_and_cohorts_with_every_column() {
     for r in ["negative_duration", "unknown_interval"] {
         assert!(dq.contains(&r), "demo subscriptions exercise {r}: {dq:?}");
     }
-    // --by segment: revenue grouped, support (no such column) ungrouped with a note.
-    let out = cxm()
-        .args(["report", "--format", "json", "--by", "segment", "--config"])
-        .arg(d.join("cxm.toml"))
-        .assert()
-        .success();
-    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    // --by segment: revenue grouped, and support too, through the tickets'
+    // account_id; --by priority: support grouped, revenue not, with a note.
+    let by = |dim: &str| -> serde_json::Value {
+        let out = cxm()
+            .args(["report", "--format", "json", "--by", dim, "--config"])
+            .arg(d.join("cxm.toml"))
+            .assert()
+            .success();
+        serde_json::from_slice(&out.get_output().stdout).unwrap()
+    };
+    let v = by("segment");
     assert!(v["revenue"][0].get("segment").is_some());
-    assert!(v["support"][0].get("segment").is_none());
-    assert!(v["meta"]["notes"][0].as_str().unwrap().starts_with("support: not grouped"));
+    assert!(v["support"][0].get("segment").is_some());
+    let created = |v: &serde_json::Value| -> f64 {
+        v["support"].as_array().unwrap().iter().map(|r| r["tickets_created"].as_f64().unwrap()).sum()
+    };
+    let flat = cxm().args(["report", "--format", "json", "--config"]).arg(d.join("cxm.toml")).assert().success();
+    let flat: serde_json::Value = serde_json::from_slice(&flat.get_output().stdout).unwrap();
+    assert_eq!(created(&v), created(&flat), "segments add up to the whole");
+    let v = by("priority");
+    assert!(v["support"][0].get("priority").is_some());
+    assert!(v["revenue"][0].get("priority").is_none());
+    assert!(v["meta"]["notes"][0].as_str().unwrap().starts_with("revenue and cohorts: not grouped"));
 }
 
 #[test]

@@ -14,6 +14,7 @@ use crate::parse::timestamp::{Micros, TimestampFormat, TimestampParser};
 use crate::period::{PERIOD_START, Period, Spine, local_date};
 use crate::quality::DataQuality;
 use crate::revenue::{self, Accounts, Lines, LinesOptions, RevenueContext, RevenueOptions};
+use crate::schema::tickets::ACCOUNT_ID;
 use crate::source::FileFormat;
 use crate::support::{self, Skipped, SupportContext, SupportOptions, TicketReadOptions, Tickets};
 use crate::{Error, Result};
@@ -204,32 +205,40 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
         sections: Vec::new(),
     };
     // Stage every input first: a bad input fails before any metric runs.
-    let tickets = match tickets_input {
-        Some(input) => Some(stage_tickets(input, o, &mut r)?),
+    let accounts = match &inputs.accounts {
+        Some(a) => Some(stage_accounts(a, o, &mut r)?),
         None => None,
     };
-    let revenue = match subs_input {
-        Some(input) => Some(stage_revenue(input, inputs.accounts.as_ref(), o, &mut r)?),
+    let tickets = match tickets_input {
+        Some(input) => Some(stage_tickets(input, o, accounts.as_ref(), &mut r)?),
+        None => None,
+    };
+    let lines = match subs_input {
+        Some(input) => Some(stage_lines(input, o, &mut r)?),
         None => None,
     };
     for b in &o.by {
         let in_tickets = tickets.as_ref().is_some_and(|t| t.df.column(b).is_ok());
-        let in_accounts = revenue.as_ref().is_some_and(|(_, a)| a.as_ref().is_some_and(|a| a.has(b)));
+        let in_accounts = lines.is_some() && accounts.as_ref().is_some_and(|a| a.has(b));
         if !in_tickets && !in_accounts {
             let mut tables = Vec::new();
             if tickets.is_some() {
                 tables.push("tickets");
             }
-            if revenue.is_some() {
+            if accounts.is_some() {
                 tables.push("accounts");
             }
-            return Err(Error::UnknownDimension { name: b.clone(), tables: tables.join(" or ") });
+            let mut found = if tables.is_empty() { "any input".to_owned() } else { tables.join(" or ") };
+            if lines.is_some() && accounts.is_none() {
+                found.push_str(" (revenue and cohorts take dimensions from --accounts, which is not given)");
+            }
+            return Err(Error::UnknownDimension { name: b.clone(), tables: found });
         }
     }
     if let Some(t) = tickets {
         support_section(t, o, command, &mut r)?;
     }
-    if let Some((lines, accounts)) = revenue {
+    if let Some(lines) = lines {
         revenue_sections(&lines, accounts.as_ref(), o, command, &mut r)?;
     }
     Ok(r)
@@ -247,15 +256,38 @@ fn section_by(o: &ReportOptions, section: &str, has: impl Fn(&str) -> bool, r: &
     }
 }
 
-fn stage_tickets(input: &TableInput, o: &ReportOptions, r: &mut Report) -> Result<Tickets> {
+fn stage_tickets(
+    input: &TableInput,
+    o: &ReportOptions,
+    accounts: Option<&Accounts>,
+    r: &mut Report,
+) -> Result<Tickets> {
+    // Dimensions the accounts table has come through the tickets' account_id.
+    let from_accounts: Vec<&String> =
+        o.by.iter().filter(|b| accounts.is_some_and(|a| a.has(b)) && b.as_str() != ACCOUNT_ID).collect();
+    let mut dims = o.by.clone();
+    if !from_accounts.is_empty() && !dims.iter().any(|d| d == ACCOUNT_ID) {
+        dims.push(ACCOUNT_ID.to_owned());
+    }
     let read = TicketReadOptions {
         input_tz: o.input_tz,
         csat: o.support.csat.validate()?,
         as_of: o.as_of,
-        dims: o.by.clone(),
+        dims,
         tags: o.support.escalation_tag.is_some(),
     };
-    let tickets = Tickets::read(input, &read)?;
+    let mut tickets = Tickets::read(input, &read)?;
+    let missing: Vec<&String> = from_accounts.into_iter().filter(|b| tickets.df.column(b).is_err()).collect();
+    if let (Some(a), false, true) = (accounts, missing.is_empty(), tickets.df.column(ACCOUNT_ID).is_ok()) {
+        let mut sel = vec![col(ACCOUNT_ID)];
+        sel.extend(missing.iter().map(|b| col(b.as_str())));
+        let args = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
+        tickets.df = std::mem::take(&mut tickets.df)
+            .lazy()
+            .join(a.df.clone().lazy().select(sel), [col(ACCOUNT_ID)], [col(ACCOUNT_ID)], args)
+            .collect()
+            .ctx("joining account dimensions to tickets")?;
+    }
     r.meta.inputs.insert(
         "tickets".into(),
         InputMeta {
@@ -304,12 +336,7 @@ fn support_section(mut tickets: Tickets, o: &ReportOptions, command: Command, r:
     Ok(())
 }
 
-fn stage_revenue(
-    input: &TableInput,
-    accounts: Option<&TableInput>,
-    o: &ReportOptions,
-    r: &mut Report,
-) -> Result<(Lines, Option<Accounts>)> {
+fn stage_lines(input: &TableInput, o: &ReportOptions, r: &mut Report) -> Result<Lines> {
     let lo = LinesOptions {
         input_tz: o.input_tz,
         reporting_currency: o.revenue.reporting_currency.clone(),
@@ -333,25 +360,23 @@ fn stage_revenue(
             what: "no usable subscription lines: every row was rejected (run `cxm validate` to see why)".into(),
         });
     }
-    let accounts = match accounts {
-        Some(a) => {
-            let acc = Accounts::read(a, &o.by, a.input_tz.unwrap_or(o.input_tz))?;
-            r.meta.inputs.insert(
-                "accounts".into(),
-                InputMeta {
-                    path: a.path.clone(),
-                    format: acc.source.format,
-                    preset: a.preset.map(|p| p.name().to_owned()),
-                    rows_read: acc.rows_read,
-                    rows_used: acc.rows_used(),
-                },
-            );
-            r.data_quality.insert("accounts".into(), acc.quality.clone());
-            Some(acc)
-        }
-        None => None,
-    };
-    Ok((lines, accounts))
+    Ok(lines)
+}
+
+fn stage_accounts(a: &TableInput, o: &ReportOptions, r: &mut Report) -> Result<Accounts> {
+    let acc = Accounts::read(a, &o.by, a.input_tz.unwrap_or(o.input_tz))?;
+    r.meta.inputs.insert(
+        "accounts".into(),
+        InputMeta {
+            path: a.path.clone(),
+            format: acc.source.format,
+            preset: a.preset.map(|p| p.name().to_owned()),
+            rows_read: acc.rows_read,
+            rows_used: acc.rows_used(),
+        },
+    );
+    r.data_quality.insert("accounts".into(), acc.quality.clone());
+    Ok(acc)
 }
 
 fn revenue_sections(
@@ -380,13 +405,18 @@ fn revenue_sections(
         r.meta.rules.insert("currency".into(), c.clone());
     }
     r.meta.rules.insert("gross_margin".into(), o.revenue.gross_margin.to_string());
-    if command == Command::Validate || spine.starts.is_empty() {
+    if command == Command::Validate {
         return Ok(());
     }
-    let by = section_by(o, "revenue", |b| accounts.is_some_and(|a| a.has(b)), r);
+    let by = section_by(o, "revenue and cohorts", |b| accounts.is_some_and(|a| a.has(b)), r);
     let with = revenue::with_dims(lines, accounts, &by);
     let cx = RevenueContext { period, tz: o.tz, spine, by };
-    let changes = revenue::movements::account_changes(&with, &cx)?;
+    // `--since` after `--until`: no periods, empty tables with their columns.
+    let changes = if cx.spine.starts.is_empty() {
+        revenue::movements::Changes::default()
+    } else {
+        revenue::movements::account_changes(&with, &cx)?
+    };
     if command != Command::Cohorts {
         r.sections.push(("revenue".to_owned(), revenue::revenue(&with, &changes, &cx, &o.revenue)?));
     }

@@ -154,8 +154,9 @@ impl Lines {
                 let count = count.as_ref().and_then(|c| c[i]).unwrap_or(1);
                 let factor = match iv.map(months_factor) {
                     None => {
-                        if usable[i] && amount.values[i].is_some() {
-                            q.add(Reason::MissingRequired, INTERVAL, i);
+                        if usable[i] {
+                            let column = if amount.values[i].is_none() { AMOUNT } else { INTERVAL };
+                            q.add(Reason::MissingRequired, column, i);
                         }
                         usable[i] = false;
                         continue;
@@ -245,7 +246,10 @@ impl Lines {
             }
             Some(target)
         } else {
-            o.reporting_currency.clone()
+            if let Some(r) = &o.rates {
+                read_rates(r)?; // a rates table given is checked even when unused
+            }
+            o.reporting_currency.as_ref().map(|c| c.trim().to_ascii_uppercase())
         };
 
         let columns = vec![
@@ -279,8 +283,11 @@ fn conversion(found: &BTreeSet<&str>, o: &LinesOptions) -> Result<(String, BTree
             (0, w) => Ok((w.unwrap_or_default(), BTreeMap::new())),
             (1, None) => Ok((list, BTreeMap::new())),
             (1, Some(w)) if w == list => Ok((w, BTreeMap::new())),
+            (1, Some(w)) => Err(Error::Config(format!(
+                "subscriptions are in {list} but the reporting currency is {w}, and no rates table is given: set [revenue] rates (or --rates) to a file with columns currency, rate"
+            ))),
             (_, w) => Err(Error::Config(format!(
-                "subscriptions mix currencies ({list}){} and no rates table is given: set [revenue] rates to a file with columns currency, rate",
+                "subscriptions mix currencies ({list}){} and no rates table is given: set [revenue] rates (or --rates) to a file with columns currency, rate",
                 w.map(|w| format!(" while the reporting currency is {w}")).unwrap_or_default()
             ))),
         };

@@ -145,7 +145,7 @@ pub fn revenue(
     o: &RevenueOptions,
 ) -> Result<DataFrame> {
     let table = movements::revenue_table(changes, cx)?;
-    let monthly = if cx.period == Period::Month {
+    let monthly = if cx.period == Period::Month || cx.spine.starts.is_empty() {
         table.clone()
     } else {
         let mcx = clv::monthly_context(cx);

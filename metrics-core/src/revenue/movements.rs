@@ -296,8 +296,11 @@ pub fn revenue_table(ch: &Changes, cx: &RevenueContext) -> Result<DataFrame> {
         let b = p + 1;
         for gi in 0..g {
             let f = flows[gi * (k + 1) + b];
-            let (end_m, end_c) = state[gi * (k + 1) + b];
-            let (start_m, start_c) = state[gi * (k + 1) + b - 1];
+            // Running sums of f64 leave residues: a book total within 1e-6
+            // of 0 is 0, so a rate over an empty book is null, not 1.
+            let book = |(m, c): (f64, i64)| (if m.abs() < EPSILON { 0.0 } else { m }, c);
+            let (end_m, end_c) = book(state[gi * (k + 1) + b]);
+            let (start_m, start_c) = book(state[gi * (k + 1) + b - 1]);
             dates.push(date_to_days(*start));
             for (d, v) in dims.iter_mut().zip(&ch.groups[gi]) {
                 d.push(v.as_deref());

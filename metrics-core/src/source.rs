@@ -12,6 +12,7 @@ use polars::prelude::*;
 
 use crate::error::PolarsContext;
 use crate::parse::timestamp::TimestampParser;
+use crate::parse::values::{parse_bool, parse_int};
 use crate::{Error, Result};
 
 /// Marks a text value that is not a timestamp in a column parsed during the
@@ -26,29 +27,54 @@ pub struct Selected {
     pub source: String,
     /// The name it gets.
     pub canonical: String,
-    /// Parse text to UTC microseconds while scanning (`Int64`; null for an
-    /// empty value, [`UNPARSEABLE`] for a value that is not a timestamp).
-    /// Parsing in the scan runs in polars' streaming engine, morsel by
-    /// morsel on every core, and never holds the column's text in memory.
-    pub timestamp: Option<TimestampParser>,
+    /// Parse text while scanning (CSV only; see [`ScanParse`]). Parsing in
+    /// the scan runs in polars' streaming engine, morsel by morsel on every
+    /// core, and never holds the column's text in memory.
+    pub scan: Option<ScanParse>,
 }
 
-/// The elementwise scan-time timestamp parser (see [`Selected::timestamp`]).
-fn parse_in_scan(source: &str, parser: TimestampParser) -> Expr {
-    col(source).map(
-        move |c: Column| {
-            let ca = c.str()?;
-            let out: Int64Chunked = ca
-                .iter()
-                .map(|v| {
-                    let v = v?.trim();
-                    (!v.is_empty()).then(|| parser.parse(v).unwrap_or(UNPARSEABLE))
-                })
-                .collect();
-            Ok(out.with_name(c.name().clone()).into_column())
-        },
-        |_, f| Ok(Field::new(f.name().clone(), DataType::Int64)),
-    )
+/// How a CSV column is parsed during the scan.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ScanParse {
+    /// To UTC microseconds (`Int64`; null for an empty value,
+    /// [`UNPARSEABLE`] for a value that is not a timestamp).
+    Timestamp(TimestampParser),
+    /// To a whole number (`Int64`, whole decimals accepted; [`UNPARSEABLE`]
+    /// for anything else).
+    Int,
+    /// To a boolean (`Int8`: 1, 0, or -1 for a value that is not one).
+    Bool,
+}
+
+impl ScanParse {
+    fn expr(&self, source: &str) -> Expr {
+        let this = self.clone();
+        let dtype = if matches!(self, Self::Bool) { DataType::Int8 } else { DataType::Int64 };
+        let out_type = dtype.clone();
+        col(source).map(
+            move |c: Column| {
+                let ca = c.str()?;
+                let cells = ca.iter().map(|v| v.map(str::trim).filter(|v| !v.is_empty()));
+                let out: Column = match &this {
+                    Self::Timestamp(p) => cells
+                        .map(|v| v.map(|v| p.parse(v).unwrap_or(UNPARSEABLE)))
+                        .collect::<Int64Chunked>()
+                        .into_column(),
+                    Self::Int => cells
+                        .map(|v| v.map(|v| parse_int(v).unwrap_or(UNPARSEABLE)))
+                        .collect::<Int64Chunked>()
+                        .into_column(),
+                    Self::Bool => cells
+                        .map(|v| v.map(|v| parse_bool(v).map_or(-1i8, i8::from)))
+                        .collect::<Int8Chunked>()
+                        .into_column(),
+                };
+                Ok(out.with_name(c.name().clone()))
+            },
+            move |_, f| Ok(Field::new(f.name().clone(), out_type.clone())),
+        )
+    }
 }
 
 /// Column holding the index of the file a row came from.
@@ -197,10 +223,10 @@ impl Source {
         let mut exprs = vec![lit(i as u32).alias(FILE_COL)];
         for sel in select {
             let (source, canonical) = (&sel.source, sel.canonical.as_str());
-            match (self.partitions[i].iter().find(|(k, _)| k == source), &sel.timestamp) {
+            match (self.partitions[i].iter().find(|(k, _)| k == source), &sel.scan) {
                 (Some((_, v)), _) => exprs.push(lit(v.clone()).alias(canonical)),
                 (None, Some(p)) if self.format == FileFormat::Csv => {
-                    exprs.push(parse_in_scan(source, p.clone()).alias(canonical));
+                    exprs.push(p.expr(source).alias(canonical));
                 }
                 (None, _) => exprs.push(col(source.as_str()).alias(canonical)),
             }

@@ -14,7 +14,7 @@ use crate::parse::timestamp::{Micros, TimestampParser};
 use crate::parse::values::{parse_bool, parse_float, parse_int};
 use crate::preset::Preset;
 use crate::schema::{ColumnDef, Kind};
-use crate::source::{FILE_COL, FileFormat, Selected, Source, UNPARSEABLE};
+use crate::source::{FILE_COL, FileFormat, ScanParse, Selected, Source, UNPARSEABLE};
 use crate::{Error, Result};
 
 /// A table read from its files with canonical column names, not yet typed.
@@ -113,11 +113,17 @@ impl RawTable {
             .map(|(d, s)| Selected {
                 source: s.column.clone(),
                 canonical: d.name.to_owned(),
-                timestamp: (d.kind == Kind::Timestamp)
-                    .then(|| TimestampParser::new(s.format.clone(), s.tz.unwrap_or(tz))),
+                scan: match d.kind {
+                    Kind::Timestamp => {
+                        Some(ScanParse::Timestamp(TimestampParser::new(s.format.clone(), s.tz.unwrap_or(tz))))
+                    }
+                    Kind::Int if s.values.is_empty() => Some(ScanParse::Int),
+                    Kind::Bool if s.values.is_empty() => Some(ScanParse::Bool),
+                    _ => None,
+                },
             })
             .collect();
-        select.extend(extras.iter().map(|e| Selected { source: e.clone(), canonical: e.clone(), timestamp: None }));
+        select.extend(extras.iter().map(|e| Selected { source: e.clone(), canonical: e.clone(), scan: None }));
         for i in 1..source.files.len() {
             let cols = source.columns(i)?;
             if let Some(sel) = select.iter().find(|sel| !cols.contains(&sel.source)) {
@@ -235,6 +241,11 @@ impl RawTable {
         let c = self.column(name)?;
         let add = self.spec(name).map_or(0, |s| s.add);
         let mut p = match c.dtype() {
+            DataType::Int64 if self.scan_parsed => {
+                let mut out = from_ints(c.i64().ctx(name)?, |v| (v != UNPARSEABLE).then_some(v));
+                out.first_bad = None;
+                out
+            }
             d if d.is_integer() => from_ints(c.cast(&DataType::Int64).ctx(name)?.i64().ctx(name)?, Some),
             d if d.is_float() => from_floats(c.cast(&DataType::Float64).ctx(name)?.f64().ctx(name)?, |f| {
                 (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
@@ -251,6 +262,15 @@ impl RawTable {
     pub fn bools(&self, name: &str) -> Result<Parsed<bool>> {
         let c = self.column(name)?;
         Ok(match c.dtype() {
+            DataType::Int8 if self.scan_parsed => {
+                let ca = c.i8().ctx(name)?;
+                let mut out = Parsed::with_capacity(ca.len());
+                for v in ca.iter() {
+                    out.push_opt(v, |b| (b >= 0).then_some(b == 1));
+                }
+                out.first_bad = None;
+                out
+            }
             DataType::Boolean => {
                 let ca = c.bool().ctx(name)?;
                 let mut out = Parsed::with_capacity(ca.len());

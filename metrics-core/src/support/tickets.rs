@@ -163,7 +163,6 @@ impl Tickets {
                 v.iter_mut().filter(|x| x.is_some_and(|t| t > as_of)).for_each(|x| *x = None);
             }
         }
-
         // Duplicates: the last usable row read wins.
         let mut last: PlHashMap<&str, usize> = PlHashMap::with_capacity(n);
         let mut superseded = Vec::new();

@@ -37,24 +37,28 @@ const HOUR: f64 = 3.6e9;
 pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
     let created = micros(&t.df, CREATED_AT)?;
     let solved = if t.has(SOLVED_AT) { micros(&t.df, SOLVED_AT)? } else { vec![None; created.len()] };
-    // Group tickets by their dimension values.
+    let span = |i: usize| created[i].map(|c| (c, solved[i].map_or(Micros::MAX, |s| s.max(c))));
+    // Group tickets by their dimension values (one group without `--by`).
     let dim_columns: Vec<StringChunked> = cx
         .by
         .iter()
         .map(|b| Ok(t.df.column(b).ctx(b)?.cast(&DataType::String).ctx(b)?.str().ctx(b)?.clone()))
         .collect::<crate::Result<_>>()?;
     let dims: Vec<Vec<Option<&str>>> = dim_columns.iter().map(|c| c.iter().collect()).collect();
-    let mut group_of: HashMap<GroupKey<'_>, usize> = HashMap::new();
     let mut groups: Vec<(GroupKey<'_>, Vec<(Micros, Micros)>)> = Vec::new();
-    for i in 0..created.len() {
-        let Some(c) = created[i] else { continue };
-        let key: GroupKey<'_> = dims.iter().map(|d| d[i]).collect();
-        let g = *group_of.entry(key.clone()).or_insert_with(|| {
-            groups.push((key, Vec::new()));
-            groups.len() - 1
-        });
-        let leave = solved[i].map_or(Micros::MAX, |s| s.max(c));
-        groups[g].1.push((c, leave));
+    if dims.is_empty() {
+        groups.push((Vec::new(), (0..created.len()).filter_map(span).collect()));
+    } else {
+        let mut group_of: HashMap<GroupKey<'_>, usize> = HashMap::new();
+        for i in 0..created.len() {
+            let Some(s) = span(i) else { continue };
+            let key: GroupKey<'_> = dims.iter().map(|d| d[i]).collect();
+            let g = *group_of.entry(key.clone()).or_insert_with(|| {
+                groups.push((key, Vec::new()));
+                groups.len() - 1
+            });
+            groups[g].1.push(s);
+        }
     }
     let ends: Vec<Micros> = cx.spine.end_instants().into_iter().map(|e| e.min(cx.as_of)).collect();
     let mut out_period = Vec::new();
@@ -95,12 +99,19 @@ fn micros(df: &DataFrame, name: &str) -> crate::Result<Vec<Option<Micros>>> {
 /// hours)` of tickets given as `(enter, leave)`: open at t when
 /// `enter < t <= leave`... precisely `enter < t` and not `leave < t`.
 pub(crate) fn sweep(tickets: &[(Micros, Micros)], ends: &[Micros]) -> Vec<(u32, u32, Option<f64>)> {
+    use rayon::slice::ParallelSliceMut;
     let mut by_enter: Vec<(Micros, Micros)> = tickets.to_vec();
-    by_enter.sort_unstable();
+    by_enter.par_sort_unstable();
     let enters: Vec<Micros> = by_enter.iter().map(|t| t.0).collect();
-    // Leave events carry the rank of the ticket in `by_enter`.
-    let mut leaves: Vec<(Micros, usize)> = by_enter.iter().enumerate().map(|(r, t)| (t.1, r)).collect();
-    leaves.sort_unstable();
+    // Leave events carry the rank of the ticket in `by_enter`; tickets never
+    // solved never leave.
+    let mut leaves: Vec<(Micros, u32)> = by_enter
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.1 != Micros::MAX)
+        .map(|(r, t)| (t.1, u32::try_from(r).unwrap_or(u32::MAX)))
+        .collect();
+    leaves.par_sort_unstable();
     let mut tree = Fenwick::new(enters.len());
     let (mut ei, mut li) = (0, 0);
     let mut out = Vec::with_capacity(ends.len());
@@ -110,7 +121,7 @@ pub(crate) fn sweep(tickets: &[(Micros, Micros)], ends: &[Micros]) -> Vec<(u32, 
             ei += 1;
         }
         while li < leaves.len() && leaves[li].0 < t {
-            tree.add(leaves[li].1, -1);
+            tree.add(leaves[li].1 as usize, -1);
             li += 1;
         }
         let open = tree.prefix(enters.len());
@@ -129,7 +140,7 @@ pub(crate) fn sweep(tickets: &[(Micros, Micros)], ends: &[Micros]) -> Vec<(u32, 
 
 /// A Fenwick (binary indexed) tree of counts over ranks `0..n`.
 struct Fenwick {
-    tree: Vec<i64>,
+    tree: Vec<i32>,
 }
 
 impl Fenwick {
@@ -137,7 +148,7 @@ impl Fenwick {
         Self { tree: vec![0; n + 1] }
     }
 
-    fn add(&mut self, rank: usize, delta: i64) {
+    fn add(&mut self, rank: usize, delta: i32) {
         let mut i = rank + 1;
         while i < self.tree.len() {
             self.tree[i] += delta;
@@ -150,7 +161,7 @@ impl Fenwick {
         let mut i = end;
         let mut s = 0;
         while i > 0 {
-            s += self.tree[i];
+            s += i64::from(self.tree[i]);
             i -= i & i.wrapping_neg();
         }
         s
@@ -162,9 +173,9 @@ impl Fenwick {
         let mut step = (self.tree.len() - 1).next_power_of_two();
         while step > 0 {
             let next = pos + step;
-            if next < self.tree.len() && self.tree[next] <= k {
+            if next < self.tree.len() && i64::from(self.tree[next]) <= k {
                 pos = next;
-                k -= self.tree[next];
+                k -= i64::from(self.tree[next]);
             }
             step >>= 1;
         }

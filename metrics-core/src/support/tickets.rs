@@ -163,37 +163,28 @@ impl Tickets {
                 v.iter_mut().filter(|x| x.is_some_and(|t| t > as_of)).for_each(|x| *x = None);
             }
         }
-        // Duplicates: the last usable row read wins.
-        let mut last: PlHashMap<&str, usize> = PlHashMap::with_capacity(n);
-        let mut superseded = Vec::new();
-        for i in (0..n).filter(|&i| usable[i]) {
-            if let Some(prev) = id_values[i].and_then(|id| last.insert(id, i)) {
-                superseded.push(prev);
-            }
-        }
-        superseded.sort_unstable();
+        // Duplicates: the last usable row read wins (polars' parallel hash).
+        let superseded = superseded_rows(&ids, &usable)?;
         for &i in &superseded {
             usable[i] = false;
         }
         q.add_all(Reason::DuplicateId, TICKET_ID, &superseded);
         let keep: Vec<usize> = (0..n).filter(|&i| usable[i]).collect();
-
+        // Columns are built at full height and filtered once at the end
+        // (polars filters them in parallel).
         let mut columns: Vec<Column> = Vec::new();
-        let pick = |v: &[Option<Micros>]| keep.iter().map(|&i| v[i]).collect::<Vec<_>>();
-        let created_kept = pick(&created);
-        columns.push(ids.take(&idx(&keep)).ctx(TICKET_ID)?.into_column());
-        columns.push(datetime_column(CREATED_AT, created_kept.iter().copied()));
+        columns.push(ids.clone().into_column());
+        columns.push(datetime_column(CREATED_AT, created.iter().copied()));
         for name in [FIRST_RESPONSE_AT, SOLVED_AT, FIRST_SOLVED_AT, CSAT_AT] {
             if let Some(v) = ts.get(name) {
-                let kept = pick(v);
                 if name != CSAT_AT {
-                    for (k, (&i, t)) in keep.iter().zip(&kept).enumerate() {
-                        if t.is_some_and(|t| created_kept[k].is_some_and(|c| t < c)) {
+                    for &i in &keep {
+                        if v[i].is_some_and(|t| created[i].is_some_and(|c| t < c)) {
                             q.add(Reason::NegativeDuration, name, i);
                         }
                     }
                 }
-                columns.push(datetime_column(name, kept.into_iter()));
+                columns.push(datetime_column(name, v.iter().copied()));
             }
         }
         // The other typed columns convert independently: in parallel.
@@ -228,16 +219,12 @@ impl Tickets {
                 Kind::Int => {
                     let Some(Converted::Int(p)) = converted.remove(name) else { continue };
                     check(&raw, &mut q, name, &p, Reason::UnparseableNumber, Kind::Int)?;
-                    columns.push(
-                        Int64Chunked::from_iter_options(name.into(), keep.iter().map(|&i| p.values[i])).into_column(),
-                    );
+                    columns.push(Int64Chunked::from_iter_options(name.into(), p.values.into_iter()).into_column());
                 }
                 Kind::Bool => {
                     let Some(Converted::Bool(p)) = converted.remove(name) else { continue };
                     check(&raw, &mut q, name, &p, Reason::UnparseableBool, Kind::Bool)?;
-                    columns.push(
-                        BooleanChunked::from_iter_options(name.into(), keep.iter().map(|&i| p.values[i])).into_column(),
-                    );
+                    columns.push(BooleanChunked::from_iter_options(name.into(), p.values.into_iter()).into_column());
                 }
                 Kind::Duration | Kind::Float => {
                     let Some(Converted::Float(p)) = converted.remove(name) else { continue };
@@ -247,17 +234,15 @@ impl Tickets {
                             q.add(Reason::NegativeDuration, name, i);
                         }
                     }
-                    columns.push(
-                        Float64Chunked::from_iter_options(name.into(), keep.iter().map(|&i| p.values[i])).into_column(),
-                    );
+                    columns.push(Float64Chunked::from_iter_options(name.into(), p.values.into_iter()).into_column());
                 }
-                Kind::Text => columns.push(raw.strings(name)?.take(&idx(&keep)).ctx(name)?.into_column()),
+                Kind::Text => columns.push(raw.strings(name)?.into_column()),
                 Kind::Rating => {
                     let cells = raw.strings(name)?;
                     let cell_values: Vec<Option<&str>> = cells.iter().collect();
                     let solved = ts.get(SOLVED_AT);
                     let rated = ts.get(CSAT_AT);
-                    let mut sat = Vec::with_capacity(keep.len());
+                    let mut sat: Vec<Option<bool>> = vec![None; n];
                     let mut recognised = 0usize;
                     let mut unparseable = Vec::new();
                     for &i in &keep {
@@ -267,7 +252,7 @@ impl Tickets {
                             cell_values[i].map_or(Rating::None, |c| o.csat.rate(c))
                         };
                         let timed = rated.is_some_and(|v| v[i].is_some()) || solved.is_some_and(|v| v[i].is_some());
-                        sat.push(match r {
+                        sat[i] = match r {
                             Rating::Valid(s) if timed => {
                                 recognised += 1;
                                 Some(s)
@@ -287,7 +272,7 @@ impl Tickets {
                                 None
                             }
                             Rating::None => None,
-                        });
+                        };
                     }
                     if recognised == 0 && !unparseable.is_empty() {
                         let first = unparseable[0];
@@ -307,10 +292,11 @@ impl Tickets {
             }
         }
         for extra in &raw.extras {
-            columns
-                .push(raw.strings(extra)?.take(&idx(&keep)).ctx(extra)?.with_name(extra.as_str().into()).into_column());
+            columns.push(raw.strings(extra)?.with_name(extra.as_str().into()).into_column());
         }
+        let mask = BooleanChunked::from_slice("usable".into(), &usable);
         let df = DataFrame::new_infer_height(columns).ctx("staging tickets")?;
+        let df = if keep.len() == n { df } else { df.filter(&mask).ctx("staging tickets")? };
         let present = TICKETS.iter().filter(|d| raw.has(d.name)).map(|d| d.name).collect();
         Ok(Self {
             df,
@@ -331,8 +317,54 @@ enum Converted {
     Float(Parsed<f64>),
 }
 
-fn idx(keep: &[usize]) -> IdxCa {
-    IdxCa::from_vec("idx".into(), keep.iter().map(|&i| i as IdxSize).collect())
+/// Rows superseded by a later usable row with the same id (details 15),
+/// ascending. Whole-number ids (the common case) avoid string hashing: a
+/// dense table indexed by id when their range is small, else a hash of
+/// integers; other ids hash as text.
+fn superseded_rows(ids: &StringChunked, usable: &[bool]) -> Result<Vec<usize>> {
+    let values: Vec<Option<&str>> = ids.iter().collect();
+    let numeric: Option<Vec<u64>> = (0..usable.len())
+        .filter(|&i| usable[i])
+        .map(|i| {
+            let b = values[i]?.as_bytes();
+            (!b.is_empty() && b.len() <= 19 && b.iter().all(u8::is_ascii_digit) && (b.len() == 1 || b[0] != b'0'))
+                .then(|| b.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0')))
+        })
+        .collect();
+    let mut superseded = Vec::new();
+    match numeric {
+        Some(keys) => {
+            let positions = (0..usable.len()).filter(|&i| usable[i]);
+            let (lo, hi) = keys.iter().fold((u64::MAX, 0), |(lo, hi), k| (lo.min(*k), hi.max(*k)));
+            if !keys.is_empty() && hi - lo <= 8 * keys.len() as u64 {
+                let mut last = vec![usize::MAX; usize::try_from(hi - lo + 1).unwrap_or(0)];
+                for (k, i) in keys.iter().zip(positions) {
+                    let slot = &mut last[(k - lo) as usize];
+                    if *slot != usize::MAX {
+                        superseded.push(*slot);
+                    }
+                    *slot = i;
+                }
+            } else {
+                let mut last: PlHashMap<u64, usize> = PlHashMap::with_capacity(keys.len());
+                for (k, i) in keys.iter().zip(positions) {
+                    if let Some(prev) = last.insert(*k, i) {
+                        superseded.push(prev);
+                    }
+                }
+            }
+        }
+        None => {
+            let mut last: PlHashMap<&str, usize> = PlHashMap::with_capacity(usable.len());
+            for i in (0..usable.len()).filter(|&i| usable[i]) {
+                if let Some(prev) = values[i].and_then(|id| last.insert(id, i)) {
+                    superseded.push(prev);
+                }
+            }
+        }
+    }
+    superseded.sort_unstable();
+    Ok(superseded)
 }
 
 fn check<T>(
@@ -348,4 +380,30 @@ fn check<T>(
     }
     q.add_all(reason, name, &p.bad);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sup(ids: &[Option<&str>], usable: &[bool]) -> Vec<usize> {
+        let ca = StringChunked::from_iter_options("id".into(), ids.iter().copied());
+        superseded_rows(&ca, usable).unwrap()
+    }
+
+    #[test]
+    fn the_last_usable_row_of_an_id_wins_on_every_path() {
+        let all = [true; 6];
+        // Dense whole numbers.
+        assert_eq!(sup(&[Some("1"), Some("2"), Some("1"), Some("3"), Some("2"), Some("1")], &all), [0, 1, 2]);
+        // Sparse whole numbers (hashed as integers).
+        let sparse = [Some("5"), Some("99999999999"), Some("5"), Some("7"), Some("1"), Some("99999999999")];
+        assert_eq!(sup(&sparse, &all), [0, 1]);
+        // Text ids, and "007" is not "7".
+        let text = [Some("a"), Some("007"), Some("7"), Some("a"), None, Some("b")];
+        assert_eq!(sup(&text, &all), [0]);
+        // Unusable rows neither win nor lose.
+        let usable = [true, true, false, true, true, true];
+        assert_eq!(sup(&[Some("1"), Some("2"), Some("1"), Some("3"), Some("2"), Some("4")], &usable), [1]);
+    }
 }

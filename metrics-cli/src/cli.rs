@@ -27,6 +27,8 @@ pub(crate) enum Cmd {
     Revenue(ReportArgs),
     /// Cohort retention: logo and revenue retention by cohort and age.
     Cohorts(ReportArgs),
+    /// Surveys: NPS (with its 95% interval), CSAT and CES from survey responses.
+    Surveys(ReportArgs),
     /// Read the inputs and report what would be used and what rejected, per reason.
     Validate(ReportArgs),
     /// Write a seeded, realistic demo data set (tickets, subscriptions, accounts, rates, cxm.toml) to a folder.
@@ -73,7 +75,7 @@ pub(crate) struct ReportArgs {
     #[arg(long, value_name = "PATH")]
     pub(crate) config: Option<PathBuf>,
     /// Run on the built-in demo data set (seeded; the same as `cxm demo` writes).
-    #[arg(long, conflicts_with_all = ["config", "tickets", "subscriptions", "accounts"])]
+    #[arg(long, conflicts_with_all = ["config", "tickets", "subscriptions", "accounts", "surveys"])]
     pub(crate) demo: bool,
     /// Tickets export: a CSV or Parquet file, a glob, or a directory of Parquet files.
     #[arg(long, value_name = "PATH")]
@@ -84,6 +86,9 @@ pub(crate) struct ReportArgs {
     /// Accounts table: account_id plus dimensions (segment, plan, region, ...).
     #[arg(long, value_name = "PATH")]
     pub(crate) accounts: Option<String>,
+    /// Survey responses export (responded_at, score, survey: nps, csat or ces).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) surveys: Option<String>,
     /// Currency rates table (columns currency, rate = reporting-currency units per unit).
     #[arg(long, value_name = "PATH")]
     pub(crate) rates: Option<String>,

@@ -50,6 +50,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Support(a) => (a, Command::Support),
         Cmd::Revenue(a) => (a, Command::Revenue),
         Cmd::Cohorts(a) => (a, Command::Cohorts),
+        Cmd::Surveys(a) => (a, Command::Surveys),
         Cmd::Validate(a) => (a, Command::Validate),
     };
     // Built-in demo data: written to a temporary folder, read through its config.

@@ -25,6 +25,28 @@ struct ConfigFile {
     accounts: Option<TableSection>,
     support: Option<SupportSection>,
     revenue: Option<RevenueSection>,
+    surveys: Option<SurveysSection>,
+}
+
+/// `[surveys]`: the survey_responses input and the survey rules.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SurveysSection {
+    path: Option<String>,
+    preset: Option<String>,
+    input_tz: Option<String>,
+    #[serde(default)]
+    columns: BTreeMap<String, toml::Value>,
+    default_survey: Option<String>,
+    csat_scale: Option<ScaleEntry>,
+    ces_scale: Option<RangeEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeEntry {
+    min: f64,
+    max: f64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -252,6 +274,26 @@ impl Settings {
         inputs.subscriptions =
             table_input("subscriptions", a.subscriptions.as_ref(), file.subscriptions, &a.preset, &base)?;
         inputs.accounts = table_input("accounts", a.accounts.as_ref(), file.accounts, &[], &base)?;
+        let surveys = file.surveys.unwrap_or_default();
+        if let Some(d) = &surveys.default_survey {
+            o.surveys.default_survey = d.parse().context("[surveys] default_survey")?;
+        }
+        if let Some(sc) = &surveys.csat_scale {
+            o.surveys.csat = CsatScale { min: sc.min, max: sc.max, satisfied_min: sc.satisfied_min };
+        }
+        if let Some(r) = &surveys.ces_scale {
+            if r.min.partial_cmp(&r.max) != Some(std::cmp::Ordering::Less) {
+                bail!("[surveys] ces_scale: min {} is not below max {}", r.min, r.max);
+            }
+            o.surveys.ces = metrics_core::surveys::Scale { min: r.min, max: r.max };
+        }
+        let section = TableSection {
+            path: surveys.path,
+            preset: surveys.preset,
+            input_tz: surveys.input_tz,
+            columns: surveys.columns,
+        };
+        inputs.surveys = table_input("surveys", a.surveys.as_ref(), Some(section), &[], &base)?;
 
         let (format, target) = match &a.output {
             None => (a.format.unwrap_or(if stdout_is_terminal { Format::Table } else { Format::Csv }), Target::Stdout),

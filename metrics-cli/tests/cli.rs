@@ -434,3 +434,54 @@ fn revenue_csv_and_currency_errors() {
         .code(1)
         .stderr(predicate::str::contains("no subscriptions given"));
 }
+
+#[test]
+fn surveys_from_the_demo_and_the_fixture() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    cxm().args(["demo", "--rows", "2000", "--out"]).arg(&d).assert().success();
+    let out = cxm().args(["report", "--format", "json", "--config"]).arg(d.join("cxm.toml")).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert_eq!(
+        first_row_keys(&text, "surveys"),
+        [
+            "period_start",
+            "nps_responses",
+            "promoters",
+            "passives",
+            "detractors",
+            "nps",
+            "nps_ci_low",
+            "nps_ci_high",
+            "csat_responses",
+            "csat_pct",
+            "ces_responses",
+            "ces_mean"
+        ]
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let dq: Vec<&str> = v["data_quality"]["survey_responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert!(dq.contains(&"score_out_of_range") && dq.contains(&"unknown_survey"), "{dq:?}");
+
+    let out = cxm()
+        .args(["surveys", "--format", "csv", "--surveys"])
+        .arg(fixture("surveys/survey_responses.csv"))
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[1].starts_with("2026-03-02,6,2,2,2,0,"), "{text}");
+    assert!(lines[2].starts_with("2026-03-09,2,1,0,1,0,-100,100,4,50,2,3.5"), "{text}");
+    cxm()
+        .args(["surveys", "--tickets"])
+        .arg(fixture("support/tickets.csv"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no survey responses given"));
+}

@@ -261,6 +261,57 @@ pub fn write_subscriptions<S: Write, A: Write>(
     Ok(())
 }
 
+/// Header of the demo survey responses file.
+pub const SURVEYS_HEADER: &str = "response_id,responded_at,score,survey,account_id,comment";
+
+/// Writes `n` demo survey responses (header included) over the ticket
+/// window: NPS (60%), CSAT (25%, some as good/bad text) and CES (15%), from
+/// `accounts` demo accounts, with at realistic rates the bad rows the data
+/// contract names: a score off its scale, an unknown survey, an
+/// unparseable date, and an empty survey (read as the default, `nps`).
+pub fn write_surveys<W: Write>(mut w: W, n: usize, accounts: usize, seed: u64) -> std::io::Result<()> {
+    let mut rng = Pcg64::seed_from_u64(seed ^ 0x5u64.rotate_left(40));
+    writeln!(w, "{SURVEYS_HEADER}")?;
+    let span = 182 * DAY;
+    for i in 0..n {
+        let at = START + (span as f64 * i as f64 / n.max(1) as f64) as i64 + rng.random_range(0..DAY);
+        let account = format!("acct-{:03}", rng.random_range(1..=accounts.max(1)));
+        let (survey, score) = match rng.random::<f64>() {
+            x if x < 0.6 => {
+                let s = match rng.random::<f64>() {
+                    y if y < 0.25 => 10,
+                    y if y < 0.45 => 9,
+                    y if y < 0.6 => 8,
+                    y if y < 0.7 => 7,
+                    _ => rng.random_range(0..7),
+                };
+                ("nps", s.to_string())
+            }
+            x if x < 0.85 => {
+                let s = match rng.random::<f64>() {
+                    y if y < 0.1 => "good".to_owned(),
+                    y if y < 0.15 => "bad".to_owned(),
+                    y if y < 0.6 => "5".to_owned(),
+                    y if y < 0.8 => "4".to_owned(),
+                    _ => rng.random_range(1..4).to_string(),
+                };
+                ("csat", s)
+            }
+            _ => ("ces", rng.random_range(1..8).to_string()),
+        };
+        let (survey, score) = match i % 200 {
+            99 => ("nps", "11".to_owned()),
+            149 => ("pulse", score),
+            _ if i % 50 == 7 => ("", score),
+            _ => (survey, score),
+        };
+        let when = if i % 300 == 199 { "not a date".to_owned() } else { ts(at) };
+        let comment = if rng.random::<f64>() < 0.1 { "\"thanks, quick help\"" } else { "" };
+        writeln!(w, "r{i},{when},{score},{survey},{account},{comment}")?;
+    }
+    Ok(())
+}
+
 /// The config `cxm demo` writes beside the data. No `period`: support is
 /// weekly and revenue monthly by default.
 pub const DEMO_CONFIG: &str = r#"# cxm configuration for the demo data set (see docs/cli.md).
@@ -284,11 +335,17 @@ csat_scale = { min = 1, max = 5, satisfied_min = 4 }
 rates = "rates.csv"
 reporting_currency = "USD"
 gross_margin = 0.8
+
+[surveys]
+path = "survey_responses.csv"
+default_survey = "nps"
+csat_scale = { min = 1, max = 5, satisfied_min = 4 }
+ces_scale = { min = 1, max = 7 }
 "#;
 
 /// Writes the demo data set into `dir` (created if missing):
-/// `tickets.csv`, `subscriptions.csv`, `accounts.csv`, `rates.csv` and
-/// `cxm.toml`. Returns the files written.
+/// `tickets.csv`, `subscriptions.csv`, `accounts.csv`, `rates.csv`,
+/// `survey_responses.csv` and `cxm.toml`. Returns the files written.
 pub fn write_demo(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -308,7 +365,11 @@ pub fn write_demo(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>> {
     std::fs::write(&accounts, a).map_err(io(&accounts))?;
     let rates = dir.join("rates.csv");
     std::fs::write(&rates, DEMO_RATES).map_err(io(&rates))?;
+    let surveys = dir.join("survey_responses.csv");
+    let mut v = Vec::new();
+    write_surveys(&mut v, (rows / 8).max(50), demo_accounts(rows), seed).map_err(io(&surveys))?;
+    std::fs::write(&surveys, v).map_err(io(&surveys))?;
     let config = dir.join("cxm.toml");
     std::fs::write(&config, DEMO_CONFIG).map_err(io(&config))?;
-    Ok(vec![tickets, subs, accounts, rates, config])
+    Ok(vec![tickets, subs, accounts, rates, surveys, config])
 }

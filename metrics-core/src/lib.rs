@@ -32,6 +32,7 @@ pub mod schema;
 pub mod source;
 pub mod stage;
 pub mod support;
+pub mod surveys;
 
 pub use error::{Error, Result};
 pub use period::Period;

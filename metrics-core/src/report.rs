@@ -17,6 +17,7 @@ use crate::revenue::{self, Accounts, Lines, LinesOptions, RevenueContext, Revenu
 use crate::schema::tickets::ACCOUNT_ID;
 use crate::source::FileFormat;
 use crate::support::{self, Skipped, SupportContext, SupportOptions, TicketReadOptions, Tickets};
+use crate::surveys::{self, Responses, SurveyOptions};
 use crate::{Error, Result};
 
 /// The input tables of a report; absent tables leave their sections out.
@@ -27,8 +28,10 @@ pub struct Inputs {
     pub tickets: Option<TableInput>,
     /// The `subscriptions` table.
     pub subscriptions: Option<TableInput>,
-    /// The `accounts` table (dimensions for revenue and cohorts).
+    /// The `accounts` table (dimensions for every section).
     pub accounts: Option<TableInput>,
+    /// The `survey_responses` table.
+    pub surveys: Option<TableInput>,
 }
 
 /// Which sections a command computes.
@@ -44,6 +47,8 @@ pub enum Command {
     Revenue,
     /// Cohort retention only.
     Cohorts,
+    /// NPS, CSAT and CES from survey responses only.
+    Surveys,
     /// Read and check the inputs; no metrics.
     Validate,
 }
@@ -70,6 +75,8 @@ pub struct ReportOptions {
     pub support: SupportOptions,
     /// Revenue metric options.
     pub revenue: RevenueOptions,
+    /// Survey metric options.
+    pub surveys: SurveyOptions,
 }
 
 impl Default for ReportOptions {
@@ -84,6 +91,7 @@ impl Default for ReportOptions {
             by: Vec::new(),
             support: SupportOptions::default(),
             revenue: RevenueOptions::default(),
+            surveys: SurveyOptions::default(),
         }
     }
 }
@@ -167,8 +175,10 @@ pub fn parse_instant(s: &str, tz: Tz) -> Result<Micros> {
 pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Report> {
     let wants_support = matches!(command, Command::Report | Command::Support | Command::Validate);
     let wants_revenue = matches!(command, Command::Report | Command::Revenue | Command::Cohorts | Command::Validate);
+    let wants_surveys = matches!(command, Command::Report | Command::Surveys | Command::Validate);
     let tickets_input = inputs.tickets.as_ref().filter(|_| wants_support);
     let subs_input = inputs.subscriptions.as_ref().filter(|_| wants_revenue);
+    let surveys_input = inputs.surveys.as_ref().filter(|_| wants_surveys);
     match command {
         Command::Support if tickets_input.is_none() => {
             return Err(Error::Config("no tickets given: pass --tickets (or set [tickets] path in the config)".into()));
@@ -178,9 +188,14 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
                 "no subscriptions given: pass --subscriptions (or set [subscriptions] path in the config)".into(),
             ));
         }
-        _ if tickets_input.is_none() && subs_input.is_none() => {
+        Command::Surveys if surveys_input.is_none() => {
             return Err(Error::Config(
-                "no input given: pass --tickets or --subscriptions (or set their path in the config)".into(),
+                "no survey responses given: pass --surveys (or set [surveys] path in the config)".into(),
+            ));
+        }
+        _ if tickets_input.is_none() && subs_input.is_none() && surveys_input.is_none() => {
+            return Err(Error::Config(
+                "no input given: pass --tickets, --subscriptions or --surveys (or set their path in the config)".into(),
             ));
         }
         _ => {}
@@ -217,13 +232,21 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
         Some(input) => Some(stage_lines(input, o, &mut r)?),
         None => None,
     };
+    let responses = match surveys_input {
+        Some(input) => Some(stage_surveys(input, o, accounts.as_ref(), &mut r)?),
+        None => None,
+    };
     for b in &o.by {
         let in_tickets = tickets.as_ref().is_some_and(|t| t.df.column(b).is_ok());
         let in_accounts = lines.is_some() && accounts.as_ref().is_some_and(|a| a.has(b));
-        if !in_tickets && !in_accounts {
+        let in_surveys = responses.as_ref().is_some_and(|s| s.df.column(b).is_ok());
+        if !in_tickets && !in_accounts && !in_surveys {
             let mut tables = Vec::new();
             if tickets.is_some() {
                 tables.push("tickets");
+            }
+            if responses.is_some() {
+                tables.push("survey_responses");
             }
             if accounts.is_some() {
                 tables.push("accounts");
@@ -240,6 +263,9 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
     }
     if let Some(lines) = lines {
         revenue_sections(&lines, accounts.as_ref(), o, command, &mut r)?;
+    }
+    if let Some(responses) = responses {
+        surveys_section(&responses, o, command, &mut r)?;
     }
     Ok(r)
 }
@@ -333,6 +359,78 @@ fn support_section(mut tickets: Tickets, o: &ReportOptions, command: Command, r:
     }
     let df = assemble(&tickets, &cx, &metrics)?;
     r.sections.push(("support".to_owned(), df));
+    Ok(())
+}
+
+fn stage_surveys(
+    input: &TableInput,
+    o: &ReportOptions,
+    accounts: Option<&Accounts>,
+    r: &mut Report,
+) -> Result<Responses> {
+    let from_accounts: Vec<&String> =
+        o.by.iter().filter(|b| accounts.is_some_and(|a| a.has(b)) && b.as_str() != ACCOUNT_ID).collect();
+    let mut dims = o.by.clone();
+    if !from_accounts.is_empty() && !dims.iter().any(|d| d == ACCOUNT_ID) {
+        dims.push(ACCOUNT_ID.to_owned());
+    }
+    o.surveys.csat.validate()?;
+    let mut responses = Responses::read(input, &o.surveys, &dims, input.input_tz.unwrap_or(o.input_tz))?;
+    let missing: Vec<&String> = from_accounts.into_iter().filter(|b| responses.df.column(b).is_err()).collect();
+    if let (Some(a), false, true) = (accounts, missing.is_empty(), responses.df.column(ACCOUNT_ID).is_ok()) {
+        let mut sel = vec![col(ACCOUNT_ID)];
+        sel.extend(missing.iter().map(|b| col(b.as_str())));
+        let args = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
+        responses.df = std::mem::take(&mut responses.df)
+            .lazy()
+            .join(a.df.clone().lazy().select(sel), [col(ACCOUNT_ID)], [col(ACCOUNT_ID)], args)
+            .collect()
+            .ctx("joining account dimensions to survey responses")?;
+    }
+    r.meta.inputs.insert(
+        "survey_responses".into(),
+        InputMeta {
+            path: input.path.clone(),
+            format: responses.source.format,
+            preset: input.preset.map(|p| p.name().to_owned()),
+            rows_read: responses.rows_read,
+            rows_used: responses.rows_used(),
+        },
+    );
+    r.data_quality.insert("survey_responses".into(), responses.quality.clone());
+    if responses.rows_used() == 0 && r.meta.command != Command::Validate {
+        return Err(Error::Empty {
+            path: input.path.clone().into(),
+            what: "no valid survey responses: every row was rejected (run `cxm validate` to see why)".into(),
+        });
+    }
+    Ok(responses)
+}
+
+fn surveys_section(responses: &Responses, o: &ReportOptions, command: Command, r: &mut Report) -> Result<()> {
+    let period = o.period.unwrap_or(Period::Week);
+    let Some((first, last)) = responses.span() else { return Ok(()) };
+    let first = o.since.unwrap_or_else(|| local_date(first, o.tz));
+    let last = o.until.unwrap_or_else(|| local_date(last, o.tz));
+    let spine = Spine::new(period, o.tz, first, last);
+    let (f, l) = (spine.starts.first().map(ToString::to_string), spine.starts.last().map(ToString::to_string));
+    if r.sections.is_empty() && !r.meta.inputs.contains_key("tickets") && !r.meta.inputs.contains_key("subscriptions") {
+        r.meta.period = period;
+        r.meta.first_period.clone_from(&f);
+        r.meta.last_period.clone_from(&l);
+    }
+    r.meta.rules.insert("surveys_period".into(), period.name().into());
+    r.meta.rules.insert("surveys_first_period".into(), f.unwrap_or_default());
+    r.meta.rules.insert("surveys_last_period".into(), l.unwrap_or_default());
+    r.meta.rules.insert("surveys_csat_scale".into(), o.surveys.csat.describe());
+    r.meta.rules.insert("ces_scale".into(), format!("{}-{}", o.surveys.ces.min, o.surveys.ces.max));
+    r.meta.rules.insert("default_survey".into(), o.surveys.default_survey.name().into());
+    if command == Command::Validate {
+        return Ok(());
+    }
+    let by = section_by(o, "surveys", |b| responses.df.column(b).is_ok(), r);
+    let df = surveys::surveys_table(responses, period, o.tz, &spine, &by)?;
+    r.sections.push(("surveys".to_owned(), df));
     Ok(())
 }
 

@@ -137,3 +137,29 @@ pub const ACCOUNTS: &[ColumnDef] = &[c("account_id", Kind::Id, true)];
 
 /// The currency rates table: reporting-currency units per one unit.
 pub const RATES: &[ColumnDef] = &[c("currency", Kind::Text, true), c("rate", Kind::Float, true)];
+
+/// Column names of the `survey_responses` table.
+pub mod surveys {
+    #![allow(missing_docs)]
+    pub const RESPONDED_AT: &str = "responded_at";
+    pub const SCORE: &str = "score";
+    pub const SURVEY: &str = "survey";
+    pub const ACCOUNT_ID: &str = "account_id";
+    pub const RESPONDENT_ID: &str = "respondent_id";
+    pub const TICKET_ID: &str = "ticket_id";
+    pub const COMMENT: &str = "comment";
+}
+
+/// The `survey_responses` table, one row per response.
+pub const SURVEY_RESPONSES: &[ColumnDef] = {
+    use surveys::*;
+    &[
+        c(RESPONDED_AT, Kind::Timestamp, true),
+        c(SCORE, Kind::Text, true),
+        c(SURVEY, Kind::Text, false),
+        c(ACCOUNT_ID, Kind::Id, false),
+        c(RESPONDENT_ID, Kind::Id, false),
+        c(TICKET_ID, Kind::Id, false),
+        c(COMMENT, Kind::Text, false),
+    ]
+};

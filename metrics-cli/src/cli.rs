@@ -75,7 +75,7 @@ pub(crate) struct ReportArgs {
     #[arg(long, value_name = "PATH")]
     pub(crate) config: Option<PathBuf>,
     /// Run on the built-in demo data set (seeded; the same as `cxm demo` writes).
-    #[arg(long, conflicts_with_all = ["config", "tickets", "subscriptions", "accounts", "surveys"])]
+    #[arg(long, conflicts_with_all = ["config", "tickets", "subscriptions", "accounts", "surveys", "transactions"])]
     pub(crate) demo: bool,
     /// Tickets export: a CSV or Parquet file, a glob, or a directory of Parquet files.
     #[arg(long, value_name = "PATH")]
@@ -89,6 +89,9 @@ pub(crate) struct ReportArgs {
     /// Survey responses export (responded_at, score, survey: nps, csat or ces).
     #[arg(long, value_name = "PATH")]
     pub(crate) surveys: Option<String>,
+    /// Transactions export (account_id, at, amount): repeat purchase rate, in `cxm report`.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) transactions: Option<String>,
     /// Currency rates table (columns currency, rate = reporting-currency units per unit).
     #[arg(long, value_name = "PATH")]
     pub(crate) rates: Option<String>,

@@ -26,6 +26,7 @@ struct ConfigFile {
     support: Option<SupportSection>,
     revenue: Option<RevenueSection>,
     surveys: Option<SurveysSection>,
+    transactions: Option<TableSection>,
 }
 
 /// `[surveys]`: the survey_responses input and the survey rules.
@@ -294,6 +295,7 @@ impl Settings {
             columns: surveys.columns,
         };
         inputs.surveys = table_input("surveys", a.surveys.as_ref(), Some(section), &[], &base)?;
+        inputs.transactions = table_input("transactions", a.transactions.as_ref(), file.transactions, &[], &base)?;
 
         let (format, target) = match &a.output {
             None => (a.format.unwrap_or(if stdout_is_terminal { Format::Table } else { Format::Csv }), Target::Stdout),

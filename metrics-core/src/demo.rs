@@ -312,6 +312,31 @@ pub fn write_surveys<W: Write>(mut w: W, n: usize, accounts: usize, seed: u64) -
     Ok(())
 }
 
+/// Header of the demo transactions file.
+pub const TRANSACTIONS_HEADER: &str = "transaction_id,account_id,at,amount";
+
+/// Writes demo purchases (header included): about `n` transactions over
+/// the ticket window from `accounts` demo accounts, some customers buying
+/// repeatedly (several on one day, which counts once), one unparseable
+/// timestamp per 500 rows.
+pub fn write_transactions<W: Write>(mut w: W, n: usize, accounts: usize, seed: u64) -> std::io::Result<()> {
+    let mut rng = Pcg64::seed_from_u64(seed ^ 0x7u64.rotate_left(44));
+    writeln!(w, "{TRANSACTIONS_HEADER}")?;
+    let span = 182 * DAY;
+    for i in 0..n {
+        let at = START + rng.random_range(0..span);
+        // A skewed pick: low account numbers buy more often.
+        let a = ((rng.random::<f64>().powi(2) * accounts as f64) as usize).min(accounts.saturating_sub(1)) + 1;
+        let amount = (normal(&mut rng) * 0.6 + 4.0).exp().round();
+        let when = if i % 500 == 321 { "yesterday".to_owned() } else { ts(at) };
+        writeln!(w, "t{i},acct-{a:03},{when},{amount}")?;
+        if rng.random::<f64>() < 0.05 {
+            writeln!(w, "t{i}b,acct-{a:03},{},{amount}", ts(at + 600))?;
+        }
+    }
+    Ok(())
+}
+
 /// The config `cxm demo` writes beside the data. No `period`: support is
 /// weekly and revenue monthly by default.
 pub const DEMO_CONFIG: &str = r#"# cxm configuration for the demo data set (see docs/cli.md).
@@ -341,11 +366,14 @@ path = "survey_responses.csv"
 default_survey = "nps"
 csat_scale = { min = 1, max = 5, satisfied_min = 4 }
 ces_scale = { min = 1, max = 7 }
+
+[transactions]
+path = "transactions.csv"
 "#;
 
 /// Writes the demo data set into `dir` (created if missing):
 /// `tickets.csv`, `subscriptions.csv`, `accounts.csv`, `rates.csv`,
-/// `survey_responses.csv` and `cxm.toml`. Returns the files written.
+/// `survey_responses.csv`, `transactions.csv` and `cxm.toml`. Returns the files written.
 pub fn write_demo(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -369,7 +397,11 @@ pub fn write_demo(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>> {
     let mut v = Vec::new();
     write_surveys(&mut v, (rows / 8).max(50), demo_accounts(rows), seed).map_err(io(&surveys))?;
     std::fs::write(&surveys, v).map_err(io(&surveys))?;
+    let transactions = dir.join("transactions.csv");
+    let mut t = Vec::new();
+    write_transactions(&mut t, (rows / 5).max(100), demo_accounts(rows), seed).map_err(io(&transactions))?;
+    std::fs::write(&transactions, t).map_err(io(&transactions))?;
     let config = dir.join("cxm.toml");
     std::fs::write(&config, DEMO_CONFIG).map_err(io(&config))?;
-    Ok(vec![tickets, subs, accounts, rates, surveys, config])
+    Ok(vec![tickets, subs, accounts, rates, surveys, transactions, config])
 }

@@ -25,6 +25,7 @@ pub mod mapping;
 pub mod parse;
 pub mod period;
 pub mod preset;
+pub mod purchases;
 pub mod quality;
 pub mod report;
 pub mod revenue;

@@ -12,6 +12,7 @@ use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::parse::timestamp::{Micros, TimestampFormat, TimestampParser};
 use crate::period::{PERIOD_START, Period, Spine, local_date};
+use crate::purchases::{self, Transactions};
 use crate::quality::DataQuality;
 use crate::revenue::{self, Accounts, Lines, LinesOptions, RevenueContext, RevenueOptions};
 use crate::schema::tickets::ACCOUNT_ID;
@@ -32,6 +33,8 @@ pub struct Inputs {
     pub accounts: Option<TableInput>,
     /// The `survey_responses` table.
     pub surveys: Option<TableInput>,
+    /// The `transactions` table.
+    pub transactions: Option<TableInput>,
 }
 
 /// Which sections a command computes.
@@ -179,6 +182,7 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
     let tickets_input = inputs.tickets.as_ref().filter(|_| wants_support);
     let subs_input = inputs.subscriptions.as_ref().filter(|_| wants_revenue);
     let surveys_input = inputs.surveys.as_ref().filter(|_| wants_surveys);
+    let tx_input = inputs.transactions.as_ref().filter(|_| matches!(command, Command::Report | Command::Validate));
     match command {
         Command::Support if tickets_input.is_none() => {
             return Err(Error::Config("no tickets given: pass --tickets (or set [tickets] path in the config)".into()));
@@ -193,9 +197,10 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
                 "no survey responses given: pass --surveys (or set [surveys] path in the config)".into(),
             ));
         }
-        _ if tickets_input.is_none() && subs_input.is_none() && surveys_input.is_none() => {
+        _ if tickets_input.is_none() && subs_input.is_none() && surveys_input.is_none() && tx_input.is_none() => {
             return Err(Error::Config(
-                "no input given: pass --tickets, --subscriptions or --surveys (or set their path in the config)".into(),
+                "no input given: pass --tickets, --subscriptions, --surveys or --transactions (or set their path in the config)"
+                    .into(),
             ));
         }
         _ => {}
@@ -236,17 +241,25 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
         Some(input) => Some(stage_surveys(input, o, accounts.as_ref(), &mut r)?),
         None => None,
     };
+    let transactions = match tx_input {
+        Some(input) => Some(stage_transactions(input, o, accounts.as_ref(), &mut r)?),
+        None => None,
+    };
     for b in &o.by {
         let in_tickets = tickets.as_ref().is_some_and(|t| t.df.column(b).is_ok());
         let in_accounts = lines.is_some() && accounts.as_ref().is_some_and(|a| a.has(b));
         let in_surveys = responses.as_ref().is_some_and(|s| s.df.column(b).is_ok());
-        if !in_tickets && !in_accounts && !in_surveys {
+        let in_tx = transactions.as_ref().is_some_and(|t| t.df.column(b).is_ok());
+        if !in_tickets && !in_accounts && !in_surveys && !in_tx {
             let mut tables = Vec::new();
             if tickets.is_some() {
                 tables.push("tickets");
             }
             if responses.is_some() {
                 tables.push("survey_responses");
+            }
+            if transactions.is_some() {
+                tables.push("transactions");
             }
             if accounts.is_some() {
                 tables.push("accounts");
@@ -266,6 +279,9 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
     }
     if let Some(responses) = responses {
         surveys_section(&responses, o, command, &mut r)?;
+    }
+    if let Some(t) = transactions {
+        purchases_section(&t, o, command, &mut r)?;
     }
     Ok(r)
 }
@@ -431,6 +447,67 @@ fn surveys_section(responses: &Responses, o: &ReportOptions, command: Command, r
     let by = section_by(o, "surveys", |b| responses.df.column(b).is_ok(), r);
     let df = surveys::surveys_table(responses, period, o.tz, &spine, &by)?;
     r.sections.push(("surveys".to_owned(), df));
+    Ok(())
+}
+
+/// Joins the dimensions of `accounts` that `df` lacks on `account_id`.
+fn join_account_dims(df: DataFrame, accounts: Option<&Accounts>, by: &[String], what: &str) -> Result<DataFrame> {
+    let Some(a) = accounts else { return Ok(df) };
+    let missing: Vec<&String> =
+        by.iter().filter(|b| b.as_str() != ACCOUNT_ID && a.has(b) && df.column(b.as_str()).is_err()).collect();
+    if missing.is_empty() || df.column(ACCOUNT_ID).is_err() {
+        return Ok(df);
+    }
+    let mut sel = vec![col(ACCOUNT_ID)];
+    sel.extend(missing.iter().map(|b| col(b.as_str())));
+    let args = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
+    df.lazy()
+        .join(a.df.clone().lazy().select(sel), [col(ACCOUNT_ID)], [col(ACCOUNT_ID)], args)
+        .collect()
+        .ctx(&format!("joining account dimensions to {what}"))
+}
+
+fn stage_transactions(
+    input: &TableInput,
+    o: &ReportOptions,
+    accounts: Option<&Accounts>,
+    r: &mut Report,
+) -> Result<Transactions> {
+    let mut t = Transactions::read(input, &o.by, input.input_tz.unwrap_or(o.input_tz))?;
+    t.df = join_account_dims(std::mem::take(&mut t.df), accounts, &o.by, "transactions")?;
+    r.meta.inputs.insert(
+        "transactions".into(),
+        InputMeta {
+            path: input.path.clone(),
+            format: t.source.format,
+            preset: input.preset.map(|p| p.name().to_owned()),
+            rows_read: t.rows_read,
+            rows_used: t.rows_used(),
+        },
+    );
+    r.data_quality.insert("transactions".into(), t.quality.clone());
+    if t.rows_used() == 0 && r.meta.command != Command::Validate {
+        return Err(Error::Empty {
+            path: input.path.clone().into(),
+            what: "no usable transactions: every row was rejected (run `cxm validate` to see why)".into(),
+        });
+    }
+    Ok(t)
+}
+
+fn purchases_section(t: &Transactions, o: &ReportOptions, command: Command, r: &mut Report) -> Result<()> {
+    let period = o.period.unwrap_or(Period::Month);
+    let Some((first, last)) = t.span() else { return Ok(()) };
+    let first = o.since.unwrap_or_else(|| local_date(first, o.tz));
+    let last = o.until.unwrap_or_else(|| local_date(last, o.tz));
+    let spine = Spine::new(period, o.tz, first, last);
+    r.meta.rules.insert("purchases_period".into(), period.name().into());
+    if command == Command::Validate {
+        return Ok(());
+    }
+    let by = section_by(o, "purchases", |b| t.df.column(b).is_ok(), r);
+    let df = purchases::purchases_table(t, period, o.tz, &spine, &by)?;
+    r.sections.push(("purchases".to_owned(), df));
     Ok(())
 }
 

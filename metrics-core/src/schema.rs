@@ -163,3 +163,37 @@ pub const SURVEY_RESPONSES: &[ColumnDef] = {
         c(COMMENT, Kind::Text, false),
     ]
 };
+
+/// Column names of the `transactions` table.
+pub mod transactions {
+    #![allow(missing_docs)]
+    pub const ACCOUNT_ID: &str = "account_id";
+    pub const AT: &str = "at";
+    pub const AMOUNT: &str = "amount";
+}
+
+/// The `transactions` table, one row per purchase.
+pub const TRANSACTIONS: &[ColumnDef] = {
+    use transactions::*;
+    &[c(ACCOUNT_ID, Kind::Id, true), c(AT, Kind::Timestamp, true), c(AMOUNT, Kind::Float, false)]
+};
+
+/// Column names of the `usage` table.
+pub mod usage {
+    #![allow(missing_docs)]
+    pub const ACCOUNT_ID: &str = "account_id";
+    pub const DATE: &str = "date";
+    pub const METRIC: &str = "metric";
+    pub const VALUE: &str = "value";
+}
+
+/// The `usage` table, one row per account, day and metric.
+pub const USAGE: &[ColumnDef] = {
+    use usage::*;
+    &[
+        c(ACCOUNT_ID, Kind::Id, true),
+        c(DATE, Kind::Timestamp, true),
+        c(METRIC, Kind::Text, true),
+        c(VALUE, Kind::Float, true),
+    ]
+};

@@ -1,0 +1,219 @@
+//! Repeat purchase rate from transactions (metrics.md; details 34).
+//!
+//! A customer's purchase days are the distinct report-zone dates of its
+//! transactions. Per period and group:
+//!
+//! * `customers_purchasing`: customers with a purchase in the period;
+//! * `repeat_purchase_rate`: the share of them with purchases on two or
+//!   more distinct days within the period;
+//! * `repeat_purchase_rate_lifetime`: over customers with any purchase up
+//!   to the period end, the share with two or more distinct purchase days
+//!   up to then.
+//!
+//! Rates are null when no customer purchased (details 3). The lifetime
+//! rate comes from each customer's first and second purchase days and a
+//! binary search per period end: nothing grows with customers x periods.
+
+use chrono_tz::Tz;
+use polars::prelude::*;
+
+use crate::error::PolarsContext;
+use crate::mapping::TableInput;
+use crate::period::{PERIOD_START, Period, Spine, date_to_days};
+use crate::quality::{Collector, QualityRow, Reason};
+use crate::schema::transactions::{ACCOUNT_ID, AMOUNT, AT};
+use crate::schema::{Kind, TRANSACTIONS};
+use crate::source::Source;
+use crate::stage::{RawTable, datetime_column, expected};
+use crate::{Error, Result};
+
+/// Output columns of the `purchases` table after the keys.
+pub const COLUMNS: [&str; 3] = ["customers_purchasing", "repeat_purchase_rate", "repeat_purchase_rate_lifetime"];
+
+/// Staged transactions.
+#[derive(Debug, Clone)]
+pub struct Transactions {
+    /// One row per usable transaction: `account_id`, `at`
+    /// (`Datetime(us, UTC)`), `amount` when mapped, and the requested
+    /// dimensions as text.
+    pub df: DataFrame,
+    /// The files read.
+    pub source: Source,
+    /// Rows read.
+    pub rows_read: usize,
+    /// Findings.
+    pub quality: Vec<QualityRow>,
+}
+
+impl Transactions {
+    /// Rows used.
+    pub fn rows_used(&self) -> usize {
+        self.df.height()
+    }
+
+    /// Reads and checks a transactions table; `dims` are extra columns to
+    /// keep.
+    pub fn read(input: &TableInput, dims: &[String], tz: Tz) -> Result<Self> {
+        let raw = RawTable::read(input, "transactions", TRANSACTIONS, dims, |_| true, tz)?;
+        let n = raw.df.height();
+        let mut q = Collector::new(&raw.source, &raw.files, &raw.rows);
+        let at = raw.timestamps(AT, tz)?;
+        if let Some(e) = raw.nothing_parses(AT, &at, expected(Kind::Timestamp)) {
+            return Err(e);
+        }
+        q.add_all(Reason::UnparseableTimestamp, AT, &at.bad);
+        let ids = raw.strings(ACCOUNT_ID)?;
+        let mut usable = vec![true; n];
+        at.bad.iter().for_each(|&i| usable[i] = false);
+        for (i, id) in ids.iter().enumerate() {
+            if id.is_none_or(|s| s.trim().is_empty()) {
+                q.add(Reason::MissingRequired, ACCOUNT_ID, i);
+                usable[i] = false;
+            } else if usable[i] && at.values[i].is_none() {
+                q.add(Reason::MissingRequired, AT, i);
+                usable[i] = false;
+            }
+        }
+        let mut columns =
+            vec![ids.with_name(ACCOUNT_ID.into()).into_column(), datetime_column(AT, at.values.iter().copied())];
+        if raw.has(AMOUNT) {
+            let p = raw.floats(AMOUNT)?;
+            if let Some(e) = raw.nothing_parses(AMOUNT, &p, expected(Kind::Float)) {
+                return Err(e);
+            }
+            q.add_all(Reason::UnparseableNumber, AMOUNT, &p.bad);
+            columns.push(Float64Chunked::from_iter_options(AMOUNT.into(), p.values.into_iter()).into_column());
+        }
+        for e in &raw.extras {
+            columns.push(raw.strings(e)?.with_name(e.as_str().into()).into_column());
+        }
+        let mask = BooleanChunked::from_slice("usable".into(), &usable);
+        let df = DataFrame::new_infer_height(columns).ctx("staging transactions")?.filter(&mask).ctx("staging")?;
+        Ok(Self { df, source: raw.source.clone(), rows_read: n, quality: q.finish() })
+    }
+
+    /// The earliest and latest `at`.
+    pub fn span(&self) -> Option<(i64, i64)> {
+        let c = self.df.column(AT).ok()?.cast(&DataType::Int64).ok()?;
+        let ca = c.i64().ok()?;
+        Some((ca.min()?, ca.max()?))
+    }
+}
+
+/// The purchase day (report-zone date) of `at`.
+fn day(tz: Tz) -> Expr {
+    let zone = TimeZone::opt_try_new(Some(tz.name())).ok().flatten().unwrap_or(TimeZone::UTC);
+    col(AT).dt().convert_time_zone(zone).dt().date().alias("__day")
+}
+
+/// The `purchases` table: one row per period of `spine` and group of `by`,
+/// sorted by `period_start` then the groups (nulls last).
+pub fn purchases_table(t: &Transactions, period: Period, tz: Tz, spine: &Spine, by: &[String]) -> Result<DataFrame> {
+    let dims: Vec<Expr> = by.iter().map(|b| col(b.as_str()).cast(DataType::String)).collect();
+    let mut sel = vec![col(ACCOUNT_ID), day(tz)];
+    sel.extend(dims.iter().cloned());
+    // One row per customer and purchase day; a customer's group is that of
+    // its first transaction row.
+    let days = t.df.clone().lazy().select(sel).unique(None, UniqueKeepStrategy::First);
+    let every = match period {
+        Period::Day => "1d",
+        Period::Week => "1w",
+        Period::Month => "1mo",
+        Period::Quarter => "1q",
+        Period::Year => "1y",
+    };
+    let mut keys = vec![col(PERIOD_START)];
+    keys.extend(by.iter().map(|b| col(b.as_str())));
+    let within = days
+        .clone()
+        .with_column(col("__day").dt().truncate(lit(every)).alias(PERIOD_START))
+        .group_by(keys.iter().cloned().chain([col(ACCOUNT_ID)]).collect::<Vec<_>>())
+        .agg([col("__day").n_unique().alias("__days")])
+        .group_by(keys.clone())
+        .agg([
+            len().cast(DataType::UInt32).alias("customers_purchasing"),
+            col("__days").gt_eq(lit(2)).cast(DataType::UInt32).sum().alias("__repeaters"),
+        ]);
+    let mut frame = spine.frame().lazy();
+    if !by.is_empty() {
+        let combos = t.df.clone().lazy().select(dims.clone()).unique(None, UniqueKeepStrategy::Any);
+        frame = frame.cross_join(combos, None);
+    }
+    let args = JoinArgs { nulls_equal: true, ..JoinArgs::new(JoinType::Left) };
+    let mut order: Vec<PlSmallStr> = vec![PERIOD_START.into()];
+    order.extend(by.iter().map(|b| b.as_str().into()));
+    let sort = SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true);
+    let table = frame
+        .join(within, keys.clone(), keys, args)
+        .with_columns([col("customers_purchasing").fill_null(lit(0u32)), col("__repeaters").fill_null(lit(0u32))])
+        .sort(order, sort)
+        .collect()
+        .ctx("computing purchases")?;
+
+    // Lifetime: each customer's first and second purchase days, per group.
+    let mut gsel: Vec<Expr> = by.iter().map(|b| col(b.as_str()).first()).collect();
+    gsel.push(col("__day").cast(DataType::Int32).min().alias("__first"));
+    gsel.push(
+        col("__day").cast(DataType::Int32).sort(SortOptions::default()).slice(lit(1), lit(1)).first().alias("__second"),
+    );
+    let customers = days.group_by([col(ACCOUNT_ID)]).agg(gsel).collect().ctx("computing purchases")?;
+    let group_key = |df: &DataFrame| -> Result<Vec<String>> {
+        let mut keys = vec![String::new(); df.height()];
+        for b in by {
+            let c = df.column(b).ctx(b)?.cast(&DataType::String).ctx(b)?;
+            for (k, v) in keys.iter_mut().zip(c.str().ctx(b)?.iter()) {
+                k.push_str(v.unwrap_or("\u{0}"));
+                k.push('\u{1f}');
+            }
+        }
+        Ok(keys)
+    };
+    let mut firsts: PlHashMap<String, (Vec<i32>, Vec<i32>)> = PlHashMap::new();
+    let ck = group_key(&customers)?;
+    let f = customers.column("__first").ctx("first")?.i32().ctx("first")?;
+    let s = customers.column("__second").ctx("second")?.i32().ctx("second")?;
+    for (i, k) in ck.into_iter().enumerate() {
+        let e = firsts.entry(k).or_default();
+        if let Some(x) = f.get(i) {
+            e.0.push(x);
+        }
+        if let Some(x) = s.get(i) {
+            e.1.push(x);
+        }
+    }
+    firsts.values_mut().for_each(|(a, b)| {
+        a.sort_unstable();
+        b.sort_unstable();
+    });
+    let tk = group_key(&table)?;
+    let starts = table.column(PERIOD_START).ctx(PERIOD_START)?.cast(&DataType::Int32).ctx(PERIOD_START)?;
+    let starts = starts.i32().ctx(PERIOD_START)?;
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::Config("epoch".into()))?;
+    let lifetime: Vec<Option<f64>> = (0..table.height())
+        .map(|i| {
+            let start = epoch + chrono::Duration::days(i64::from(starts.get(i)?));
+            let end = date_to_days(period.next(start));
+            let (a, b) = firsts.get(&tk[i])?;
+            let buyers = a.partition_point(|d| *d < end);
+            let repeaters = b.partition_point(|d| *d < end);
+            (buyers > 0).then(|| repeaters as f64 / buyers as f64)
+        })
+        .collect();
+    let n = table.column("customers_purchasing").ctx("c")?.u32().ctx("c")?.clone();
+    let r = table.column("__repeaters").ctx("r")?.u32().ctx("r")?.clone();
+    let rate: Vec<Option<f64>> = n
+        .iter()
+        .zip(r.iter())
+        .map(|(n, r)| n.filter(|n| *n > 0).map(|n| f64::from(r.unwrap_or(0)) / f64::from(n)))
+        .collect();
+    let mut out: Vec<Column> = vec![table.column(PERIOD_START).ctx(PERIOD_START)?.clone()];
+    for b in by {
+        out.push(table.column(b).ctx(b)?.clone());
+    }
+    out.push(n.into_column());
+    out.push(Float64Chunked::from_iter_options("repeat_purchase_rate".into(), rate.into_iter()).into_column());
+    out.push(
+        Float64Chunked::from_iter_options("repeat_purchase_rate_lifetime".into(), lifetime.into_iter()).into_column(),
+    );
+    DataFrame::new_infer_height(out).ctx("purchases table")
+}

@@ -1,0 +1,29 @@
+//! Repeat purchase rate on the hand-worked fixture (fixtures/README.md,
+//! "Fixture 6").
+
+use metrics_core::mapping::TableInput;
+use metrics_core::period::Period;
+use metrics_core::quality::Reason;
+use metrics_core::report::{self, Command, Inputs, ReportOptions};
+
+mod common;
+use common::*;
+
+#[test]
+fn repeat_purchase_rate_by_hand() {
+    let mut inputs = Inputs::default();
+    inputs.transactions = Some(TableInput::new(fixture("purchases/transactions.csv").to_string_lossy()));
+    let mut o = ReportOptions::default();
+    o.period = Some(Period::Month);
+    let r = report::run(&inputs, &o, Command::Report).expect("report");
+    let df = r.section("purchases").expect("purchases section");
+    assert_eq!(dates(df), ["2026-01-01", "2026-02-01", "2026-03-01"]);
+    check(df, "customers_purchasing", &[v(2.), v(2.), v(2.)]);
+    check(df, "repeat_purchase_rate", &[v(0.5), v(0.), v(0.)]);
+    check(df, "repeat_purchase_rate_lifetime", &[v(0.5), v(2. / 3.), v(0.75)]);
+    assert_eq!(
+        quality_in(&r, "transactions"),
+        [row(Reason::MissingRequired, "account_id", &["9"]), row(Reason::UnparseableTimestamp, "at", &["10"])]
+    );
+    assert_eq!(r.meta.inputs["transactions"].rows_used, 8);
+}

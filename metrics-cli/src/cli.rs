@@ -29,6 +29,8 @@ pub(crate) enum Cmd {
     Cohorts(ReportArgs),
     /// Surveys: NPS (with its 95% interval), CSAT and CES from survey responses.
     Surveys(ReportArgs),
+    /// Health score per account (score, band, each component's value and points) and the band summary.
+    Health(ReportArgs),
     /// Read the inputs and report what would be used and what rejected, per reason.
     Validate(ReportArgs),
     /// Write a seeded, realistic demo data set (tickets, subscriptions, accounts, rates, cxm.toml) to a folder.
@@ -75,7 +77,7 @@ pub(crate) struct ReportArgs {
     #[arg(long, value_name = "PATH")]
     pub(crate) config: Option<PathBuf>,
     /// Run on the built-in demo data set (seeded; the same as `cxm demo` writes).
-    #[arg(long, conflicts_with_all = ["config", "tickets", "subscriptions", "accounts", "surveys", "transactions"])]
+    #[arg(long, conflicts_with_all = ["config", "tickets", "subscriptions", "accounts", "surveys", "transactions", "usage"])]
     pub(crate) demo: bool,
     /// Tickets export: a CSV or Parquet file, a glob, or a directory of Parquet files.
     #[arg(long, value_name = "PATH")]
@@ -92,6 +94,12 @@ pub(crate) struct ReportArgs {
     /// Transactions export (account_id, at, amount): repeat purchase rate, in `cxm report`.
     #[arg(long, value_name = "PATH")]
     pub(crate) transactions: Option<String>,
+    /// Usage export (account_id, date, metric, value): health score inputs.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) usage: Option<String>,
+    /// Health: list only red accounts, lowest score first, with their weakest component.
+    #[arg(long)]
+    pub(crate) at_risk: bool,
     /// Currency rates table (columns currency, rate = reporting-currency units per unit).
     #[arg(long, value_name = "PATH")]
     pub(crate) rates: Option<String>,

@@ -51,6 +51,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Revenue(a) => (a, Command::Revenue),
         Cmd::Cohorts(a) => (a, Command::Cohorts),
         Cmd::Surveys(a) => (a, Command::Surveys),
+        Cmd::Health(a) => (a, Command::Health),
         Cmd::Validate(a) => (a, Command::Validate),
     };
     // Built-in demo data: written to a temporary folder, read through its config.
@@ -100,7 +101,9 @@ fn render_one(report: &Report, settings: &Settings) -> Result<Vec<u8>> {
             let mut out = String::new();
             for (name, df) in &report.sections {
                 let by = settings.options.by.iter().filter(|b| df.column(b.as_str()).is_ok()).count();
-                if name == "cohorts" {
+                if name == "health" {
+                    out.push_str(&render::accounts_table(df));
+                } else if name == "cohorts" {
                     out.push_str(&render::triangle(df, by, "logo_retention"));
                     out.push_str(&render::triangle(df, by, "revenue_retention"));
                 } else {

@@ -225,6 +225,30 @@ pub(crate) fn triangle(df: &DataFrame, by: usize, value: &str) -> String {
     format!("cohorts: {value} by age (periods after the cohort's first)\n{t}\n")
 }
 
+/// How many accounts a terminal `health` table shows.
+const TERMINAL_ACCOUNTS: usize = 25;
+
+/// The `health` table for a terminal: one row per account (the first
+/// [`TERMINAL_ACCOUNTS`]), its score, band (and weakest component) and each
+/// component's points; raw values are left to CSV and JSON.
+pub(crate) fn accounts_table(df: &DataFrame) -> String {
+    let (header, rows) = cells(df);
+    let keep: Vec<usize> = header.iter().enumerate().filter(|(_, h)| !h.ends_with("_value")).map(|(i, _)| i).collect();
+    let head: Vec<String> = keep.iter().map(|&i| header[i].clone()).collect();
+    let shown: Vec<Vec<Cell>> =
+        rows.iter().take(TERMINAL_ACCOUNTS).map(|r| keep.iter().map(|&i| r[i].clone()).collect()).collect();
+    let mut out =
+        format!("health (points per component; values in --format csv or json)\n{}", plain_table(&head, &shown));
+    if rows.len() > TERMINAL_ACCOUNTS {
+        let _ = writeln!(
+            out,
+            "({} more accounts not shown; use --format csv or json for all)",
+            rows.len() - TERMINAL_ACCOUNTS
+        );
+    }
+    out
+}
+
 /// Any header + rows as a terminal table.
 pub(crate) fn plain_table(header: &[String], rows: &[Vec<Cell>]) -> String {
     let mut t = Table::new();

@@ -27,6 +27,8 @@ struct ConfigFile {
     revenue: Option<RevenueSection>,
     surveys: Option<SurveysSection>,
     transactions: Option<TableSection>,
+    usage: Option<TableSection>,
+    health: Option<metrics_core::health::HealthSection>,
 }
 
 /// `[surveys]`: the survey_responses input and the survey rules.
@@ -296,6 +298,11 @@ impl Settings {
         };
         inputs.surveys = table_input("surveys", a.surveys.as_ref(), Some(section), &[], &base)?;
         inputs.transactions = table_input("transactions", a.transactions.as_ref(), file.transactions, &[], &base)?;
+        inputs.usage = table_input("usage", a.usage.as_ref(), file.usage, &[], &base)?;
+        if let Some(h) = &file.health {
+            o.health = Some(metrics_core::health::HealthConfig::from_section(h)?);
+        }
+        o.at_risk = a.at_risk;
 
         let (format, target) = match &a.output {
             None => (a.format.unwrap_or(if stdout_is_terminal { Format::Table } else { Format::Csv }), Target::Stdout),

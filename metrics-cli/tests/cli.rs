@@ -485,3 +485,33 @@ fn surveys_from_the_demo_and_the_fixture() {
         .code(1)
         .stderr(predicate::str::contains("no survey responses given"));
 }
+
+#[test]
+fn health_from_a_config_and_at_risk() {
+    let cfg = fixture("health/cxm.toml");
+    let out = cxm().args(["health", "--format", "csv", "--config"]).arg(&cfg).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.starts_with("account_id,health_score,health_band,logins_value,logins_points,nps_value,"), "{text}");
+    assert!(text.contains("\nH4,66.6666666666666"), "{text}");
+    let out = cxm().args(["health", "--at-risk", "--format", "csv", "--config"]).arg(&cfg).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let ids: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(ids, ["H3", "H2"]);
+    assert!(text.lines().next().unwrap().starts_with("account_id,health_score,health_band,weakest_component,"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = std::fs::read_to_string(&cfg).unwrap().replace("source = \"nps\"", "source = \"weather\"");
+    let bad = write(dir.path(), "bad.toml", &bad.replace("usage.csv", &fixture("health/usage.csv").to_string_lossy()));
+    cxm()
+        .args(["health", "--config"])
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("[[health.components]] #2 (`nps`): unknown source `weather`"));
+    cxm()
+        .args(["health", "--usage"])
+        .arg(fixture("health/usage.csv"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no health score configured"));
+}

@@ -337,6 +337,40 @@ pub fn write_transactions<W: Write>(mut w: W, n: usize, accounts: usize, seed: u
     Ok(())
 }
 
+/// Header of the demo usage file.
+pub const USAGE_HEADER: &str = "account_id,date,metric,value";
+
+/// Writes demo product usage (header included): `logins` and
+/// `active_users` per account and day over the last 90 days of the ticket
+/// window; a fifth of the accounts decline, a tenth go quiet for the last
+/// weeks, and one row per 2,000 has an unparseable value.
+pub fn write_usage<W: Write>(mut w: W, accounts: usize, seed: u64) -> std::io::Result<()> {
+    let mut rng = Pcg64::seed_from_u64(seed ^ 0x9u64.rotate_left(48));
+    writeln!(w, "{USAGE_HEADER}")?;
+    let last = START + 181 * DAY;
+    let mut row = 0usize;
+    for a in 1..=accounts {
+        let level = (normal(&mut rng) * 0.8 + 2.5).exp();
+        let decline = rng.random::<f64>() < 0.2;
+        let quiet_from = (rng.random::<f64>() < 0.1).then(|| rng.random_range(60..85));
+        for day in 0..90 {
+            let date = last - (89 - day) * DAY;
+            if quiet_from.is_some_and(|q| day >= q) {
+                continue;
+            }
+            let factor = if decline { 1.0 - 0.8 * day as f64 / 90.0 } else { 1.0 };
+            let users = (level * factor * (0.7 + 0.6 * rng.random::<f64>())).round();
+            let logins = (users * (1.0 + 2.0 * rng.random::<f64>())).round();
+            for (metric, v) in [("active_users", users), ("logins", logins)] {
+                row += 1;
+                let value = if row % 2000 == 1234 { "n/a".to_owned() } else { v.to_string() };
+                writeln!(w, "acct-{a:03},{},{metric},{value}", &ts(date)[..10])?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The config `cxm demo` writes beside the data. No `period`: support is
 /// weekly and revenue monthly by default.
 pub const DEMO_CONFIG: &str = r#"# cxm configuration for the demo data set (see docs/cli.md).
@@ -369,11 +403,83 @@ ces_scale = { min = 1, max = 7 }
 
 [transactions]
 path = "transactions.csv"
+
+[usage]
+path = "usage.csv"
+
+# The health score: each component gives 0-100 points; the score is the
+# weighted mean over the components with data (see docs/health.md).
+[health]
+bands = { yellow = 50, green = 75 }
+
+[[health.components]]
+name = "logins"
+source = "usage"
+metric = "logins"
+agg = "sum"
+window_days = 30
+normalize = "percentile"
+weight = 2
+
+[[health.components]]
+name = "users_trend"
+source = "usage"
+metric = "active_users"
+agg = "trend"
+window_days = 14
+normalize = "range"
+min = -50
+max = 50
+weight = 1
+
+[[health.components]]
+name = "nps"
+source = "nps"
+normalize = "thresholds"
+thresholds = [[0, 0], [7, 50], [9, 100]]
+weight = 1
+
+[[health.components]]
+name = "csat"
+source = "csat"
+window_days = 90
+normalize = "range"
+min = 50
+max = 100
+weight = 1
+
+[[health.components]]
+name = "tickets"
+source = "tickets"
+window_days = 30
+normalize = "range"
+min = 0
+max = 20
+invert = true
+weight = 0.5
+
+[[health.components]]
+name = "days_inactive"
+source = "last_activity"
+normalize = "range"
+min = 0
+max = 14
+invert = true
+weight = 1
+
+[[health.components]]
+name = "mrr_trend"
+source = "mrr_trend"
+window_days = 90
+normalize = "range"
+min = -500
+max = 500
+weight = 1
 "#;
 
 /// Writes the demo data set into `dir` (created if missing):
 /// `tickets.csv`, `subscriptions.csv`, `accounts.csv`, `rates.csv`,
-/// `survey_responses.csv`, `transactions.csv` and `cxm.toml`. Returns the files written.
+/// `survey_responses.csv`, `transactions.csv`, `usage.csv` and `cxm.toml`. Returns the files written.
 pub fn write_demo(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -401,7 +507,11 @@ pub fn write_demo(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>> {
     let mut t = Vec::new();
     write_transactions(&mut t, (rows / 5).max(100), demo_accounts(rows), seed).map_err(io(&transactions))?;
     std::fs::write(&transactions, t).map_err(io(&transactions))?;
+    let usage = dir.join("usage.csv");
+    let mut u = Vec::new();
+    write_usage(&mut u, demo_accounts(rows), seed).map_err(io(&usage))?;
+    std::fs::write(&usage, u).map_err(io(&usage))?;
     let config = dir.join("cxm.toml");
     std::fs::write(&config, DEMO_CONFIG).map_err(io(&config))?;
-    Ok(vec![tickets, subs, accounts, rates, surveys, transactions, config])
+    Ok(vec![tickets, subs, accounts, rates, surveys, transactions, usage, config])
 }

@@ -21,6 +21,7 @@
 
 pub mod demo;
 pub mod error;
+pub mod health;
 pub mod mapping;
 pub mod parse;
 pub mod period;

@@ -9,6 +9,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::error::PolarsContext;
+use crate::health::{self, HealthConfig, HealthData, Source as HealthSource, Usage};
 use crate::mapping::TableInput;
 use crate::parse::timestamp::{Micros, TimestampFormat, TimestampParser};
 use crate::period::{PERIOD_START, Period, Spine, local_date};
@@ -35,6 +36,8 @@ pub struct Inputs {
     pub surveys: Option<TableInput>,
     /// The `transactions` table.
     pub transactions: Option<TableInput>,
+    /// The `usage` table (health score inputs).
+    pub usage: Option<TableInput>,
 }
 
 /// Which sections a command computes.
@@ -52,6 +55,8 @@ pub enum Command {
     Cohorts,
     /// NPS, CSAT and CES from survey responses only.
     Surveys,
+    /// The health score per account and its band summary.
+    Health,
     /// Read and check the inputs; no metrics.
     Validate,
 }
@@ -80,6 +85,11 @@ pub struct ReportOptions {
     pub revenue: RevenueOptions,
     /// Survey metric options.
     pub surveys: SurveyOptions,
+    /// The health score's components and bands (`None` = no health
+    /// section).
+    pub health: Option<HealthConfig>,
+    /// `health` lists only red accounts, weakest first (`--at-risk`).
+    pub at_risk: bool,
 }
 
 impl Default for ReportOptions {
@@ -95,6 +105,8 @@ impl Default for ReportOptions {
             support: SupportOptions::default(),
             revenue: RevenueOptions::default(),
             surveys: SurveyOptions::default(),
+            health: None,
+            at_risk: false,
         }
     }
 }
@@ -178,10 +190,21 @@ pub fn parse_instant(s: &str, tz: Tz) -> Result<Micros> {
 pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Report> {
     let wants_support = matches!(command, Command::Report | Command::Support | Command::Validate);
     let wants_revenue = matches!(command, Command::Report | Command::Revenue | Command::Cohorts | Command::Validate);
+    let wants_health = matches!(command, Command::Report | Command::Health | Command::Validate);
     let wants_surveys = matches!(command, Command::Report | Command::Surveys | Command::Validate);
-    let tickets_input = inputs.tickets.as_ref().filter(|_| wants_support);
-    let subs_input = inputs.subscriptions.as_ref().filter(|_| wants_revenue);
-    let surveys_input = inputs.surveys.as_ref().filter(|_| wants_surveys);
+    // Health draws on every input its components name.
+    let health_sources: Vec<&HealthSource> = match (&o.health, wants_health) {
+        (Some(h), true) => h.components.iter().map(|c| &c.source).collect(),
+        _ => Vec::new(),
+    };
+    let uses = |f: fn(&HealthSource) -> bool| health_sources.iter().any(|s| f(s));
+    let health_tickets = uses(|s| matches!(s, HealthSource::Csat | HealthSource::Tickets));
+    let health_surveys = uses(|s| matches!(s, HealthSource::Nps));
+    let health_lines = uses(|s| matches!(s, HealthSource::MrrTrend));
+    let usage_input = inputs.usage.as_ref().filter(|_| wants_health);
+    let tickets_input = inputs.tickets.as_ref().filter(|_| wants_support || health_tickets);
+    let subs_input = inputs.subscriptions.as_ref().filter(|_| wants_revenue || health_lines);
+    let surveys_input = inputs.surveys.as_ref().filter(|_| wants_surveys || health_surveys);
     let tx_input = inputs.transactions.as_ref().filter(|_| matches!(command, Command::Report | Command::Validate));
     match command {
         Command::Support if tickets_input.is_none() => {
@@ -192,12 +215,23 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
                 "no subscriptions given: pass --subscriptions (or set [subscriptions] path in the config)".into(),
             ));
         }
+        Command::Health if o.health.is_none() => {
+            return Err(Error::Config(
+                "no health score configured: add [[health.components]] entries to the config (see docs/health.md)"
+                    .into(),
+            ));
+        }
         Command::Surveys if surveys_input.is_none() => {
             return Err(Error::Config(
                 "no survey responses given: pass --surveys (or set [surveys] path in the config)".into(),
             ));
         }
-        _ if tickets_input.is_none() && subs_input.is_none() && surveys_input.is_none() && tx_input.is_none() => {
+        _ if tickets_input.is_none()
+            && subs_input.is_none()
+            && surveys_input.is_none()
+            && tx_input.is_none()
+            && usage_input.is_none() =>
+        {
             return Err(Error::Config(
                 "no input given: pass --tickets, --subscriptions, --surveys or --transactions (or set their path in the config)"
                     .into(),
@@ -230,7 +264,7 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
         None => None,
     };
     let tickets = match tickets_input {
-        Some(input) => Some(stage_tickets(input, o, accounts.as_ref(), &mut r)?),
+        Some(input) => Some(stage_tickets(input, o, accounts.as_ref(), health_tickets, &mut r)?),
         None => None,
     };
     let lines = match subs_input {
@@ -238,7 +272,25 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
         None => None,
     };
     let responses = match surveys_input {
-        Some(input) => Some(stage_surveys(input, o, accounts.as_ref(), &mut r)?),
+        Some(input) => Some(stage_surveys(input, o, accounts.as_ref(), health_surveys, &mut r)?),
+        None => None,
+    };
+    let usage = match usage_input {
+        Some(input) => {
+            let u = Usage::read(input, input.input_tz.unwrap_or(o.input_tz), o.tz)?;
+            r.meta.inputs.insert(
+                "usage".into(),
+                InputMeta {
+                    path: input.path.clone(),
+                    format: u.source.format,
+                    preset: input.preset.map(|p| p.name().to_owned()),
+                    rows_read: u.rows_read,
+                    rows_used: u.rows.len(),
+                },
+            );
+            r.data_quality.insert("usage".into(), u.quality.clone());
+            Some(u)
+        }
         None => None,
     };
     let transactions = match tx_input {
@@ -271,6 +323,13 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
             return Err(Error::UnknownDimension { name: b.clone(), tables: found });
         }
     }
+    let health_data = match (&o.health, wants_health) {
+        (Some(_), true) => Some(health_data(o, usage.as_ref(), tickets.as_ref(), responses.as_ref(), lines.as_ref())?),
+        _ => None,
+    };
+    let tickets = tickets.filter(|_| wants_support);
+    let lines = lines.filter(|_| wants_revenue);
+    let responses = responses.filter(|_| wants_surveys);
     if let Some(t) = tickets {
         support_section(t, o, command, &mut r)?;
     }
@@ -282,6 +341,9 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
     }
     if let Some(t) = transactions {
         purchases_section(&t, o, command, &mut r)?;
+    }
+    if let (Some(data), Some(config)) = (health_data, &o.health) {
+        health_sections(config, &data, usage.as_ref(), accounts.as_ref(), o, command, &mut r)?;
     }
     Ok(r)
 }
@@ -302,13 +364,14 @@ fn stage_tickets(
     input: &TableInput,
     o: &ReportOptions,
     accounts: Option<&Accounts>,
+    for_health: bool,
     r: &mut Report,
 ) -> Result<Tickets> {
     // Dimensions the accounts table has come through the tickets' account_id.
     let from_accounts: Vec<&String> =
         o.by.iter().filter(|b| accounts.is_some_and(|a| a.has(b)) && b.as_str() != ACCOUNT_ID).collect();
     let mut dims = o.by.clone();
-    if !from_accounts.is_empty() && !dims.iter().any(|d| d == ACCOUNT_ID) {
+    if (for_health || !from_accounts.is_empty()) && !dims.iter().any(|d| d == ACCOUNT_ID) {
         dims.push(ACCOUNT_ID.to_owned());
     }
     let read = TicketReadOptions {
@@ -382,12 +445,13 @@ fn stage_surveys(
     input: &TableInput,
     o: &ReportOptions,
     accounts: Option<&Accounts>,
+    for_health: bool,
     r: &mut Report,
 ) -> Result<Responses> {
     let from_accounts: Vec<&String> =
         o.by.iter().filter(|b| accounts.is_some_and(|a| a.has(b)) && b.as_str() != ACCOUNT_ID).collect();
     let mut dims = o.by.clone();
-    if !from_accounts.is_empty() && !dims.iter().any(|d| d == ACCOUNT_ID) {
+    if (for_health || !from_accounts.is_empty()) && !dims.iter().any(|d| d == ACCOUNT_ID) {
         dims.push(ACCOUNT_ID.to_owned());
     }
     o.surveys.csat.validate()?;
@@ -509,6 +573,136 @@ fn purchases_section(t: &Transactions, o: &ReportOptions, command: Command, r: &
     let df = purchases::purchases_table(t, period, o.tz, &spine, &by)?;
     r.sections.push(("purchases".to_owned(), df));
     Ok(())
+}
+
+/// Extracts what health components draw on from the staged inputs.
+fn health_data(
+    o: &ReportOptions,
+    usage: Option<&Usage>,
+    tickets: Option<&Tickets>,
+    responses: Option<&Responses>,
+    lines: Option<&Lines>,
+) -> Result<HealthData> {
+    use crate::health::sources::{instants, texts};
+    let mut d = HealthData { tz: o.tz, ..HealthData::default() };
+    if let Some(u) = usage {
+        d.usage.clone_from(&u.rows);
+    }
+    if let Some(t) = tickets.filter(|t| t.df.column(ACCOUNT_ID).is_ok()) {
+        let ids = texts(&t.df, ACCOUNT_ID)?;
+        let created = instants(&t.df, crate::schema::tickets::CREATED_AT)?;
+        let rated = match (t.df.column(crate::schema::tickets::CSAT_AT), t.df.column(crate::schema::tickets::SOLVED_AT))
+        {
+            (Ok(_), _) => {
+                let a = instants(&t.df, crate::schema::tickets::CSAT_AT)?;
+                let s = if t.has(crate::schema::tickets::SOLVED_AT) {
+                    instants(&t.df, crate::schema::tickets::SOLVED_AT)?
+                } else {
+                    vec![None; a.len()]
+                };
+                a.into_iter().zip(s).map(|(a, s)| a.or(s)).collect()
+            }
+            (Err(_), Ok(_)) => instants(&t.df, crate::schema::tickets::SOLVED_AT)?,
+            _ => vec![None; ids.len()],
+        };
+        let sat: Vec<Option<bool>> = match t.df.column(crate::schema::tickets::CSAT_SATISFIED) {
+            Ok(c) => c.bool().ctx("csat")?.iter().collect(),
+            Err(_) => vec![None; ids.len()],
+        };
+        for i in 0..ids.len() {
+            if let (Some(a), Some(c)) = (&ids[i], created[i]) {
+                d.tickets.push((a.clone(), c, rated[i], sat[i]));
+            }
+        }
+    }
+    if let Some(s) = responses.filter(|s| s.df.column(ACCOUNT_ID).is_ok()) {
+        let ids = texts(&s.df, ACCOUNT_ID)?;
+        let at = instants(&s.df, crate::schema::surveys::RESPONDED_AT)?;
+        let score = s.df.column(crate::surveys::responses::NPS_SCORE).ctx("nps")?.f64().ctx("nps")?.clone();
+        for i in 0..ids.len() {
+            if let (Some(a), Some(t), Some(v)) = (&ids[i], at[i], score.get(i)) {
+                d.nps.push((a.clone(), t, v));
+            }
+        }
+    }
+    if let Some(l) = lines {
+        let ids = texts(&l.df, ACCOUNT_ID)?;
+        let start = instants(&l.df, crate::schema::subscriptions::START_AT)?;
+        let end = instants(&l.df, crate::schema::subscriptions::END_AT)?;
+        let mrr = l.df.column(crate::schema::subscriptions::MRR).ctx("mrr")?.f64().ctx("mrr")?.clone();
+        for i in 0..ids.len() {
+            if let (Some(a), Some(s), Some(m)) = (&ids[i], start[i], mrr.get(i)) {
+                d.lines.push((a.clone(), s, end[i], m));
+            }
+        }
+    }
+    Ok(d)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn health_sections(
+    config: &HealthConfig,
+    data: &HealthData,
+    usage: Option<&Usage>,
+    accounts: Option<&Accounts>,
+    o: &ReportOptions,
+    command: Command,
+    r: &mut Report,
+) -> Result<()> {
+    // As-of: explicit, else the day after the latest usage date, else the
+    // report's as_of (tickets), else the latest NPS response or line start.
+    let latest_usage = usage.and_then(Usage::latest).map(|d| {
+        let date =
+            chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::from(d) + 1);
+        crate::period::day_start(date, o.tz)
+    });
+    let from_tickets = r.meta.as_of.as_deref().and_then(|s| parse_instant(s, o.tz).ok()).map(|t| t + 1);
+    let other = data.nps.iter().map(|n| n.1).chain(data.lines.iter().map(|l| l.1)).max().map(|t| t + 1);
+    let Some(bound) = o.as_of.map(|t| t + 1).or(latest_usage).or(from_tickets).or(other) else {
+        return Err(Error::Config("health: no input to score (give --usage, or --as-of with other inputs)".into()));
+    };
+    let as_of_date = local_date(bound - 1, o.tz);
+    r.meta.rules.insert("health_as_of".into(), as_of_date.to_string());
+    let bands = config.bands;
+    r.meta.rules.insert("health_bands".into(), format!("red < {} <= yellow < {} <= green", bands.yellow, bands.green));
+    for c in &config.components {
+        let given = match &c.source {
+            HealthSource::Usage { .. } | HealthSource::LastActivity { .. } => usage.is_some(),
+            HealthSource::Nps => !data.nps.is_empty(),
+            HealthSource::Csat | HealthSource::Tickets => !data.tickets.is_empty(),
+            HealthSource::MrrTrend => !data.lines.is_empty(),
+        };
+        if !given {
+            r.meta
+                .notes
+                .push(format!("health: component `{}` has no input data; its weight goes to the others", c.name));
+        }
+    }
+    if command == Command::Validate {
+        return Ok(());
+    }
+    let universe = match accounts {
+        Some(a) => texts_set(&a.df)?,
+        None => data.accounts(),
+    };
+    let scores = health::score_all(config, data, &universe, bound);
+    r.sections.push(("health".to_owned(), health::health_table(config, &scores, o.at_risk)?));
+    let period = o.period.unwrap_or(Period::Week);
+    let first = o.since.unwrap_or_else(|| {
+        let earliest = usage.and_then(|u| u.rows.iter().map(|r| r.1).min());
+        earliest.map_or(as_of_date - chrono::Duration::days(83), |d| {
+            chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::from(d))
+        })
+    });
+    let last = o.until.unwrap_or(as_of_date);
+    let spine = Spine::new(period, o.tz, first, last);
+    r.sections.push(("health_summary".to_owned(), health::summary_table(config, data, &universe, &spine, bound)?));
+    Ok(())
+}
+
+fn texts_set(df: &DataFrame) -> Result<std::collections::BTreeSet<String>> {
+    let c = df.column(ACCOUNT_ID).ctx(ACCOUNT_ID)?.cast(&DataType::String).ctx(ACCOUNT_ID)?;
+    Ok(c.str().ctx(ACCOUNT_ID)?.iter().flatten().map(str::to_owned).collect())
 }
 
 fn stage_lines(input: &TableInput, o: &ReportOptions, r: &mut Report) -> Result<Lines> {

@@ -20,6 +20,8 @@ use crate::{Error, Result};
 pub const KIND: &str = "__survey";
 /// Staged column: NPS category (1 promoter, 0 passive, -1 detractor).
 pub const NPS_CATEGORY: &str = "__nps_category";
+/// Staged column: the NPS score, 0-10.
+pub const NPS_SCORE: &str = "__nps_score";
 /// Staged column: CSAT satisfied.
 pub const CSAT_SATISFIED: &str = "__csat_satisfied";
 /// Staged column: CES score.
@@ -68,6 +70,7 @@ impl Responses {
         let kinds = if raw.has(SURVEY) { Some(raw.strings(SURVEY)?) } else { None };
         let scores = raw.strings(SCORE)?;
         let (mut kind, mut nps, mut csat, mut ces) = (vec![None; n], vec![None; n], vec![None; n], vec![None; n]);
+        let mut nps_score = vec![None; n];
         let mut unparseable = Vec::new();
         let mut recognised = 0usize;
         for (i, score) in scores.iter().enumerate() {
@@ -105,6 +108,7 @@ impl Responses {
                         } else {
                             -1
                         });
+                        nps_score[i] = Some(f);
                         Some(true)
                     }
                     Some(_) => Some(false),
@@ -160,6 +164,7 @@ impl Responses {
             datetime_column(RESPONDED_AT, at.values.iter().copied()),
             StringChunked::from_iter_options(KIND.into(), kind.into_iter()).into_column(),
             Int8Chunked::from_iter_options(NPS_CATEGORY.into(), nps.into_iter()).into_column(),
+            Float64Chunked::from_iter_options(NPS_SCORE.into(), nps_score.into_iter()).into_column(),
             BooleanChunked::from_iter_options(CSAT_SATISFIED.into(), csat.into_iter()).into_column(),
             Float64Chunked::from_iter_options(CES_SCORE.into(), ces.into_iter()).into_column(),
         ];

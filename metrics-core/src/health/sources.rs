@@ -1,0 +1,230 @@
+//! Raw values of health components, per account, as of an instant.
+//!
+//! Windows are the `window_days` report-zone dates ending with the date of
+//! as_of (details 35: the N dates ending on it); instants are compared with
+//! as_of as an exclusive bound.
+
+use std::collections::BTreeMap;
+
+use chrono_tz::Tz;
+use polars::prelude::*;
+
+use super::config::{Agg, Component, Source};
+use crate::Result;
+use crate::error::PolarsContext;
+use crate::mapping::TableInput;
+use crate::parse::timestamp::Micros;
+use crate::period::{date_to_days, day_start, local_date};
+use crate::quality::{Collector, QualityRow, Reason};
+use crate::schema::usage::{ACCOUNT_ID, DATE, METRIC, VALUE};
+use crate::schema::{Kind, USAGE};
+use crate::source::Source as Files;
+use crate::stage::{RawTable, expected};
+
+/// One usage row: account, report-zone date (days since 1970-01-01),
+/// metric, value.
+pub type UsageRow = (String, i32, String, f64);
+
+/// The staged `usage` table.
+#[derive(Debug, Clone)]
+pub struct Usage {
+    /// Usable rows.
+    pub rows: Vec<UsageRow>,
+    /// The files read.
+    pub source: Files,
+    /// Rows read.
+    pub rows_read: usize,
+    /// Findings.
+    pub quality: Vec<QualityRow>,
+}
+
+impl Usage {
+    /// Reads and checks a usage table; dates become report-zone dates.
+    pub fn read(input: &TableInput, input_tz: Tz, tz: Tz) -> Result<Self> {
+        let raw = RawTable::read(input, "usage", USAGE, &[], |_| true, input_tz)?;
+        let n = raw.df.height();
+        let mut q = Collector::new(&raw.source, &raw.files, &raw.rows);
+        let dates = raw.timestamps(DATE, input_tz)?;
+        if let Some(e) = raw.nothing_parses(DATE, &dates, expected(Kind::Timestamp)) {
+            return Err(e);
+        }
+        q.add_all(Reason::UnparseableTimestamp, DATE, &dates.bad);
+        let values = raw.floats(VALUE)?;
+        if let Some(e) = raw.nothing_parses(VALUE, &values, expected(Kind::Float)) {
+            return Err(e);
+        }
+        q.add_all(Reason::UnparseableNumber, VALUE, &values.bad);
+        let (ids, metrics) = (raw.strings(ACCOUNT_ID)?, raw.strings(METRIC)?);
+        let mut rows = Vec::with_capacity(n);
+        for i in 0..n {
+            let id = ids.get(i).map(str::trim).filter(|s| !s.is_empty());
+            let metric = metrics.get(i).map(str::trim).filter(|s| !s.is_empty());
+            let missing = [(id.is_none(), ACCOUNT_ID), (metric.is_none(), METRIC)]
+                .into_iter()
+                .chain([(dates.values[i].is_none() && !dates.bad.contains(&i), DATE)])
+                .chain([(values.values[i].is_none() && !values.bad.contains(&i), VALUE)])
+                .find(|(m, _)| *m);
+            if let Some((_, column)) = missing {
+                q.add(Reason::MissingRequired, column, i);
+                continue;
+            }
+            if let (Some(id), Some(metric), Some(d), Some(v)) = (id, metric, dates.values[i], values.values[i]) {
+                rows.push((id.to_owned(), date_to_days(local_date(d, tz)), metric.to_owned(), v));
+            }
+        }
+        Ok(Self { rows, source: raw.source.clone(), rows_read: n, quality: q.finish() })
+    }
+
+    /// The latest usage date (as_of's default, details 35).
+    pub fn latest(&self) -> Option<i32> {
+        self.rows.iter().map(|r| r.1).max()
+    }
+}
+
+/// Everything health components can draw on, extracted once.
+#[derive(Debug, Clone, Default)]
+pub struct HealthData {
+    /// Report time zone.
+    pub tz: Tz,
+    /// Usage rows.
+    pub usage: Vec<UsageRow>,
+    /// NPS responses: account, responded_at, score 0-10.
+    pub nps: Vec<(String, Micros, f64)>,
+    /// Tickets: account, created_at, rating instant (`csat_at`, else
+    /// `solved_at`), satisfied (null = no rating).
+    pub tickets: Vec<(String, Micros, Option<Micros>, Option<bool>)>,
+    /// Subscription lines: account, start, end, MRR.
+    pub lines: Vec<(String, Micros, Option<Micros>, f64)>,
+}
+
+fn days_to_date(d: i32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::from(d))
+}
+
+impl HealthData {
+    /// Accounts any source mentions.
+    pub fn accounts(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        out.extend(self.usage.iter().map(|r| r.0.clone()));
+        out.extend(self.nps.iter().map(|r| r.0.clone()));
+        out.extend(self.tickets.iter().map(|r| r.0.clone()));
+        out.extend(self.lines.iter().map(|r| r.0.clone()));
+        out
+    }
+
+    /// Raw values of `c` per account as of the instant `as_of` (exclusive).
+    pub fn raw(&self, c: &Component, as_of: Micros) -> BTreeMap<String, f64> {
+        let last_day = local_date(as_of - 1, self.tz);
+        let d_end = date_to_days(last_day);
+        let n = i32::try_from(c.window_days).unwrap_or(i32::MAX);
+        let d_start = d_end - n + 1;
+        let window_start = day_start(days_to_date(d_start), self.tz);
+        let mut out: BTreeMap<String, f64> = BTreeMap::new();
+        match &c.source {
+            Source::Usage { metric, agg } => {
+                let rows = self.usage.iter().filter(|r| &r.2 == metric);
+                match agg {
+                    Agg::Sum | Agg::Trend => {
+                        let mut prev: BTreeMap<String, f64> = BTreeMap::new();
+                        for r in rows {
+                            if (d_start..=d_end).contains(&r.1) {
+                                *out.entry(r.0.clone()).or_default() += r.3;
+                            } else if *agg == Agg::Trend && (d_start - n..d_start).contains(&r.1) {
+                                *prev.entry(r.0.clone()).or_default() += r.3;
+                            }
+                        }
+                        if *agg == Agg::Trend {
+                            for (k, p) in prev {
+                                *out.entry(k).or_default() -= p;
+                            }
+                        }
+                    }
+                    Agg::Mean => {
+                        let mut acc: BTreeMap<String, (f64, u32)> = BTreeMap::new();
+                        for r in rows.filter(|r| (d_start..=d_end).contains(&r.1)) {
+                            let e = acc.entry(r.0.clone()).or_default();
+                            e.0 += r.3;
+                            e.1 += 1;
+                        }
+                        out = acc.into_iter().map(|(k, (s, n))| (k, s / f64::from(n))).collect();
+                    }
+                    Agg::Last => {
+                        let mut acc: BTreeMap<String, (i32, f64)> = BTreeMap::new();
+                        for r in rows.filter(|r| (d_start..=d_end).contains(&r.1)) {
+                            let e = acc.entry(r.0.clone()).or_insert((r.1, 0.0));
+                            if r.1 > e.0 {
+                                *e = (r.1, 0.0);
+                            }
+                            if r.1 == e.0 {
+                                e.1 += r.3;
+                            }
+                        }
+                        out = acc.into_iter().map(|(k, (_, v))| (k, v)).collect();
+                    }
+                }
+            }
+            Source::Nps => {
+                let mut latest: BTreeMap<String, (Micros, f64)> = BTreeMap::new();
+                for (a, at, score) in self.nps.iter().filter(|r| r.1 < as_of) {
+                    let e = latest.entry(a.clone()).or_insert((*at, *score));
+                    if *at >= e.0 {
+                        *e = (*at, *score);
+                    }
+                }
+                out = latest.into_iter().map(|(k, (_, s))| (k, s)).collect();
+            }
+            Source::Csat => {
+                let mut acc: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+                for (a, _, rated, sat) in &self.tickets {
+                    if let (Some(t), Some(s)) = (rated, sat)
+                        && (window_start..as_of).contains(t)
+                    {
+                        let e = acc.entry(a.clone()).or_default();
+                        e.0 += u32::from(*s);
+                        e.1 += 1;
+                    }
+                }
+                out = acc.into_iter().map(|(k, (s, n))| (k, 100.0 * f64::from(s) / f64::from(n))).collect();
+            }
+            Source::Tickets => {
+                for (a, created, _, _) in self.tickets.iter().filter(|r| r.1 < as_of) {
+                    let e = out.entry(a.clone()).or_default();
+                    if *created >= window_start {
+                        *e += 1.0;
+                    }
+                }
+            }
+            Source::LastActivity { metric } => {
+                let mut latest: BTreeMap<String, i32> = BTreeMap::new();
+                for r in &self.usage {
+                    if r.3 > 0.0 && r.1 <= d_end && metric.as_ref().is_none_or(|m| m == &r.2) {
+                        let e = latest.entry(r.0.clone()).or_insert(r.1);
+                        *e = (*e).max(r.1);
+                    }
+                }
+                out = latest.into_iter().map(|(k, d)| (k, f64::from(d_end - d))).collect();
+            }
+            Source::MrrTrend => {
+                let before = as_of - i64::from(c.window_days) * 86_400_000_000;
+                let at = |t: Micros, s: Micros, e: Option<Micros>| s < t && e.is_none_or(|e| t <= e);
+                for (a, s, e, m) in self.lines.iter().filter(|l| l.1 < as_of) {
+                    let v = out.entry(a.clone()).or_default();
+                    *v += if at(as_of, *s, *e) { *m } else { 0.0 } - if at(before, *s, *e) { *m } else { 0.0 };
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The text of a column as `Vec<Option<String>>` (health extraction).
+pub(crate) fn texts(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
+    let c = df.column(name).ctx(name)?.cast(&DataType::String).ctx(name)?;
+    Ok(c.str().ctx(name)?.iter().map(|v| v.map(str::to_owned)).collect())
+}
+
+/// A timestamp column as microseconds.
+pub(crate) fn instants(df: &DataFrame, name: &str) -> Result<Vec<Option<Micros>>> {
+    let c = df.column(name).ctx(name)?.cast(&DataType::Int64).ctx(name)?;
+    Ok(c.i64().ctx(name)?.iter().collect())
+}

@@ -5,7 +5,6 @@
 //! written out here.
 
 use metrics_core::mapping::TableInput;
-use metrics_core::polars::prelude::*;
 use metrics_core::quality::Reason;
 use metrics_core::report::{self, Command, Inputs, Report, ReportOptions};
 
@@ -21,44 +20,6 @@ fn run(by: &[&str], command: Command) -> Report {
     o.revenue.reporting_currency = Some("USD".into());
     o.by = by.iter().map(|s| (*s).to_owned()).collect();
     report::run(&inputs, &o, command).expect("report")
-}
-
-/// The first ```csv block after `heading` in fixtures/README.md.
-fn expected(heading: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let text = std::fs::read_to_string(fixture("README.md")).unwrap();
-    let at = text.find(heading).unwrap_or_else(|| panic!("{heading} in fixtures/README.md"));
-    let block = &text[at..];
-    let block = &block[block.find("```csv\n").unwrap() + 7..];
-    let block = &block[..block.find("```").unwrap()];
-    let mut lines = block.lines().map(|l| l.split(',').map(str::to_owned).collect::<Vec<_>>());
-    let header = lines.next().unwrap();
-    (header, lines.collect())
-}
-
-/// Every cell of `df` against the expected table: same columns in the same
-/// order, text equal, numbers within a relative 1e-9 (details 28).
-fn compare(df: &DataFrame, heading: &str) {
-    let (header, rows) = expected(heading);
-    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
-    assert_eq!(names, header, "{heading}: columns");
-    assert_eq!(df.height(), rows.len(), "{heading}: rows");
-    for (j, name) in header.iter().enumerate() {
-        let c = df.column(name).unwrap().cast(&DataType::String).unwrap();
-        for (i, got) in c.str().unwrap().iter().enumerate() {
-            let want = rows[i][j].as_str();
-            match (got, want.parse::<f64>()) {
-                (None, _) => assert_eq!(want, "", "{heading} row {i} {name}: got null"),
-                (Some(g), Ok(w)) if g.parse::<f64>().is_ok() => {
-                    let g: f64 = g.parse().unwrap();
-                    assert!(
-                        (g - w).abs() <= 1e-9 * w.abs().max(1.0),
-                        "{heading} row {i} {name}: got {g}, expected {w}"
-                    );
-                }
-                (Some(g), _) => assert_eq!(g, want, "{heading} row {i} {name}"),
-            }
-        }
-    }
 }
 
 #[test]

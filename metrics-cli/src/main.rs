@@ -65,14 +65,25 @@ fn run(cli: Cli) -> Result<()> {
         None
     };
     let settings = Settings::resolve(&args, std::io::stdout().is_terminal())?;
-    let spinner = (!cli.quiet && std::io::stderr().is_terminal()).then(|| {
-        let s = indicatif::ProgressBar::new_spinner().with_message("reading inputs and computing metrics");
-        s.enable_steady_tick(std::time::Duration::from_millis(120));
-        s
+    // On a terminal, a bar of the run's steps (inputs read, sections
+    // computed) with a spinner for the step under way.
+    let bar = (!cli.quiet && std::io::stderr().is_terminal()).then(|| {
+        let style = indicatif::ProgressStyle::with_template("{spinner} [{bar:20}] {pos}/{len} {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        let b = indicatif::ProgressBar::new(1).with_style(style);
+        b.enable_steady_tick(std::time::Duration::from_millis(120));
+        b
     });
-    let result = report::run(&settings.inputs, &settings.options, command);
-    if let Some(s) = spinner {
-        s.finish_and_clear();
+    let result = report::run_with_progress(&settings.inputs, &settings.options, command, &mut |s| {
+        if let Some(b) = &bar {
+            b.set_length(s.total as u64);
+            b.set_position(s.done as u64);
+            b.set_message(s.what.to_owned());
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
     }
     let report = result?;
     write(&report, &settings)

@@ -27,3 +27,15 @@ fn repeat_purchase_rate_by_hand() {
     );
     assert_eq!(r.meta.inputs["transactions"].rows_used, 8);
 }
+
+#[test]
+fn progress_reports_each_step_before_it_starts() {
+    let mut inputs = Inputs::default();
+    inputs.transactions = Some(TableInput::new(fixture("purchases/transactions.csv").to_string_lossy()));
+    let mut steps = Vec::new();
+    report::run_with_progress(&inputs, &ReportOptions::default(), Command::Report, &mut |s| {
+        steps.push((s.done, s.total, s.what.to_owned()));
+    })
+    .expect("report");
+    assert_eq!(steps, [(0, 2, "reading transactions".to_owned()), (1, 2, "computing purchases".to_owned())]);
+}

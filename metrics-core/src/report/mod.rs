@@ -1,0 +1,440 @@
+//! The one entry point: inputs and options in, a whole report out (tables,
+//! meta and data quality), for the CLI and for Rust callers alike.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::error::PolarsContext;
+use crate::health::{self, HealthConfig, HealthData, Source as HealthSource, Usage};
+use crate::mapping::TableInput;
+use crate::parse::timestamp::{Micros, TimestampFormat, TimestampParser};
+use crate::period::{PERIOD_START, Period, Spine, local_date};
+use crate::purchases::{self, Transactions};
+use crate::quality::DataQuality;
+use crate::revenue::{self, Accounts, Lines, LinesOptions, RevenueContext, RevenueOptions};
+use crate::schema::tickets::ACCOUNT_ID;
+use crate::source::FileFormat;
+use crate::support::{self, Skipped, SupportContext, SupportOptions, TicketReadOptions, Tickets};
+use crate::surveys::{self, Responses, SurveyOptions};
+use crate::{Error, Result};
+
+mod sections;
+mod staging;
+
+use sections::{health_sections, purchases_section, revenue_sections, support_section, surveys_section};
+use staging::{health_data, stage_accounts, stage_lines, stage_surveys, stage_tickets, stage_transactions};
+
+/// The input tables of a report; absent tables leave their sections out.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Inputs {
+    /// The `tickets` table.
+    pub tickets: Option<TableInput>,
+    /// The `subscriptions` table.
+    pub subscriptions: Option<TableInput>,
+    /// The `accounts` table (dimensions for every section).
+    pub accounts: Option<TableInput>,
+    /// The `survey_responses` table.
+    pub surveys: Option<TableInput>,
+    /// The `transactions` table.
+    pub transactions: Option<TableInput>,
+    /// The `usage` table (health score inputs).
+    pub usage: Option<TableInput>,
+}
+
+/// Which sections a command computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Command {
+    /// Every section the inputs allow.
+    Report,
+    /// Support metrics only.
+    Support,
+    /// Revenue metrics only.
+    Revenue,
+    /// Cohort retention only.
+    Cohorts,
+    /// NPS, CSAT and CES from survey responses only.
+    Surveys,
+    /// The health score per account and its band summary.
+    Health,
+    /// Read and check the inputs; no metrics.
+    Validate,
+}
+
+/// Every option of a report, resolved (flags > config file > defaults).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ReportOptions {
+    /// Period length; `None` = each section's default (`week` for support).
+    pub period: Option<Period>,
+    /// Report time zone: period boundaries.
+    pub tz: Tz,
+    /// Zone of naive input timestamps, for tables without their own.
+    pub input_tz: Tz,
+    /// First reported period: the one holding this local date.
+    pub since: Option<NaiveDate>,
+    /// Last reported period: the one holding this local date.
+    pub until: Option<NaiveDate>,
+    /// Explicit as-of (a snapshot); `None` = the latest ticket timestamp.
+    pub as_of: Option<Micros>,
+    /// Dimensions, in output order.
+    pub by: Vec<String>,
+    /// Support metric options.
+    pub support: SupportOptions,
+    /// Revenue metric options.
+    pub revenue: RevenueOptions,
+    /// Survey metric options.
+    pub surveys: SurveyOptions,
+    /// The health score's components and bands (`None` = no health
+    /// section).
+    pub health: Option<HealthConfig>,
+    /// `health` lists only red accounts, weakest first (`--at-risk`).
+    pub at_risk: bool,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        Self {
+            period: None,
+            tz: Tz::UTC,
+            input_tz: Tz::UTC,
+            since: None,
+            until: None,
+            as_of: None,
+            by: Vec::new(),
+            support: SupportOptions::default(),
+            revenue: RevenueOptions::default(),
+            surveys: SurveyOptions::default(),
+            health: None,
+            at_risk: false,
+        }
+    }
+}
+
+/// One input table as meta describes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputMeta {
+    /// Path, glob or directory as given.
+    pub path: String,
+    /// File format.
+    pub format: FileFormat,
+    /// Preset applied, if any.
+    pub preset: Option<String>,
+    /// Rows read from the files.
+    pub rows_read: usize,
+    /// Rows used by the metrics.
+    pub rows_used: usize,
+}
+
+/// The report's meta (details 6).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Meta {
+    /// cxm's version.
+    pub version: String,
+    /// The command.
+    pub command: Command,
+    /// Per input table.
+    pub inputs: BTreeMap<String, InputMeta>,
+    /// Period length.
+    pub period: Period,
+    /// Report time zone.
+    pub tz: String,
+    /// Default zone of naive input timestamps.
+    pub input_tz: String,
+    /// The instant treated as now, RFC 3339 UTC.
+    pub as_of: Option<String>,
+    /// First reported period (`YYYY-MM-DD`).
+    pub first_period: Option<String>,
+    /// Last reported period.
+    pub last_period: Option<String>,
+    /// Rules used (`fcr`, `escalation`, `backlog_mode`, `csat_scale`, ...).
+    pub rules: BTreeMap<String, String>,
+    /// Metrics left out, with the missing column.
+    pub skipped: Vec<Skipped>,
+    /// Other remarks (a section output ungrouped, ...).
+    pub notes: Vec<String>,
+}
+
+/// A computed report.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Meta.
+    pub meta: Meta,
+    /// Data-quality findings per table.
+    pub data_quality: DataQuality,
+    /// Sections in output order (`support`, ...), each a table.
+    pub sections: Vec<(String, DataFrame)>,
+}
+
+impl Report {
+    /// A section by name.
+    pub fn section(&self, name: &str) -> Option<&DataFrame> {
+        self.sections.iter().find(|(n, _)| n == name).map(|(_, df)| df)
+    }
+}
+
+/// Parses `--since`/`--until`/`--as-of` text: a date (midnight) or an
+/// instant; naive values are in `tz` (details 18).
+///
+/// ```
+/// let t = metrics_core::report::parse_instant("2026-03-01", chrono_tz::Tz::UTC).unwrap();
+/// assert_eq!(t, 1_772_323_200_000_000);
+/// ```
+pub fn parse_instant(s: &str, tz: Tz) -> Result<Micros> {
+    TimestampParser::new(TimestampFormat::Auto, tz)
+        .parse(s)
+        .ok_or_else(|| Error::Config(format!("cannot parse {s:?} as a date or timestamp")))
+}
+
+/// A step of a report run, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step<'a> {
+    /// Steps finished before this one.
+    pub done: usize,
+    /// Steps in the run (inputs to read plus sections to compute).
+    pub total: usize,
+    /// What this step does (`reading tickets`, `computing revenue`, ...).
+    pub what: &'a str,
+}
+
+/// Computes the report for `command`.
+pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Report> {
+    run_with_progress(inputs, o, command, &mut |_| {})
+}
+
+/// [`run`], telling `progress` before each step (reading an input,
+/// computing a section) starts.
+pub fn run_with_progress(
+    inputs: &Inputs,
+    o: &ReportOptions,
+    command: Command,
+    progress: &mut dyn FnMut(Step<'_>),
+) -> Result<Report> {
+    let wants_support = matches!(command, Command::Report | Command::Support | Command::Validate);
+    let wants_revenue = matches!(command, Command::Report | Command::Revenue | Command::Cohorts | Command::Validate);
+    let wants_health = matches!(command, Command::Report | Command::Health | Command::Validate);
+    let wants_surveys = matches!(command, Command::Report | Command::Surveys | Command::Validate);
+    // Health draws on every input its components name.
+    let health_sources: Vec<&HealthSource> = match (&o.health, wants_health) {
+        (Some(h), true) => h.components.iter().map(|c| &c.source).collect(),
+        _ => Vec::new(),
+    };
+    let uses = |f: fn(&HealthSource) -> bool| health_sources.iter().any(|s| f(s));
+    let health_tickets = uses(|s| matches!(s, HealthSource::Csat | HealthSource::Tickets));
+    let health_surveys = uses(|s| matches!(s, HealthSource::Nps));
+    let health_lines = uses(|s| matches!(s, HealthSource::MrrTrend));
+    let usage_input = inputs.usage.as_ref().filter(|_| wants_health);
+    let tickets_input = inputs.tickets.as_ref().filter(|_| wants_support || health_tickets);
+    let subs_input = inputs.subscriptions.as_ref().filter(|_| wants_revenue || health_lines);
+    let surveys_input = inputs.surveys.as_ref().filter(|_| wants_surveys || health_surveys);
+    let tx_input = inputs.transactions.as_ref().filter(|_| matches!(command, Command::Report | Command::Validate));
+    match command {
+        Command::Support if tickets_input.is_none() => {
+            return Err(Error::Config("no tickets given: pass --tickets (or set [tickets] path in the config)".into()));
+        }
+        Command::Revenue | Command::Cohorts if subs_input.is_none() => {
+            return Err(Error::Config(
+                "no subscriptions given: pass --subscriptions (or set [subscriptions] path in the config)".into(),
+            ));
+        }
+        Command::Health if o.health.is_none() => {
+            return Err(Error::Config(
+                "no health score configured: add [[health.components]] entries to the config (see docs/health.md)"
+                    .into(),
+            ));
+        }
+        Command::Surveys if surveys_input.is_none() => {
+            return Err(Error::Config(
+                "no survey responses given: pass --surveys (or set [surveys] path in the config)".into(),
+            ));
+        }
+        _ if tickets_input.is_none()
+            && subs_input.is_none()
+            && surveys_input.is_none()
+            && tx_input.is_none()
+            && usage_input.is_none() =>
+        {
+            return Err(Error::Config(
+                "no input given: pass --tickets, --subscriptions, --surveys or --transactions (or set their path in the config)"
+                    .into(),
+            ));
+        }
+        _ => {}
+    }
+    let period = o.period.unwrap_or(if tickets_input.is_some() { Period::Week } else { Period::Month });
+    let mut r = Report {
+        meta: Meta {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            command,
+            inputs: BTreeMap::new(),
+            period,
+            tz: o.tz.name().to_owned(),
+            input_tz: o.input_tz.name().to_owned(),
+            as_of: None,
+            first_period: None,
+            last_period: None,
+            rules: BTreeMap::new(),
+            skipped: Vec::new(),
+            notes: Vec::new(),
+        },
+        data_quality: DataQuality::new(),
+        sections: Vec::new(),
+    };
+    // Stage every input first: a bad input fails before any metric runs.
+    let staged = [
+        inputs.accounts.is_some(),
+        tickets_input.is_some(),
+        subs_input.is_some(),
+        surveys_input.is_some(),
+        usage_input.is_some(),
+        tx_input.is_some(),
+    ];
+    let computed = [
+        tickets_input.is_some() && wants_support,
+        subs_input.is_some() && wants_revenue,
+        surveys_input.is_some() && wants_surveys,
+        tx_input.is_some(),
+        o.health.is_some() && wants_health,
+    ];
+    let total = staged.iter().chain(&computed).filter(|x| **x).count();
+    let mut done = 0;
+    let mut step = |what: &str| {
+        progress(Step { done, total, what });
+        done += 1;
+    };
+    if inputs.accounts.is_some() {
+        step("reading accounts");
+    }
+    let accounts = match &inputs.accounts {
+        Some(a) => Some(stage_accounts(a, o, &mut r)?),
+        None => None,
+    };
+    if tickets_input.is_some() {
+        step("reading tickets");
+    }
+    let tickets = match tickets_input {
+        Some(input) => Some(stage_tickets(input, o, accounts.as_ref(), health_tickets, &mut r)?),
+        None => None,
+    };
+    if subs_input.is_some() {
+        step("reading subscriptions");
+    }
+    let lines = match subs_input {
+        Some(input) => Some(stage_lines(input, o, &mut r)?),
+        None => None,
+    };
+    if surveys_input.is_some() {
+        step("reading survey responses");
+    }
+    let responses = match surveys_input {
+        Some(input) => Some(stage_surveys(input, o, accounts.as_ref(), health_surveys, &mut r)?),
+        None => None,
+    };
+    if usage_input.is_some() {
+        step("reading usage");
+    }
+    let usage = match usage_input {
+        Some(input) => {
+            let u = Usage::read(input, input.input_tz.unwrap_or(o.input_tz), o.tz)?;
+            r.meta.inputs.insert(
+                "usage".into(),
+                InputMeta {
+                    path: input.path.clone(),
+                    format: u.source.format,
+                    preset: input.preset.map(|p| p.name().to_owned()),
+                    rows_read: u.rows_read,
+                    rows_used: u.rows.len(),
+                },
+            );
+            r.data_quality.insert("usage".into(), u.quality.clone());
+            Some(u)
+        }
+        None => None,
+    };
+    if tx_input.is_some() {
+        step("reading transactions");
+    }
+    let transactions = match tx_input {
+        Some(input) => Some(stage_transactions(input, o, accounts.as_ref(), &mut r)?),
+        None => None,
+    };
+    for b in &o.by {
+        let in_tickets = tickets.as_ref().is_some_and(|t| t.df.column(b).is_ok());
+        let in_accounts = lines.is_some() && accounts.as_ref().is_some_and(|a| a.has(b));
+        let in_surveys = responses.as_ref().is_some_and(|s| s.df.column(b).is_ok());
+        let in_tx = transactions.as_ref().is_some_and(|t| t.df.column(b).is_ok());
+        if !in_tickets && !in_accounts && !in_surveys && !in_tx {
+            let mut tables = Vec::new();
+            if tickets.is_some() {
+                tables.push("tickets");
+            }
+            if responses.is_some() {
+                tables.push("survey_responses");
+            }
+            if transactions.is_some() {
+                tables.push("transactions");
+            }
+            if accounts.is_some() {
+                tables.push("accounts");
+            }
+            let mut found = if tables.is_empty() { "any input".to_owned() } else { tables.join(" or ") };
+            if lines.is_some() && accounts.is_none() {
+                found.push_str(" (revenue and cohorts take dimensions from --accounts, which is not given)");
+            }
+            return Err(Error::UnknownDimension { name: b.clone(), tables: found });
+        }
+    }
+    let health_data = match (&o.health, wants_health) {
+        (Some(_), true) => Some(health_data(o, usage.as_ref(), tickets.as_ref(), responses.as_ref(), lines.as_ref())?),
+        _ => None,
+    };
+    let tickets = tickets.filter(|_| wants_support);
+    let lines = lines.filter(|_| wants_revenue);
+    let responses = responses.filter(|_| wants_surveys);
+    if let Some(t) = tickets {
+        step("computing support metrics");
+        support_section(t, o, command, &mut r)?;
+    }
+    if let Some(lines) = lines {
+        step("computing revenue and cohorts");
+        revenue_sections(&lines, accounts.as_ref(), o, command, &mut r)?;
+    }
+    if let Some(responses) = responses {
+        step("computing surveys");
+        surveys_section(&responses, o, command, &mut r)?;
+    }
+    if let Some(t) = transactions {
+        step("computing purchases");
+        purchases_section(&t, o, command, &mut r)?;
+    }
+    if let (Some(data), Some(config)) = (health_data, &o.health) {
+        step("computing health scores");
+        health_sections(config, &data, usage.as_ref(), accounts.as_ref(), o, command, &mut r)?;
+    }
+    Ok(r)
+}
+
+/// The dimensions a section has, or all-or-nothing: a section without
+/// every `--by` name is output ungrouped, with a note (details 13).
+fn section_by(o: &ReportOptions, section: &str, has: impl Fn(&str) -> bool, r: &mut Report) -> Vec<String> {
+    match o.by.iter().find(|b| !has(b)) {
+        None => o.by.clone(),
+        Some(missing) => {
+            r.meta.notes.push(format!("{section}: not grouped, `{missing}` is not one of its dimensions"));
+            Vec::new()
+        }
+    }
+}
+
+/// An instant as RFC 3339 UTC with `Z`.
+pub fn rfc3339(t: Micros) -> String {
+    chrono::DateTime::from_timestamp_micros(t)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        .unwrap_or_default()
+}

@@ -1,0 +1,234 @@
+//! Each section of a report from its staged inputs: spine of periods,
+//! dimensions, the metric tables.
+
+#![allow(clippy::wildcard_imports)]
+
+use super::staging::texts_set;
+use super::*;
+
+pub(super) fn support_section(mut tickets: Tickets, o: &ReportOptions, command: Command, r: &mut Report) -> Result<()> {
+    let period = o.period.unwrap_or(Period::Week);
+    let first = o.since.or_else(|| tickets.first_created().map(|c| local_date(c, o.tz)));
+    let last = o.until.unwrap_or_else(|| local_date(tickets.as_of, o.tz));
+    let spine = Spine::new(period, o.tz, first.unwrap_or(last), last);
+    r.meta.first_period = spine.starts.first().map(ToString::to_string);
+    r.meta.last_period = spine.starts.last().map(ToString::to_string);
+    if command == Command::Validate {
+        return Ok(());
+    }
+    let by = section_by(o, "support", |b| tickets.df.column(b).is_ok(), r);
+    support::add_periods(&mut tickets, period, o.tz)?;
+    let cx = SupportContext { period, tz: o.tz, by, spine, as_of: tickets.as_of, options: o.support.clone() };
+    let (planned, rules) = support::plan_all(&tickets, &cx)?;
+    r.meta.rules.extend(rules);
+    let mut metrics = Vec::new();
+    for p in planned {
+        match p {
+            Ok(m) => metrics.push(m),
+            Err(s) => r.meta.skipped.push(s),
+        }
+    }
+    let df = assemble(&tickets, &cx, &metrics)?;
+    r.sections.push(("support".to_owned(), df));
+    Ok(())
+}
+
+pub(super) fn surveys_section(
+    responses: &Responses,
+    o: &ReportOptions,
+    command: Command,
+    r: &mut Report,
+) -> Result<()> {
+    let period = o.period.unwrap_or(Period::Week);
+    let Some((first, last)) = responses.span() else { return Ok(()) };
+    let first = o.since.unwrap_or_else(|| local_date(first, o.tz));
+    let last = o.until.unwrap_or_else(|| local_date(last, o.tz));
+    let spine = Spine::new(period, o.tz, first, last);
+    let (f, l) = (spine.starts.first().map(ToString::to_string), spine.starts.last().map(ToString::to_string));
+    if r.sections.is_empty() && !r.meta.inputs.contains_key("tickets") && !r.meta.inputs.contains_key("subscriptions") {
+        r.meta.period = period;
+        r.meta.first_period.clone_from(&f);
+        r.meta.last_period.clone_from(&l);
+    }
+    r.meta.rules.insert("surveys_period".into(), period.name().into());
+    r.meta.rules.insert("surveys_first_period".into(), f.unwrap_or_default());
+    r.meta.rules.insert("surveys_last_period".into(), l.unwrap_or_default());
+    r.meta.rules.insert("surveys_csat_scale".into(), o.surveys.csat.describe());
+    r.meta.rules.insert("ces_scale".into(), format!("{}-{}", o.surveys.ces.min, o.surveys.ces.max));
+    r.meta.rules.insert("default_survey".into(), o.surveys.default_survey.name().into());
+    if command == Command::Validate {
+        return Ok(());
+    }
+    let by = section_by(o, "surveys", |b| responses.df.column(b).is_ok(), r);
+    let df = surveys::surveys_table(responses, period, o.tz, &spine, &by)?;
+    r.sections.push(("surveys".to_owned(), df));
+    Ok(())
+}
+
+pub(super) fn purchases_section(t: &Transactions, o: &ReportOptions, command: Command, r: &mut Report) -> Result<()> {
+    let period = o.period.unwrap_or(Period::Month);
+    let Some((first, last)) = t.span() else { return Ok(()) };
+    let first = o.since.unwrap_or_else(|| local_date(first, o.tz));
+    let last = o.until.unwrap_or_else(|| local_date(last, o.tz));
+    let spine = Spine::new(period, o.tz, first, last);
+    r.meta.rules.insert("purchases_period".into(), period.name().into());
+    if command == Command::Validate {
+        return Ok(());
+    }
+    let by = section_by(o, "purchases", |b| t.df.column(b).is_ok(), r);
+    let df = purchases::purchases_table(t, period, o.tz, &spine, &by)?;
+    r.sections.push(("purchases".to_owned(), df));
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn health_sections(
+    config: &HealthConfig,
+    data: &HealthData,
+    usage: Option<&Usage>,
+    accounts: Option<&Accounts>,
+    o: &ReportOptions,
+    command: Command,
+    r: &mut Report,
+) -> Result<()> {
+    // As-of: explicit, else the day after the latest usage date, else the
+    // report's as_of (tickets), else the latest NPS response or line start.
+    let latest_usage = usage.and_then(Usage::latest).map(|d| {
+        let date =
+            chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::from(d) + 1);
+        crate::period::day_start(date, o.tz)
+    });
+    let from_tickets = r.meta.as_of.as_deref().and_then(|s| parse_instant(s, o.tz).ok()).map(|t| t + 1);
+    let other = data.nps.iter().map(|n| n.1).chain(data.lines.iter().map(|l| l.1)).max().map(|t| t + 1);
+    let Some(bound) = o.as_of.map(|t| t + 1).or(latest_usage).or(from_tickets).or(other) else {
+        return Err(Error::Config("health: no input to score (give --usage, or --as-of with other inputs)".into()));
+    };
+    let as_of_date = local_date(bound - 1, o.tz);
+    r.meta.rules.insert("health_as_of".into(), as_of_date.to_string());
+    let bands = config.bands;
+    r.meta.rules.insert("health_bands".into(), format!("red < {} <= yellow < {} <= green", bands.yellow, bands.green));
+    for c in &config.components {
+        let given = match &c.source {
+            HealthSource::Usage { .. } | HealthSource::LastActivity { .. } => usage.is_some(),
+            HealthSource::Nps => !data.nps.is_empty(),
+            HealthSource::Csat | HealthSource::Tickets => !data.tickets.is_empty(),
+            HealthSource::MrrTrend => !data.lines.is_empty(),
+        };
+        if !given {
+            r.meta
+                .notes
+                .push(format!("health: component `{}` has no input data; its weight goes to the others", c.name));
+        }
+    }
+    if command == Command::Validate {
+        return Ok(());
+    }
+    let universe = match accounts {
+        Some(a) => texts_set(&a.df)?,
+        None => data.accounts(),
+    };
+    let scores = health::score_all(config, data, &universe, bound);
+    r.sections.push(("health".to_owned(), health::health_table(config, &scores, o.at_risk)?));
+    let period = o.period.unwrap_or(Period::Week);
+    let first = o.since.unwrap_or_else(|| {
+        let earliest = usage.and_then(|u| u.rows.iter().map(|r| r.1).min());
+        earliest.map_or(as_of_date - chrono::Duration::days(83), |d| {
+            chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::from(d))
+        })
+    });
+    let last = o.until.unwrap_or(as_of_date);
+    let spine = Spine::new(period, o.tz, first, last);
+    r.sections.push(("health_summary".to_owned(), health::summary_table(config, data, &universe, &spine, bound)?));
+    Ok(())
+}
+
+pub(super) fn revenue_sections(
+    lines: &Lines,
+    accounts: Option<&Accounts>,
+    o: &ReportOptions,
+    command: Command,
+    r: &mut Report,
+) -> Result<()> {
+    let period = o.period.unwrap_or(Period::Month);
+    let Some((first, last)) = lines.span() else { return Ok(()) };
+    let first = o.since.unwrap_or_else(|| local_date(first, o.tz));
+    let last = o.until.unwrap_or_else(|| local_date(last, o.tz));
+    let spine = Spine::new(period, o.tz, first, last);
+    let (f, l) = (spine.starts.first().map(ToString::to_string), spine.starts.last().map(ToString::to_string));
+    if r.sections.is_empty() && !r.meta.inputs.contains_key("tickets") {
+        r.meta.period = period;
+        r.meta.first_period.clone_from(&f);
+        r.meta.last_period.clone_from(&l);
+    }
+    r.meta.rules.insert("revenue_period".into(), period.name().into());
+    r.meta.rules.insert("revenue_first_period".into(), f.unwrap_or_default());
+    r.meta.rules.insert("revenue_last_period".into(), l.unwrap_or_default());
+    r.meta.rules.insert("mrr_source".into(), lines.mrr_source.into());
+    if let Some(c) = &lines.currency {
+        r.meta.rules.insert("currency".into(), c.clone());
+    }
+    r.meta.rules.insert("gross_margin".into(), o.revenue.gross_margin.to_string());
+    if command == Command::Validate {
+        return Ok(());
+    }
+    let by = section_by(o, "revenue and cohorts", |b| accounts.is_some_and(|a| a.has(b)), r);
+    let with = revenue::with_dims(lines, accounts, &by);
+    let cx = RevenueContext { period, tz: o.tz, spine, by };
+    // `--since` after `--until`: no periods, empty tables with their columns.
+    let changes = if cx.spine.starts.is_empty() {
+        revenue::movements::Changes::default()
+    } else {
+        revenue::movements::account_changes(&with, &cx)?
+    };
+    if command != Command::Cohorts {
+        r.sections.push(("revenue".to_owned(), revenue::revenue(&with, &changes, &cx, &o.revenue)?));
+    }
+    if command != Command::Revenue {
+        r.sections.push(("cohorts".to_owned(), revenue::cohorts::cohorts(&changes, &cx)?));
+    }
+    Ok(())
+}
+
+/// Joins every metric's parts onto the spine of periods x dimension values,
+/// fills event counts with 0, orders rows and columns, and collects once.
+pub(super) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[support::Metric]) -> Result<DataFrame> {
+    let key_names: Vec<String> = std::iter::once(PERIOD_START.to_owned()).chain(cx.by.iter().cloned()).collect();
+    let keys: Vec<Expr> = key_names.iter().map(|k| col(k.as_str())).collect();
+    let mut frame = cx.spine.frame().lazy();
+    if !cx.by.is_empty() {
+        let combos =
+            t.df.clone()
+                .lazy()
+                .select(cx.by.iter().map(|b| col(b.as_str()).cast(DataType::String)).collect::<Vec<_>>())
+                .unique(None, UniqueKeepStrategy::Any);
+        frame = frame.cross_join(combos, None);
+    }
+    let args = JoinArgs { nulls_equal: true, ..JoinArgs::new(JoinType::Left) };
+    let mut out_cols = keys.clone();
+    for m in metrics {
+        for part in &m.parts {
+            let mut part = part.clone();
+            let schema = part.collect_schema().ctx("planning support")?;
+            let mut sel = keys.clone();
+            sel.extend(m.columns.iter().filter(|c| schema.contains(c)).map(|c| col(c.as_str())));
+            frame = frame.join(part.select(sel), keys.clone(), keys.clone(), args.clone());
+        }
+        let schema = frame.collect_schema().ctx("planning support")?;
+        for c in &m.columns {
+            let is_count = m.counts.contains(c);
+            let e = match (schema.contains(c), is_count) {
+                (true, true) => col(c.as_str()).fill_null(lit(0u32)),
+                (true, false) => col(c.as_str()),
+                (false, true) => lit(0u32).alias(c.as_str()),
+                (false, false) => lit(NULL).cast(DataType::Float64).alias(c.as_str()),
+            };
+            out_cols.push(e);
+        }
+    }
+    let sort = SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true);
+    frame
+        .select(out_cols)
+        .sort(key_names.iter().map(String::as_str).collect::<Vec<_>>(), sort)
+        .collect()
+        .ctx("computing support metrics")
+}

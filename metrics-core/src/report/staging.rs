@@ -1,0 +1,268 @@
+//! Staging every input of a report: read, check, join account dimensions,
+//! and record meta and data quality.
+
+#![allow(clippy::wildcard_imports)]
+
+use super::*;
+
+pub(super) fn stage_tickets(
+    input: &TableInput,
+    o: &ReportOptions,
+    accounts: Option<&Accounts>,
+    for_health: bool,
+    r: &mut Report,
+) -> Result<Tickets> {
+    // Dimensions the accounts table has come through the tickets' account_id.
+    let from_accounts: Vec<&String> =
+        o.by.iter().filter(|b| accounts.is_some_and(|a| a.has(b)) && b.as_str() != ACCOUNT_ID).collect();
+    let mut dims = o.by.clone();
+    if (for_health || !from_accounts.is_empty()) && !dims.iter().any(|d| d == ACCOUNT_ID) {
+        dims.push(ACCOUNT_ID.to_owned());
+    }
+    let read = TicketReadOptions {
+        input_tz: o.input_tz,
+        csat: o.support.csat.validate()?,
+        as_of: o.as_of,
+        dims,
+        tags: o.support.escalation_tag.is_some(),
+    };
+    let mut tickets = Tickets::read(input, &read)?;
+    let missing: Vec<&String> = from_accounts.into_iter().filter(|b| tickets.df.column(b).is_err()).collect();
+    if let (Some(a), false, true) = (accounts, missing.is_empty(), tickets.df.column(ACCOUNT_ID).is_ok()) {
+        let mut sel = vec![col(ACCOUNT_ID)];
+        sel.extend(missing.iter().map(|b| col(b.as_str())));
+        let args = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
+        tickets.df = std::mem::take(&mut tickets.df)
+            .lazy()
+            .join(a.df.clone().lazy().select(sel), [col(ACCOUNT_ID)], [col(ACCOUNT_ID)], args)
+            .collect()
+            .ctx("joining account dimensions to tickets")?;
+    }
+    r.meta.inputs.insert(
+        "tickets".into(),
+        InputMeta {
+            path: input.path.clone(),
+            format: tickets.source.format,
+            preset: input.preset.map(|p| p.name().to_owned()),
+            rows_read: tickets.rows_read,
+            rows_used: tickets.rows_used(),
+        },
+    );
+    r.data_quality.insert("tickets".into(), tickets.quality.clone());
+    if tickets.rows_used() == 0 && r.meta.command != Command::Validate {
+        return Err(Error::Empty {
+            path: input.path.clone().into(),
+            what: "no usable rows: every row was rejected (run `cxm validate` to see each reason and its rows)".into(),
+        });
+    }
+    r.meta.as_of = Some(rfc3339(tickets.as_of));
+    Ok(tickets)
+}
+
+pub(super) fn stage_surveys(
+    input: &TableInput,
+    o: &ReportOptions,
+    accounts: Option<&Accounts>,
+    for_health: bool,
+    r: &mut Report,
+) -> Result<Responses> {
+    let from_accounts: Vec<&String> =
+        o.by.iter().filter(|b| accounts.is_some_and(|a| a.has(b)) && b.as_str() != ACCOUNT_ID).collect();
+    let mut dims = o.by.clone();
+    if (for_health || !from_accounts.is_empty()) && !dims.iter().any(|d| d == ACCOUNT_ID) {
+        dims.push(ACCOUNT_ID.to_owned());
+    }
+    o.surveys.csat.validate()?;
+    let mut responses = Responses::read(input, &o.surveys, &dims, input.input_tz.unwrap_or(o.input_tz))?;
+    let missing: Vec<&String> = from_accounts.into_iter().filter(|b| responses.df.column(b).is_err()).collect();
+    if let (Some(a), false, true) = (accounts, missing.is_empty(), responses.df.column(ACCOUNT_ID).is_ok()) {
+        let mut sel = vec![col(ACCOUNT_ID)];
+        sel.extend(missing.iter().map(|b| col(b.as_str())));
+        let args = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
+        responses.df = std::mem::take(&mut responses.df)
+            .lazy()
+            .join(a.df.clone().lazy().select(sel), [col(ACCOUNT_ID)], [col(ACCOUNT_ID)], args)
+            .collect()
+            .ctx("joining account dimensions to survey responses")?;
+    }
+    r.meta.inputs.insert(
+        "survey_responses".into(),
+        InputMeta {
+            path: input.path.clone(),
+            format: responses.source.format,
+            preset: input.preset.map(|p| p.name().to_owned()),
+            rows_read: responses.rows_read,
+            rows_used: responses.rows_used(),
+        },
+    );
+    r.data_quality.insert("survey_responses".into(), responses.quality.clone());
+    if responses.rows_used() == 0 && r.meta.command != Command::Validate {
+        return Err(Error::Empty {
+            path: input.path.clone().into(),
+            what: "no valid survey responses: every row was rejected (run `cxm validate` to see why)".into(),
+        });
+    }
+    Ok(responses)
+}
+
+/// Joins the dimensions of `accounts` that `df` lacks on `account_id`.
+pub(super) fn join_account_dims(
+    df: DataFrame,
+    accounts: Option<&Accounts>,
+    by: &[String],
+    what: &str,
+) -> Result<DataFrame> {
+    let Some(a) = accounts else { return Ok(df) };
+    let missing: Vec<&String> =
+        by.iter().filter(|b| b.as_str() != ACCOUNT_ID && a.has(b) && df.column(b.as_str()).is_err()).collect();
+    if missing.is_empty() || df.column(ACCOUNT_ID).is_err() {
+        return Ok(df);
+    }
+    let mut sel = vec![col(ACCOUNT_ID)];
+    sel.extend(missing.iter().map(|b| col(b.as_str())));
+    let args = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
+    df.lazy()
+        .join(a.df.clone().lazy().select(sel), [col(ACCOUNT_ID)], [col(ACCOUNT_ID)], args)
+        .collect()
+        .ctx(&format!("joining account dimensions to {what}"))
+}
+
+pub(super) fn stage_transactions(
+    input: &TableInput,
+    o: &ReportOptions,
+    accounts: Option<&Accounts>,
+    r: &mut Report,
+) -> Result<Transactions> {
+    let mut t = Transactions::read(input, &o.by, input.input_tz.unwrap_or(o.input_tz))?;
+    t.df = join_account_dims(std::mem::take(&mut t.df), accounts, &o.by, "transactions")?;
+    r.meta.inputs.insert(
+        "transactions".into(),
+        InputMeta {
+            path: input.path.clone(),
+            format: t.source.format,
+            preset: input.preset.map(|p| p.name().to_owned()),
+            rows_read: t.rows_read,
+            rows_used: t.rows_used(),
+        },
+    );
+    r.data_quality.insert("transactions".into(), t.quality.clone());
+    if t.rows_used() == 0 && r.meta.command != Command::Validate {
+        return Err(Error::Empty {
+            path: input.path.clone().into(),
+            what: "no usable transactions: every row was rejected (run `cxm validate` to see why)".into(),
+        });
+    }
+    Ok(t)
+}
+
+/// Extracts what health components draw on from the staged inputs.
+pub(super) fn health_data(
+    o: &ReportOptions,
+    usage: Option<&Usage>,
+    tickets: Option<&Tickets>,
+    responses: Option<&Responses>,
+    lines: Option<&Lines>,
+) -> Result<HealthData> {
+    use crate::health::sources::{instants, texts};
+    let mut d = HealthData { tz: o.tz, ..HealthData::default() };
+    if let Some(u) = usage {
+        d.usage.clone_from(&u.rows);
+    }
+    if let Some(t) = tickets.filter(|t| t.df.column(ACCOUNT_ID).is_ok()) {
+        let ids = texts(&t.df, ACCOUNT_ID)?;
+        let created = instants(&t.df, crate::schema::tickets::CREATED_AT)?;
+        let rated = match (t.df.column(crate::schema::tickets::CSAT_AT), t.df.column(crate::schema::tickets::SOLVED_AT))
+        {
+            (Ok(_), _) => {
+                let a = instants(&t.df, crate::schema::tickets::CSAT_AT)?;
+                let s = if t.has(crate::schema::tickets::SOLVED_AT) {
+                    instants(&t.df, crate::schema::tickets::SOLVED_AT)?
+                } else {
+                    vec![None; a.len()]
+                };
+                a.into_iter().zip(s).map(|(a, s)| a.or(s)).collect()
+            }
+            (Err(_), Ok(_)) => instants(&t.df, crate::schema::tickets::SOLVED_AT)?,
+            _ => vec![None; ids.len()],
+        };
+        let sat: Vec<Option<bool>> = match t.df.column(crate::schema::tickets::CSAT_SATISFIED) {
+            Ok(c) => c.bool().ctx("csat")?.iter().collect(),
+            Err(_) => vec![None; ids.len()],
+        };
+        for i in 0..ids.len() {
+            if let (Some(a), Some(c)) = (&ids[i], created[i]) {
+                d.tickets.push((a.clone(), c, rated[i], sat[i]));
+            }
+        }
+    }
+    if let Some(s) = responses.filter(|s| s.df.column(ACCOUNT_ID).is_ok()) {
+        let ids = texts(&s.df, ACCOUNT_ID)?;
+        let at = instants(&s.df, crate::schema::surveys::RESPONDED_AT)?;
+        let score = s.df.column(crate::surveys::responses::NPS_SCORE).ctx("nps")?.f64().ctx("nps")?.clone();
+        for i in 0..ids.len() {
+            if let (Some(a), Some(t), Some(v)) = (&ids[i], at[i], score.get(i)) {
+                d.nps.push((a.clone(), t, v));
+            }
+        }
+    }
+    if let Some(l) = lines {
+        let ids = texts(&l.df, ACCOUNT_ID)?;
+        let start = instants(&l.df, crate::schema::subscriptions::START_AT)?;
+        let end = instants(&l.df, crate::schema::subscriptions::END_AT)?;
+        let mrr = l.df.column(crate::schema::subscriptions::MRR).ctx("mrr")?.f64().ctx("mrr")?.clone();
+        for i in 0..ids.len() {
+            if let (Some(a), Some(s), Some(m)) = (&ids[i], start[i], mrr.get(i)) {
+                d.lines.push((a.clone(), s, end[i], m));
+            }
+        }
+    }
+    Ok(d)
+}
+
+pub(super) fn texts_set(df: &DataFrame) -> Result<std::collections::BTreeSet<String>> {
+    let c = df.column(ACCOUNT_ID).ctx(ACCOUNT_ID)?.cast(&DataType::String).ctx(ACCOUNT_ID)?;
+    Ok(c.str().ctx(ACCOUNT_ID)?.iter().flatten().map(str::to_owned).collect())
+}
+
+pub(super) fn stage_lines(input: &TableInput, o: &ReportOptions, r: &mut Report) -> Result<Lines> {
+    let lo = LinesOptions {
+        input_tz: o.input_tz,
+        reporting_currency: o.revenue.reporting_currency.clone(),
+        rates: o.revenue.rates.clone(),
+    };
+    let lines = Lines::read(input, &lo)?;
+    r.meta.inputs.insert(
+        "subscriptions".into(),
+        InputMeta {
+            path: input.path.clone(),
+            format: lines.source.format,
+            preset: input.preset.map(|p| p.name().to_owned()),
+            rows_read: lines.rows_read,
+            rows_used: lines.rows_used(),
+        },
+    );
+    r.data_quality.insert("subscriptions".into(), lines.quality.clone());
+    if lines.rows_used() == 0 && r.meta.command != Command::Validate {
+        return Err(Error::Empty {
+            path: input.path.clone().into(),
+            what: "no usable subscription lines: every row was rejected (run `cxm validate` to see why)".into(),
+        });
+    }
+    Ok(lines)
+}
+
+pub(super) fn stage_accounts(a: &TableInput, o: &ReportOptions, r: &mut Report) -> Result<Accounts> {
+    let acc = Accounts::read(a, &o.by, a.input_tz.unwrap_or(o.input_tz))?;
+    r.meta.inputs.insert(
+        "accounts".into(),
+        InputMeta {
+            path: a.path.clone(),
+            format: acc.source.format,
+            preset: a.preset.map(|p| p.name().to_owned()),
+            rows_read: acc.rows_read,
+            rows_used: acc.rows_used(),
+        },
+    );
+    r.data_quality.insert("accounts".into(), acc.quality.clone());
+    Ok(acc)
+}

@@ -70,6 +70,7 @@ struct ReportSection {
     until: Option<String>,
     as_of: Option<String>,
     by: Option<Vec<String>>,
+    week_start: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -237,6 +238,12 @@ impl Settings {
             .map(|s| parse_instant(s, o.tz))
             .transpose()
             .context("--as-of")?;
+        if let Some(w) = &report.week_start {
+            o.week_start = w
+                .trim()
+                .parse::<chrono::Weekday>()
+                .map_err(|_| anyhow::anyhow!("[report] week_start: unknown day `{w}` (expected monday ... sunday)"))?;
+        }
         o.by = if a.by.is_empty() { report.by.unwrap_or_default() } else { a.by.clone() };
         o.support.fcr = match (a.fcr, support.fcr.as_deref()) {
             (Some(FcrArg::Zendesk), _) => FcrRule::Zendesk,

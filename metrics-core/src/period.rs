@@ -5,7 +5,7 @@
 //! with [`localize`], so a day where
 //! midnight does not exist (America/Sao_Paulo, 2015-10-18) starts at 01:00.
 
-use chrono::{Datelike, Days, Months, NaiveDate, NaiveTime};
+use chrono::{Datelike, Days, Months, NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
 use polars::prelude::*;
 
@@ -116,20 +116,59 @@ pub struct Spine {
     pub tz: Tz,
     /// The first local date of each period, ascending.
     pub starts: Vec<NaiveDate>,
+    /// The first day of a week (`[report] week_start`; Monday by default).
+    pub week_start: Weekday,
 }
 
 impl Spine {
     /// Every period from the one holding `first` to the one holding `last`.
     /// Empty when `last < first`.
     pub fn new(period: Period, tz: Tz, first: NaiveDate, last: NaiveDate) -> Self {
+        Self::with_week_start(period, tz, first, last, Weekday::Mon)
+    }
+
+    /// [`Spine::new`] with weeks starting on `week_start`.
+    ///
+    /// ```
+    /// use chrono::{NaiveDate, Weekday};
+    /// use metrics_core::period::{Period, Spine};
+    /// let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    /// // Sunday 2026-03-08 starts a Sunday week; Saturday 03-14 ends it.
+    /// let s = Spine::with_week_start(Period::Week, chrono_tz::UTC, d(3, 8), d(3, 14), Weekday::Sun);
+    /// assert_eq!(s.starts, vec![d(3, 8)]);
+    /// ```
+    pub fn with_week_start(period: Period, tz: Tz, first: NaiveDate, last: NaiveDate, week_start: Weekday) -> Self {
+        let start_of = |d: NaiveDate| start_of_with(period, d, week_start);
         let mut starts = Vec::new();
-        let end = period.start_of(last);
-        let mut s = period.start_of(first);
+        let end = start_of(last);
+        let mut s = start_of(first);
         while s <= end {
             starts.push(s);
             s = period.next(s);
         }
-        Self { period, tz, starts }
+        Self { period, tz, starts, week_start }
+    }
+
+    /// The `period_start` (Date) of a UTC datetime expression: its local
+    /// date in the spine's zone, truncated to the period (weeks from
+    /// `week_start`).
+    pub fn bucket(&self, instant: Expr) -> Expr {
+        let tz = TimeZone::opt_try_new(Some(self.tz.name())).ok().flatten().unwrap_or(TimeZone::UTC);
+        self.bucket_date(instant.dt().convert_time_zone(tz).dt().date())
+    }
+
+    /// The `period_start` of a local Date expression.
+    pub fn bucket_date(&self, date: Expr) -> Expr {
+        let offset = i64::from(self.week_start.num_days_from_monday());
+        let out = if self.period == Period::Week && offset != 0 {
+            // Shift so the week start falls on a Monday, truncate, shift back.
+            let days = |n: i64| lit(n).cast(DataType::Int32);
+            let shifted = (date.cast(DataType::Int32) - days(offset)).cast(DataType::Date);
+            (shifted.dt().truncate(lit(self.period.every())).cast(DataType::Int32) + days(offset)).cast(DataType::Date)
+        } else {
+            date.dt().truncate(lit(self.period.every()))
+        };
+        out.alias(PERIOD_START)
     }
 
     /// The exclusive end of each period as an instant (the next period's start).
@@ -145,6 +184,16 @@ impl Spine {
     }
 }
 
+/// The first day of the period holding `d`, weeks starting on `week_start`.
+fn start_of_with(period: Period, d: NaiveDate, week_start: Weekday) -> NaiveDate {
+    if period == Period::Week {
+        let back = (7 + d.weekday().num_days_from_monday() - week_start.num_days_from_monday()) % 7;
+        d - Days::new(u64::from(back))
+    } else {
+        period.start_of(d)
+    }
+}
+
 /// Output column holding each period's first local date.
 pub const PERIOD_START: &str = "period_start";
 
@@ -152,13 +201,6 @@ pub const PERIOD_START: &str = "period_start";
 pub fn date_to_days(d: NaiveDate) -> i32 {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     i32::try_from((d - epoch).num_days()).unwrap_or(i32::MAX)
-}
-
-/// An expression giving the `period_start` (Date) of a UTC datetime expression:
-/// the instant's local date in `tz`, truncated to the period.
-pub fn period_of(instant: Expr, period: Period, tz: Tz) -> Expr {
-    let tz = TimeZone::opt_try_new(Some(tz.name())).ok().flatten().unwrap_or(TimeZone::UTC);
-    instant.dt().convert_time_zone(tz).dt().date().dt().truncate(lit(period.every())).alias(PERIOD_START)
 }
 
 #[cfg(test)]

@@ -430,3 +430,14 @@ fn vendor_durations_through_a_mapping() {
         (Reason::NegativeDuration, "first_response_minutes", vec!["4".to_owned()])
     );
 }
+
+/// fixtures/README.md, "Fixture 1 with weeks from Sunday".
+#[test]
+fn support_fixture_with_sunday_weeks() {
+    let mut o = ReportOptions::default();
+    o.week_start = chrono::Weekday::Sun;
+    let r = run(&fixture("support/tickets.csv"), &o);
+    let df = r.section("support").unwrap();
+    assert_eq!(dates(df), ["2026-03-01", "2026-03-08", "2026-03-15", "2026-03-22"]);
+    check(df, "tickets_created", &[v(5.), v(1.), v(0.), v(4.)]);
+}

@@ -19,7 +19,7 @@ use polars::prelude::*;
 
 use crate::error::PolarsContext;
 use crate::mapping::TableInput;
-use crate::period::{PERIOD_START, Period, Spine, date_to_days};
+use crate::period::{PERIOD_START, Spine, date_to_days};
 use crate::quality::{Collector, QualityRow, Reason};
 use crate::schema::transactions::{ACCOUNT_ID, AMOUNT, AT};
 use crate::schema::{Kind, TRANSACTIONS};
@@ -108,25 +108,19 @@ fn day(tz: Tz) -> Expr {
 
 /// The `purchases` table: one row per period of `spine` and group of `by`,
 /// sorted by `period_start` then the groups (nulls last).
-pub fn purchases_table(t: &Transactions, period: Period, tz: Tz, spine: &Spine, by: &[String]) -> Result<DataFrame> {
+pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result<DataFrame> {
+    let (period, tz) = (spine.period, spine.tz);
     let dims: Vec<Expr> = by.iter().map(|b| col(b.as_str()).cast(DataType::String)).collect();
     let mut sel = vec![col(ACCOUNT_ID), day(tz)];
     sel.extend(dims.iter().cloned());
     // One row per customer and purchase day; a customer's group is that of
     // its first transaction row.
     let days = t.df.clone().lazy().select(sel).unique(None, UniqueKeepStrategy::First);
-    let every = match period {
-        Period::Day => "1d",
-        Period::Week => "1w",
-        Period::Month => "1mo",
-        Period::Quarter => "1q",
-        Period::Year => "1y",
-    };
     let mut keys = vec![col(PERIOD_START)];
     keys.extend(by.iter().map(|b| col(b.as_str())));
     let within = days
         .clone()
-        .with_column(col("__day").dt().truncate(lit(every)).alias(PERIOD_START))
+        .with_column(spine.bucket_date(col("__day")))
         .group_by(keys.iter().cloned().chain([col(ACCOUNT_ID)]).collect::<Vec<_>>())
         .agg([col("__day").n_unique().alias("__days")])
         .group_by(keys.clone())

@@ -89,6 +89,8 @@ pub struct ReportOptions {
     pub support: SupportOptions,
     /// Revenue metric options.
     pub revenue: RevenueOptions,
+    /// The first day of a week (`[report] week_start`), Monday by default.
+    pub week_start: chrono::Weekday,
     /// Survey metric options.
     pub surveys: SurveyOptions,
     /// The health score's components and bands (`None` = no health
@@ -110,6 +112,7 @@ impl Default for ReportOptions {
             by: Vec::new(),
             support: SupportOptions::default(),
             revenue: RevenueOptions::default(),
+            week_start: chrono::Weekday::Mon,
             surveys: SurveyOptions::default(),
             health: None,
             at_risk: false,

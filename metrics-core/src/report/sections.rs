@@ -10,14 +10,14 @@ pub(super) fn support_section(mut tickets: Tickets, o: &ReportOptions, command: 
     let period = o.period.unwrap_or(Period::Week);
     let first = o.since.or_else(|| tickets.first_created().map(|c| local_date(c, o.tz)));
     let last = o.until.unwrap_or_else(|| local_date(tickets.as_of, o.tz));
-    let spine = Spine::new(period, o.tz, first.unwrap_or(last), last);
+    let spine = Spine::with_week_start(period, o.tz, first.unwrap_or(last), last, o.week_start);
     r.meta.first_period = spine.starts.first().map(ToString::to_string);
     r.meta.last_period = spine.starts.last().map(ToString::to_string);
     if command == Command::Validate {
         return Ok(());
     }
     let by = section_by(o, "support", |b| tickets.df.column(b).is_ok(), r);
-    support::add_periods(&mut tickets, period, o.tz)?;
+    support::add_periods(&mut tickets, &spine)?;
     let cx = SupportContext { period, tz: o.tz, by, spine, as_of: tickets.as_of, options: o.support.clone() };
     let (planned, rules) = support::plan_all(&tickets, &cx)?;
     r.meta.rules.extend(rules);
@@ -43,7 +43,7 @@ pub(super) fn surveys_section(
     let Some((first, last)) = responses.span() else { return Ok(()) };
     let first = o.since.unwrap_or_else(|| local_date(first, o.tz));
     let last = o.until.unwrap_or_else(|| local_date(last, o.tz));
-    let spine = Spine::new(period, o.tz, first, last);
+    let spine = Spine::with_week_start(period, o.tz, first, last, o.week_start);
     let (f, l) = (spine.starts.first().map(ToString::to_string), spine.starts.last().map(ToString::to_string));
     if r.sections.is_empty() && !r.meta.inputs.contains_key("tickets") && !r.meta.inputs.contains_key("subscriptions") {
         r.meta.period = period;
@@ -60,7 +60,7 @@ pub(super) fn surveys_section(
         return Ok(());
     }
     let by = section_by(o, "surveys", |b| responses.df.column(b).is_ok(), r);
-    let df = surveys::surveys_table(responses, period, o.tz, &spine, &by)?;
+    let df = surveys::surveys_table(responses, &spine, &by)?;
     r.sections.push(("surveys".to_owned(), df));
     Ok(())
 }
@@ -70,13 +70,13 @@ pub(super) fn purchases_section(t: &Transactions, o: &ReportOptions, command: Co
     let Some((first, last)) = t.span() else { return Ok(()) };
     let first = o.since.unwrap_or_else(|| local_date(first, o.tz));
     let last = o.until.unwrap_or_else(|| local_date(last, o.tz));
-    let spine = Spine::new(period, o.tz, first, last);
+    let spine = Spine::with_week_start(period, o.tz, first, last, o.week_start);
     r.meta.rules.insert("purchases_period".into(), period.name().into());
     if command == Command::Validate {
         return Ok(());
     }
     let by = section_by(o, "purchases", |b| t.df.column(b).is_ok(), r);
-    let df = purchases::purchases_table(t, period, o.tz, &spine, &by)?;
+    let df = purchases::purchases_table(t, &spine, &by)?;
     r.sections.push(("purchases".to_owned(), df));
     Ok(())
 }
@@ -137,7 +137,7 @@ pub(super) fn health_sections(
         })
     });
     let last = o.until.unwrap_or(as_of_date);
-    let spine = Spine::new(period, o.tz, first, last);
+    let spine = Spine::with_week_start(period, o.tz, first, last, o.week_start);
     r.sections.push(("health_summary".to_owned(), health::summary_table(config, data, &universe, &spine, bound)?));
     Ok(())
 }
@@ -153,7 +153,7 @@ pub(super) fn revenue_sections(
     let Some((first, last)) = lines.span() else { return Ok(()) };
     let first = o.since.unwrap_or_else(|| local_date(first, o.tz));
     let last = o.until.unwrap_or_else(|| local_date(last, o.tz));
-    let spine = Spine::new(period, o.tz, first, last);
+    let spine = Spine::with_week_start(period, o.tz, first, last, o.week_start);
     let (f, l) = (spine.starts.first().map(ToString::to_string), spine.starts.last().map(ToString::to_string));
     if r.sections.is_empty() && !r.meta.inputs.contains_key("tickets") {
         r.meta.period = period;

@@ -23,7 +23,7 @@ pub use tickets::{TicketReadOptions, Tickets};
 
 use crate::error::PolarsContext;
 use crate::parse::timestamp::Micros;
-use crate::period::{PERIOD_START, Period, Spine, period_of};
+use crate::period::{PERIOD_START, Period, Spine};
 use crate::schema::tickets::{CREATED_AT, CSAT, CSAT_AT, SOLVED_AT};
 
 /// What every support plan builder needs besides the tickets.
@@ -97,10 +97,10 @@ pub const P_RATED: &str = "__period_rated";
 /// instant a metric is attributed to, computed once for all metrics in one
 /// parallel pass: [`P_CREATED`], and [`P_SOLVED`] / [`P_RATED`] when their
 /// instants are present.
-pub fn add_periods(t: &mut Tickets, period: Period, tz: Tz) -> crate::Result<()> {
-    let mut exprs = vec![period_of(col(CREATED_AT), period, tz).alias(P_CREATED)];
+pub fn add_periods(t: &mut Tickets, spine: &Spine) -> crate::Result<()> {
+    let mut exprs = vec![spine.bucket(col(CREATED_AT)).alias(P_CREATED)];
     if t.has(SOLVED_AT) {
-        exprs.push(period_of(col(SOLVED_AT), period, tz).alias(P_SOLVED));
+        exprs.push(spine.bucket(col(SOLVED_AT)).alias(P_SOLVED));
     }
     let rated = match (t.has(CSAT_AT), t.has(SOLVED_AT)) {
         (true, true) => Some(col(CSAT_AT).fill_null(col(SOLVED_AT))),
@@ -109,7 +109,7 @@ pub fn add_periods(t: &mut Tickets, period: Period, tz: Tz) -> crate::Result<()>
         (false, false) => None,
     };
     if let Some(r) = rated.filter(|_| t.has(CSAT)) {
-        exprs.push(period_of(r, period, tz).alias(P_RATED));
+        exprs.push(spine.bucket(r).alias(P_RATED));
     }
     t.df = std::mem::take(&mut t.df).lazy().with_columns(exprs).collect().ctx("assigning periods")?;
     Ok(())

@@ -19,7 +19,6 @@
 
 pub mod responses;
 
-use chrono_tz::Tz;
 use polars::prelude::*;
 use serde::Serialize;
 
@@ -27,7 +26,7 @@ pub use responses::Responses;
 use responses::{CES_SCORE, CSAT_SATISFIED, KIND, NPS_CATEGORY};
 
 use crate::error::PolarsContext;
-use crate::period::{PERIOD_START, Period, Spine, period_of};
+use crate::period::{PERIOD_START, Spine};
 use crate::schema::surveys::RESPONDED_AT;
 use crate::support::CsatScale;
 use crate::{Error, Result};
@@ -137,12 +136,12 @@ pub fn nps(promoters: u32, passives: u32, detractors: u32) -> Option<(f64, f64, 
 /// The `surveys` table: one row per period of `spine` and group of `by`
 /// (every combination present in `r`), sorted by `period_start` then the
 /// groups (nulls last), with the columns of each survey present.
-pub fn surveys_table(r: &Responses, period: Period, tz: Tz, spine: &Spine, by: &[String]) -> Result<DataFrame> {
+pub fn surveys_table(r: &Responses, spine: &Spine, by: &[String]) -> Result<DataFrame> {
     let mut keys = vec![col(PERIOD_START)];
     keys.extend(by.iter().map(|b| col(b.as_str()).cast(DataType::String)));
     let is = |k: Survey| col(KIND).eq(lit(k.name()));
     let count = |e: Expr| e.fill_null(lit(false)).cast(DataType::UInt32).sum();
-    let agg = r.df.clone().lazy().with_column(period_of(col(RESPONDED_AT), period, tz)).group_by(keys.clone()).agg([
+    let agg = r.df.clone().lazy().with_column(spine.bucket(col(RESPONDED_AT))).group_by(keys.clone()).agg([
         count(col(NPS_CATEGORY).eq(lit(1i8))).alias("promoters"),
         count(col(NPS_CATEGORY).eq(lit(0i8))).alias("passives"),
         count(col(NPS_CATEGORY).eq(lit(-1i8))).alias("detractors"),

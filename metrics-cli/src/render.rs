@@ -189,8 +189,12 @@ pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize) -> String {
     out
 }
 
+/// How many cohorts (and ages) a terminal triangle shows: the most recent.
+const TERMINAL_COHORTS: usize = 12;
+
 /// A cohort table as a triangle: one row per cohort (and group) with its
-/// size, one column per age, `value` (a retention column) in the cells.
+/// size, one column per age, `value` (a retention column) in the cells;
+/// the last [`TERMINAL_COHORTS`] cohorts and ages 0 to 12.
 pub(crate) fn triangle(df: &DataFrame, by: usize, value: &str) -> String {
     let (header, rows) = cells(df);
     let find = |n: &str| header.iter().position(|h| h == n);
@@ -198,7 +202,13 @@ pub(crate) fn triangle(df: &DataFrame, by: usize, value: &str) -> String {
         return String::new();
     };
     let keys = 1 + by;
-    let ages = rows.iter().filter_map(|r| r[age].rounded().parse::<usize>().ok()).max().map_or(0, |m| m + 1);
+    let age_of = |r: &Vec<Cell>| r[age].rounded().parse::<usize>().unwrap_or(0);
+    let mut cohorts: Vec<String> = rows.iter().map(|r| r[0].rounded()).collect();
+    cohorts.dedup();
+    let hidden = cohorts.len().saturating_sub(TERMINAL_COHORTS);
+    let first_shown = cohorts.get(hidden).cloned().unwrap_or_default();
+    let shown_ages = rows.iter().filter(|r| r[0].rounded() >= first_shown).map(age_of).max();
+    let ages = shown_ages.map_or(0, |m| m + 1).min(TERMINAL_COHORTS + 1);
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
     let mut head: Vec<TCell> = header[..keys].iter().map(TCell::new).collect();
@@ -207,7 +217,7 @@ pub(crate) fn triangle(df: &DataFrame, by: usize, value: &str) -> String {
     t.set_header(head);
     let mut current: Option<Vec<String>> = None;
     let mut line: Vec<TCell> = Vec::new();
-    for r in &rows {
+    for r in rows.iter().filter(|r| r[0].rounded() >= first_shown && age_of(r) < ages) {
         let key: Vec<String> = r[..keys].iter().map(Cell::rounded).collect();
         if current.as_ref() != Some(&key) {
             if !line.is_empty() {
@@ -222,7 +232,15 @@ pub(crate) fn triangle(df: &DataFrame, by: usize, value: &str) -> String {
     if !line.is_empty() {
         t.add_row(line);
     }
-    format!("cohorts: {value} by age (periods after the cohort's first)\n{t}\n")
+    let mut out = format!("cohorts: {value} by age (periods after the cohort's first)\n{t}\n");
+    if hidden > 0 || rows.iter().any(|r| age_of(r) >= ages) {
+        let _ = writeln!(
+            out,
+            "({hidden} earlier cohorts and ages over {} not shown; use --format csv or json for all)",
+            ages.saturating_sub(1)
+        );
+    }
+    out
 }
 
 /// How many accounts a terminal `health` table shows.

@@ -33,3 +33,45 @@ fn terminal_table_by_group() {
 fn markdown_table() {
     insta::assert_snapshot!(render("markdown", &[]));
 }
+
+fn fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+/// Runs `cxm` with `args`, replacing the fixtures folder by `fixtures/`.
+fn render_args(args: &[&str]) -> String {
+    let out = Command::cargo_bin("cxm").unwrap().args(args).assert().success();
+    let dir = fixtures().display().to_string();
+    String::from_utf8(out.get_output().stdout.clone()).unwrap().replace(&dir, "fixtures")
+}
+
+#[test]
+fn terminal_cohort_triangles() {
+    let f = fixtures();
+    let subs = f.join("revenue/subscriptions.csv");
+    let rates = f.join("revenue/rates.csv");
+    insta::assert_snapshot!(render_args(&[
+        "cohorts",
+        "--format",
+        "table",
+        "--currency",
+        "USD",
+        "--subscriptions",
+        subs.to_str().unwrap(),
+        "--rates",
+        rates.to_str().unwrap(),
+    ]));
+}
+
+#[test]
+fn terminal_health_at_risk() {
+    let cfg = fixtures().join("health/cxm.toml");
+    insta::assert_snapshot!(render_args(&[
+        "health",
+        "--at-risk",
+        "--format",
+        "table",
+        "--config",
+        cfg.to_str().unwrap()
+    ]));
+}

@@ -78,6 +78,11 @@ pub(super) fn purchases_section(t: &Transactions, o: &ReportOptions, command: Co
     let by = section_by(o, "purchases", |b| t.df.column(b).is_ok(), r);
     let df = purchases::purchases_table(t, &spine, &by)?;
     r.sections.push(("purchases".to_owned(), df));
+    if r.sections.len() == 1 {
+        r.meta.period = period;
+        r.meta.first_period = spine.starts.first().map(ToString::to_string);
+        r.meta.last_period = spine.starts.last().map(ToString::to_string);
+    }
     Ok(())
 }
 
@@ -138,6 +143,12 @@ pub(super) fn health_sections(
     });
     let last = o.until.unwrap_or(as_of_date);
     let spine = Spine::with_week_start(period, o.tz, first, last, o.week_start);
+    // Meta's period describes the first section computed: here health's.
+    if r.sections.len() == 1 {
+        r.meta.period = period;
+        r.meta.first_period = spine.starts.first().map(ToString::to_string);
+        r.meta.last_period = spine.starts.last().map(ToString::to_string);
+    }
     r.sections.push(("health_summary".to_owned(), health::summary_table(config, data, &universe, &spine, bound)?));
     Ok(())
 }

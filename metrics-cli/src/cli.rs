@@ -10,7 +10,7 @@ use metrics_core::preset::Preset;
 #[derive(Debug, Parser)]
 #[command(name = "cxm", version, about, long_about = None, propagate_version = true)]
 pub(crate) struct Cli {
-    /// Hide the progress spinner.
+    /// Hide the progress bar.
     #[arg(long, short, global = true)]
     pub(crate) quiet: bool,
     #[command(subcommand)]
@@ -33,7 +33,8 @@ pub(crate) enum Cmd {
     Health(ReportArgs),
     /// Read the inputs and report what would be used and what rejected, per reason.
     Validate(ReportArgs),
-    /// Write a seeded, realistic demo data set (tickets, subscriptions, accounts, rates, cxm.toml) to a folder.
+    /// Write a seeded, realistic demo data set (tickets, subscriptions, accounts, rates, survey
+    /// responses, transactions, usage and a cxm.toml using them all) to a folder.
     Demo(DemoArgs),
 }
 
@@ -110,7 +111,8 @@ pub(crate) struct ReportArgs {
     /// tickets, stripe for subscriptions (repeat for several tables).
     #[arg(long, value_name = "PRESET", value_parser = parse_preset)]
     pub(crate) preset: Vec<Preset>,
-    /// Period length [default: week for support, month for revenue and cohorts].
+    /// Period length [default: week for support, surveys and health; month for revenue, cohorts
+    /// and purchases].
     #[arg(long, value_enum)]
     pub(crate) period: Option<PeriodArg>,
     /// First reported period: the one holding this date or instant (in --tz).

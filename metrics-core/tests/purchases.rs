@@ -39,3 +39,35 @@ fn progress_reports_each_step_before_it_starts() {
     .expect("report");
     assert_eq!(steps, [(0, 2, "reading transactions".to_owned()), (1, 2, "computing purchases".to_owned())]);
 }
+
+/// A dimension that varies within one customer: within a period each
+/// group counts the customer's days in it; over the lifetime a customer
+/// belongs to the group of its first row, and repeat means two distinct days.
+#[test]
+fn repeat_purchases_by_a_per_row_dimension() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tx.csv");
+    std::fs::write(
+        &path,
+        "account_id,at,channel\n\
+         C1,2026-01-05T10:00:00Z,web\n\
+         C1,2026-01-05T12:00:00Z,app\n\
+         C1,2026-02-05T10:00:00Z,app\n\
+         C2,2026-01-06T10:00:00Z,app\n\
+         C2,2026-01-07T10:00:00Z,web\n",
+    )
+    .unwrap();
+    let mut inputs = Inputs::default();
+    inputs.transactions = Some(TableInput::new(path.to_string_lossy()));
+    let mut o = ReportOptions::default();
+    o.by = vec!["channel".into()];
+    for _ in 0..3 {
+        let r = report::run(&inputs, &o, Command::Report).expect("report");
+        let df = r.section("purchases").unwrap();
+        // Rows: Jan app, Jan web, Feb app, Feb web.
+        check(df, "customers_purchasing", &[v(2.), v(2.), v(1.), v(0.)]);
+        check(df, "repeat_purchase_rate", &[v(0.), v(0.), v(0.), N]);
+        // app: C2 (days 01-06, 01-07); web: C1 (days 01-05, 02-05).
+        check(df, "repeat_purchase_rate_lifetime", &[v(1.), v(0.), v(1.), v(1.)]);
+    }
+}

@@ -15,8 +15,6 @@ pub struct HealthSection {
     /// The components, in output order.
     #[serde(default)]
     pub components: Vec<ComponentEntry>,
-    /// Length of `health_summary` periods (default `week`).
-    pub period: Option<String>,
 }
 
 /// `bands = { yellow = 50, green = 75 }`.
@@ -259,7 +257,11 @@ impl HealthConfig {
             components.push(Component {
                 name: e.name.clone(),
                 source,
-                window_days: e.window_days.unwrap_or(30).max(1),
+                window_days: match e.window_days {
+                    None => 30,
+                    Some(0) => return Err(err("window_days must be at least 1".into())),
+                    Some(n) => n,
+                },
                 normalize,
                 invert: e.invert,
                 weight: e.weight,

@@ -108,7 +108,12 @@ pub fn score_all(
     accounts: &BTreeSet<String>,
     as_of: Micros,
 ) -> Vec<AccountHealth> {
-    let raws: Vec<BTreeMap<String, f64>> = config.components.iter().map(|c| data.raw(c, as_of)).collect();
+    // Only the scored accounts take part (percentile ranks among them).
+    let raws: Vec<BTreeMap<String, f64>> = config
+        .components
+        .iter()
+        .map(|c| data.raw(c, as_of).into_iter().filter(|(k, _)| accounts.contains(k)).collect())
+        .collect();
     let pts: Vec<BTreeMap<String, f64>> = config
         .components
         .iter()

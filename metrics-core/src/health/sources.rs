@@ -127,6 +127,11 @@ impl HealthData {
                     Agg::Sum | Agg::Trend => {
                         let mut prev: BTreeMap<String, f64> = BTreeMap::new();
                         for r in rows {
+                            // An account with this metric before the window
+                            // and none in it has a sum of 0, not no data.
+                            if r.1 <= d_end {
+                                out.entry(r.0.clone()).or_insert(0.0);
+                            }
                             if (d_start..=d_end).contains(&r.1) {
                                 *out.entry(r.0.clone()).or_default() += r.3;
                             } else if *agg == Agg::Trend && (d_start - n..d_start).contains(&r.1) {

@@ -115,7 +115,15 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
     sel.extend(dims.iter().cloned());
     // One row per customer and purchase day; a customer's group is that of
     // its first transaction row.
-    let days = t.df.clone().lazy().select(sel).unique(None, UniqueKeepStrategy::First);
+    // Stable: with a per-row dimension, a customer's lifetime group is that
+    // of its first row on its first purchase day.
+    let sort = SortMultipleOptions::default().with_maintain_order(true);
+    let days =
+        t.df.clone()
+            .lazy()
+            .select(sel)
+            .unique_stable(None, UniqueKeepStrategy::First)
+            .sort([ACCOUNT_ID, "__day"], sort);
     let mut keys = vec![col(PERIOD_START)];
     keys.extend(by.iter().map(|b| col(b.as_str())));
     let within = days
@@ -148,7 +156,13 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
     let mut gsel: Vec<Expr> = by.iter().map(|b| col(b.as_str()).first()).collect();
     gsel.push(col("__day").cast(DataType::Int32).min().alias("__first"));
     gsel.push(
-        col("__day").cast(DataType::Int32).sort(SortOptions::default()).slice(lit(1), lit(1)).first().alias("__second"),
+        col("__day")
+            .cast(DataType::Int32)
+            .unique()
+            .sort(SortOptions::default())
+            .slice(lit(1), lit(1))
+            .first()
+            .alias("__second"),
     );
     let customers = days.group_by([col(ACCOUNT_ID)]).agg(gsel).collect().ctx("computing purchases")?;
     let group_key = |df: &DataFrame| -> Result<Vec<String>> {

@@ -264,7 +264,7 @@ pub fn run_with_progress(
             && usage_input.is_none() =>
         {
             return Err(Error::Config(
-                "no input given: pass --tickets, --subscriptions, --surveys or --transactions (or set their path in the config)"
+                "no input given: pass --tickets, --subscriptions, --surveys, --transactions or --usage (or set their path in the config)"
                     .into(),
             ));
         }
@@ -344,7 +344,9 @@ pub fn run_with_progress(
     }
     let usage = match usage_input {
         Some(input) => {
-            let u = Usage::read(input, input.input_tz.unwrap_or(o.input_tz), o.tz)?;
+            // Usage dates are calendar dates: naive values default to the
+            // report zone, so a date stays the same date.
+            let u = Usage::read(input, input.input_tz.unwrap_or(o.tz), o.tz)?;
             r.meta.inputs.insert(
                 "usage".into(),
                 InputMeta {
@@ -394,7 +396,13 @@ pub fn run_with_progress(
         }
     }
     let health_data = match (&o.health, wants_health) {
-        (Some(_), true) => Some(health_data(o, usage.as_ref(), tickets.as_ref(), responses.as_ref(), lines.as_ref())?),
+        (Some(_), true) => Some(health_data(
+            o,
+            usage.as_ref(),
+            tickets.as_ref().filter(|_| health_tickets),
+            responses.as_ref().filter(|_| health_surveys),
+            lines.as_ref().filter(|_| health_lines),
+        )?),
         _ => None,
     };
     let tickets = tickets.filter(|_| wants_support);

@@ -128,6 +128,9 @@ pub(super) fn health_sections(
     if command == Command::Validate {
         return Ok(());
     }
+    if !o.by.is_empty() {
+        r.meta.notes.push("health: not grouped, scores are per account (--by applies to the other sections)".into());
+    }
     let universe = match accounts {
         Some(a) => texts_set(&a.df)?,
         None => data.accounts(),

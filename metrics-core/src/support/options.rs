@@ -42,7 +42,7 @@ impl CsatScale {
             Ok(self)
         } else {
             Err(Error::Config(format!(
-                "[support] csat scale {}-{} with satisfied >= {} is not a valid scale",
+                "csat scale {}-{} with satisfied >= {} is not a valid scale (need min < max and min <= satisfied_min <= max)",
                 self.min, self.max, self.satisfied_min
             )))
         }

@@ -94,6 +94,9 @@ impl TimestampParser {
         }
         match &self.format {
             TimestampFormat::Auto => {
+                if let Some(t) = utc_seconds_z(v.as_bytes()) {
+                    return Some(t);
+                }
                 let (ndt, offset) = parse_iso(v.as_bytes())?;
                 Some(match offset {
                     Some(off) => ndt.and_utc().timestamp_micros() - i64::from(off) * MICROS_PER_SEC,
@@ -131,6 +134,33 @@ impl TimestampParser {
     pub fn localize(&self, ndt: NaiveDateTime) -> Micros {
         localize(ndt, self.tz)
     }
+}
+
+/// The form most exports write, `YYYY-MM-DDTHH:MM:SSZ`, read without
+/// chrono (days from the civil date, Hinnant's algorithm); `None` for any
+/// other shape or an invalid date or time, which the general parser then
+/// handles (and rejects the same way).
+fn utc_seconds_z(b: &[u8]) -> Option<Micros> {
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z'
+    {
+        return None;
+    }
+    let (y, m, d) = (i64::from(digits(b, 4)?), digits(&b[5..], 2)?, digits(&b[8..], 2)?);
+    let (hh, mm, ss) =
+        (i64::from(digits(&b[11..], 2)?), i64::from(digits(&b[14..], 2)?), i64::from(digits(&b[17..], 2)?));
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&m) || d == 0 || d > month_days[(m - 1) as usize] || hh > 23 || mm > 59 || ss > 59 {
+        return None;
+    }
+    let (m, d) = (i64::from(m), i64::from(d));
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 86_400) + hh * 3600 + mm * 60 + ss) * MICROS_PER_SEC)
 }
 
 fn digits(b: &[u8], n: usize) -> Option<u32> {
@@ -221,6 +251,23 @@ fn parse_iso(b: &[u8]) -> Option<(NaiveDateTime, Option<i32>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_utc_form_agrees_with_chrono(secs in -2_000_000_000i64..5_000_000_000i64) {
+            let t = chrono::DateTime::from_timestamp(secs, 0).unwrap();
+            let text = t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            proptest::prop_assert_eq!(utc_seconds_z(text.as_bytes()), Some(secs * MICROS_PER_SEC));
+        }
+    }
+
+    #[test]
+    fn the_fast_form_rejects_what_chrono_rejects() {
+        for bad in ["2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-04-31T00:00:00Z", "2026-01-01T24:00:00Z"] {
+            assert_eq!(utc_seconds_z(bad.as_bytes()), None, "{bad}");
+        }
+        assert_eq!(utc_seconds_z(b"2024-02-29T12:00:00Z"), Some(1_709_208_000 * MICROS_PER_SEC));
+    }
 
     fn utc(s: &str) -> Option<Micros> {
         TimestampParser::new(TimestampFormat::Auto, Tz::UTC).parse(s)

@@ -218,16 +218,33 @@ pub(super) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[support::Met
         frame = frame.cross_join(combos, None);
     }
     let args = JoinArgs { nulls_equal: true, ..JoinArgs::new(JoinType::Left) };
+    // One group-by per attribution period for every grouped part, then the
+    // computed frames (backlog), each joined onto the spine.
+    let mut by_period: BTreeMap<&str, (Vec<Expr>, Vec<Expr>)> = BTreeMap::new();
+    let mut frames: Vec<LazyFrame> = Vec::new();
+    for part in metrics.iter().flat_map(|m| &m.parts) {
+        match part {
+            support::Part::Grouped { period, aggs, post } => {
+                let e = by_period.entry(period).or_default();
+                e.0.extend(aggs.iter().cloned());
+                e.1.extend(post.iter().cloned());
+            }
+            support::Part::Frame(f) => frames.push(f.clone()),
+        }
+    }
+    for (period, (aggs, post)) in by_period {
+        frames.push(support::group_by_period(t, cx, period, aggs).with_columns(post));
+    }
+    let wanted: Vec<&String> = metrics.iter().flat_map(|m| &m.columns).collect();
+    for mut f in frames {
+        let schema = f.collect_schema().ctx("planning support")?;
+        let mut sel = keys.clone();
+        sel.extend(wanted.iter().filter(|c| schema.contains(c.as_str())).map(|c| col(c.as_str())));
+        frame = frame.join(f.select(sel), keys.clone(), keys.clone(), args.clone());
+    }
+    let schema = frame.collect_schema().ctx("planning support")?;
     let mut out_cols = keys.clone();
     for m in metrics {
-        for part in &m.parts {
-            let mut part = part.clone();
-            let schema = part.collect_schema().ctx("planning support")?;
-            let mut sel = keys.clone();
-            sel.extend(m.columns.iter().filter(|c| schema.contains(c)).map(|c| col(c.as_str())));
-            frame = frame.join(part.select(sel), keys.clone(), keys.clone(), args.clone());
-        }
-        let schema = frame.collect_schema().ctx("planning support")?;
         for c in &m.columns {
             let is_count = m.counts.contains(c);
             let e = match (schema.contains(c), is_count) {

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::{Metric, Planned, SupportContext, Tickets};
+use super::{Metric, Part, Planned, SupportContext, Tickets};
 use crate::error::PolarsContext;
 use crate::parse::timestamp::Micros;
 use crate::period::{PERIOD_START, date_to_days};
@@ -87,7 +87,7 @@ pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-    Ok(Ok(Metric { parts: vec![df.lazy()], counts: columns[..2].to_vec(), columns }))
+    Ok(Ok(Metric { parts: vec![Part::Frame(df.lazy())], counts: columns[..2].to_vec(), columns }))
 }
 
 fn micros(df: &DataFrame, name: &str) -> crate::Result<Vec<Option<Micros>>> {

@@ -43,13 +43,46 @@ pub struct SupportContext {
     pub options: SupportOptions,
 }
 
-/// A metric's plan: frames keyed by `period_start` and the dimensions, and
+/// One piece of a metric's plan.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Part {
+    /// Aggregations over the tickets grouped by one attribution period
+    /// column ([`P_CREATED`], [`P_SOLVED`], [`P_RATED`]) and the dimensions,
+    /// then expressions over the aggregates. The report runs every grouped
+    /// part of one period column as a single group-by, so their aggregate
+    /// names are unique across metrics.
+    Grouped {
+        /// The staged period column the rows are attributed by.
+        period: &'static str,
+        /// Aggregations, each aliased.
+        aggs: Vec<Expr>,
+        /// Expressions over the aggregates (rates), each aliased.
+        post: Vec<Expr>,
+    },
+    /// A computed frame keyed by `period_start` and the dimensions (the
+    /// backlog sweep's result).
+    Frame(LazyFrame),
+}
+
+impl Part {
+    /// Adds an expression over the aggregates (a grouped part only).
+    #[must_use]
+    pub fn with_column(mut self, e: Expr) -> Self {
+        if let Part::Grouped { post, .. } = &mut self {
+            post.push(e);
+        }
+        self
+    }
+}
+
+/// A metric's plan: parts keyed by `period_start` and the dimensions, and
 /// its output columns in order.
 #[derive(Clone)]
 pub struct Metric {
-    /// Partial frames; each has the keys and some of `columns`, with rows
+    /// The parts; each yields the keys and some of `columns`, with rows
     /// only for the periods and groups that have data.
-    pub parts: Vec<LazyFrame>,
+    pub parts: Vec<Part>,
     /// Output columns, in the order of `metrics.md`.
     pub columns: Vec<String>,
     /// Columns that are event counts: 0, not null, in a period without data.
@@ -115,12 +148,18 @@ pub fn add_periods(t: &mut Tickets, spine: &Spine) -> crate::Result<()> {
     Ok(())
 }
 
-/// Tickets with a period in `period_col` for which `filter` holds, grouped
-/// by that period and the dimensions, aggregated with `aggs`.
-pub(crate) fn grouped(t: &Tickets, cx: &SupportContext, period_col: &str, filter: Expr, aggs: Vec<Expr>) -> LazyFrame {
+/// A grouped part: `aggs` over the tickets attributed to the period in
+/// `period_col` (rows where it is null are left out), by period and
+/// dimensions.
+pub(crate) fn grouped(period_col: &'static str, aggs: Vec<Expr>) -> Part {
+    Part::Grouped { period: period_col, aggs, post: Vec::new() }
+}
+
+/// The merged group-by of every grouped part attributed by `period_col`.
+pub(crate) fn group_by_period(t: &Tickets, cx: &SupportContext, period_col: &str, aggs: Vec<Expr>) -> LazyFrame {
     t.df.clone()
         .lazy()
-        .filter(col(period_col).is_not_null().and(filter))
+        .filter(col(period_col).is_not_null())
         .with_column(col(period_col).alias(PERIOD_START))
         .group_by(keys(cx))
         .agg(aggs)
@@ -192,15 +231,15 @@ pub fn plan_all(t: &Tickets, cx: &SupportContext) -> crate::Result<(Vec<Planned>
     rules.push(("quantiles".to_owned(), "linear interpolation between closest ranks".to_owned()));
     let solved = if t.has(SOLVED_AT) { None } else { Some(Err(skipped("tickets_solved", SOLVED_AT))) };
     let planned = vec![
-        Ok(volume::volume(t, cx)),
+        Ok(volume::volume(t)),
         frt,
         resolution::resolution_time(t, cx),
         resolution::first_resolution_time(t, cx),
         rates::fcr(t, cx),
         rates::escalation(t, cx),
-        rates::reopens(t, cx),
+        rates::reopens(t),
         backlog::backlog(t, cx)?,
-        csat::csat(t, cx),
+        csat::csat(t),
     ];
     Ok((solved.into_iter().chain(planned).collect(), rules))
 }

@@ -39,8 +39,8 @@ pub fn fcr(t: &Tickets, cx: &SupportContext) -> Planned {
         FcrRule::Flag if t.has(FIRST_CONTACT_RESOLVED) => col(FIRST_CONTACT_RESOLVED),
         FcrRule::Flag => return Err(skipped("fcr", FIRST_CONTACT_RESOLVED)),
     };
-    let part = grouped(t, cx, P_SOLVED, lit(true), vec![count_true(rule).alias("fcr_count"), len().alias("__solved")])
-        .with_column(ratio(col("fcr_count"), col("__solved")).alias("fcr_rate"));
+    let part = grouped(P_SOLVED, vec![count_true(rule).alias("fcr_count"), len().alias("__fcr_solved")])
+        .with_column(ratio(col("fcr_count"), col("__fcr_solved")).alias("fcr_rate"));
     Ok(Metric { parts: vec![part], columns: owned(&["fcr_count", "fcr_rate"]), counts: owned(&["fcr_count"]) })
 }
 
@@ -94,9 +94,8 @@ pub fn escalation(t: &Tickets, cx: &SupportContext) -> Planned {
         }
         None => return Err(skipped("escalation", ESCALATED)),
     };
-    let part =
-        grouped(t, cx, P_CREATED, lit(true), vec![count_true(rule).alias("escalated_count"), len().alias("__created")])
-            .with_column(ratio(col("escalated_count"), col("__created")).alias("escalation_rate"));
+    let part = grouped(P_CREATED, vec![count_true(rule).alias("escalated_count"), len().alias("__esc_created")])
+        .with_column(ratio(col("escalated_count"), col("__esc_created")).alias("escalation_rate"));
     Ok(Metric {
         parts: vec![part],
         columns: owned(&["escalated_count", "escalation_rate"]),
@@ -120,7 +119,7 @@ fn regex_escape(s: &str) -> String {
 /// reopened); `reopen_rate = reopened_count / tickets_solved`, null when none
 /// was solved; `reopens_total` = sum of `reopens` of tickets solved in the
 /// period.
-pub fn reopens(t: &Tickets, cx: &SupportContext) -> Planned {
+pub fn reopens(t: &Tickets) -> Planned {
     for c in [SOLVED_AT, REOPENS] {
         if !t.has(c) {
             return Err(skipped("reopen_rate", c));
@@ -129,10 +128,10 @@ pub fn reopens(t: &Tickets, cx: &SupportContext) -> Planned {
     let aggs = vec![
         count_true(col(REOPENS).gt(lit(0i64))).alias("reopened_count"),
         col(REOPENS).fill_null(lit(0i64)).sum().alias("reopens_total"),
-        len().alias("__solved"),
+        len().alias("__reopen_solved"),
     ];
-    let part = grouped(t, cx, P_SOLVED, lit(true), aggs)
-        .with_column(ratio(col("reopened_count"), col("__solved")).alias("reopen_rate"));
+    let part =
+        grouped(P_SOLVED, aggs).with_column(ratio(col("reopened_count"), col("__reopen_solved")).alias("reopen_rate"));
     Ok(Metric {
         parts: vec![part],
         columns: owned(&["reopened_count", "reopen_rate", "reopens_total"]),

@@ -33,13 +33,13 @@ pub fn resolution_time(t: &Tickets, cx: &SupportContext) -> Planned {
     let (part, columns) = match source(t) {
         "timestamps" => {
             let (aggs, cols) = duration_stats(duration(CREATED_AT, SOLVED_AT, HOUR), "resolution", "hours", extra);
-            (grouped(t, cx, P_SOLVED, lit(true), aggs), cols)
+            (grouped(P_SOLVED, aggs), cols)
         }
         "vendor" => {
             let m = col(RESOLUTION_MINUTES);
             let h = when(m.clone().gt_eq(lit(0.0))).then(m / lit(60.0)).otherwise(lit(NULL).cast(DataType::Float64));
             let (aggs, cols) = duration_stats(h, "resolution", "hours", extra);
-            (grouped(t, cx, P_CREATED, lit(true), aggs), cols)
+            (grouped(P_CREATED, aggs), cols)
         }
         _ => return Err(skipped("resolution_time", SOLVED_AT)),
     };
@@ -59,6 +59,8 @@ pub fn first_resolution_time(t: &Tickets, cx: &SupportContext) -> Planned {
     }
     let d = duration(CREATED_AT, FIRST_SOLVED_AT, HOUR);
     let (aggs, columns) = duration_stats(d, "first_resolution", "hours", &cx.options.percentiles);
-    let part = grouped(t, cx, P_SOLVED, col(FIRST_SOLVED_AT).is_not_null(), aggs);
+    // A ticket without first_solved_at has a null duration: the statistics
+    // skip it.
+    let part = grouped(P_SOLVED, aggs);
     Ok(Metric { parts: vec![part], counts: vec!["first_resolution_count".to_owned()], columns })
 }

@@ -44,5 +44,5 @@ pub fn first_response_time(t: &Tickets, cx: &SupportContext) -> Planned {
     aggs.push(answered.not().cast(DataType::UInt32).sum().alias("unanswered_count"));
     columns.push("unanswered_count".to_owned());
     let counts = vec!["frt_count".to_owned(), "unanswered_count".to_owned()];
-    Ok(Metric { parts: vec![grouped(t, cx, P_CREATED, lit(true), aggs)], columns, counts })
+    Ok(Metric { parts: vec![grouped(P_CREATED, aggs)], columns, counts })
 }

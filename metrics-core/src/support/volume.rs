@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 
-use super::{Metric, P_CREATED, P_SOLVED, SupportContext, Tickets, grouped};
+use super::{Metric, P_CREATED, P_SOLVED, Tickets, grouped};
 use crate::schema::tickets::SOLVED_AT;
 
 /// Tickets created and solved per period.
@@ -12,10 +12,10 @@ use crate::schema::tickets::SOLVED_AT;
 ///   (and named in meta's `skipped`) when `solved_at` is not mapped.
 ///
 /// Counts; 0 in a period without tickets.
-pub fn volume(t: &Tickets, cx: &SupportContext) -> Metric {
-    let mut parts = vec![grouped(t, cx, P_CREATED, lit(true), vec![len().alias("tickets_created")])];
+pub fn volume(t: &Tickets) -> Metric {
+    let mut parts = vec![grouped(P_CREATED, vec![len().alias("tickets_created")])];
     if t.has(SOLVED_AT) {
-        parts.push(grouped(t, cx, P_SOLVED, lit(true), vec![len().alias("tickets_solved")]));
+        parts.push(grouped(P_SOLVED, vec![len().alias("tickets_solved")]));
     }
     let mut columns = vec!["tickets_created".to_owned()];
     if t.has(SOLVED_AT) {

@@ -229,7 +229,7 @@ pub(super) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[support::Met
                 e.0.extend(aggs.iter().cloned());
                 e.1.extend(post.iter().cloned());
             }
-            support::Part::Frame(f) => frames.push(f.clone()),
+            support::Part::Frame(f) => frames.push((**f).clone()),
         }
     }
     for (period, (aggs, post)) in by_period {

@@ -87,7 +87,7 @@ pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-    Ok(Ok(Metric { parts: vec![Part::Frame(df.lazy())], counts: columns[..2].to_vec(), columns }))
+    Ok(Ok(Metric { parts: vec![Part::Frame(Box::new(df.lazy()))], counts: columns[..2].to_vec(), columns }))
 }
 
 fn micros(df: &DataFrame, name: &str) -> crate::Result<Vec<Option<Micros>>> {

@@ -62,7 +62,7 @@ pub enum Part {
     },
     /// A computed frame keyed by `period_start` and the dimensions (the
     /// backlog sweep's result).
-    Frame(LazyFrame),
+    Frame(Box<LazyFrame>),
 }
 
 impl Part {

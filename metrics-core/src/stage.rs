@@ -407,6 +407,21 @@ pub fn datetime_column(name: &str, values: impl Iterator<Item = Option<Micros>>)
         .into_column()
 }
 
+/// Each row's group (its values of the columns `by`) as one text key,
+/// `\u{1f}` after each value and `\u{0}` for a null: for matching rows of
+/// two small tables by group.
+pub fn group_keys(df: &DataFrame, by: &[String]) -> Result<Vec<String>> {
+    let mut keys = vec![String::new(); df.height()];
+    for b in by {
+        let c = df.column(b).ctx(b)?.cast(&DataType::String).ctx(b)?;
+        for (k, v) in keys.iter_mut().zip(c.str().ctx(b)?.iter()) {
+            k.push_str(v.unwrap_or("\u{0}"));
+            k.push('\u{1f}');
+        }
+    }
+    Ok(keys)
+}
+
 /// Kinds' names for error messages.
 pub fn expected(kind: Kind) -> &'static str {
     match kind {

@@ -165,19 +165,8 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
             .alias("__second"),
     );
     let customers = days.group_by([col(ACCOUNT_ID)]).agg(gsel).collect().ctx("computing purchases")?;
-    let group_key = |df: &DataFrame| -> Result<Vec<String>> {
-        let mut keys = vec![String::new(); df.height()];
-        for b in by {
-            let c = df.column(b).ctx(b)?.cast(&DataType::String).ctx(b)?;
-            for (k, v) in keys.iter_mut().zip(c.str().ctx(b)?.iter()) {
-                k.push_str(v.unwrap_or("\u{0}"));
-                k.push('\u{1f}');
-            }
-        }
-        Ok(keys)
-    };
     let mut firsts: PlHashMap<String, (Vec<i32>, Vec<i32>)> = PlHashMap::new();
-    let ck = group_key(&customers)?;
+    let ck = crate::stage::group_keys(&customers, by)?;
     let f = customers.column("__first").ctx("first")?.i32().ctx("first")?;
     let s = customers.column("__second").ctx("second")?.i32().ctx("second")?;
     for (i, k) in ck.into_iter().enumerate() {
@@ -193,7 +182,7 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
         a.sort_unstable();
         b.sort_unstable();
     });
-    let tk = group_key(&table)?;
+    let tk = crate::stage::group_keys(&table, by)?;
     let starts = table.column(PERIOD_START).ctx(PERIOD_START)?.cast(&DataType::Int32).ctx(PERIOD_START)?;
     let starts = starts.i32().ctx(PERIOD_START)?;
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::Config("epoch".into()))?;

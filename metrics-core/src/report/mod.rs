@@ -347,17 +347,7 @@ pub fn run_with_progress(
             // Usage dates are calendar dates: naive values default to the
             // report zone, so a date stays the same date.
             let u = Usage::read(input, input.input_tz.unwrap_or(o.tz), o.tz)?;
-            r.meta.inputs.insert(
-                "usage".into(),
-                InputMeta {
-                    path: input.path.clone(),
-                    format: u.source.format,
-                    preset: input.preset.map(|p| p.name().to_owned()),
-                    rows_read: u.rows_read,
-                    rows_used: u.rows.len(),
-                },
-            );
-            r.data_quality.insert("usage".into(), u.quality.clone());
+            staging::record(&mut r, "usage", input, u.source.format, u.rows_read, u.rows.len(), &u.quality, "")?;
             Some(u)
         }
         None => None,

@@ -33,6 +33,18 @@ pub(super) fn support_section(mut tickets: Tickets, o: &ReportOptions, command: 
     Ok(())
 }
 
+/// A section's periods: from `--since` (else the period of the data's
+/// first instant) to `--until` (else of its last), and their first and
+/// last dates as text for meta.
+fn data_spine(o: &ReportOptions, period: Period, span: (Micros, Micros)) -> (Spine, String, String) {
+    let first = o.since.unwrap_or_else(|| local_date(span.0, o.tz));
+    let last = o.until.unwrap_or_else(|| local_date(span.1, o.tz));
+    let spine = Spine::with_week_start(period, o.tz, first, last, o.week_start);
+    let text = |d: Option<&chrono::NaiveDate>| d.map(ToString::to_string).unwrap_or_default();
+    let (f, l) = (text(spine.starts.first()), text(spine.starts.last()));
+    (spine, f, l)
+}
+
 pub(super) fn surveys_section(
     responses: &Responses,
     o: &ReportOptions,
@@ -40,19 +52,16 @@ pub(super) fn surveys_section(
     r: &mut Report,
 ) -> Result<()> {
     let period = o.period.unwrap_or(Period::Week);
-    let Some((first, last)) = responses.span() else { return Ok(()) };
-    let first = o.since.unwrap_or_else(|| local_date(first, o.tz));
-    let last = o.until.unwrap_or_else(|| local_date(last, o.tz));
-    let spine = Spine::with_week_start(period, o.tz, first, last, o.week_start);
-    let (f, l) = (spine.starts.first().map(ToString::to_string), spine.starts.last().map(ToString::to_string));
+    let Some(span) = responses.span() else { return Ok(()) };
+    let (spine, f, l) = data_spine(o, period, span);
     if r.sections.is_empty() && !r.meta.inputs.contains_key("tickets") && !r.meta.inputs.contains_key("subscriptions") {
         r.meta.period = period;
-        r.meta.first_period.clone_from(&f);
-        r.meta.last_period.clone_from(&l);
+        r.meta.first_period = Some(f.clone()).filter(|s| !s.is_empty());
+        r.meta.last_period = Some(l.clone()).filter(|s| !s.is_empty());
     }
     r.meta.rules.insert("surveys_period".into(), period.name().into());
-    r.meta.rules.insert("surveys_first_period".into(), f.unwrap_or_default());
-    r.meta.rules.insert("surveys_last_period".into(), l.unwrap_or_default());
+    r.meta.rules.insert("surveys_first_period".into(), f);
+    r.meta.rules.insert("surveys_last_period".into(), l);
     r.meta.rules.insert("surveys_csat_scale".into(), o.surveys.csat.describe());
     r.meta.rules.insert("ces_scale".into(), format!("{}-{}", o.surveys.ces.min, o.surveys.ces.max));
     r.meta.rules.insert("default_survey".into(), o.surveys.default_survey.name().into());
@@ -67,10 +76,8 @@ pub(super) fn surveys_section(
 
 pub(super) fn purchases_section(t: &Transactions, o: &ReportOptions, command: Command, r: &mut Report) -> Result<()> {
     let period = o.period.unwrap_or(Period::Month);
-    let Some((first, last)) = t.span() else { return Ok(()) };
-    let first = o.since.unwrap_or_else(|| local_date(first, o.tz));
-    let last = o.until.unwrap_or_else(|| local_date(last, o.tz));
-    let spine = Spine::with_week_start(period, o.tz, first, last, o.week_start);
+    let Some(span) = t.span() else { return Ok(()) };
+    let (spine, f, l) = data_spine(o, period, span);
     r.meta.rules.insert("purchases_period".into(), period.name().into());
     if command == Command::Validate {
         return Ok(());
@@ -80,8 +87,8 @@ pub(super) fn purchases_section(t: &Transactions, o: &ReportOptions, command: Co
     r.sections.push(("purchases".to_owned(), df));
     if r.sections.len() == 1 {
         r.meta.period = period;
-        r.meta.first_period = spine.starts.first().map(ToString::to_string);
-        r.meta.last_period = spine.starts.last().map(ToString::to_string);
+        r.meta.first_period = Some(f).filter(|s| !s.is_empty());
+        r.meta.last_period = Some(l).filter(|s| !s.is_empty());
     }
     Ok(())
 }
@@ -164,19 +171,16 @@ pub(super) fn revenue_sections(
     r: &mut Report,
 ) -> Result<()> {
     let period = o.period.unwrap_or(Period::Month);
-    let Some((first, last)) = lines.span() else { return Ok(()) };
-    let first = o.since.unwrap_or_else(|| local_date(first, o.tz));
-    let last = o.until.unwrap_or_else(|| local_date(last, o.tz));
-    let spine = Spine::with_week_start(period, o.tz, first, last, o.week_start);
-    let (f, l) = (spine.starts.first().map(ToString::to_string), spine.starts.last().map(ToString::to_string));
+    let Some(span) = lines.span() else { return Ok(()) };
+    let (spine, f, l) = data_spine(o, period, span);
     if r.sections.is_empty() && !r.meta.inputs.contains_key("tickets") {
         r.meta.period = period;
-        r.meta.first_period.clone_from(&f);
-        r.meta.last_period.clone_from(&l);
+        r.meta.first_period = Some(f.clone()).filter(|s| !s.is_empty());
+        r.meta.last_period = Some(l.clone()).filter(|s| !s.is_empty());
     }
     r.meta.rules.insert("revenue_period".into(), period.name().into());
-    r.meta.rules.insert("revenue_first_period".into(), f.unwrap_or_default());
-    r.meta.rules.insert("revenue_last_period".into(), l.unwrap_or_default());
+    r.meta.rules.insert("revenue_first_period".into(), f);
+    r.meta.rules.insert("revenue_last_period".into(), l);
     r.meta.rules.insert("mrr_source".into(), lines.mrr_source.into());
     if let Some(c) = &lines.currency {
         r.meta.rules.insert("currency".into(), c.clone());

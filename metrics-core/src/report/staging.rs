@@ -5,6 +5,47 @@
 
 use super::*;
 
+/// The dimensions to read from a table with an `account_id`: `--by`, plus
+/// `account_id` when a dimension comes from `accounts` or health needs it.
+fn dims_with_account(o: &ReportOptions, accounts: Option<&Accounts>, for_health: bool) -> Vec<String> {
+    let from_accounts = o.by.iter().any(|b| accounts.is_some_and(|a| a.has(b)) && b.as_str() != ACCOUNT_ID);
+    let mut dims = o.by.clone();
+    if (for_health || from_accounts) && !dims.iter().any(|d| d == ACCOUNT_ID) {
+        dims.push(ACCOUNT_ID.to_owned());
+    }
+    dims
+}
+
+/// Records a staged input in meta and data quality; an input with no
+/// usable row stops the run (except `validate`) with `what`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn record(
+    r: &mut Report,
+    table: &str,
+    input: &TableInput,
+    format: crate::source::FileFormat,
+    rows_read: usize,
+    rows_used: usize,
+    quality: &[crate::quality::QualityRow],
+    what: &str,
+) -> Result<()> {
+    r.meta.inputs.insert(
+        table.into(),
+        InputMeta {
+            path: input.path.clone(),
+            format,
+            preset: input.preset.map(|p| p.name().to_owned()),
+            rows_read,
+            rows_used,
+        },
+    );
+    r.data_quality.insert(table.into(), quality.to_vec());
+    if rows_used == 0 && r.meta.command != Command::Validate && !what.is_empty() {
+        return Err(Error::Empty { path: input.path.clone().into(), what: what.into() });
+    }
+    Ok(())
+}
+
 pub(super) fn stage_tickets(
     input: &TableInput,
     o: &ReportOptions,
@@ -13,12 +54,7 @@ pub(super) fn stage_tickets(
     r: &mut Report,
 ) -> Result<Tickets> {
     // Dimensions the accounts table has come through the tickets' account_id.
-    let from_accounts: Vec<&String> =
-        o.by.iter().filter(|b| accounts.is_some_and(|a| a.has(b)) && b.as_str() != ACCOUNT_ID).collect();
-    let mut dims = o.by.clone();
-    if (for_health || !from_accounts.is_empty()) && !dims.iter().any(|d| d == ACCOUNT_ID) {
-        dims.push(ACCOUNT_ID.to_owned());
-    }
+    let dims = dims_with_account(o, accounts, for_health);
     let read = TicketReadOptions {
         input_tz: o.input_tz,
         csat: o.support.csat.validate()?,
@@ -27,34 +63,10 @@ pub(super) fn stage_tickets(
         tags: o.support.escalation_tag.is_some(),
     };
     let mut tickets = Tickets::read(input, &read)?;
-    let missing: Vec<&String> = from_accounts.into_iter().filter(|b| tickets.df.column(b).is_err()).collect();
-    if let (Some(a), false, true) = (accounts, missing.is_empty(), tickets.df.column(ACCOUNT_ID).is_ok()) {
-        let mut sel = vec![col(ACCOUNT_ID)];
-        sel.extend(missing.iter().map(|b| col(b.as_str())));
-        let args = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
-        tickets.df = std::mem::take(&mut tickets.df)
-            .lazy()
-            .join(a.df.clone().lazy().select(sel), [col(ACCOUNT_ID)], [col(ACCOUNT_ID)], args)
-            .collect()
-            .ctx("joining account dimensions to tickets")?;
-    }
-    r.meta.inputs.insert(
-        "tickets".into(),
-        InputMeta {
-            path: input.path.clone(),
-            format: tickets.source.format,
-            preset: input.preset.map(|p| p.name().to_owned()),
-            rows_read: tickets.rows_read,
-            rows_used: tickets.rows_used(),
-        },
-    );
-    r.data_quality.insert("tickets".into(), tickets.quality.clone());
-    if tickets.rows_used() == 0 && r.meta.command != Command::Validate {
-        return Err(Error::Empty {
-            path: input.path.clone().into(),
-            what: "no usable rows: every row was rejected (run `cxm validate` to see each reason and its rows)".into(),
-        });
-    }
+    tickets.df = join_account_dims(std::mem::take(&mut tickets.df), accounts, &o.by, "tickets")?;
+    let what = "no usable rows: every row was rejected (run `cxm validate` to see each reason and its rows)";
+    let (read_n, used) = (tickets.rows_read, tickets.rows_used());
+    record(r, "tickets", input, tickets.source.format, read_n, used, &tickets.quality, what)?;
     r.meta.as_of = Some(rfc3339(tickets.as_of));
     Ok(tickets)
 }
@@ -66,42 +78,13 @@ pub(super) fn stage_surveys(
     for_health: bool,
     r: &mut Report,
 ) -> Result<Responses> {
-    let from_accounts: Vec<&String> =
-        o.by.iter().filter(|b| accounts.is_some_and(|a| a.has(b)) && b.as_str() != ACCOUNT_ID).collect();
-    let mut dims = o.by.clone();
-    if (for_health || !from_accounts.is_empty()) && !dims.iter().any(|d| d == ACCOUNT_ID) {
-        dims.push(ACCOUNT_ID.to_owned());
-    }
+    let dims = dims_with_account(o, accounts, for_health);
     o.surveys.csat.validate()?;
     let mut responses = Responses::read(input, &o.surveys, &dims, input.input_tz.unwrap_or(o.input_tz))?;
-    let missing: Vec<&String> = from_accounts.into_iter().filter(|b| responses.df.column(b).is_err()).collect();
-    if let (Some(a), false, true) = (accounts, missing.is_empty(), responses.df.column(ACCOUNT_ID).is_ok()) {
-        let mut sel = vec![col(ACCOUNT_ID)];
-        sel.extend(missing.iter().map(|b| col(b.as_str())));
-        let args = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
-        responses.df = std::mem::take(&mut responses.df)
-            .lazy()
-            .join(a.df.clone().lazy().select(sel), [col(ACCOUNT_ID)], [col(ACCOUNT_ID)], args)
-            .collect()
-            .ctx("joining account dimensions to survey responses")?;
-    }
-    r.meta.inputs.insert(
-        "survey_responses".into(),
-        InputMeta {
-            path: input.path.clone(),
-            format: responses.source.format,
-            preset: input.preset.map(|p| p.name().to_owned()),
-            rows_read: responses.rows_read,
-            rows_used: responses.rows_used(),
-        },
-    );
-    r.data_quality.insert("survey_responses".into(), responses.quality.clone());
-    if responses.rows_used() == 0 && r.meta.command != Command::Validate {
-        return Err(Error::Empty {
-            path: input.path.clone().into(),
-            what: "no valid survey responses: every row was rejected (run `cxm validate` to see why)".into(),
-        });
-    }
+    responses.df = join_account_dims(std::mem::take(&mut responses.df), accounts, &o.by, "survey responses")?;
+    let what = "no valid survey responses: every row was rejected (run `cxm validate` to see why)";
+    let (read_n, used) = (responses.rows_read, responses.rows_used());
+    record(r, "survey_responses", input, responses.source.format, read_n, used, &responses.quality, what)?;
     Ok(responses)
 }
 
@@ -135,23 +118,8 @@ pub(super) fn stage_transactions(
 ) -> Result<Transactions> {
     let mut t = Transactions::read(input, &o.by, input.input_tz.unwrap_or(o.input_tz))?;
     t.df = join_account_dims(std::mem::take(&mut t.df), accounts, &o.by, "transactions")?;
-    r.meta.inputs.insert(
-        "transactions".into(),
-        InputMeta {
-            path: input.path.clone(),
-            format: t.source.format,
-            preset: input.preset.map(|p| p.name().to_owned()),
-            rows_read: t.rows_read,
-            rows_used: t.rows_used(),
-        },
-    );
-    r.data_quality.insert("transactions".into(), t.quality.clone());
-    if t.rows_used() == 0 && r.meta.command != Command::Validate {
-        return Err(Error::Empty {
-            path: input.path.clone().into(),
-            what: "no usable transactions: every row was rejected (run `cxm validate` to see why)".into(),
-        });
-    }
+    let what = "no usable transactions: every row was rejected (run `cxm validate` to see why)";
+    record(r, "transactions", input, t.source.format, t.rows_read, t.rows_used(), &t.quality, what)?;
     Ok(t)
 }
 
@@ -231,38 +199,13 @@ pub(super) fn stage_lines(input: &TableInput, o: &ReportOptions, r: &mut Report)
         rates: o.revenue.rates.clone(),
     };
     let lines = Lines::read(input, &lo)?;
-    r.meta.inputs.insert(
-        "subscriptions".into(),
-        InputMeta {
-            path: input.path.clone(),
-            format: lines.source.format,
-            preset: input.preset.map(|p| p.name().to_owned()),
-            rows_read: lines.rows_read,
-            rows_used: lines.rows_used(),
-        },
-    );
-    r.data_quality.insert("subscriptions".into(), lines.quality.clone());
-    if lines.rows_used() == 0 && r.meta.command != Command::Validate {
-        return Err(Error::Empty {
-            path: input.path.clone().into(),
-            what: "no usable subscription lines: every row was rejected (run `cxm validate` to see why)".into(),
-        });
-    }
+    let what = "no usable subscription lines: every row was rejected (run `cxm validate` to see why)";
+    record(r, "subscriptions", input, lines.source.format, lines.rows_read, lines.rows_used(), &lines.quality, what)?;
     Ok(lines)
 }
 
 pub(super) fn stage_accounts(a: &TableInput, o: &ReportOptions, r: &mut Report) -> Result<Accounts> {
     let acc = Accounts::read(a, &o.by, a.input_tz.unwrap_or(o.input_tz))?;
-    r.meta.inputs.insert(
-        "accounts".into(),
-        InputMeta {
-            path: a.path.clone(),
-            format: acc.source.format,
-            preset: a.preset.map(|p| p.name().to_owned()),
-            rows_read: acc.rows_read,
-            rows_used: acc.rows_used(),
-        },
-    );
-    r.data_quality.insert("accounts".into(), acc.quality.clone());
+    record(r, "accounts", a, acc.source.format, acc.rows_read, acc.rows_used(), &acc.quality, "")?;
     Ok(acc)
 }

@@ -31,19 +31,6 @@ pub fn monthly_context(cx: &RevenueContext) -> RevenueContext {
     RevenueContext { period: Period::Month, spine: Spine::new(Period::Month, cx.tz, first, last), ..cx.clone() }
 }
 
-/// A row's group as one text key (`\u{1f}` between values, `\u{0}` for null).
-fn group_keys(df: &DataFrame, by: &[String]) -> Result<Vec<String>> {
-    let mut keys = vec![String::new(); df.height()];
-    for b in by {
-        let c = df.column(b).ctx(b)?.cast(&DataType::String).ctx(b)?;
-        for (k, v) in keys.iter_mut().zip(c.str().ctx(b)?.iter()) {
-            k.push_str(v.unwrap_or("\u{0}"));
-            k.push('\u{1f}');
-        }
-    }
-    Ok(keys)
-}
-
 fn dates(df: &DataFrame) -> Result<Vec<NaiveDate>> {
     let c = df.column(PERIOD_START).ctx(PERIOD_START)?.cast(&DataType::Int32).ctx(PERIOD_START)?;
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
@@ -58,12 +45,12 @@ fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
 /// Adds `clv` after `arpa`. `monthly` is the revenue table of the same
 /// lines and groups by calendar month over the same range.
 pub fn add_formula(table: DataFrame, monthly: &DataFrame, cx: &RevenueContext, gross_margin: f64) -> Result<DataFrame> {
-    let churn: HashMap<(String, NaiveDate), Option<f64>> = group_keys(monthly, &cx.by)?
+    let churn: HashMap<(String, NaiveDate), Option<f64>> = crate::stage::group_keys(monthly, &cx.by)?
         .into_iter()
         .zip(dates(monthly)?)
         .zip(floats(monthly, "logo_churn_rate")?)
         .collect();
-    let keys = group_keys(&table, &cx.by)?;
+    let keys = crate::stage::group_keys(&table, &cx.by)?;
     let arpa = floats(&table, "arpa")?;
     let clv: Vec<Option<f64>> = keys
         .iter()

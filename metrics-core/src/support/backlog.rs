@@ -35,9 +35,15 @@ const HOUR: f64 = 3.6e9;
 /// The sweep runs eagerly over the two timestamp columns and the
 /// dimensions; the returned frame is lazy over its small result.
 pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
+    // Each ticket as (enter, leave), read straight from the two columns.
     let created = micros(&t.df, CREATED_AT)?;
-    let solved = if t.has(SOLVED_AT) { micros(&t.df, SOLVED_AT)? } else { vec![None; created.len()] };
-    let span = |i: usize| created[i].map(|c| (c, solved[i].map_or(Micros::MAX, |s| s.max(c))));
+    let spans: Vec<Option<(Micros, Micros)>> = if t.has(SOLVED_AT) {
+        let solved = micros(&t.df, SOLVED_AT)?;
+        created.iter().zip(solved.iter()).map(|(c, s)| c.map(|c| (c, s.map_or(Micros::MAX, |s| s.max(c))))).collect()
+    } else {
+        created.iter().map(|c| c.map(|c| (c, Micros::MAX))).collect()
+    };
+    let span = |i: usize| spans[i];
     // Group tickets by their dimension values (one group without `--by`).
     let dim_columns: Vec<StringChunked> = cx
         .by
@@ -47,10 +53,10 @@ pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
     let dims: Vec<Vec<Option<&str>>> = dim_columns.iter().map(|c| c.iter().collect()).collect();
     let mut groups: Vec<(GroupKey<'_>, Vec<(Micros, Micros)>)> = Vec::new();
     if dims.is_empty() {
-        groups.push((Vec::new(), (0..created.len()).filter_map(span).collect()));
+        groups.push((Vec::new(), spans.iter().flatten().copied().collect()));
     } else {
         let mut group_of: HashMap<GroupKey<'_>, usize> = HashMap::new();
-        for i in 0..created.len() {
+        for i in 0..spans.len() {
             let Some(s) = span(i) else { continue };
             let key: GroupKey<'_> = dims.iter().map(|d| d[i]).collect();
             let g = *group_of.entry(key.clone()).or_insert_with(|| {
@@ -64,10 +70,10 @@ pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
     let mut out_period = Vec::new();
     let mut out_dims: Vec<Vec<Option<String>>> = vec![Vec::new(); cx.by.len()];
     let (mut count, mut over, mut median) = (Vec::new(), Vec::new(), Vec::new());
-    for (key, tickets) in &groups {
+    for (key, tickets) in groups {
         for (k, stats) in sweep(tickets, &ends).into_iter().enumerate() {
             out_period.push(date_to_days(cx.spine.starts[k]));
-            for (d, v) in out_dims.iter_mut().zip(key) {
+            for (d, v) in out_dims.iter_mut().zip(&key) {
                 d.push(v.map(str::to_owned));
             }
             count.push(stats.0);
@@ -90,17 +96,17 @@ pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
     Ok(Ok(Metric { parts: vec![Part::Frame(Box::new(df.lazy()))], counts: columns[..2].to_vec(), columns }))
 }
 
-fn micros(df: &DataFrame, name: &str) -> crate::Result<Vec<Option<Micros>>> {
+fn micros(df: &DataFrame, name: &str) -> crate::Result<Int64Chunked> {
     let c = df.column(name).ctx(name)?.cast(&DataType::Int64).ctx(name)?;
-    Ok(c.i64().ctx(name)?.iter().collect())
+    Ok(c.i64().ctx(name)?.clone())
 }
 
 /// For each query instant (ascending), `(open, open over 7 days, median age
 /// hours)` of tickets given as `(enter, leave)`: open at t when
 /// `enter < t <= leave`... precisely `enter < t` and not `leave < t`.
-pub(crate) fn sweep(tickets: &[(Micros, Micros)], ends: &[Micros]) -> Vec<(u32, u32, Option<f64>)> {
+pub(crate) fn sweep(tickets: Vec<(Micros, Micros)>, ends: &[Micros]) -> Vec<(u32, u32, Option<f64>)> {
     use rayon::slice::ParallelSliceMut;
-    let mut by_enter: Vec<(Micros, Micros)> = tickets.to_vec();
+    let mut by_enter = tickets;
     by_enter.par_sort_unstable();
     let enters: Vec<Micros> = by_enter.iter().map(|t| t.0).collect();
     // Leave events carry the rank of the ticket in `by_enter`; tickets never
@@ -204,8 +210,8 @@ mod tests {
         // Open at t=10h: created 0h (solved 20h), created 5h (never solved); the
         // one created at 1h and solved at 8h has left; created at 10h is not yet open.
         let tickets = [(0, 20 * h), (5 * h, Micros::MAX), (h, 8 * h), (10 * h, Micros::MAX)];
-        assert_eq!(sweep(&tickets, &[10 * h]), vec![(2, 0, Some(7.5))]);
-        assert_eq!(sweep(&tickets, &[200 * h]), vec![(2, 2, Some(192.5))]);
+        assert_eq!(sweep(tickets.to_vec(), &[10 * h]), vec![(2, 0, Some(7.5))]);
+        assert_eq!(sweep(tickets.to_vec(), &[200 * h]), vec![(2, 2, Some(192.5))]);
     }
 
     proptest! {
@@ -218,7 +224,7 @@ mod tests {
                 .collect();
             ends.sort_unstable();
             let ends: Vec<Micros> = ends.iter().map(|e| e * scale).collect();
-            let got = sweep(&tickets, &ends);
+            let got = sweep(tickets.clone(), &ends);
             for (k, &t) in ends.iter().enumerate() {
                 prop_assert_eq!(got[k], naive(&tickets, t));
             }

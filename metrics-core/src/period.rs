@@ -203,6 +203,17 @@ pub fn date_to_days(d: NaiveDate) -> i32 {
     i32::try_from((d - epoch).num_days()).unwrap_or(i32::MAX)
 }
 
+/// The date `d` days after 1970-01-01, the inverse of [`date_to_days`].
+///
+/// ```
+/// use metrics_core::period::{date_to_days, days_to_date};
+/// let d = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+/// assert_eq!(days_to_date(date_to_days(d)), d);
+/// ```
+pub fn days_to_date(d: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::from(d))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

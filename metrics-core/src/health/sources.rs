@@ -14,7 +14,7 @@ use crate::Result;
 use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::parse::timestamp::Micros;
-use crate::period::{date_to_days, day_start, local_date};
+use crate::period::{date_to_days, day_start, days_to_date, local_date};
 use crate::quality::{Collector, QualityRow, Reason};
 use crate::schema::usage::{ACCOUNT_ID, DATE, METRIC, VALUE};
 use crate::schema::{Kind, USAGE};
@@ -95,10 +95,6 @@ pub struct HealthData {
     pub tickets: Vec<(String, Micros, Option<Micros>, Option<bool>)>,
     /// Subscription lines: account, start, end, MRR.
     pub lines: Vec<(String, Micros, Option<Micros>, f64)>,
-}
-
-fn days_to_date(d: i32) -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::from(d))
 }
 
 impl HealthData {

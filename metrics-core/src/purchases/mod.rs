@@ -17,15 +17,15 @@
 use chrono_tz::Tz;
 use polars::prelude::*;
 
+use crate::Result;
 use crate::error::PolarsContext;
 use crate::mapping::TableInput;
-use crate::period::{PERIOD_START, Spine, date_to_days};
+use crate::period::{PERIOD_START, Spine, date_to_days, days_to_date};
 use crate::quality::{Collector, QualityRow, Reason};
 use crate::schema::transactions::{ACCOUNT_ID, AMOUNT, AT};
 use crate::schema::{Kind, TRANSACTIONS};
 use crate::source::Source;
 use crate::stage::{RawTable, datetime_column, expected};
-use crate::{Error, Result};
 
 /// Output columns of the `purchases` table after the keys.
 pub const COLUMNS: [&str; 3] = ["customers_purchasing", "repeat_purchase_rate", "repeat_purchase_rate_lifetime"];
@@ -185,10 +185,9 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
     let tk = crate::stage::group_keys(&table, by)?;
     let starts = table.column(PERIOD_START).ctx(PERIOD_START)?.cast(&DataType::Int32).ctx(PERIOD_START)?;
     let starts = starts.i32().ctx(PERIOD_START)?;
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(|| Error::Config("epoch".into()))?;
     let lifetime: Vec<Option<f64>> = (0..table.height())
         .map(|i| {
-            let start = epoch + chrono::Duration::days(i64::from(starts.get(i)?));
+            let start = days_to_date(starts.get(i)?);
             let end = date_to_days(period.next(start));
             let (a, b) = firsts.get(&tk[i])?;
             let buyers = a.partition_point(|d| *d < end);

@@ -105,11 +105,8 @@ pub(super) fn health_sections(
 ) -> Result<()> {
     // As-of: explicit, else the day after the latest usage date, else the
     // report's as_of (tickets), else the latest NPS response or line start.
-    let latest_usage = usage.and_then(Usage::latest).map(|d| {
-        let date =
-            chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::from(d) + 1);
-        crate::period::day_start(date, o.tz)
-    });
+    let latest_usage =
+        usage.and_then(Usage::latest).map(|d| crate::period::day_start(crate::period::days_to_date(d + 1), o.tz));
     let from_tickets = r.meta.as_of.as_deref().and_then(|s| parse_instant(s, o.tz).ok()).map(|t| t + 1);
     let other = data.nps.iter().map(|n| n.1).chain(data.lines.iter().map(|l| l.1)).max().map(|t| t + 1);
     let Some(bound) = o.as_of.map(|t| t + 1).or(latest_usage).or(from_tickets).or(other) else {
@@ -147,9 +144,7 @@ pub(super) fn health_sections(
     let period = o.period.unwrap_or(Period::Week);
     let first = o.since.unwrap_or_else(|| {
         let earliest = usage.and_then(|u| u.rows.iter().map(|r| r.1).min());
-        earliest.map_or(as_of_date - chrono::Duration::days(83), |d| {
-            chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::from(d))
-        })
+        earliest.map_or(as_of_date - chrono::Duration::days(83), crate::period::days_to_date)
     });
     let last = o.until.unwrap_or(as_of_date);
     let spine = Spine::with_week_start(period, o.tz, first, last, o.week_start);

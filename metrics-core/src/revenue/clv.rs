@@ -33,8 +33,7 @@ pub fn monthly_context(cx: &RevenueContext) -> RevenueContext {
 
 fn dates(df: &DataFrame) -> Result<Vec<NaiveDate>> {
     let c = df.column(PERIOD_START).ctx(PERIOD_START)?.cast(&DataType::Int32).ctx(PERIOD_START)?;
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    Ok(c.i32().ctx(PERIOD_START)?.iter().map(|d| epoch + chrono::Duration::days(i64::from(d.unwrap_or(0)))).collect())
+    Ok(c.i32().ctx(PERIOD_START)?.iter().map(|d| crate::period::days_to_date(d.unwrap_or(0))).collect())
 }
 
 fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {

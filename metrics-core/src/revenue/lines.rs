@@ -212,14 +212,10 @@ impl Lines {
         // Duplicates by subscription_id: the last usable row read wins.
         if raw.has(SUBSCRIPTION_ID) {
             let ids = raw.strings(SUBSCRIPTION_ID)?;
-            let mut last: PlHashMap<&str, usize> = PlHashMap::new();
-            let mut superseded = Vec::new();
-            for (i, id) in ids.iter().enumerate() {
-                if let Some(prev) = id.filter(|s| usable[i] && !s.trim().is_empty()).and_then(|id| last.insert(id, i)) {
-                    superseded.push(prev);
-                }
-            }
-            superseded.sort_unstable();
+            // A line without a subscription id is never a duplicate.
+            let with_id: Vec<bool> =
+                ids.iter().zip(&usable).map(|(id, u)| *u && id.is_some_and(|s| !s.trim().is_empty())).collect();
+            let superseded = crate::stage::superseded_rows(&ids, &with_id);
             superseded.iter().for_each(|&i| usable[i] = false);
             q.add_all(Reason::DuplicateId, SUBSCRIPTION_ID, &superseded);
         }

@@ -79,22 +79,13 @@ impl Accounts {
         let mut q = Collector::new(&raw.source, &raw.files, &raw.rows);
         let ids = raw.strings(ACCOUNT_ID)?;
         let mut keep = vec![true; n];
-        let mut last: PlHashMap<&str, usize> = PlHashMap::new();
-        let mut superseded = Vec::new();
         for (i, id) in ids.iter().enumerate() {
-            match id.filter(|s| !s.trim().is_empty()) {
-                None => {
-                    q.add(Reason::MissingRequired, ACCOUNT_ID, i);
-                    keep[i] = false;
-                }
-                Some(id) => {
-                    if let Some(prev) = last.insert(id, i) {
-                        superseded.push(prev);
-                    }
-                }
+            if id.is_none_or(|s| s.trim().is_empty()) {
+                q.add(Reason::MissingRequired, ACCOUNT_ID, i);
+                keep[i] = false;
             }
         }
-        superseded.sort_unstable();
+        let superseded = crate::stage::superseded_rows(&ids, &keep);
         superseded.iter().for_each(|&i| keep[i] = false);
         q.add_all(Reason::DuplicateId, ACCOUNT_ID, &superseded);
         let mut columns = vec![ids.clone().with_name(ACCOUNT_ID.into()).into_column()];

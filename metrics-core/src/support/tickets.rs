@@ -164,7 +164,7 @@ impl Tickets {
             }
         }
         // Duplicates: the last usable row read wins (polars' parallel hash).
-        let superseded = superseded_rows(&ids, &usable)?;
+        let superseded = crate::stage::superseded_rows(&ids, &usable);
         for &i in &superseded {
             usable[i] = false;
         }
@@ -317,56 +317,6 @@ enum Converted {
     Float(Parsed<f64>),
 }
 
-/// Rows superseded by a later usable row with the same id (details 15),
-/// ascending. Whole-number ids (the common case) avoid string hashing: a
-/// dense table indexed by id when their range is small, else a hash of
-/// integers; other ids hash as text.
-fn superseded_rows(ids: &StringChunked, usable: &[bool]) -> Result<Vec<usize>> {
-    let values: Vec<Option<&str>> = ids.iter().collect();
-    let numeric: Option<Vec<u64>> = (0..usable.len())
-        .filter(|&i| usable[i])
-        .map(|i| {
-            let b = values[i]?.as_bytes();
-            (!b.is_empty() && b.len() <= 19 && b.iter().all(u8::is_ascii_digit) && (b.len() == 1 || b[0] != b'0'))
-                .then(|| b.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0')))
-        })
-        .collect();
-    let mut superseded = Vec::new();
-    match numeric {
-        Some(keys) => {
-            let positions = (0..usable.len()).filter(|&i| usable[i]);
-            let (lo, hi) = keys.iter().fold((u64::MAX, 0), |(lo, hi), k| (lo.min(*k), hi.max(*k)));
-            if !keys.is_empty() && hi - lo <= 8 * keys.len() as u64 {
-                let mut last = vec![usize::MAX; usize::try_from(hi - lo + 1).unwrap_or(0)];
-                for (k, i) in keys.iter().zip(positions) {
-                    let slot = &mut last[(k - lo) as usize];
-                    if *slot != usize::MAX {
-                        superseded.push(*slot);
-                    }
-                    *slot = i;
-                }
-            } else {
-                let mut last: PlHashMap<u64, usize> = PlHashMap::with_capacity(keys.len());
-                for (k, i) in keys.iter().zip(positions) {
-                    if let Some(prev) = last.insert(*k, i) {
-                        superseded.push(prev);
-                    }
-                }
-            }
-        }
-        None => {
-            let mut last: PlHashMap<&str, usize> = PlHashMap::with_capacity(usable.len());
-            for i in (0..usable.len()).filter(|&i| usable[i]) {
-                if let Some(prev) = values[i].and_then(|id| last.insert(id, i)) {
-                    superseded.push(prev);
-                }
-            }
-        }
-    }
-    superseded.sort_unstable();
-    Ok(superseded)
-}
-
 fn check<T>(
     raw: &RawTable,
     q: &mut Collector<'_>,
@@ -380,30 +330,4 @@ fn check<T>(
     }
     q.add_all(reason, name, &p.bad);
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sup(ids: &[Option<&str>], usable: &[bool]) -> Vec<usize> {
-        let ca = StringChunked::from_iter_options("id".into(), ids.iter().copied());
-        superseded_rows(&ca, usable).unwrap()
-    }
-
-    #[test]
-    fn the_last_usable_row_of_an_id_wins_on_every_path() {
-        let all = [true; 6];
-        // Dense whole numbers.
-        assert_eq!(sup(&[Some("1"), Some("2"), Some("1"), Some("3"), Some("2"), Some("1")], &all), [0, 1, 2]);
-        // Sparse whole numbers (hashed as integers).
-        let sparse = [Some("5"), Some("99999999999"), Some("5"), Some("7"), Some("1"), Some("99999999999")];
-        assert_eq!(sup(&sparse, &all), [0, 1]);
-        // Text ids, and "007" is not "7".
-        let text = [Some("a"), Some("007"), Some("7"), Some("a"), None, Some("b")];
-        assert_eq!(sup(&text, &all), [0]);
-        // Unusable rows neither win nor lose.
-        let usable = [true, true, false, true, true, true];
-        assert_eq!(sup(&[Some("1"), Some("2"), Some("1"), Some("3"), Some("2"), Some("4")], &usable), [1]);
-    }
 }

@@ -176,16 +176,22 @@ impl RawTable {
         if p.bad.len() != p.nonempty {
             return None;
         }
-        let column = self.spec(name).map_or(name, |s| s.column.as_str()).to_owned();
+        let column = self.spec(name).map_or(name, |s| s.column.as_str());
         // A value parsed in the scan left no text behind: read it again.
-        let value = p.first_bad.clone().or_else(|| self.source.cell(self.files[first], self.rows[first], &column));
-        Some(Error::NothingParses {
-            path: self.source.files[self.files[first] as usize].clone(),
-            row: self.rows[first].to_string(),
-            column,
-            value: value.unwrap_or_default(),
+        let value = p.first_bad.clone().or_else(|| self.source.cell(self.files[first], self.rows[first], column));
+        Some(self.nothing_parses_at(name, first, &value.unwrap_or_default(), expected))
+    }
+
+    /// The "no value of this column parses" error, shown at the read
+    /// position `i` with its text `value` (the column named as in the file).
+    pub fn nothing_parses_at(&self, name: &str, i: usize, value: &str, expected: &str) -> Error {
+        Error::NothingParses {
+            path: self.source.files[self.files[i] as usize].clone(),
+            row: self.rows[i].to_string(),
+            column: self.spec(name).map_or(name, |s| s.column.as_str()).to_owned(),
+            value: value.to_owned(),
             expected: expected.to_owned(),
-        })
+        }
     }
 
     /// Converts a timestamp column to UTC microseconds.

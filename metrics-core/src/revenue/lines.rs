@@ -178,13 +178,13 @@ impl Lines {
             }
             if !unknown.is_empty() && unknown.len() == intervals.len() - intervals.null_count() {
                 let first = unknown[0];
-                return Err(Error::NothingParses {
-                    path: raw.source.files[raw.files[first] as usize].clone(),
-                    row: raw.rows[first].to_string(),
-                    column: raw.spec(INTERVAL).map_or(INTERVAL, |s| s.column.as_str()).to_owned(),
-                    value: intervals.get(first).unwrap_or_default().to_owned(),
-                    expected: "a billing interval (day, week, month, year)".into(),
-                });
+                let value = intervals.get(first).unwrap_or_default();
+                return Err(raw.nothing_parses_at(
+                    INTERVAL,
+                    first,
+                    value,
+                    "a billing interval (day, week, month, year)",
+                ));
             }
             q.add_all(Reason::UnknownInterval, INTERVAL, &unknown);
         }

@@ -276,13 +276,13 @@ impl Tickets {
                     }
                     if recognised == 0 && !unparseable.is_empty() {
                         let first = unparseable[0];
-                        return Err(Error::NothingParses {
-                            path: raw.source.files[raw.files[first] as usize].clone(),
-                            row: raw.rows[first].to_string(),
-                            column: raw.spec(name).map_or(name, |s| s.column.as_str()).to_owned(),
-                            value: cell_values[first].unwrap_or_default().to_owned(),
-                            expected: format!("a rating ({})", o.csat.describe()),
-                        });
+                        let value = cell_values[first].unwrap_or_default();
+                        return Err(raw.nothing_parses_at(
+                            name,
+                            first,
+                            value,
+                            &format!("a rating ({})", o.csat.describe()),
+                        ));
                     }
                     q.add_all(Reason::UnparseableNumber, name, &unparseable);
                     columns

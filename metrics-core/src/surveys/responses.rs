@@ -5,6 +5,7 @@ use chrono_tz::Tz;
 use polars::prelude::*;
 
 use super::{Survey, SurveyOptions};
+use crate::Result;
 use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::parse::values::parse_float;
@@ -14,7 +15,6 @@ use crate::schema::{Kind, SURVEY_RESPONSES};
 use crate::source::Source;
 use crate::stage::{RawTable, datetime_column, expected};
 use crate::support::Rating;
-use crate::{Error, Result};
 
 /// Staged column: the survey (`nps`, `csat`, `ces`).
 pub const KIND: &str = "__survey";
@@ -149,13 +149,7 @@ impl Responses {
         }
         if recognised == 0 && !unparseable.is_empty() {
             let first = unparseable[0];
-            return Err(Error::NothingParses {
-                path: raw.source.files[raw.files[first] as usize].clone(),
-                row: raw.rows[first].to_string(),
-                column: raw.spec(SCORE).map_or(SCORE, |s| s.column.as_str()).to_owned(),
-                value: scores.get(first).unwrap_or_default().to_owned(),
-                expected: "a survey score".into(),
-            });
+            return Err(raw.nothing_parses_at(SCORE, first, scores.get(first).unwrap_or_default(), "a survey score"));
         }
         q.add_all(Reason::UnparseableNumber, SCORE, &unparseable);
 

@@ -1,6 +1,7 @@
 //! `cxm`: flags and config in, library calls, rendering out.
 
 mod cli;
+mod guard;
 mod render;
 mod settings;
 
@@ -28,7 +29,7 @@ fn main() -> ExitCode {
         Err(e) => {
             #[allow(clippy::print_stderr)]
             {
-                eprintln!("error: {e:#}");
+                eprintln!("error: {}", render::escape_controls(&format!("{e:#}")));
             }
             if e.downcast_ref::<UsageError>().is_some() { ExitCode::from(2) } else { ExitCode::from(1) }
         }
@@ -70,6 +71,7 @@ fn run(cli: Cli) -> Result<()> {
         None
     };
     let settings = Settings::resolve(&args, std::io::stdout().is_terminal())?;
+    guard::output_is_not_input(&settings, args.config.as_deref())?;
     // On a terminal, a bar of the run's steps (inputs read, sections
     // computed) with a spinner for the step under way.
     let bar = (!cli.quiet && std::io::stderr().is_terminal()).then(|| {
@@ -149,7 +151,7 @@ fn render_one(report: &Report, settings: &Settings) -> Result<Vec<u8>> {
             for s in &m.skipped {
                 out.push_str(&format!("skipped {}: no `{}` column\n", s.metric, s.missing_column));
             }
-            out.into_bytes()
+            render::escape_controls(&out).into_bytes()
         }
     })
 }

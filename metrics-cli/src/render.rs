@@ -33,10 +33,7 @@ impl Cell {
             AnyValue::Float32(x) if x.is_finite() => Cell::Float(x.into()),
             AnyValue::Float64(x) if x.is_finite() => Cell::Float(x),
             AnyValue::Float32(_) | AnyValue::Float64(_) => Cell::Null,
-            AnyValue::Date(d) => {
-                let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-                Cell::Text((epoch + chrono::Days::new(u64::try_from(d).unwrap_or(0))).to_string())
-            }
+            AnyValue::Date(d) => Cell::Text(metrics_core::period::days_to_date(d).to_string()),
             AnyValue::String(s) => Cell::Text(s.to_owned()),
             AnyValue::StringOwned(s) => Cell::Text(s.to_string()),
             other => Cell::Text(other.to_string()),
@@ -70,6 +67,54 @@ impl Cell {
             Cell::Text(s) => serde_json::Value::String(s.clone()).to_string(),
         }
     }
+}
+
+/// A terminal table cell, its control characters shown escaped.
+fn tc(v: impl std::fmt::Display) -> TCell {
+    TCell::new(escape_all_controls(&v.to_string()))
+}
+
+/// Control characters shown as escapes (`\u{1b}`), keeping line breaks and
+/// tabs: text from inputs printed to a terminal can never move the cursor,
+/// retitle the window or clear the screen.
+pub(crate) fn escape_controls(s: &str) -> String {
+    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return s.to_owned();
+    }
+    s.chars()
+        .map(|c| if c.is_control() && c != '\n' && c != '\t' { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
+}
+
+/// Every control character shown as an escape, line breaks included (one
+/// table cell stays on its line).
+pub(crate) fn escape_all_controls(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_owned();
+    }
+    s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
+/// Markdown (and the HTML it may be rendered to) cannot be split or
+/// injected by a value: `&`, `<`, `>` become entities, `|` is escaped, a
+/// line break becomes `<br>` and other control characters are escaped.
+pub(crate) fn escape_markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '|' => out.push_str("\\|"),
+            '\\' => out.push_str("\\\\"),
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' | '\r' => out.push_str("<br>"),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A text cell that a spreadsheet would read as a formula gets a leading `'`.
@@ -116,8 +161,8 @@ pub(crate) fn csv(header: &[String], rows: &[Vec<Cell>]) -> Result<Vec<u8>> {
 }
 
 pub(crate) fn markdown(header: &[String], rows: &[Vec<Cell>]) -> String {
-    let esc = |s: String| s.replace('|', "\\|");
-    let mut out = format!("| {} |\n", header.join(" | "));
+    let esc = |s: String| escape_markdown(&s);
+    let mut out = format!("| {} |\n", header.iter().map(|h| escape_markdown(h)).collect::<Vec<_>>().join(" | "));
     let _ = writeln!(out, "|{}", header.iter().map(|_| "---|").collect::<String>());
     for r in rows {
         let _ = writeln!(out, "| {} |", r.iter().map(|c| esc(c.rounded())).collect::<Vec<_>>().join(" | "));
@@ -171,14 +216,16 @@ pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize) -> String {
     let visible = &rows[shown..];
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
-    let mut head = vec![TCell::new(name)];
+    let mut head = vec![tc(name)];
     head.extend(visible.iter().map(|r| {
-        TCell::new(r[..keys].iter().map(Cell::rounded).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\n"))
+        // One line per key (period, then each group), each escaped.
+        let lines: Vec<String> = r[..keys].iter().map(|c| escape_all_controls(&c.rounded())).collect();
+        TCell::new(lines.into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\n"))
     }));
     t.set_header(head);
     for (j, h) in header.iter().enumerate().skip(keys) {
-        let mut row = vec![TCell::new(h)];
-        row.extend(visible.iter().map(|r| TCell::new(r[j].rounded()).set_alignment(CellAlignment::Right)));
+        let mut row = vec![tc(h)];
+        row.extend(visible.iter().map(|r| tc(r[j].rounded()).set_alignment(CellAlignment::Right)));
         t.add_row(row);
     }
     let mut out = t.to_string();
@@ -212,8 +259,8 @@ pub(crate) fn triangle(df: &DataFrame, by: usize, value: &str) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
     let mut head: Vec<TCell> = header[..keys].iter().map(TCell::new).collect();
-    head.push(TCell::new("accounts"));
-    head.extend((0..ages).map(|a| TCell::new(a.to_string())));
+    head.push(tc("accounts"));
+    head.extend((0..ages).map(|a| tc(a.to_string())));
     t.set_header(head);
     let mut current: Option<Vec<String>> = None;
     let mut line: Vec<TCell> = Vec::new();
@@ -224,10 +271,10 @@ pub(crate) fn triangle(df: &DataFrame, by: usize, value: &str) -> String {
                 t.add_row(std::mem::take(&mut line));
             }
             line = key.iter().map(TCell::new).collect();
-            line.push(TCell::new(r[size].rounded()).set_alignment(CellAlignment::Right));
+            line.push(tc(r[size].rounded()).set_alignment(CellAlignment::Right));
             current = Some(key);
         }
-        line.push(TCell::new(r[v].rounded()).set_alignment(CellAlignment::Right));
+        line.push(tc(r[v].rounded()).set_alignment(CellAlignment::Right));
     }
     if !line.is_empty() {
         t.add_row(line);
@@ -273,7 +320,30 @@ pub(crate) fn plain_table(header: &[String], rows: &[Vec<Cell>]) -> String {
     t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
     t.set_header(header.iter().map(TCell::new));
     for r in rows {
-        t.add_row(r.iter().map(|c| TCell::new(c.rounded())));
+        t.add_row(r.iter().map(|c| tc(c.rounded())));
     }
     format!("{t}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_never_reach_a_terminal() {
+        assert_eq!(escape_all_controls("a\u{1b}]0;x\u{7}b"), "a\\u{1b}]0;x\\u{7}b");
+        assert_eq!(escape_all_controls("two\nlines"), "two\\nlines");
+        assert_eq!(escape_controls("keep\nlines\u{1b}[2J"), "keep\nlines\\u{1b}[2J");
+        assert_eq!(escape_controls("plain"), "plain");
+    }
+
+    #[test]
+    fn markdown_values_cannot_split_rows_or_inject_html() {
+        assert_eq!(escape_markdown("a|b"), "a\\|b");
+        assert_eq!(escape_markdown("<script>x</script>"), "&lt;script&gt;x&lt;/script&gt;");
+        assert_eq!(escape_markdown("1\r\n2\n3"), "1<br>2<br>3");
+        assert_eq!(escape_markdown("R&D \\ ops"), "R&amp;D \\\\ ops");
+        let md = markdown(&["g|h".to_owned()], &[vec![Cell::Text("<img onerror=x>|\n".into())]]);
+        assert_eq!(md, "| g\\|h |\n|---|\n| &lt;img onerror=x&gt;\\|<br> |\n");
+    }
 }

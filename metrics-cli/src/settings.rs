@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use metrics_core::mapping::{ColumnSpec, DurationUnit, TableInput};
-use metrics_core::parse::timestamp::TimestampFormat;
+use metrics_core::parse::timestamp::{TimestampFormat, ValidYears};
 use metrics_core::preset::Preset;
 use metrics_core::report::{Inputs, ReportOptions, parse_instant};
 use metrics_core::support::{CsatScale, FcrRule};
@@ -43,6 +43,8 @@ struct SurveysSection {
     default_survey: Option<String>,
     csat_scale: Option<ScaleEntry>,
     ces_scale: Option<RangeEntry>,
+    encoding: Option<String>,
+    delimiter: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,6 +73,7 @@ struct ReportSection {
     as_of: Option<String>,
     by: Option<Vec<String>>,
     week_start: Option<String>,
+    valid_years: Option<[i32; 2]>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -81,6 +84,8 @@ struct TableSection {
     input_tz: Option<String>,
     #[serde(default)]
     columns: BTreeMap<String, toml::Value>,
+    encoding: Option<String>,
+    delimiter: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,6 +158,11 @@ fn column_spec(table: &str, canonical: &str, e: toml::Value) -> Result<ColumnSpe
         }
     };
     let column = text("column")?.with_context(|| format!("{here}: missing `column`"))?;
+    let position = match table.get("position") {
+        None => None,
+        Some(toml::Value::Integer(p)) if *p >= 1 => Some(usize::try_from(*p)?),
+        Some(other) => bail!("{here}.position: expected a column position from 1, found {other}"),
+    };
     let unit = text("unit")?.as_deref().map(str::parse::<DurationUnit>).transpose().with_context(|| here.clone())?;
     let format = match (text("format")?, text("epoch")?.as_deref()) {
         (Some(_), Some(_)) => bail!("{here}: give either format or epoch, not both"),
@@ -173,10 +183,11 @@ fn column_spec(table: &str, canonical: &str, e: toml::Value) -> Result<ColumnSpe
         }
         Some(other) => bail!("{here}.values: expected a table, found {}", other.type_str()),
     }
-    if let Some(key) = table.keys().find(|k| !["column", "unit", "format", "epoch", "values"].contains(&k.as_str())) {
-        bail!("{here}: unknown key `{key}` (expected column, unit, format, epoch or values)");
+    let known = ["column", "unit", "format", "epoch", "values", "position"];
+    if let Some(key) = table.keys().find(|k| !known.contains(&k.as_str())) {
+        bail!("{here}: unknown key `{key}` (expected column, unit, format, epoch, values or position)");
     }
-    Ok(ColumnSpec { column, unit, format, values, ..ColumnSpec::default() })
+    Ok(ColumnSpec { column, unit, format, values, position, ..ColumnSpec::default() })
 }
 
 fn format_of_path(p: &Path) -> Result<Option<Format>> {
@@ -238,6 +249,9 @@ impl Settings {
             .map(|s| parse_instant(s, o.tz))
             .transpose()
             .context("--as-of")?;
+        if let Some([first, last]) = report.valid_years {
+            o.valid_years = ValidYears::new(first, last).context("[report] valid_years")?;
+        }
         if let Some(w) = &report.week_start {
             o.week_start = w
                 .trim()
@@ -292,8 +306,9 @@ impl Settings {
             o.surveys.csat = CsatScale { min: sc.min, max: sc.max, satisfied_min: sc.satisfied_min };
         }
         if let Some(r) = &surveys.ces_scale {
-            if r.min.partial_cmp(&r.max) != Some(std::cmp::Ordering::Less) {
-                bail!("[surveys] ces_scale: min {} is not below max {}", r.min, r.max);
+            if !(r.min.is_finite() && r.max.is_finite()) || r.min.partial_cmp(&r.max) != Some(std::cmp::Ordering::Less)
+            {
+                bail!("[surveys] ces_scale: min {} is not below max {} (both finite numbers)", r.min, r.max);
             }
             o.surveys.ces = metrics_core::surveys::Scale { min: r.min, max: r.max };
         }
@@ -302,6 +317,8 @@ impl Settings {
             preset: surveys.preset,
             input_tz: surveys.input_tz,
             columns: surveys.columns,
+            encoding: surveys.encoding,
+            delimiter: surveys.delimiter,
         };
         inputs.surveys = table_input("surveys", a.surveys.as_ref(), Some(section), &[], &base)?;
         inputs.transactions = table_input("transactions", a.transactions.as_ref(), file.transactions, &[], &base)?;
@@ -362,11 +379,26 @@ fn table_input(
     if let Some(tz) = &section.input_tz {
         t.input_tz = Some(zone(tz, &format!("[{table}] input_tz"))?);
     }
+    if let Some(e) = &section.encoding {
+        t.encoding = e.parse().with_context(|| format!("[{table}] encoding"))?;
+    }
+    if let Some(d) = &section.delimiter {
+        t.delimiter = Some(delimiter(d).with_context(|| format!("[{table}] delimiter"))?);
+    }
     for (canonical, entry) in section.columns {
         let spec = column_spec(table, &canonical, entry)?;
         t.columns.insert(canonical, spec);
     }
     Ok(Some(t))
+}
+
+/// A field separator: one ASCII character, or `tab`.
+fn delimiter(s: &str) -> Result<u8> {
+    match s {
+        "tab" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() && !matches!(s, "\"" | "\n" | "\r") => Ok(s.as_bytes()[0]),
+        _ => bail!("`{s}` is not one ASCII character (or `tab`); a quote or line break cannot separate fields"),
+    }
 }
 
 /// A path from the config file, relative to the config's folder (absolute
@@ -376,5 +408,137 @@ fn relative(base: &Path, p: &str) -> String {
         p.to_owned()
     } else {
         base.join(p).to_string_lossy().into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Config parsing as a fuzz target: random `cxm.toml` texts built from
+    //! real keys and hostile values resolve to settings or to an error,
+    //! never a panic (docs/guarantees.md, "Fuzzing").
+
+    use clap::Parser;
+    use proptest::prelude::*;
+
+    use super::Settings;
+    use crate::cli::{Cli, Cmd};
+
+    fn value() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "1",
+            "0",
+            "-1",
+            "100000000",
+            "9223372036854775807",
+            "inf",
+            "-inf",
+            "nan",
+            "1e308",
+            "0.5",
+            "\"\"",
+            "\"week\"",
+            "\"fortnight\"",
+            "\"Europe/Berlin\"",
+            "\"Mars/Base\"",
+            "\"%d/%m/%Y\"",
+            "\"seconds\"",
+            "[1970, 2100]",
+            "[2100, 1970]",
+            "[0, 99999]",
+            "[]",
+            "[[nan, 0], [10, 100]]",
+            "[[1, 0], [0, 100]]",
+            "{ min = 1, max = 5, satisfied_min = 4 }",
+            "{ min = 5, max = 1, satisfied_min = 9 }",
+            "{ min = 1, max = inf }",
+            "{ column = \"x\", position = 0 }",
+            "{ column = \"x\", epoch = \"ms\" }",
+            "\"windows-1252\"",
+            "\"ebcdic\"",
+            "\";\"",
+            "\"tab\"",
+            "\"ab\"",
+            "true",
+            "{ yellow = 80, green = 20 }",
+        ])
+        .prop_map(str::to_owned)
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "period",
+            "tz",
+            "input_tz",
+            "since",
+            "until",
+            "as_of",
+            "by",
+            "week_start",
+            "valid_years",
+            "fcr",
+            "csat_scale",
+            "percentiles",
+            "gross_margin",
+            "default_survey",
+            "ces_scale",
+            "encoding",
+            "delimiter",
+            "preset",
+            "path",
+            "bands",
+            "window_days",
+            "min",
+            "max",
+            "thresholds",
+            "weight",
+            "created_at",
+            "bogus",
+        ])
+        .prop_map(str::to_owned)
+    }
+
+    fn section() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "[report]",
+            "[tickets]",
+            "[tickets.columns]",
+            "[support]",
+            "[revenue]",
+            "[surveys]",
+            "[health]",
+            "[[health.components]]",
+            "[usage]",
+            "[nonsense]",
+        ])
+        .prop_map(str::to_owned)
+    }
+
+    fn config() -> impl Strategy<Value = String> {
+        prop::collection::vec((section(), prop::collection::vec((key(), value()), 0..5)), 0..5).prop_map(|parts| {
+            let mut text = String::new();
+            for (s, kvs) in parts {
+                text.push_str(&s);
+                text.push('\n');
+                if s == "[[health.components]]" {
+                    text.push_str("name = \"c\"\nsource = \"usage\"\nmetric = \"m\"\nnormalize = \"range\"\n");
+                }
+                for (k, v) in kvs {
+                    text.push_str(&format!("{k} = {v}\n"));
+                }
+            }
+            text
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn configs_resolve_or_fail_cleanly(text in config()) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("cxm.toml");
+            std::fs::write(&path, &text).unwrap();
+            let cli = Cli::try_parse_from(["cxm", "validate", "--config", path.to_str().unwrap()]).unwrap();
+            let Cmd::Validate(args) = cli.command else { unreachable!() };
+            let _ = Settings::resolve(&args, false);
+        }
     }
 }

@@ -477,15 +477,39 @@ max = 500
 weight = 1
 "#;
 
+/// The files [`write_demo`] writes.
+pub const DEMO_FILES: [&str; 8] = [
+    "tickets.csv",
+    "subscriptions.csv",
+    "accounts.csv",
+    "rates.csv",
+    "survey_responses.csv",
+    "transactions.csv",
+    "usage.csv",
+    "cxm.toml",
+];
+
 /// Writes the demo data set into `dir` (created if missing):
 /// `tickets.csv`, `subscriptions.csv`, `accounts.csv`, `rates.csv`,
 /// `survey_responses.csv`, `transactions.csv`, `usage.csv` and `cxm.toml`. Returns the files written.
+/// A folder that already holds any of them is refused: nothing is
+/// overwritten.
 pub fn write_demo(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| Error::Io { path, source }
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
+    // Never overwrite: a folder that holds any of these files is refused.
+    for name in DEMO_FILES {
+        let p = dir.join(name);
+        if p.exists() || p.is_symlink() {
+            return Err(Error::Config(format!(
+                "{}: already exists; the demo never overwrites files (choose a new or empty folder)",
+                p.display()
+            )));
+        }
+    }
     let tickets = dir.join("tickets.csv");
     let f = std::fs::File::create(&tickets).map_err(io(&tickets))?;
     let mut buf = std::io::BufWriter::new(f);

@@ -86,6 +86,85 @@ pub enum Error {
         /// What the value should have been (`a timestamp`, `an integer`, ...).
         expected: String,
     },
+    /// A column that is read has a type cxm cannot use (a Parquet list,
+    /// binary, struct, ...).
+    #[error("{}, column {column}: type {dtype} cannot be read as text, a number, a boolean or a timestamp", path.display())]
+    UnsupportedType {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: String,
+        /// Its type as polars names it.
+        dtype: String,
+    },
+    /// A column that is read holds bytes that are not valid in the file's
+    /// encoding.
+    #[error(
+        "{}, row {row}, column {column}: byte 0x{byte:02X} at offset {offset} is not valid {encoding}; if the file is in another encoding, set `encoding = \"windows-1252\"` (or latin-1, utf-16) for this table",
+        path.display()
+    )]
+    Encoding {
+        /// The file.
+        path: PathBuf,
+        /// The one-based data row.
+        row: u32,
+        /// The column, as named in the header.
+        column: String,
+        /// The first invalid byte.
+        byte: u8,
+        /// Its offset in the file.
+        offset: u64,
+        /// The encoding the file was read in.
+        encoding: String,
+    },
+    /// A column cxm reads appears more than once in the header.
+    #[error(
+        "{}: column `{column}` appears {} times in the header (positions {}); map one by position, e.g. `{canonical} = {{ column = \"{column}\", position = {} }}`",
+        path.display(), positions.len(), positions.iter().map(ToString::to_string).collect::<Vec<_>>().join(" and "), positions.first().copied().unwrap_or(1)
+    )]
+    DuplicateColumn {
+        /// The file.
+        path: PathBuf,
+        /// The repeated header name.
+        column: String,
+        /// The canonical column it would feed.
+        canonical: String,
+        /// Its one-based positions.
+        positions: Vec<usize>,
+    },
+    /// Every non-empty value of a timestamp column parses, but none falls in
+    /// the valid years: the column's unit or format is wrong.
+    #[error(
+        "{}, row {row}, column {column}: {detail}",
+        path.display()
+    )]
+    OutOfRange {
+        /// The file.
+        path: PathBuf,
+        /// The one-based data row of the first value.
+        row: String,
+        /// The source column.
+        column: String,
+        /// The first value as written, what it reads as, the valid years,
+        /// and which unit would fit.
+        detail: String,
+    },
+    /// A section would have more periods than a report can hold.
+    #[error(
+        "{section}: {first} to {last} is more than {limit} {period} periods; check the timestamps' format or unit, --since/--until, or choose a longer period"
+    )]
+    TooManyPeriods {
+        /// The section.
+        section: String,
+        /// The first date.
+        first: String,
+        /// The last date.
+        last: String,
+        /// The period length.
+        period: String,
+        /// The limit.
+        limit: usize,
+    },
     /// A configuration value is invalid (unknown time zone, preset, key...).
     #[error("{0}")]
     Config(String),

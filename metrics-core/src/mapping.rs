@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono_tz::Tz;
 
-use crate::parse::timestamp::TimestampFormat;
+use crate::parse::timestamp::{TimestampFormat, ValidYears};
 use crate::preset::Preset;
 use crate::{Error, Result};
 
@@ -66,6 +66,9 @@ pub struct ColumnSpec {
     /// For integer columns: added to every value (Intercom's reassignments
     /// + 1 = group stations).
     pub add: i64,
+    /// The one-based position of the column in the file, to pick one of
+    /// several columns with the same header name.
+    pub position: Option<usize>,
 }
 
 impl ColumnSpec {
@@ -88,6 +91,59 @@ pub struct TableInput {
     /// column not listed is read from a source column of the same name
     /// when the file has one.
     pub columns: BTreeMap<String, ColumnSpec>,
+    /// The years a timestamp may fall in; others are counted as
+    /// `timestamp_out_of_range` (`[report] valid_years`).
+    pub valid_years: ValidYears,
+    /// The text encoding of CSV files (`encoding`); UTF-16 is recognised by
+    /// its byte-order mark without being told.
+    pub encoding: Encoding,
+    /// The field separator of CSV files (`delimiter`): `,` by default.
+    pub delimiter: Option<u8>,
+}
+
+/// The text encoding of a CSV input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Encoding {
+    /// UTF-8 (a byte-order mark is skipped); the default.
+    #[default]
+    Utf8,
+    /// UTF-16, little- or big-endian by its byte-order mark (little-endian
+    /// without one).
+    Utf16,
+    /// Windows-1252 (the superset of Latin-1 that spreadsheet programs write).
+    Windows1252,
+    /// ISO-8859-1, read as Windows-1252 (as browsers and encoding_rs do).
+    Latin1,
+}
+
+impl std::str::FromStr for Encoding {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "utf-8" | "utf8" => Self::Utf8,
+            "utf-16" | "utf16" => Self::Utf16,
+            "windows-1252" | "cp1252" => Self::Windows1252,
+            "latin-1" | "latin1" | "iso-8859-1" => Self::Latin1,
+            other => {
+                return Err(Error::Config(format!(
+                    "unknown encoding `{other}` (expected utf-8, utf-16, windows-1252 or latin-1)"
+                )));
+            }
+        })
+    }
+}
+
+impl Encoding {
+    /// The name as written in the config.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Utf8 => "utf-8",
+            Self::Utf16 => "utf-16",
+            Self::Windows1252 => "windows-1252",
+            Self::Latin1 => "latin-1",
+        }
+    }
 }
 
 impl TableInput {

@@ -68,22 +68,24 @@ impl Period {
         let ymd = |m: u32, day: u32| NaiveDate::from_ymd_opt(d.year(), m, day).unwrap_or(d);
         match self {
             Period::Day => d,
-            Period::Week => d - Days::new(u64::from(d.weekday().num_days_from_monday())),
+            Period::Week => d.checked_sub_days(Days::new(u64::from(d.weekday().num_days_from_monday()))).unwrap_or(d),
             Period::Month => ymd(d.month(), 1),
             Period::Quarter => ymd((d.month0() / 3) * 3 + 1, 1),
             Period::Year => ymd(1, 1),
         }
     }
 
-    /// The first local date of the period after the one starting at `start`.
+    /// The first local date of the period after the one starting at `start`
+    /// (`NaiveDate::MAX` past the end of the calendar, never a panic).
     pub fn next(self, start: NaiveDate) -> NaiveDate {
         match self {
-            Period::Day => start + Days::new(1),
-            Period::Week => start + Days::new(7),
-            Period::Month => start + Months::new(1),
-            Period::Quarter => start + Months::new(3),
-            Period::Year => start + Months::new(12),
+            Period::Day => start.checked_add_days(Days::new(1)),
+            Period::Week => start.checked_add_days(Days::new(7)),
+            Period::Month => start.checked_add_months(Months::new(1)),
+            Period::Quarter => start.checked_add_months(Months::new(3)),
+            Period::Year => start.checked_add_months(Months::new(12)),
         }
+        .unwrap_or(NaiveDate::MAX)
     }
 }
 
@@ -142,11 +144,48 @@ impl Spine {
         let mut starts = Vec::new();
         let end = start_of(last);
         let mut s = start_of(first);
-        while s <= end {
+        // Past the limit the spine is refused by `checked`; stop building.
+        while s <= end && starts.len() <= MAX_PERIODS {
             starts.push(s);
-            s = period.next(s);
+            let next = period.next(s);
+            if next <= s {
+                break;
+            }
+            s = next;
         }
         Self { period, tz, starts, week_start }
+    }
+
+    /// [`Spine::with_week_start`], refused with an error naming `section`
+    /// when it would hold more than [`MAX_PERIODS`] periods (a unit or
+    /// format mistake, never a real report).
+    ///
+    /// ```
+    /// use chrono::{NaiveDate, Weekday};
+    /// use metrics_core::period::{Period, Spine};
+    /// let d = |y| NaiveDate::from_ymd_opt(y, 1, 1).unwrap();
+    /// assert!(Spine::checked("support", Period::Day, chrono_tz::UTC, d(1970), d(2100), Weekday::Mon).is_ok());
+    /// assert!(Spine::checked("support", Period::Day, chrono_tz::UTC, d(1000), d(9000), Weekday::Mon).is_err());
+    /// ```
+    pub fn checked(
+        section: &str,
+        period: Period,
+        tz: Tz,
+        first: NaiveDate,
+        last: NaiveDate,
+        week_start: Weekday,
+    ) -> crate::Result<Self> {
+        let spine = Self::with_week_start(period, tz, first, last, week_start);
+        if spine.starts.len() > MAX_PERIODS {
+            return Err(crate::Error::TooManyPeriods {
+                section: section.to_owned(),
+                first: first.to_string(),
+                last: last.to_string(),
+                period: period.name().to_owned(),
+                limit: MAX_PERIODS,
+            });
+        }
+        Ok(spine)
     }
 
     /// The `period_start` (Date) of a UTC datetime expression: its local
@@ -188,11 +227,15 @@ impl Spine {
 fn start_of_with(period: Period, d: NaiveDate, week_start: Weekday) -> NaiveDate {
     if period == Period::Week {
         let back = (7 + d.weekday().num_days_from_monday() - week_start.num_days_from_monday()) % 7;
-        d - Days::new(u64::from(back))
+        d.checked_sub_days(Days::new(u64::from(back))).unwrap_or(d)
     } else {
         period.start_of(d)
     }
 }
+
+/// The most periods a section may span: more means a wrong unit or format
+/// (epoch milliseconds read as seconds span millennia), never a report.
+pub const MAX_PERIODS: usize = 100_000;
 
 /// Output column holding each period's first local date.
 pub const PERIOD_START: &str = "period_start";
@@ -211,7 +254,12 @@ pub fn date_to_days(d: NaiveDate) -> i32 {
 /// assert_eq!(days_to_date(date_to_days(d)), d);
 /// ```
 pub fn days_to_date(d: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(i64::from(d))
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    epoch.checked_add_signed(chrono::Duration::days(i64::from(d))).unwrap_or(if d < 0 {
+        NaiveDate::MIN
+    } else {
+        NaiveDate::MAX
+    })
 }
 
 #[cfg(test)]

@@ -36,6 +36,12 @@ pub enum Reason {
     UnknownInterval,
     /// A row created after an explicit as-of: excluded from the snapshot.
     AfterAsOf,
+    /// A timestamp that parses but lies outside the valid years (1970-2100
+    /// unless `[report] valid_years` says otherwise): treated as
+    /// unparseable, never turned into periods.
+    TimestampOutOfRange,
+    /// A CSV row with more or fewer fields than the header: excluded.
+    RaggedRow,
 }
 
 impl Reason {
@@ -53,6 +59,8 @@ impl Reason {
             Reason::UnknownSurvey => "unknown_survey",
             Reason::UnknownInterval => "unknown_interval",
             Reason::AfterAsOf => "after_as_of",
+            Reason::TimestampOutOfRange => "timestamp_out_of_range",
+            Reason::RaggedRow => "ragged_row",
         }
     }
 }
@@ -97,6 +105,27 @@ impl<'a> Collector<'a> {
         if entry.1.len() < FIRST_ROWS {
             entry.1.push(self.source.row_label(self.files[i], self.rows[i]));
         }
+    }
+
+    /// Counts a converted timestamp column's failures: values out of the
+    /// valid range under their own reason, the rest as unparseable.
+    pub(crate) fn add_timestamps<T>(&mut self, column: &str, p: &crate::stage::Parsed<T>) {
+        for &i in &p.bad {
+            let reason = if p.out_of_range.binary_search(&i).is_ok() {
+                Reason::TimestampOutOfRange
+            } else {
+                Reason::UnparseableTimestamp
+            };
+            self.add(reason, column, i);
+        }
+    }
+
+    /// Adds a finding that was counted and labelled already.
+    pub(crate) fn add_labelled(&mut self, row: QualityRow) {
+        let entry = self.found.entry((row.reason, row.column)).or_default();
+        entry.0 += row.count;
+        entry.1.extend(row.first_rows);
+        entry.1.truncate(FIRST_ROWS);
     }
 
     /// Counts every position of `rows`.

@@ -10,9 +10,10 @@ use polars::prelude::*;
 
 use crate::error::PolarsContext;
 use crate::mapping::{ColumnSpec, DurationUnit, TableInput, duration_minutes};
-use crate::parse::timestamp::{Micros, TimestampParser};
+use crate::parse::timestamp::{Micros, TimestampFormat, TimestampParser, ValidYears};
 use crate::parse::values::{parse_bool, parse_float, parse_int};
 use crate::preset::Preset;
+use crate::quality::{Collector, FIRST_ROWS, QualityRow, Reason};
 use crate::schema::{ColumnDef, Kind};
 use crate::source::{FILE_COL, FileFormat, ScanParse, Selected, Source, UNPARSEABLE};
 use crate::{Error, Result};
@@ -35,6 +36,12 @@ pub struct RawTable {
     pub rows: Vec<u32>,
     /// Whether timestamp columns were parsed during the scan (CSV input).
     pub scan_parsed: bool,
+    /// Rows read from the files, before ragged rows were set aside.
+    pub rows_read: usize,
+    /// Findings made while reading (ragged rows), already labelled.
+    pub findings: Vec<QualityRow>,
+    /// The years a timestamp may fall in.
+    pub valid_years: ValidYears,
 }
 
 impl RawTable {
@@ -62,7 +69,7 @@ impl RawTable {
         if let Some(p) = input.preset.filter(|p| p.table() != table) {
             return Err(Error::Config(format!("preset `{}` describes the {} table, not {table}", p.name(), p.table())));
         }
-        let source = Source::resolve(&input.path)?;
+        let mut source = Source::resolve(&input.path)?.with_csv(input.delimiter.unwrap_or(b','), input.encoding);
         let header = source.columns(0)?;
         let mut columns = input.preset.map(|p| p.columns(&header)).unwrap_or_default();
         columns.extend(input.columns.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -97,9 +104,13 @@ impl RawTable {
                 None => continue,
             };
             if wanted(def) {
+                if let Some(e) = duplicated(&source, &header, &spec, def.name) {
+                    return Err(e);
+                }
                 mapped.push((*def, spec));
             }
         }
+        note_duplicates(&mut source, &header);
         let taken: Vec<&str> =
             mapped.iter().map(|(d, s)| if s.column.is_empty() { d.name } else { s.column.as_str() }).collect();
         let extras: Vec<String> = extras
@@ -121,9 +132,21 @@ impl RawTable {
                     Kind::Bool if s.values.is_empty() => Some(ScanParse::Bool),
                     _ => None,
                 },
+                position: s.position,
             })
             .collect();
-        select.extend(extras.iter().map(|e| Selected { source: e.clone(), canonical: e.clone(), scan: None }));
+        for e in &extras {
+            let spec = ColumnSpec::named(e.clone());
+            if let Some(err) = duplicated(&source, &header, &spec, e) {
+                return Err(err);
+            }
+        }
+        select.extend(extras.iter().map(|e| Selected {
+            source: e.clone(),
+            canonical: e.clone(),
+            scan: None,
+            position: None,
+        }));
         for i in 1..source.files.len() {
             let cols = source.columns(i)?;
             if let Some(sel) = select.iter().find(|sel| !cols.contains(&sel.source)) {
@@ -137,11 +160,12 @@ impl RawTable {
                 });
             }
         }
-        let mut df = source.read(&select)?;
+        let (mut df, ragged) = source.read(&select)?;
         if df.height() == 0 {
             return Err(Error::Empty { path: source.spec.clone().into(), what: "no data rows".into() });
         }
-        let files = u32_values(&df, FILE_COL)?;
+        let rows_read = df.height();
+        let mut files = u32_values(&df, FILE_COL)?;
         // Rows arrive in file order: number them within each file.
         let mut rows = Vec::with_capacity(files.len());
         let mut current = (u32::MAX, 0u32);
@@ -149,11 +173,46 @@ impl RawTable {
             current = if f == current.0 { (f, current.1 + 1) } else { (f, 1) };
             rows.push(current.1);
         }
+        let mut findings = Vec::new();
+        if !ragged.is_empty() {
+            findings.push(QualityRow {
+                reason: Reason::RaggedRow,
+                column: String::new(),
+                count: ragged.len() as u64,
+                first_rows: ragged.iter().take(FIRST_ROWS).map(|(f, r, _)| source.row_label(*f, *r)).collect(),
+            });
+            let set: std::collections::HashSet<(u32, u32)> = ragged.iter().map(|(f, r, _)| (*f, *r)).collect();
+            let keep: Vec<bool> = files.iter().zip(&rows).map(|(f, r)| !set.contains(&(*f, *r))).collect();
+            df = df.filter(&BooleanChunked::from_slice("keep".into(), &keep)).ctx("setting ragged rows aside")?;
+            let kept = |v: Vec<u32>| v.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| x).collect();
+            files = kept(files);
+            rows = kept(rows);
+            if df.height() == 0 {
+                return Err(Error::Empty {
+                    path: source.spec.clone().into(),
+                    what: format!(
+                        "no usable rows: every row has a different number of fields than the header (row {} has {}); check the separator",
+                        ragged[0].1, ragged[0].2
+                    ),
+                });
+            }
+        }
         for (d, s) in mapped.iter().filter(|(_, s)| !s.values.is_empty()) {
             df = recode(df, d.name, &s.values)?;
         }
         let scan_parsed = source.format == FileFormat::Csv;
-        Ok(Self { source, df, mapped, extras, files, rows, scan_parsed })
+        let valid_years = input.valid_years;
+        Ok(Self { source, df, mapped, extras, files, rows, scan_parsed, rows_read, findings, valid_years })
+    }
+
+    /// A data-quality collector for this table, holding the findings made
+    /// while reading.
+    pub(crate) fn collector(&self) -> Collector<'_> {
+        let mut q = Collector::new(&self.source, &self.files, &self.rows);
+        for f in &self.findings {
+            q.add_labelled(f.clone());
+        }
+        q
     }
 
     /// The spec of a canonical column, when present.
@@ -172,14 +231,63 @@ impl RawTable {
 
     /// The error for a column where no non-empty value parses.
     pub fn nothing_parses<T>(&self, name: &str, p: &Parsed<T>, expected: &str) -> Option<Error> {
-        let first = *p.bad.first()?;
-        if p.bad.len() != p.nonempty {
+        if p.bad.len() != p.nonempty || p.bad.is_empty() {
             return None;
         }
+        let all_out_of_range = p.out_of_range.len() == p.bad.len();
+        let first = if all_out_of_range {
+            p.out_of_range[0]
+        } else {
+            *p.bad.iter().find(|i| p.out_of_range.binary_search(i).is_err())?
+        };
         let column = self.spec(name).map_or(name, |s| s.column.as_str());
         // A value parsed in the scan left no text behind: read it again.
-        let value = p.first_bad.clone().or_else(|| self.source.cell(self.files[first], self.rows[first], column));
-        Some(self.nothing_parses_at(name, first, &value.unwrap_or_default(), expected))
+        let text = || self.source.cell(self.files[first], self.rows[first], column);
+        let value = if all_out_of_range || p.first_bad.is_none() { text() } else { p.first_bad.clone() };
+        let value = value.unwrap_or_default();
+        if all_out_of_range {
+            return Some(self.out_of_range_at(name, first, &value));
+        }
+        Some(self.nothing_parses_at(name, first, &value, expected))
+    }
+
+    /// The "no value is a plausible instant" error, with what the value
+    /// was read as and which epoch unit would fit.
+    fn out_of_range_at(&self, name: &str, i: usize, value: &str) -> Error {
+        let spec = self.spec(name).cloned().unwrap_or_default();
+        let parser = TimestampParser::new(spec.format.clone(), spec.tz.unwrap_or(chrono_tz::Tz::UTC));
+        let read = parser.parse(value);
+        let read_as = match read.and_then(chrono::DateTime::from_timestamp_micros) {
+            Some(d) if (0..=9999).contains(&chrono::Datelike::year(&d)) => d.format("%Y-%m-%d").to_string(),
+            _ => {
+                let years = read.map_or(0.0, |t| t as f64 / 31_556_952e6);
+                format!("the year {:.0}", 1970.0 + years)
+            }
+        };
+        let fits = |us: Option<f64>| us.is_some_and(|u| u.is_finite() && self.valid_years.contains(u as i64));
+        let number = value.trim().parse::<f64>().ok();
+        let hint = match spec.format {
+            TimestampFormat::EpochSeconds if fits(number.map(|n| n * 1e3)) => {
+                "; the values look like epoch milliseconds: set `epoch = \"milliseconds\"` in the column's mapping"
+            }
+            TimestampFormat::EpochSeconds if fits(number) => {
+                "; the values look like epoch microseconds: convert them to seconds or milliseconds"
+            }
+            TimestampFormat::EpochMillis if fits(number.map(|n| n * 1e6)) => {
+                "; the values look like epoch seconds: set `epoch = \"seconds\"` in the column's mapping"
+            }
+            _ => "",
+        };
+        Error::OutOfRange {
+            path: self.source.files[self.files[i] as usize].clone(),
+            row: self.source.row_label(self.files[i], self.rows[i]),
+            column: spec.column.clone(),
+            detail: format!(
+                "{value:?} reads as {read_as}, outside the valid years {}-{}; no value in this column is a plausible instant{hint}",
+                self.valid_years.first(),
+                self.valid_years.last()
+            ),
+        }
     }
 
     /// The "no value of this column parses" error, shown at the read
@@ -214,7 +322,7 @@ impl RawTable {
                 let phys = c.cast(&DataType::Int64).ctx(name)?;
                 let naive = zone.is_none();
                 from_ints(phys.i64().ctx(name)?, |v| {
-                    let us = if per_us == 0.001 { v.div_euclid(1000) } else { v * per_us as i64 };
+                    let us = if per_us == 0.001 { v.div_euclid(1000) } else { v.checked_mul(per_us as i64)? };
                     if naive {
                         let ndt = chrono::DateTime::from_timestamp_micros(us)?.naive_utc();
                         Some(parser.localize(ndt))
@@ -238,7 +346,24 @@ impl RawTable {
             }
             _ => from_text(&text(c, name)?, |s| parser.parse(s)),
         };
-        Ok(parsed)
+        Ok(self.in_valid_years(parsed))
+    }
+
+    /// Moves parsed instants outside the valid years to `bad` and
+    /// `out_of_range`.
+    fn in_valid_years(&self, mut p: Parsed<Micros>) -> Parsed<Micros> {
+        let (lo, hi) = self.valid_years.bounds();
+        for (i, v) in p.values.iter_mut().enumerate() {
+            if v.is_some_and(|t| t < lo || t >= hi) {
+                *v = None;
+                p.out_of_range.push(i);
+            }
+        }
+        if !p.out_of_range.is_empty() {
+            p.bad.extend_from_slice(&p.out_of_range);
+            p.bad.sort_unstable();
+        }
+        p
     }
 
     /// Converts an integer column (whole decimals accepted), plus the
@@ -315,6 +440,32 @@ impl RawTable {
     }
 }
 
+/// The error for a column cxm reads that the header names more than once
+/// (unless the mapping picks one by position).
+fn duplicated(source: &Source, header: &[String], spec: &ColumnSpec, canonical: &str) -> Option<Error> {
+    let name = if spec.column.is_empty() { canonical } else { spec.column.as_str() };
+    let positions: Vec<usize> =
+        header.iter().enumerate().filter(|(_, h)| h.as_str() == name).map(|(i, _)| i + 1).collect();
+    (positions.len() > 1 && spec.position.is_none()).then(|| Error::DuplicateColumn {
+        path: source.files[0].clone(),
+        column: name.to_owned(),
+        canonical: canonical.to_owned(),
+        positions,
+    })
+}
+
+/// Notes every header name that occurs more than once (in columns cxm does
+/// not read, or picked by position).
+fn note_duplicates(source: &mut Source, header: &[String]) {
+    let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+    for h in header {
+        *seen.entry(h.as_str()).or_default() += 1;
+    }
+    for (name, n) in seen.into_iter().filter(|(_, n)| *n > 1) {
+        source.notes.push(format!("{}: header `{name}` occurs {n} times", source.spec));
+    }
+}
+
 /// Replaces listed text values of one column (trimmed, exact match).
 fn recode(df: DataFrame, name: &str, values: &std::collections::BTreeMap<String, String>) -> Result<DataFrame> {
     let old = Series::new("old".into(), values.keys().cloned().collect::<Vec<_>>());
@@ -347,11 +498,14 @@ pub struct Parsed<T> {
     pub nonempty: usize,
     /// The first value that failed, as text.
     pub first_bad: Option<String>,
+    /// Positions (ascending, also in `bad`) of timestamps that parsed but
+    /// fall outside the valid years.
+    pub out_of_range: Vec<usize>,
 }
 
 impl<T> Parsed<T> {
     fn with_capacity(n: usize) -> Self {
-        Self { values: Vec::with_capacity(n), bad: Vec::new(), nonempty: 0, first_bad: None }
+        Self { values: Vec::with_capacity(n), bad: Vec::new(), nonempty: 0, first_bad: None, out_of_range: Vec::new() }
     }
 
     fn push_opt<V: ToString + Copy>(&mut self, v: Option<V>, f: impl Fn(V) -> Option<T>) {

@@ -57,6 +57,9 @@ pub struct ComponentEntry {
     pub weight: f64,
 }
 
+/// The longest window a component may look back over: 100 years.
+pub const MAX_WINDOW_DAYS: u32 = 36_600;
+
 /// Where a component's raw value comes from.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -233,8 +236,8 @@ impl HealthConfig {
                     let (Some(min), Some(max)) = (e.min, e.max) else {
                         return Err(err("normalize range needs `min` and `max`".into()));
                     };
-                    if min >= max {
-                        return Err(err(format!("range min {min} must be below max {max}")));
+                    if !(min.is_finite() && max.is_finite()) || min >= max {
+                        return Err(err(format!("range min {min} must be below max {max}, both finite numbers")));
                     }
                     Normalize::Range { min, max }
                 }
@@ -244,8 +247,11 @@ impl HealthConfig {
                         t.ok_or_else(
                             || err("normalize thresholds needs `thresholds = [[value, points], ...]`".into()),
                         )?;
-                    if t.windows(2).any(|w| w[0][0] >= w[1][0]) || t.iter().any(|p| !(0.0..=100.0).contains(&p[1])) {
-                        return Err(err("thresholds must rise in value, with points in 0-100".into()));
+                    if t.iter().any(|p| !p[0].is_finite())
+                        || t.windows(2).any(|w| w[0][0] >= w[1][0])
+                        || t.iter().any(|p| !(0.0..=100.0).contains(&p[1]))
+                    {
+                        return Err(err("thresholds must rise in value (finite numbers), with points in 0-100".into()));
                     }
                     Normalize::Thresholds(t.iter().map(|p| (p[0], p[1])).collect())
                 }
@@ -259,7 +265,9 @@ impl HealthConfig {
                 source,
                 window_days: match e.window_days {
                     None => 30,
-                    Some(0) => return Err(err("window_days must be at least 1".into())),
+                    Some(n) if !(1..=MAX_WINDOW_DAYS).contains(&n) => {
+                        return Err(err(format!("window_days must be 1 to {MAX_WINDOW_DAYS} (100 years), found {n}")));
+                    }
                     Some(n) => n,
                 },
                 normalize,

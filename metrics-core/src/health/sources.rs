@@ -15,7 +15,7 @@ use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::parse::timestamp::Micros;
 use crate::period::{date_to_days, day_start, days_to_date, local_date};
-use crate::quality::{Collector, QualityRow, Reason};
+use crate::quality::{QualityRow, Reason};
 use crate::schema::usage::{ACCOUNT_ID, DATE, METRIC, VALUE};
 use crate::schema::{Kind, USAGE};
 use crate::source::Source as Files;
@@ -43,12 +43,12 @@ impl Usage {
     pub fn read(input: &TableInput, input_tz: Tz, tz: Tz) -> Result<Self> {
         let raw = RawTable::read(input, "usage", USAGE, &[], |_| true, input_tz)?;
         let n = raw.df.height();
-        let mut q = Collector::new(&raw.source, &raw.files, &raw.rows);
+        let mut q = raw.collector();
         let dates = raw.timestamps(DATE, input_tz)?;
         if let Some(e) = raw.nothing_parses(DATE, &dates, expected(Kind::Timestamp)) {
             return Err(e);
         }
-        q.add_all(Reason::UnparseableTimestamp, DATE, &dates.bad);
+        q.add_timestamps(DATE, &dates);
         let values = raw.floats(VALUE)?;
         if let Some(e) = raw.nothing_parses(VALUE, &values, expected(Kind::Float)) {
             return Err(e);
@@ -72,7 +72,7 @@ impl Usage {
                 rows.push((id.to_owned(), date_to_days(local_date(d, tz)), metric.to_owned(), v));
             }
         }
-        Ok(Self { rows, source: raw.source.clone(), rows_read: n, quality: q.finish() })
+        Ok(Self { rows, source: raw.source.clone(), rows_read: raw.rows_read, quality: q.finish() })
     }
 
     /// The latest usage date (as_of's default, details 35).

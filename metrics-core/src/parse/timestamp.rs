@@ -28,6 +28,79 @@ pub enum TimestampFormat {
 /// Microseconds since the Unix epoch of an instant.
 pub type Micros = i64;
 
+/// The years an instant may fall in (UTC, inclusive): a parsed timestamp
+/// outside them is counted as `timestamp_out_of_range` and never turned
+/// into periods (epoch milliseconds read as seconds land in the year
+/// 56986). `[report] valid_years`; 1970 to 2100 by default.
+///
+/// ```
+/// use metrics_core::parse::timestamp::ValidYears;
+/// let v = ValidYears::default();
+/// assert!(v.contains(0));                          // 1970-01-01
+/// assert!(!v.contains(1_736_164_800_000 * 1_000_000)); // ms read as s
+/// assert!(ValidYears::new(2000, 1999).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValidYears {
+    first: i32,
+    last: i32,
+}
+
+impl Default for ValidYears {
+    fn default() -> Self {
+        Self { first: 1970, last: 2100 }
+    }
+}
+
+impl ValidYears {
+    /// The widest range accepted: chrono's dates and cxm's period
+    /// arithmetic stay exact well inside it.
+    pub const LIMITS: (i32, i32) = (1000, 9999);
+
+    /// Years `first` to `last` inclusive, within [`Self::LIMITS`].
+    pub fn new(first: i32, last: i32) -> crate::Result<Self> {
+        let (lo, hi) = Self::LIMITS;
+        if first > last || first < lo || last > hi {
+            return Err(crate::Error::Config(format!(
+                "valid_years: [{first}, {last}] is not a range of years within {lo}-{hi} (first <= last)"
+            )));
+        }
+        Ok(Self { first, last })
+    }
+
+    /// The first year.
+    pub fn first(self) -> i32 {
+        self.first
+    }
+
+    /// The last year.
+    pub fn last(self) -> i32 {
+        self.last
+    }
+
+    /// The half-open range of instants `[first-01-01, (last+1)-01-01)` UTC.
+    pub fn bounds(self) -> (Micros, Micros) {
+        let jan1 = |y: i32| {
+            NaiveDate::from_ymd_opt(y, 1, 1).map_or(0, |d| d.and_time(NaiveTime::MIN).and_utc().timestamp_micros())
+        };
+        (jan1(self.first), jan1(self.last + 1))
+    }
+
+    /// Whether instant `t` falls in the valid years.
+    pub fn contains(self, t: Micros) -> bool {
+        let (lo, hi) = self.bounds();
+        (lo..hi).contains(&t)
+    }
+}
+
+/// `f` (a finite float) as a whole number when it fits in an `i64`; never
+/// saturated.
+fn float_to_i64(f: f64) -> Option<i64> {
+    // 2^63 is exactly representable; anything at or beyond it overflows.
+    (f.is_finite() && f.trunc() >= -9_223_372_036_854_775_808.0 && f.trunc() < 9_223_372_036_854_775_808.0)
+        .then(|| f.trunc() as i64)
+}
+
 const MICROS_PER_SEC: i64 = 1_000_000;
 
 /// Turns a local date-time in `tz` into UTC microseconds.
@@ -108,14 +181,14 @@ impl TimestampParser {
                     return i.checked_mul(MICROS_PER_SEC);
                 }
                 let f: f64 = v.parse().ok()?;
-                f.is_finite().then(|| (f * 1e6).trunc() as i64)
+                float_to_i64(f * 1e6)
             }
             TimestampFormat::EpochMillis => {
                 if let Ok(i) = v.parse::<i64>() {
                     return i.checked_mul(1000);
                 }
                 let f: f64 = v.parse().ok()?;
-                f.is_finite().then(|| (f * 1e3).trunc() as i64)
+                float_to_i64(f * 1e3)
             }
             TimestampFormat::Strftime(fmt) => {
                 if let Ok(dt) = DateTime::parse_from_str(v, fmt) {
@@ -312,6 +385,17 @@ mod tests {
         assert_eq!(p.parse("2024-03-10 02:30"), utc("2024-03-10T07:30:00Z"));
         // An explicit offset ignores the input zone.
         assert_eq!(p.parse("2024-03-10T02:30:00Z"), utc("2024-03-10T02:30:00Z"));
+    }
+
+    #[test]
+    fn huge_epoch_floats_are_unparseable_not_saturated() {
+        let s = TimestampParser::new(TimestampFormat::EpochSeconds, Tz::UTC);
+        assert_eq!(s.parse("1e30"), None);
+        assert_eq!(s.parse("-1e30"), None);
+        assert_eq!(s.parse("99999999999999999999"), None);
+        let ms = TimestampParser::new(TimestampFormat::EpochMillis, Tz::UTC);
+        assert_eq!(ms.parse("1e30"), None);
+        assert_eq!(s.parse("1.5e9"), Some(1_500_000_000_000_000));
     }
 
     #[test]

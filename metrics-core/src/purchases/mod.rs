@@ -21,7 +21,7 @@ use crate::Result;
 use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::period::{PERIOD_START, Spine, date_to_days, days_to_date};
-use crate::quality::{Collector, QualityRow, Reason};
+use crate::quality::{QualityRow, Reason};
 use crate::schema::transactions::{ACCOUNT_ID, AMOUNT, AT};
 use crate::schema::{Kind, TRANSACTIONS};
 use crate::source::Source;
@@ -56,12 +56,12 @@ impl Transactions {
     pub fn read(input: &TableInput, dims: &[String], tz: Tz) -> Result<Self> {
         let raw = RawTable::read(input, "transactions", TRANSACTIONS, dims, |_| true, tz)?;
         let n = raw.df.height();
-        let mut q = Collector::new(&raw.source, &raw.files, &raw.rows);
+        let mut q = raw.collector();
         let at = raw.timestamps(AT, tz)?;
         if let Some(e) = raw.nothing_parses(AT, &at, expected(Kind::Timestamp)) {
             return Err(e);
         }
-        q.add_all(Reason::UnparseableTimestamp, AT, &at.bad);
+        q.add_timestamps(AT, &at);
         let ids = raw.strings(ACCOUNT_ID)?;
         let mut usable = vec![true; n];
         at.bad.iter().for_each(|&i| usable[i] = false);
@@ -89,7 +89,7 @@ impl Transactions {
         }
         let mask = BooleanChunked::from_slice("usable".into(), &usable);
         let df = DataFrame::new_infer_height(columns).ctx("staging transactions")?.filter(&mask).ctx("staging")?;
-        Ok(Self { df, source: raw.source.clone(), rows_read: n, quality: q.finish() })
+        Ok(Self { df, source: raw.source.clone(), rows_read: raw.rows_read, quality: q.finish() })
     }
 
     /// The earliest and latest `at`.

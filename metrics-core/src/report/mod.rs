@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::error::PolarsContext;
 use crate::health::{self, HealthConfig, HealthData, Source as HealthSource, Usage};
 use crate::mapping::TableInput;
-use crate::parse::timestamp::{Micros, TimestampFormat, TimestampParser};
+use crate::parse::timestamp::{Micros, TimestampFormat, TimestampParser, ValidYears};
 use crate::period::{PERIOD_START, Period, Spine, local_date};
 use crate::purchases::{self, Transactions};
 use crate::quality::DataQuality;
@@ -98,6 +98,9 @@ pub struct ReportOptions {
     pub health: Option<HealthConfig>,
     /// `health` lists only red accounts, weakest first (`--at-risk`).
     pub at_risk: bool,
+    /// The years a timestamp may fall in (`[report] valid_years`): applied
+    /// to every input, and `since`, `until` and `as_of` must lie in them.
+    pub valid_years: ValidYears,
 }
 
 impl Default for ReportOptions {
@@ -116,6 +119,7 @@ impl Default for ReportOptions {
             surveys: SurveyOptions::default(),
             health: None,
             at_risk: false,
+            valid_years: ValidYears::default(),
         }
     }
 }
@@ -219,6 +223,22 @@ pub fn run_with_progress(
     command: Command,
     progress: &mut dyn FnMut(Step<'_>),
 ) -> Result<Report> {
+    check_range_options(o)?;
+    // Every input takes the report's valid years.
+    let with_years = |t: &Option<TableInput>| {
+        t.clone().map(|mut t| {
+            t.valid_years = o.valid_years;
+            t
+        })
+    };
+    let inputs = &Inputs {
+        tickets: with_years(&inputs.tickets),
+        subscriptions: with_years(&inputs.subscriptions),
+        accounts: with_years(&inputs.accounts),
+        surveys: with_years(&inputs.surveys),
+        transactions: with_years(&inputs.transactions),
+        usage: with_years(&inputs.usage),
+    };
     let wants_support = matches!(command, Command::Report | Command::Support | Command::Validate);
     let wants_revenue = matches!(command, Command::Report | Command::Revenue | Command::Cohorts | Command::Validate);
     let wants_health = matches!(command, Command::Report | Command::Health | Command::Validate);
@@ -347,7 +367,7 @@ pub fn run_with_progress(
             // Usage dates are calendar dates: naive values default to the
             // report zone, so a date stays the same date.
             let u = Usage::read(input, input.input_tz.unwrap_or(o.tz), o.tz)?;
-            staging::record(&mut r, "usage", input, u.source.format, u.rows_read, u.rows.len(), &u.quality, "")?;
+            staging::record(&mut r, "usage", input, &u.source, u.rows_read, u.rows.len(), &u.quality, "")?;
             Some(u)
         }
         None => None,
@@ -419,6 +439,30 @@ pub fn run_with_progress(
         health_sections(config, &data, usage.as_ref(), accounts.as_ref(), o, command, &mut r)?;
     }
     Ok(r)
+}
+
+/// `since`, `until` and `as_of` must fall in the valid years.
+fn check_range_options(o: &ReportOptions) -> Result<()> {
+    let v = o.valid_years;
+    let date_ok = |d: NaiveDate| (v.first()..=v.last()).contains(&chrono::Datelike::year(&d));
+    for (key, d) in [("since", o.since), ("until", o.until)] {
+        if let Some(d) = d.filter(|d| !date_ok(*d)) {
+            return Err(Error::Config(format!(
+                "{key}: {d} is outside the valid years {}-{} (`[report] valid_years`)",
+                v.first(),
+                v.last()
+            )));
+        }
+    }
+    if let Some(t) = o.as_of.filter(|t| !v.contains(*t)) {
+        return Err(Error::Config(format!(
+            "as_of: {} is outside the valid years {}-{} (`[report] valid_years`)",
+            rfc3339(t),
+            v.first(),
+            v.last()
+        )));
+    }
+    Ok(())
 }
 
 /// The dimensions a section has, or all-or-nothing: a section without

@@ -10,7 +10,7 @@ pub(super) fn support_section(mut tickets: Tickets, o: &ReportOptions, command: 
     let period = o.period.unwrap_or(Period::Week);
     let first = o.since.or_else(|| tickets.first_created().map(|c| local_date(c, o.tz)));
     let last = o.until.unwrap_or_else(|| local_date(tickets.as_of, o.tz));
-    let spine = Spine::with_week_start(period, o.tz, first.unwrap_or(last), last, o.week_start);
+    let spine = Spine::checked("support", period, o.tz, first.unwrap_or(last), last, o.week_start)?;
     r.meta.first_period = spine.starts.first().map(ToString::to_string);
     r.meta.last_period = spine.starts.last().map(ToString::to_string);
     if command == Command::Validate {
@@ -36,13 +36,18 @@ pub(super) fn support_section(mut tickets: Tickets, o: &ReportOptions, command: 
 /// A section's periods: from `--since` (else the period of the data's
 /// first instant) to `--until` (else of its last), and their first and
 /// last dates as text for meta.
-fn data_spine(o: &ReportOptions, period: Period, span: (Micros, Micros)) -> (Spine, String, String) {
+fn data_spine(
+    section: &str,
+    o: &ReportOptions,
+    period: Period,
+    span: (Micros, Micros),
+) -> Result<(Spine, String, String)> {
     let first = o.since.unwrap_or_else(|| local_date(span.0, o.tz));
     let last = o.until.unwrap_or_else(|| local_date(span.1, o.tz));
-    let spine = Spine::with_week_start(period, o.tz, first, last, o.week_start);
+    let spine = Spine::checked(section, period, o.tz, first, last, o.week_start)?;
     let text = |d: Option<&chrono::NaiveDate>| d.map(ToString::to_string).unwrap_or_default();
     let (f, l) = (text(spine.starts.first()), text(spine.starts.last()));
-    (spine, f, l)
+    Ok((spine, f, l))
 }
 
 pub(super) fn surveys_section(
@@ -53,7 +58,7 @@ pub(super) fn surveys_section(
 ) -> Result<()> {
     let period = o.period.unwrap_or(Period::Week);
     let Some(span) = responses.span() else { return Ok(()) };
-    let (spine, f, l) = data_spine(o, period, span);
+    let (spine, f, l) = data_spine("surveys", o, period, span)?;
     if r.sections.is_empty() && !r.meta.inputs.contains_key("tickets") && !r.meta.inputs.contains_key("subscriptions") {
         r.meta.period = period;
         r.meta.first_period = Some(f.clone()).filter(|s| !s.is_empty());
@@ -77,7 +82,7 @@ pub(super) fn surveys_section(
 pub(super) fn purchases_section(t: &Transactions, o: &ReportOptions, command: Command, r: &mut Report) -> Result<()> {
     let period = o.period.unwrap_or(Period::Month);
     let Some(span) = t.span() else { return Ok(()) };
-    let (spine, f, l) = data_spine(o, period, span);
+    let (spine, f, l) = data_spine("purchases", o, period, span)?;
     r.meta.rules.insert("purchases_period".into(), period.name().into());
     if command == Command::Validate {
         return Ok(());
@@ -144,10 +149,13 @@ pub(super) fn health_sections(
     let period = o.period.unwrap_or(Period::Week);
     let first = o.since.unwrap_or_else(|| {
         let earliest = usage.and_then(|u| u.rows.iter().map(|r| r.1).min());
-        earliest.map_or(as_of_date - chrono::Duration::days(83), crate::period::days_to_date)
+        earliest.map_or(
+            as_of_date.checked_sub_days(chrono::Days::new(83)).unwrap_or(as_of_date),
+            crate::period::days_to_date,
+        )
     });
     let last = o.until.unwrap_or(as_of_date);
-    let spine = Spine::with_week_start(period, o.tz, first, last, o.week_start);
+    let spine = Spine::checked("health_summary", period, o.tz, first, last, o.week_start)?;
     // Meta's period describes the first section computed: here health's.
     if r.sections.len() == 1 {
         r.meta.period = period;
@@ -167,7 +175,7 @@ pub(super) fn revenue_sections(
 ) -> Result<()> {
     let period = o.period.unwrap_or(Period::Month);
     let Some(span) = lines.span() else { return Ok(()) };
-    let (spine, f, l) = data_spine(o, period, span);
+    let (spine, f, l) = data_spine("revenue", o, period, span)?;
     if r.sections.is_empty() && !r.meta.inputs.contains_key("tickets") {
         r.meta.period = period;
         r.meta.first_period = Some(f.clone()).filter(|s| !s.is_empty());

@@ -23,7 +23,7 @@ pub(super) fn record(
     r: &mut Report,
     table: &str,
     input: &TableInput,
-    format: crate::source::FileFormat,
+    source: &crate::source::Source,
     rows_read: usize,
     rows_used: usize,
     quality: &[crate::quality::QualityRow],
@@ -33,13 +33,14 @@ pub(super) fn record(
         table.into(),
         InputMeta {
             path: input.path.clone(),
-            format,
+            format: source.format,
             preset: input.preset.map(|p| p.name().to_owned()),
             rows_read,
             rows_used,
         },
     );
     r.data_quality.insert(table.into(), quality.to_vec());
+    r.meta.notes.extend(source.notes.iter().cloned());
     if rows_used == 0 && r.meta.command != Command::Validate && !what.is_empty() {
         return Err(Error::Empty { path: input.path.clone().into(), what: what.into() });
     }
@@ -66,7 +67,7 @@ pub(super) fn stage_tickets(
     tickets.df = join_account_dims(std::mem::take(&mut tickets.df), accounts, &o.by, "tickets")?;
     let what = "no usable rows: every row was rejected (run `cxm validate` to see each reason and its rows)";
     let (read_n, used) = (tickets.rows_read, tickets.rows_used());
-    record(r, "tickets", input, tickets.source.format, read_n, used, &tickets.quality, what)?;
+    record(r, "tickets", input, &tickets.source, read_n, used, &tickets.quality, what)?;
     r.meta.as_of = Some(rfc3339(tickets.as_of));
     Ok(tickets)
 }
@@ -84,7 +85,7 @@ pub(super) fn stage_surveys(
     responses.df = join_account_dims(std::mem::take(&mut responses.df), accounts, &o.by, "survey responses")?;
     let what = "no valid survey responses: every row was rejected (run `cxm validate` to see why)";
     let (read_n, used) = (responses.rows_read, responses.rows_used());
-    record(r, "survey_responses", input, responses.source.format, read_n, used, &responses.quality, what)?;
+    record(r, "survey_responses", input, &responses.source, read_n, used, &responses.quality, what)?;
     Ok(responses)
 }
 
@@ -119,7 +120,7 @@ pub(super) fn stage_transactions(
     let mut t = Transactions::read(input, &o.by, input.input_tz.unwrap_or(o.input_tz))?;
     t.df = join_account_dims(std::mem::take(&mut t.df), accounts, &o.by, "transactions")?;
     let what = "no usable transactions: every row was rejected (run `cxm validate` to see why)";
-    record(r, "transactions", input, t.source.format, t.rows_read, t.rows_used(), &t.quality, what)?;
+    record(r, "transactions", input, &t.source, t.rows_read, t.rows_used(), &t.quality, what)?;
     Ok(t)
 }
 
@@ -200,12 +201,12 @@ pub(super) fn stage_lines(input: &TableInput, o: &ReportOptions, r: &mut Report)
     };
     let lines = Lines::read(input, &lo)?;
     let what = "no usable subscription lines: every row was rejected (run `cxm validate` to see why)";
-    record(r, "subscriptions", input, lines.source.format, lines.rows_read, lines.rows_used(), &lines.quality, what)?;
+    record(r, "subscriptions", input, &lines.source, lines.rows_read, lines.rows_used(), &lines.quality, what)?;
     Ok(lines)
 }
 
 pub(super) fn stage_accounts(a: &TableInput, o: &ReportOptions, r: &mut Report) -> Result<Accounts> {
     let acc = Accounts::read(a, &o.by, a.input_tz.unwrap_or(o.input_tz))?;
-    record(r, "accounts", a, acc.source.format, acc.rows_read, acc.rows_used(), &acc.quality, "")?;
+    record(r, "accounts", a, &acc.source, acc.rows_read, acc.rows_used(), &acc.quality, "")?;
     Ok(acc)
 }

@@ -94,7 +94,7 @@ impl Lines {
             });
         }
         let n = raw.df.height();
-        let mut q = Collector::new(&raw.source, &raw.files, &raw.rows);
+        let mut q = raw.collector();
         let mut usable = vec![true; n];
 
         let mut instants = BTreeMap::new();
@@ -103,7 +103,7 @@ impl Lines {
             if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Timestamp)) {
                 return Err(e);
             }
-            q.add_all(Reason::UnparseableTimestamp, name, &p.bad);
+            q.add_timestamps(name, &p);
             if name == START_AT {
                 p.bad.iter().for_each(|&i| usable[i] = false);
             }
@@ -255,7 +255,7 @@ impl Lines {
             Float64Chunked::from_iter_options(MRR.into(), keep.iter().map(|&i| mrr[i])).into_column(),
         ];
         let df = DataFrame::new_infer_height(columns).ctx("staging subscriptions")?;
-        Ok(Self { df, source: raw.source.clone(), rows_read: n, currency, mrr_source, quality: q.finish() })
+        Ok(Self { df, source: raw.source.clone(), rows_read: raw.rows_read, currency, mrr_source, quality: q.finish() })
     }
 
     /// The earliest accepted `start_at` and the latest accepted `start_at`

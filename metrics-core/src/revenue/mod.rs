@@ -20,7 +20,7 @@ use crate::Result;
 use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::period::{Period, Spine};
-use crate::quality::{Collector, QualityRow, Reason};
+use crate::quality::{QualityRow, Reason};
 use crate::schema::{ACCOUNTS, subscriptions::ACCOUNT_ID};
 use crate::source::Source;
 use crate::stage::RawTable;
@@ -76,7 +76,7 @@ impl Accounts {
     pub fn read(input: &TableInput, dims: &[String], tz: Tz) -> Result<Self> {
         let raw = RawTable::read(input, "accounts", ACCOUNTS, dims, |_| true, tz)?;
         let n = raw.df.height();
-        let mut q = Collector::new(&raw.source, &raw.files, &raw.rows);
+        let mut q = raw.collector();
         let ids = raw.strings(ACCOUNT_ID)?;
         let mut keep = vec![true; n];
         for (i, id) in ids.iter().enumerate() {
@@ -94,7 +94,7 @@ impl Accounts {
         }
         let mask = BooleanChunked::from_slice("keep".into(), &keep);
         let df = DataFrame::new_infer_height(columns).ctx("staging accounts")?.filter(&mask).ctx("staging accounts")?;
-        Ok(Self { df, source: raw.source.clone(), rows_read: n, quality: q.finish() })
+        Ok(Self { df, source: raw.source.clone(), rows_read: raw.rows_read, quality: q.finish() })
     }
 
     /// Rows used.

@@ -80,7 +80,7 @@ impl Tickets {
         let tz = input.input_tz.unwrap_or(o.input_tz);
         let raw = RawTable::read(input, "tickets", TICKETS, &o.dims, wanted, tz)?;
         let n = raw.df.height();
-        let mut q = Collector::new(&raw.source, &raw.files, &raw.rows);
+        let mut q = raw.collector();
 
         let ts_names: Vec<&'static str> =
             TICKETS.iter().filter(|d| d.kind == Kind::Timestamp && raw.has(d.name)).map(|d| d.name).collect();
@@ -99,7 +99,7 @@ impl Tickets {
             if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Timestamp)) {
                 return Err(e);
             }
-            q.add_all(Reason::UnparseableTimestamp, name, &p.bad);
+            q.add_timestamps(name, &p);
             if *name == CREATED_AT {
                 created_bad = p.bad.clone();
             }
@@ -302,7 +302,7 @@ impl Tickets {
             df,
             present,
             extra_dims: raw.extras.clone(),
-            rows_read: n,
+            rows_read: raw.rows_read,
             as_of,
             quality: q.finish(),
             source: raw.source.clone(),

@@ -9,7 +9,7 @@ use crate::Result;
 use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::parse::values::parse_float;
-use crate::quality::{Collector, QualityRow, Reason};
+use crate::quality::{QualityRow, Reason};
 use crate::schema::surveys::*;
 use crate::schema::{Kind, SURVEY_RESPONSES};
 use crate::source::Source;
@@ -57,14 +57,14 @@ impl Responses {
         let wanted = |d: &crate::schema::ColumnDef| d.name != COMMENT || dims.iter().any(|b| b == COMMENT);
         let raw = RawTable::read(input, "survey_responses", SURVEY_RESPONSES, dims, wanted, tz)?;
         let n = raw.df.height();
-        let mut q = Collector::new(&raw.source, &raw.files, &raw.rows);
+        let mut q = raw.collector();
         let mut usable = vec![true; n];
 
         let at = raw.timestamps(RESPONDED_AT, tz)?;
         if let Some(e) = raw.nothing_parses(RESPONDED_AT, &at, expected(Kind::Timestamp)) {
             return Err(e);
         }
-        q.add_all(Reason::UnparseableTimestamp, RESPONDED_AT, &at.bad);
+        q.add_timestamps(RESPONDED_AT, &at);
         at.bad.iter().for_each(|&i| usable[i] = false);
 
         let kinds = if raw.has(SURVEY) { Some(raw.strings(SURVEY)?) } else { None };
@@ -171,7 +171,7 @@ impl Responses {
         let mask = BooleanChunked::from_slice("usable".into(), &usable);
         let df = DataFrame::new_infer_height(columns).ctx("staging survey responses")?;
         let df = df.filter(&mask).ctx("staging survey responses")?;
-        Ok(Self { df, source: raw.source.clone(), rows_read: n, present, quality: q.finish() })
+        Ok(Self { df, source: raw.source.clone(), rows_read: raw.rows_read, present, quality: q.finish() })
     }
 
     /// The earliest and latest `responded_at`.

@@ -1,0 +1,254 @@
+//! One streaming pass over a CSV file's bytes before polars reads it:
+//! the header, every row whose field count differs from the header's
+//! (`ragged_row`), and the first invalid UTF-8 byte in each column.
+//!
+//! polars skips the fields after the last column it reads and pads short
+//! rows with nulls, so on its own it would accept a shifted row in silence
+//! (or reject it only when every column is read). This pass makes the
+//! outcome the same whatever columns a command reads. Lines without a
+//! quote are counted with a vectorisable byte count; only quoted lines go
+//! through the quote-aware state machine.
+
+use std::io::Read;
+
+/// What the pass found in one file.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Checked {
+    /// The header's fields (invalid UTF-8 replaced by U+FFFD).
+    pub(crate) header: Vec<String>,
+    /// Data rows (one-based, header excluded) whose field count differs
+    /// from the header's, with their count.
+    pub(crate) ragged: Vec<(u32, u32)>,
+    /// The first invalid UTF-8 byte of each column that has one: (column
+    /// index, one-based data row, the byte, its offset in the file).
+    pub(crate) bad_bytes: Vec<(u32, u32, u8, u64)>,
+}
+
+/// The quote-aware field counter, fed line by line.
+#[derive(Debug)]
+struct Counter {
+    sep: u8,
+    in_quotes: bool,
+    /// Separators seen in the current record.
+    seps: u32,
+    /// Whether the current record has any byte besides `\r`.
+    content: bool,
+    /// Records finished so far (the header is record 0).
+    records: u32,
+    header_fields: u32,
+    header: Vec<u8>,
+    out: Checked,
+}
+
+impl Counter {
+    fn end_record(&mut self) {
+        if self.records == 0 {
+            self.header_fields = self.seps + 1;
+        } else if self.content && self.seps + 1 != self.header_fields {
+            self.out.ragged.push((self.records, self.seps + 1));
+        }
+        // A blank line is a record of empty values to polars (it counts
+        // as missing_required, not ragged): numbered the same here.
+        self.records += 1;
+        self.seps = 0;
+        self.content = false;
+    }
+
+    /// One byte through the state machine; `offset` is its file offset.
+    fn byte(&mut self, b: u8) {
+        if self.records == 0 && b != b'\n' {
+            self.header.push(b);
+        }
+        match b {
+            b'"' => {
+                self.in_quotes = !self.in_quotes;
+                self.content = true;
+            }
+            b'\n' if !self.in_quotes => self.end_record(),
+            b'\r' if !self.in_quotes => {}
+            _ if b == self.sep && !self.in_quotes => {
+                self.seps += 1;
+                self.content = true;
+            }
+            _ => self.content = true,
+        }
+    }
+
+    /// A whole line (ending with `\n`) that starts a record and holds no
+    /// quote: counted without the state machine.
+    fn plain_line(&mut self, line: &[u8]) {
+        let body = line.strip_suffix(b"\n").unwrap_or(line);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        let sep = self.sep;
+        self.seps = u32::try_from(body.iter().filter(|&&b| b == sep).count()).unwrap_or(u32::MAX);
+        self.content = !body.is_empty();
+        self.end_record();
+    }
+
+    /// A chunk of whole lines starting at file offset `base`.
+    fn feed(&mut self, chunk: &[u8], base: u64, keep: &dyn Fn(u32) -> bool) {
+        let has_bad = std::str::from_utf8(chunk).is_err();
+        if has_bad {
+            self.feed_bytes(chunk, base, keep);
+            return;
+        }
+        let mut i = 0;
+        while i < chunk.len() {
+            let at_start = !self.in_quotes && self.seps == 0 && !self.content && self.records > 0;
+            let end = chunk[i..].iter().position(|&b| b == b'\n').map(|p| i + p + 1);
+            match end {
+                Some(e) if at_start && !chunk[i..e].contains(&b'"') => {
+                    self.plain_line(&chunk[i..e]);
+                    i = e;
+                }
+                Some(e) => {
+                    chunk[i..e].iter().for_each(|&b| self.byte(b));
+                    i = e;
+                }
+                None => {
+                    chunk[i..].iter().for_each(|&b| self.byte(b));
+                    i = chunk.len();
+                }
+            }
+        }
+    }
+
+    /// The state machine over every byte, noting invalid UTF-8 in columns
+    /// that `keep` accepts.
+    fn feed_bytes(&mut self, chunk: &[u8], base: u64, keep: &dyn Fn(u32) -> bool) {
+        let mut bad = Vec::new();
+        let mut rest = chunk;
+        let mut at = 0usize;
+        while let Err(e) = std::str::from_utf8(rest) {
+            let pos = at + e.valid_up_to();
+            bad.push(pos);
+            let skip = e.error_len().unwrap_or(rest.len() - e.valid_up_to()).max(1);
+            at = pos + skip;
+            rest = &chunk[at.min(chunk.len())..];
+        }
+        let mut next_bad = bad.into_iter().peekable();
+        for (i, &b) in chunk.iter().enumerate() {
+            if next_bad.peek() == Some(&i) {
+                next_bad.next();
+                let field = self.seps;
+                let known = self.out.bad_bytes.iter().any(|x| x.0 == field);
+                if self.records > 0 && !known && keep(field) {
+                    self.out.bad_bytes.push((field, self.records, b, base + i as u64));
+                }
+            }
+            self.byte(b);
+        }
+    }
+
+    fn finish(mut self) -> Checked {
+        if self.content || self.seps > 0 || self.records == 0 {
+            self.end_record();
+        }
+        let text = String::from_utf8_lossy(&self.header);
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        self.out.header = parse_header(text, self.sep);
+        self.out
+    }
+}
+
+/// The header's fields: split at separators outside quotes, quotes removed
+/// (`""` inside quotes is one `"`).
+fn parse_header(text: &str, sep: u8) -> Vec<String> {
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    let sep = char::from(sep);
+    let mut out = vec![String::new()];
+    let mut in_quotes = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if in_quotes && chars.peek() == Some(&'"') => {
+                chars.next();
+                out.last_mut().map(|f| f.push('"')).unwrap_or_default();
+            }
+            '"' => in_quotes = !in_quotes,
+            c if c == sep && !in_quotes => out.push(String::new()),
+            c => out.last_mut().map(|f| f.push(c)).unwrap_or_default(),
+        }
+    }
+    out
+}
+
+/// Runs the pass over `reader` (UTF-8 bytes, or bytes that should be):
+/// `keep` says which column indices are read, so that only their invalid
+/// bytes are reported.
+pub(crate) fn check(mut reader: impl Read, sep: u8, keep: &dyn Fn(u32) -> bool) -> std::io::Result<Checked> {
+    const CHUNK: usize = 8 << 20;
+    let mut c = Counter {
+        sep,
+        in_quotes: false,
+        seps: 0,
+        content: false,
+        records: 0,
+        header_fields: 0,
+        header: Vec::new(),
+        out: Checked::default(),
+    };
+    let mut buf = vec![0u8; CHUNK];
+    let mut filled = 0usize;
+    let mut base = 0u64;
+    loop {
+        let n = reader.read(&mut buf[filled..])?;
+        filled += n;
+        let done = n == 0;
+        // Feed whole lines only, so a UTF-8 sequence is never split.
+        let cut = if done { filled } else { buf[..filled].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) };
+        if cut > 0 || done {
+            c.feed(&buf[..cut], base, keep);
+            base += cut as u64;
+            buf.copy_within(cut..filled, 0);
+            filled -= cut;
+        }
+        if done {
+            break;
+        }
+        if filled == buf.len() {
+            // A line longer than the buffer: grow it.
+            buf.resize(buf.len() * 2, 0);
+        }
+    }
+    Ok(c.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> Checked {
+        check(text.as_bytes(), b',', &|_| true).unwrap()
+    }
+
+    #[test]
+    fn counts_fields_outside_quotes() {
+        let c = run("id,name,at\n1,\"a,b\",x\n2,c\n3,\"multi\nline\",y\n4,d,e,f\n\n5,g,h\n6,i");
+        assert_eq!(c.header, ["id", "name", "at"]);
+        // The blank line is row 5 (not ragged), so the last row is 7.
+        assert_eq!(c.ragged, [(2, 2), (4, 4), (7, 2)]);
+    }
+
+    #[test]
+    fn crlf_bom_and_quoted_header() {
+        let c = run("\u{feff}\"a\",\"b \"\"x\"\"\"\r\n1,2\r\n3\r\n");
+        assert_eq!(c.header, ["a", "b \"x\""]);
+        assert_eq!(c.ragged, [(2, 1)]);
+    }
+
+    #[test]
+    fn invalid_bytes_name_their_column_and_row() {
+        let bytes = b"id,name\n1,ok\n2,caf\xe9\n3,\xff\n".to_vec();
+        let c = check(&bytes[..], b',', &|f| f == 1).unwrap();
+        assert_eq!(c.bad_bytes, [(1, 2, 0xe9, 18)]);
+        let c = check(&bytes[..], b',', &|f| f == 0).unwrap();
+        assert!(c.bad_bytes.is_empty());
+    }
+
+    #[test]
+    fn other_separators() {
+        let c = check("a;b\n1;2\n3\n".as_bytes(), b';', &|_| true).unwrap();
+        assert_eq!((c.header.len(), c.ragged.clone()), (2, vec![(2, 1)]));
+    }
+}

@@ -1,0 +1,538 @@
+//! Finding and scanning input files: one file, a glob, or a directory.
+//!
+//! Files of a glob or directory are read in lexicographic path order. Every
+//! scan carries the file's index (`__file`); rows keep file order, so a row's
+//! one-based data-row number within its file follows from its position
+//! (no row-index column: asking polars for one makes the CSV reader count
+//! lines in an extra pass).
+//!
+//! Directory walks never follow a symlinked directory and read each file
+//! once (by canonical path). CSV files pass through a check first: rows
+//! with the wrong number of fields are reported with their row numbers
+//! whatever columns are read, and only the columns cxm reads must be valid
+//! in the file's encoding. Parquet files are read by projection, so a
+//! column that is never read is never decoded.
+
+mod check;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::PolarsContext;
+use crate::mapping::Encoding;
+use crate::parse::timestamp::TimestampParser;
+use crate::parse::values::{parse_bool, parse_int};
+use crate::{Error, Result};
+
+/// Marks a text value that is not a timestamp in a column parsed during the
+/// scan (null means empty). No real instant is this far in the past.
+pub const UNPARSEABLE: i64 = i64::MIN;
+
+/// One column to read: its source name, its canonical name, and for a
+/// timestamp column of a CSV file the parser to run inside the scan.
+#[derive(Debug, Clone)]
+pub struct Selected {
+    /// The column in the file.
+    pub source: String,
+    /// The name it gets.
+    pub canonical: String,
+    /// Parse text while scanning (CSV only; see [`ScanParse`]). Parsing in
+    /// the scan runs in polars' streaming engine, morsel by morsel on every
+    /// core, and never holds the column's text in memory.
+    pub scan: Option<ScanParse>,
+    /// The one-based position of the column in the file, when the header
+    /// names it more than once and the mapping picks one.
+    pub position: Option<usize>,
+}
+
+/// How a CSV column is parsed during the scan.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ScanParse {
+    /// To UTC microseconds (`Int64`; null for an empty value,
+    /// [`UNPARSEABLE`] for a value that is not a timestamp).
+    Timestamp(TimestampParser),
+    /// To a whole number (`Int64`, whole decimals accepted; [`UNPARSEABLE`]
+    /// for anything else).
+    Int,
+    /// To a boolean (`Int8`: 1, 0, or -1 for a value that is not one).
+    Bool,
+}
+
+impl ScanParse {
+    fn expr(&self, source: &str) -> Expr {
+        let this = self.clone();
+        let dtype = if matches!(self, Self::Bool) { DataType::Int8 } else { DataType::Int64 };
+        let out_type = dtype.clone();
+        col(source).map(
+            move |c: Column| {
+                let ca = c.str()?;
+                let cells = ca.iter().map(|v| v.map(str::trim).filter(|v| !v.is_empty()));
+                let out: Column = match &this {
+                    Self::Timestamp(p) => cells
+                        .map(|v| v.map(|v| p.parse(v).unwrap_or(UNPARSEABLE)))
+                        .collect::<Int64Chunked>()
+                        .into_column(),
+                    Self::Int => cells
+                        .map(|v| v.map(|v| parse_int(v).unwrap_or(UNPARSEABLE)))
+                        .collect::<Int64Chunked>()
+                        .into_column(),
+                    Self::Bool => cells
+                        .map(|v| v.map(|v| parse_bool(v).map_or(-1i8, i8::from)))
+                        .collect::<Int8Chunked>()
+                        .into_column(),
+                };
+                Ok(out.with_name(c.name().clone()))
+            },
+            move |_, f| Ok(Field::new(f.name().clone(), out_type.clone())),
+        )
+    }
+}
+
+/// Column holding the index of the file a row came from.
+pub const FILE_COL: &str = "__file";
+
+/// A file format cxm reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum FileFormat {
+    /// Comma-separated text with a header row.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+}
+
+/// The files behind one input, resolved.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The path, glob or directory as given.
+    pub spec: String,
+    /// The files, in read order.
+    pub files: Vec<PathBuf>,
+    /// Their format.
+    pub format: FileFormat,
+    /// Hive partition values per file (`key=value` path segments).
+    pub partitions: Vec<Vec<(String, String)>>,
+    /// CSV field separator.
+    pub delimiter: u8,
+    /// CSV text encoding.
+    pub encoding: Encoding,
+    /// Remarks for meta (a header name that occurs twice, ...).
+    pub notes: Vec<String>,
+}
+
+/// A file's scan, its ragged rows (row, fields) and its header.
+type Scanned = (LazyFrame, Vec<(u32, u32)>, Vec<String>);
+
+/// Rows of a read that were not used: CSV rows with the wrong number of
+/// fields, as (file index, one-based data row, fields found).
+pub type Ragged = Vec<(u32, u32, u32)>;
+
+fn format_of(p: &Path) -> FileFormat {
+    match p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("parquet" | "pq") => FileFormat::Parquet,
+        _ => FileFormat::Csv,
+    }
+}
+
+fn is_data_file(p: &Path) -> bool {
+    matches!(
+        p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+        Some("parquet" | "pq" | "csv")
+    )
+}
+
+/// Every file below `dir` (to `depth` levels; `None` = all) that `keep`
+/// accepts. Symlinked directories are not followed; a symlinked file is
+/// read; no file is listed twice (canonical paths in `seen`).
+fn walk(
+    dir: &Path,
+    depth: Option<usize>,
+    keep: &dyn Fn(&Path) -> bool,
+    seen: &mut HashSet<PathBuf>,
+    out: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let p = entry.path();
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            if depth.is_none_or(|d| d > 1) {
+                walk(&p, depth.map(|d| d - 1), keep, seen, out)?;
+            }
+        } else if (kind.is_file() || (kind.is_symlink() && p.is_file())) && keep(&p) {
+            let canonical = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
+            if seen.insert(canonical) {
+                out.push(p);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The files a glob matches, found by a walk from its literal prefix (so
+/// the same symlink rules hold and `**` cannot loop).
+fn glob_files(spec: &str) -> Result<Vec<PathBuf>> {
+    let pattern = glob::Pattern::new(spec).map_err(|e| Error::Config(format!("{spec}: bad glob: {e}")))?;
+    let path = Path::new(spec);
+    let mut base = PathBuf::new();
+    let mut rest = 0;
+    for c in path.components() {
+        let text = c.as_os_str().to_string_lossy();
+        if rest > 0 || text.contains(['*', '?', '[']) {
+            rest += 1;
+        } else {
+            base.push(c);
+        }
+    }
+    let depth = (!spec.contains("**")).then_some(rest);
+    let opts = glob::MatchOptions { require_literal_separator: true, ..glob::MatchOptions::new() };
+    let root = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base.clone() };
+    let mut files = Vec::new();
+    let keep = |p: &Path| {
+        let p = if base.as_os_str().is_empty() { p.strip_prefix(".").unwrap_or(p) } else { p };
+        pattern.matches_path_with(p, opts)
+    };
+    if root.is_dir() {
+        walk(&root, depth, &keep, &mut HashSet::new(), &mut files)
+            .map_err(|e| Error::Unreadable { path: root.clone(), reason: e.to_string() })?;
+    }
+    Ok(files)
+}
+
+impl Source {
+    /// Resolves a file, glob or directory. Errors when nothing matches.
+    pub fn resolve(spec: &str) -> Result<Self> {
+        let path = Path::new(spec);
+        let not_found = || Error::NotFound { path: path.to_path_buf() };
+        let mut files = Vec::new();
+        let mut partitions = Vec::new();
+        if path.is_dir() {
+            walk(path, None, &is_data_file, &mut HashSet::new(), &mut files)
+                .map_err(|e| Error::Unreadable { path: path.into(), reason: e.to_string() })?;
+            files.sort();
+            for f in &files {
+                let rel = f.strip_prefix(path).unwrap_or(f);
+                let parts = rel
+                    .components()
+                    .filter_map(|c| c.as_os_str().to_str()?.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+                    .collect();
+                partitions.push(parts);
+            }
+        } else if path.is_file() {
+            files.push(path.to_path_buf());
+        } else if spec.contains(['*', '?', '[']) {
+            files = glob_files(spec)?;
+            files.sort();
+        }
+        if files.is_empty() {
+            return Err(not_found());
+        }
+        partitions.resize(files.len(), Vec::new());
+        let format = format_of(&files[0]);
+        if let Some(other) = files.iter().find(|f| format_of(f) != format) {
+            return Err(Error::Config(format!(
+                "{spec}: mixes CSV and Parquet files ({} and {})",
+                files[0].display(),
+                other.display()
+            )));
+        }
+        Ok(Self {
+            spec: spec.to_owned(),
+            files,
+            format,
+            partitions,
+            delimiter: b',',
+            encoding: Encoding::Utf8,
+            notes: Vec::new(),
+        })
+    }
+
+    /// The same files read with another CSV separator and encoding.
+    pub fn with_csv(mut self, delimiter: u8, encoding: Encoding) -> Self {
+        self.delimiter = delimiter;
+        self.encoding = encoding;
+        self
+    }
+
+    /// Whether the input spans several files (rows are then named `path:row`).
+    pub fn is_multi(&self) -> bool {
+        self.files.len() > 1
+    }
+
+    /// The label of a data row for data-quality findings.
+    pub fn row_label(&self, file: u32, row: u32) -> String {
+        if self.is_multi() { format!("{}:{row}", self.files[file as usize].display()) } else { row.to_string() }
+    }
+
+    /// The encoding a CSV file is read in: UTF-16 whenever it starts with
+    /// a UTF-16 byte-order mark, else the configured one.
+    fn encoding_of(&self, file: &Path) -> Encoding {
+        let mut bom = [0u8; 2];
+        let read = std::fs::File::open(file).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bom));
+        if read.is_ok() && (bom == [0xFF, 0xFE] || bom == [0xFE, 0xFF]) { Encoding::Utf16 } else { self.encoding }
+    }
+
+    /// A CSV file's text as UTF-8: `None` when it is read from disk as it
+    /// is (UTF-8), else the whole file decoded.
+    fn decoded(&self, file: &Path) -> Result<Option<Vec<u8>>> {
+        let enc = match self.encoding_of(file) {
+            Encoding::Utf8 => return Ok(None),
+            Encoding::Utf16 => encoding_rs::UTF_16LE,
+            Encoding::Windows1252 | Encoding::Latin1 => encoding_rs::WINDOWS_1252,
+        };
+        let bytes = std::fs::read(file).map_err(|e| Error::Unreadable { path: file.into(), reason: e.to_string() })?;
+        // decode() follows a byte-order mark (UTF-16 BE or LE) over `enc`.
+        let (text, _, _) = enc.decode(&bytes);
+        Ok(Some(text.into_owned().into_bytes()))
+    }
+
+    /// A CSV file's header fields, in file order (duplicates kept).
+    fn csv_header(&self, file: &Path) -> Result<Vec<String>> {
+        let unreadable = |reason: String| Error::Unreadable { path: file.into(), reason };
+        let mut b = csv::ReaderBuilder::new();
+        b.has_headers(true).delimiter(self.delimiter).flexible(true);
+        let h = match self.decoded(file)? {
+            Some(text) => b.from_reader(std::io::Cursor::new(text)).byte_headers().cloned(),
+            None => b.from_path(file).map_err(|e| unreadable(e.to_string()))?.byte_headers().cloned(),
+        }
+        .map_err(|e| unreadable(e.to_string()))?;
+        let h: Vec<String> = h.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+        if h.is_empty() || (h.len() == 1 && h[0].trim().is_empty()) {
+            return Err(Error::Empty { path: file.into(), what: "no header row".into() });
+        }
+        Ok(h)
+    }
+
+    /// The column names of one file (CSV header or Parquet schema), with
+    /// hive partition keys appended. A name can occur twice in a CSV header.
+    pub fn columns(&self, i: usize) -> Result<Vec<String>> {
+        let file = &self.files[i];
+        let mut cols: Vec<String> = match self.format {
+            FileFormat::Csv => self.csv_header(file)?,
+            FileFormat::Parquet => {
+                self.parquet_schema(i)?.iter_names().filter(|n| !n.starts_with("__")).map(|n| n.to_string()).collect()
+            }
+        };
+        cols.extend(self.partitions[i].iter().map(|(k, _)| k.clone()));
+        Ok(cols)
+    }
+
+    fn parquet_schema(&self, i: usize) -> Result<SchemaRef> {
+        let file = &self.files[i];
+        let unreadable = |reason: String| Error::Unreadable { path: file.clone(), reason };
+        let ppath = PlRefPath::new(file.to_string_lossy().as_ref());
+        let mut lf =
+            LazyFrame::scan_parquet(ppath, ScanArgsParquet::default()).map_err(|e| unreadable(e.to_string()))?;
+        // A schema polars cannot represent panics inside polars; it is an
+        // unreadable file, not a crash.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| lf.collect_schema()))
+            .map_err(|_| unreadable("a column type polars cannot read".into()))?
+            .map_err(|e| unreadable(e.to_string()))
+    }
+
+    /// Checks that every selected Parquet column has a type cxm can read.
+    fn check_parquet_types(&self, i: usize, select: &[Selected], schema: &Schema) -> Result<()> {
+        for sel in select {
+            let Some(dtype) = schema.get(sel.source.as_str()) else { continue };
+            let usable = dtype.is_primitive_numeric()
+                || dtype.is_decimal()
+                || matches!(
+                    dtype,
+                    DataType::String | DataType::Boolean | DataType::Date | DataType::Datetime(..) | DataType::Null
+                )
+                || dtype.is_categorical()
+                || dtype.is_enum();
+            if !usable {
+                return Err(Error::UnsupportedType {
+                    path: self.files[i].clone(),
+                    column: sel.source.clone(),
+                    dtype: dtype.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// One CSV file, checked: its scan (columns named by position, `__cN`),
+    /// and its ragged rows.
+    fn scan_csv(&self, i: usize, select: &[Selected]) -> Result<Scanned> {
+        let file = &self.files[i];
+        let header = self.csv_header(file)?;
+        let wanted: Vec<u32> =
+            select.iter().filter_map(|s| position_of(&header, s)).filter_map(|p| u32::try_from(p).ok()).collect();
+        let keep = |f: u32| wanted.contains(&f);
+        let decoded = self.decoded(file)?;
+        let checked = match &decoded {
+            Some(text) => check::check(&text[..], self.delimiter, &keep),
+            None => std::fs::File::open(file).and_then(|f| check::check(f, self.delimiter, &keep)),
+        }
+        .map_err(|e| Error::Unreadable { path: file.clone(), reason: e.to_string() })?;
+        if let Some(&(field, row, byte, offset)) = checked.bad_bytes.iter().min_by_key(|b| b.3) {
+            return Err(Error::Encoding {
+                path: file.clone(),
+                row,
+                column: header.get(field as usize).cloned().unwrap_or_default(),
+                byte,
+                offset,
+                encoding: self.encoding.name().to_owned(),
+            });
+        }
+        let schema: Schema =
+            (0..header.len()).map(|k| Field::new(format!("__c{k}").into(), DataType::String)).collect();
+        let reader = match decoded {
+            Some(text) => LazyCsvReader::new_with_sources(ScanSources::Buffers(vec![text.into()].into())),
+            None => LazyCsvReader::new(PlRefPath::new(file.to_string_lossy().as_ref())),
+        };
+        let lf = reader
+            .with_has_header(true)
+            .with_schema(Some(Arc::new(schema)))
+            .with_separator(self.delimiter)
+            .with_encoding(CsvEncoding::LossyUtf8)
+            .with_truncate_ragged_lines(true)
+            .finish()
+            .map_err(|e| Error::Unreadable { path: file.clone(), reason: e.to_string() })?;
+        Ok((lf, checked.ragged, header))
+    }
+
+    fn scan_file(&self, i: usize, select: &[Selected]) -> Result<(LazyFrame, Vec<(u32, u32)>)> {
+        let file = &self.files[i];
+        let (lf, ragged, header) = match self.format {
+            FileFormat::Csv => self.scan_csv(i, select)?,
+            FileFormat::Parquet => {
+                self.check_parquet_types(i, select, &*self.parquet_schema(i)?)?;
+                let lf = LazyFrame::scan_parquet(
+                    PlRefPath::new(file.to_string_lossy().as_ref()),
+                    ScanArgsParquet::default(),
+                )
+                .map_err(|e| Error::Unreadable { path: file.clone(), reason: e.to_string() })?;
+                (lf, Vec::new(), Vec::new())
+            }
+        };
+        let decimals: Vec<String> = match self.format {
+            FileFormat::Parquet => {
+                self.parquet_schema(i)?.iter().filter(|(_, d)| d.is_decimal()).map(|(n, _)| n.to_string()).collect()
+            }
+            FileFormat::Csv => Vec::new(),
+        };
+        let mut exprs = vec![lit(i as u32).alias(FILE_COL)];
+        for sel in select {
+            let canonical = sel.canonical.as_str();
+            let source = match self.format {
+                FileFormat::Csv => position_of(&header, sel).map(|p| format!("__c{p}")),
+                FileFormat::Parquet => Some(sel.source.clone()),
+            };
+            match (self.partitions[i].iter().find(|(k, _)| *k == sel.source), source, &sel.scan) {
+                (Some((_, v)), _, _) => exprs.push(lit(v.clone()).alias(canonical)),
+                (None, Some(s), Some(p)) if self.format == FileFormat::Csv => exprs.push(p.expr(&s).alias(canonical)),
+                (None, Some(s), _) => {
+                    let c = col(s.as_str());
+                    let c = if decimals.contains(&s) { c.cast(DataType::Float64) } else { c };
+                    exprs.push(c.alias(canonical));
+                }
+                (None, None, _) => {
+                    return Err(Error::MissingColumn {
+                        path: file.clone(),
+                        table: String::new(),
+                        column: sel.source.clone(),
+                        found: header.clone(),
+                        suggest: None,
+                    });
+                }
+            }
+        }
+        Ok((lf.select(exprs), ragged))
+    }
+
+    /// Reads the selected columns of every file into one frame with
+    /// `__file`, in file then row order, running polars' streaming engine.
+    /// CSV values arrive as text (timestamps parsed in the scan when asked);
+    /// Parquet values keep their types (decimals become floats). Also
+    /// returns the CSV rows with the wrong number of fields: they are in the
+    /// frame (padded or cut), and the caller excludes them.
+    pub fn read(&self, select: &[Selected]) -> Result<(DataFrame, Ragged)> {
+        let mut lfs = Vec::with_capacity(self.files.len());
+        let mut ragged = Ragged::new();
+        for i in 0..self.files.len() {
+            let (lf, r) = self.scan_file(i, select)?;
+            lfs.push(lf);
+            ragged.extend(r.into_iter().map(|(row, n)| (i as u32, row, n)));
+        }
+        let args = UnionArgs { to_supertypes: true, ..Default::default() };
+        let lf = concat(lfs, args).ctx(&format!("reading {}", self.spec))?;
+        let collected =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| lf.collect_with_engine(Engine::Streaming)))
+                .map_err(|_| Error::Unreadable {
+                    path: self.spec.clone().into(),
+                    reason: "polars failed while reading".into(),
+                })?;
+        let df = collected
+            .map(|r| r.unwrap_single())
+            .map_err(|e| Error::Unreadable { path: self.spec.clone().into(), reason: e.to_string() })?;
+        Ok((df, ragged))
+    }
+
+    /// The text of one CSV cell, for error messages about values that were
+    /// parsed during the scan (only read on that error path).
+    pub fn cell(&self, file: u32, row: u32, column: &str) -> Option<String> {
+        let path = self.files.get(file as usize)?;
+        let header = self.csv_header(path).ok()?;
+        let idx = header.iter().position(|h| h == column)?;
+        let mut b = csv::ReaderBuilder::new();
+        b.has_headers(true).delimiter(self.delimiter).flexible(true);
+        let record = match self.decoded(path).ok()? {
+            Some(text) => b.from_reader(std::io::Cursor::new(text)).byte_records().nth(row.checked_sub(1)? as usize)?,
+            None => b.from_path(path).ok()?.byte_records().nth(row.checked_sub(1)? as usize)?,
+        }
+        .ok()?;
+        record.get(idx).map(|v| String::from_utf8_lossy(v).into_owned())
+    }
+}
+
+/// The header position of a selected column: the one the mapping picks, or
+/// the first with its name.
+fn position_of(header: &[String], sel: &Selected) -> Option<usize> {
+    match sel.position {
+        Some(p) => p.checked_sub(1).filter(|p| *p < header.len()),
+        None => header.iter().position(|h| *h == sel.source),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn walks_never_loop_and_read_each_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d");
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        std::fs::write(d.join("a.csv"), "x\n1\n").unwrap();
+        std::fs::write(d.join("sub/b.csv"), "x\n2\n").unwrap();
+        std::os::unix::fs::symlink(".", d.join("l1")).unwrap();
+        std::os::unix::fs::symlink(".", d.join("l2")).unwrap();
+        std::os::unix::fs::symlink(d.join("a.csv"), d.join("sub/a-link.csv")).unwrap();
+        let s = Source::resolve(d.to_str().unwrap()).unwrap();
+        assert_eq!(s.files.len(), 2, "{:?}", s.files);
+        let g = Source::resolve(&format!("{}/**/*.csv", d.display())).unwrap();
+        assert_eq!(g.files.len(), 2, "{:?}", g.files);
+        let one = Source::resolve(&format!("{}/*.csv", d.display())).unwrap();
+        assert_eq!(one.files, vec![d.join("a.csv")]);
+    }
+
+    #[test]
+    fn a_glob_matches_within_one_folder_level_per_star() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("x/y")).unwrap();
+        std::fs::write(dir.path().join("x/t-1.csv"), "a\n1\n").unwrap();
+        std::fs::write(dir.path().join("x/y/t-2.csv"), "a\n1\n").unwrap();
+        let g = Source::resolve(&format!("{}/x/t-*.csv", dir.path().display())).unwrap();
+        assert_eq!(g.files.len(), 1);
+        let g = Source::resolve(&format!("{}/x/*/t-*.csv", dir.path().display())).unwrap();
+        assert_eq!(g.files, vec![dir.path().join("x/y/t-2.csv")]);
+    }
+}

@@ -10,7 +10,7 @@ use metrics_core::preset::Preset;
 #[derive(Debug, Parser)]
 #[command(name = "cxm", version, about, long_about = None, propagate_version = true)]
 pub(crate) struct Cli {
-    /// Hide the progress bar.
+    /// Hide the progress bar and the data-quality summary on stderr.
     #[arg(long, short, global = true)]
     pub(crate) quiet: bool,
     #[command(subcommand)]
@@ -143,6 +143,15 @@ pub(crate) struct ReportArgs {
     /// Output format [default: table on a terminal, else csv].
     #[arg(long, value_enum)]
     pub(crate) format: Option<Format>,
+    /// CSV field separator of every input: one character, `tab` or `whitespace` (runs of spaces)
+    /// [default: detected from `,` `;` tab `|`].
+    #[arg(long, value_name = "SEP")]
+    pub(crate) delimiter: Option<String>,
+    /// Stop (exit 1, nothing written) when one reason that signals a wrong mapping (unparseable,
+    /// missing, out-of-range values, ragged rows) hits more than this share of a table's rows;
+    /// 1 disables [default: 0.25].
+    #[arg(long, value_name = "SHARE")]
+    pub(crate) max_excluded: Option<f64>,
     /// Output file (.csv, .json, .md) or folder (one file per table plus meta.json).
     #[arg(long, short, value_name = "PATH")]
     pub(crate) output: Option<PathBuf>,

@@ -93,7 +93,16 @@ fn run(cli: Cli) -> Result<()> {
         b.finish_and_clear();
     }
     let report = result?;
-    write(&report, &settings)
+    write(&report, &settings)?;
+    if !cli.quiet {
+        // The terminal table shows the notes already.
+        let notes = !(settings.format == Format::Table && settings.target == Target::Stdout);
+        let summary = render::quality_summary(&report, notes);
+        if !summary.is_empty() {
+            std::io::stderr().lock().write_all(render::escape_controls(&summary).as_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 /// The main table of a command (for single-file CSV/Markdown output).

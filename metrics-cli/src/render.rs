@@ -133,7 +133,8 @@ pub(crate) fn cells(df: &DataFrame) -> (Vec<String>, Vec<Vec<Cell>>) {
 
 /// Data quality as a table with a `table` column.
 pub(crate) fn quality_rows(dq: &DataQuality) -> (Vec<String>, Vec<Vec<Cell>>) {
-    let header = ["table", "reason", "column", "count", "first_rows"].map(str::to_owned).to_vec();
+    let header =
+        ["table", "reason", "column", "count", "first_rows", "first_values", "hint"].map(str::to_owned).to_vec();
     let rows = dq
         .iter()
         .flat_map(|(table, rows)| {
@@ -144,11 +145,66 @@ pub(crate) fn quality_rows(dq: &DataQuality) -> (Vec<String>, Vec<Vec<Cell>>) {
                     Cell::Text(r.column.clone()),
                     Cell::Int(i64::try_from(r.count).unwrap_or(i64::MAX)),
                     Cell::Text(r.first_rows.join(" ")),
+                    Cell::Text(r.first_values.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(" ")),
+                    r.hint.clone().map_or(Cell::Null, Cell::Text),
                 ]
             })
         })
         .collect();
     (header, rows)
+}
+
+/// The short data-quality summary for stderr: the notes of meta (unless the
+/// output shows them), then per table that lost rows or has findings, rows
+/// read and used, then each finding with its share of the table, first
+/// rows, first values and hint. Empty when all is clean.
+pub(crate) fn quality_summary(report: &Report, with_notes: bool) -> String {
+    let mut out = String::new();
+    if with_notes {
+        for n in &report.meta.notes {
+            let _ = writeln!(out, "note: {n}");
+        }
+    }
+    for (table, rows) in &report.data_quality {
+        let Some(meta) = report.meta.inputs.get(table) else { continue };
+        let lost = meta.rows_read.saturating_sub(meta.rows_used);
+        if rows.is_empty() && lost == 0 {
+            continue;
+        }
+        let share = |n: u64| 100.0 * n as f64 / meta.rows_read.max(1) as f64;
+        let _ = writeln!(
+            out,
+            "data quality: {table}: {} of {} rows used ({} excluded, {:.1}%)",
+            meta.rows_used,
+            meta.rows_read,
+            lost,
+            share(lost as u64)
+        );
+        for r in rows {
+            let column = if r.column.is_empty() { String::new() } else { format!(" {}", r.column) };
+            let warning = if r.reason.is_warning() { " (warning, kept)" } else { "" };
+            let _ = write!(
+                out,
+                "  {}{column}{warning}: {} ({:.1}%), rows {}",
+                r.reason.name(),
+                r.count,
+                share(r.count),
+                r.first_rows.join(", ")
+            );
+            if !r.first_values.is_empty() {
+                let v: Vec<String> = r.first_values.iter().map(|v| format!("{v:?}")).collect();
+                let _ = write!(out, ", values {}", v.join(", "));
+            }
+            if let Some(h) = &r.hint {
+                let _ = write!(out, "; {h}");
+            }
+            out.push('\n');
+        }
+    }
+    if out.contains("data quality:") {
+        out.push_str("(--quiet hides this; `cxm validate` lists every finding)\n");
+    }
+    out
 }
 
 pub(crate) fn csv(header: &[String], rows: &[Vec<Cell>]) -> Result<Vec<u8>> {
@@ -211,9 +267,15 @@ pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize) -> String {
     let mut periods: Vec<String> = rows.iter().map(|r| r[0].rounded()).collect();
     periods.dedup();
     let groups = rows.len() / periods.len().max(1);
-    let cutoff = periods.len().saturating_sub((TERMINAL_PERIODS / groups.max(1)).max(1));
-    let shown = periods.get(cutoff).map_or(0, |p| rows.iter().position(|r| &r[0].rounded() == p).unwrap_or(0));
-    let visible = &rows[shown..];
+    // Trailing periods without a ticket created or solved (a late event
+    // set as-of) are hidden, and said so.
+    let trailing = trailing_idle(&header, &rows, &periods);
+    let active = &periods[..periods.len() - trailing];
+    let cutoff = active.len().saturating_sub((TERMINAL_PERIODS / groups.max(1)).max(1));
+    let shown = active.get(cutoff).map_or(0, |p| rows.iter().position(|r| &r[0].rounded() == p).unwrap_or(0));
+    let end =
+        active.last().map_or(rows.len(), |p| rows.iter().rposition(|r| &r[0].rounded() == p).map_or(0, |i| i + 1));
+    let visible = &rows[shown..end.max(shown)];
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
     let mut head = vec![tc(name)];
@@ -233,7 +295,34 @@ pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize) -> String {
     if shown > 0 {
         let _ = writeln!(out, "({cutoff} earlier periods not shown; use --format csv or json for all)");
     }
+    if trailing > 0 {
+        let _ = writeln!(
+            out,
+            "({trailing} later periods without tickets created or solved not shown, {} to {}: as-of reaches them; --as-of or --until to choose)",
+            periods[periods.len() - trailing],
+            periods[periods.len() - 1]
+        );
+    }
     out
+}
+
+/// How many periods at the end of a support table have no ticket created
+/// or solved in any group (never all of them).
+fn trailing_idle(header: &[String], rows: &[Vec<Cell>], periods: &[String]) -> usize {
+    let cols: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| *h == "tickets_created" || *h == "tickets_solved")
+        .map(|(i, _)| i)
+        .collect();
+    if cols.is_empty() {
+        return 0;
+    }
+    let busy = |p: &String| {
+        rows.iter().any(|r| &r[0].rounded() == p && cols.iter().any(|&j| matches!(r[j], Cell::Int(n) if n > 0)))
+    };
+    let idle = periods.iter().rev().take_while(|p| !busy(p)).count();
+    if idle == periods.len() { 0 } else { idle }
 }
 
 /// How many cohorts (and ages) a terminal triangle shows: the most recent.

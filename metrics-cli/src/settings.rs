@@ -74,6 +74,7 @@ struct ReportSection {
     by: Option<Vec<String>>,
     week_start: Option<String>,
     valid_years: Option<[i32; 2]>,
+    max_excluded: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -94,7 +95,18 @@ struct SupportSection {
     fcr: Option<String>,
     csat_scale: Option<ScaleEntry>,
     escalation_tag: Option<String>,
+    escalation: Option<EscalationEntry>,
+    durations: Option<String>,
+    max_duration_days: Option<f64>,
     percentiles: Option<Vec<f64>>,
+}
+
+/// `[support] escalation = { column = "reassignment_count", min = 1 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EscalationEntry {
+    column: String,
+    min: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -249,6 +261,16 @@ impl Settings {
             .map(|s| parse_instant(s, o.tz))
             .transpose()
             .context("--as-of")?;
+        match (a.max_excluded, report.max_excluded) {
+            (Some(m), _) if !(0.0..=1.0).contains(&m) => {
+                return Err(UsageError(format!("--max-excluded: {m} is not a share between 0 and 1")).into());
+            }
+            (None, Some(m)) if !(0.0..=1.0).contains(&m) => {
+                bail!("[report] max_excluded: {m} is not a share between 0 and 1")
+            }
+            (Some(m), _) | (None, Some(m)) => o.max_excluded = m,
+            (None, None) => {}
+        }
         if let Some([first, last]) = report.valid_years {
             o.valid_years = ValidYears::new(first, last).context("[report] valid_years")?;
         }
@@ -270,6 +292,17 @@ impl Settings {
             o.support.csat = CsatScale { min: s.min, max: s.max, satisfied_min: s.satisfied_min };
         }
         o.support.escalation_tag = support.escalation_tag;
+        if let Some(days) = support.max_duration_days {
+            if !(days > 0.0 && days <= 36_600.0) {
+                bail!("[support] max_duration_days: {days} is not a number of days from above 0 to 36600");
+            }
+            o.support.max_duration = (days * 86_400e6) as i64;
+        }
+        if let Some(d) = &support.durations {
+            o.support.durations = d.parse().context("[support] durations")?;
+        }
+        let escalation_column = support.escalation.as_ref().map(|e| e.column.clone());
+        o.support.escalation_min = support.escalation.as_ref().map(|e| e.min);
         o.support.percentiles =
             if a.percentiles.is_empty() { support.percentiles.unwrap_or_default() } else { a.percentiles.clone() };
         if let Some(p) = o.support.percentiles.iter().find(|p| !(**p > 0.0 && **p < 100.0)) {
@@ -294,10 +327,22 @@ impl Settings {
             a.rates.clone().or_else(|| revenue.rates.as_ref().map(|p| relative(&base, p))).map(TableInput::new);
 
         let mut inputs = Inputs::default();
-        inputs.tickets = table_input("tickets", a.tickets.as_ref(), file.tickets, &a.preset, &base)?;
-        inputs.subscriptions =
-            table_input("subscriptions", a.subscriptions.as_ref(), file.subscriptions, &a.preset, &base)?;
-        inputs.accounts = table_input("accounts", a.accounts.as_ref(), file.accounts, &[], &base)?;
+        inputs.tickets =
+            table_input("tickets", a.tickets.as_ref(), file.tickets, &a.preset, &base, a.delimiter.as_deref())?;
+        if let (Some(t), Some(c)) = (inputs.tickets.as_mut(), escalation_column) {
+            // The count column feeds the canonical `escalation_count`.
+            t.columns.entry("escalation_count".to_owned()).or_insert_with(|| ColumnSpec::named(c));
+        }
+        inputs.subscriptions = table_input(
+            "subscriptions",
+            a.subscriptions.as_ref(),
+            file.subscriptions,
+            &a.preset,
+            &base,
+            a.delimiter.as_deref(),
+        )?;
+        inputs.accounts =
+            table_input("accounts", a.accounts.as_ref(), file.accounts, &[], &base, a.delimiter.as_deref())?;
         let surveys = file.surveys.unwrap_or_default();
         if let Some(d) = &surveys.default_survey {
             o.surveys.default_survey = d.parse().context("[surveys] default_survey")?;
@@ -320,9 +365,16 @@ impl Settings {
             encoding: surveys.encoding,
             delimiter: surveys.delimiter,
         };
-        inputs.surveys = table_input("surveys", a.surveys.as_ref(), Some(section), &[], &base)?;
-        inputs.transactions = table_input("transactions", a.transactions.as_ref(), file.transactions, &[], &base)?;
-        inputs.usage = table_input("usage", a.usage.as_ref(), file.usage, &[], &base)?;
+        inputs.surveys = table_input("surveys", a.surveys.as_ref(), Some(section), &[], &base, a.delimiter.as_deref())?;
+        inputs.transactions = table_input(
+            "transactions",
+            a.transactions.as_ref(),
+            file.transactions,
+            &[],
+            &base,
+            a.delimiter.as_deref(),
+        )?;
+        inputs.usage = table_input("usage", a.usage.as_ref(), file.usage, &[], &base, a.delimiter.as_deref())?;
         if let Some(h) = &file.health {
             o.health = Some(metrics_core::health::HealthConfig::from_section(h)?);
         }
@@ -365,6 +417,7 @@ fn table_input(
     section: Option<TableSection>,
     presets: &[Preset],
     base: &Path,
+    flag_delimiter: Option<&str>,
 ) -> Result<Option<TableInput>> {
     let section = section.unwrap_or_default();
     let Some(path) = flag.cloned().or_else(|| section.path.as_ref().map(|p| relative(base, p))) else {
@@ -385,6 +438,9 @@ fn table_input(
     if let Some(d) = &section.delimiter {
         t.delimiter = Some(delimiter(d).with_context(|| format!("[{table}] delimiter"))?);
     }
+    if let Some(d) = flag_delimiter {
+        t.delimiter = Some(delimiter(d).map_err(|e| UsageError(format!("--delimiter: {e}")))?);
+    }
     for (canonical, entry) in section.columns {
         let spec = column_spec(table, &canonical, entry)?;
         t.columns.insert(canonical, spec);
@@ -392,12 +448,16 @@ fn table_input(
     Ok(Some(t))
 }
 
-/// A field separator: one ASCII character, or `tab`.
+/// A field separator: one ASCII character, `tab`, or `whitespace` (runs
+/// of spaces and tabs).
 fn delimiter(s: &str) -> Result<u8> {
     match s {
         "tab" | "\t" => Ok(b'\t'),
+        "whitespace" | " " => Ok(metrics_core::source::WHITESPACE),
         _ if s.len() == 1 && s.is_ascii() && !matches!(s, "\"" | "\n" | "\r") => Ok(s.as_bytes()[0]),
-        _ => bail!("`{s}` is not one ASCII character (or `tab`); a quote or line break cannot separate fields"),
+        _ => bail!(
+            "`{s}` is not one ASCII character (or `tab`, `whitespace`); a quote or line break cannot separate fields"
+        ),
     }
 }
 

@@ -203,7 +203,7 @@ fn a_folder_output_has_one_file_per_table_and_meta() {
         assert!(out.join(f).exists(), "{f}");
     }
     let dq = std::fs::read_to_string(out.join("data_quality.csv")).unwrap();
-    assert!(dq.starts_with("table,reason,column,count,first_rows\n"), "{dq}");
+    assert!(dq.starts_with("table,reason,column,count,first_rows,first_values,hint\n"), "{dq}");
     let leftovers: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
         .filter_map(Result::ok)

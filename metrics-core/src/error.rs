@@ -165,6 +165,14 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// Required columns are neither present nor mapped (the first file of
+    /// an input): every one is named, with the closest header names.
+    #[error("{0}")]
+    MissingColumns(Box<Missing>),
+    /// One data-quality reason excluded more than `max_excluded` of a
+    /// table's rows: a wrong mapping, format or separator, not dirty data.
+    #[error("{0}")]
+    TooManyExcluded(Box<Excluded>),
     /// A configuration value is invalid (unknown time zone, preset, key...).
     #[error("{0}")]
     Config(String),
@@ -194,6 +202,102 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The details of [`Error::MissingColumns`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Missing {
+    /// The file.
+    pub path: PathBuf,
+    /// The canonical table.
+    pub table: String,
+    /// The required canonical columns missing.
+    pub columns: Vec<String>,
+    /// The file's columns.
+    pub found: Vec<String>,
+    /// (canonical, closest header name) pairs.
+    pub closest: Vec<(String, String)>,
+    /// A preset whose columns the file matches.
+    pub suggest: Option<crate::preset::Preset>,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self.columns.iter().map(|c| format!("`{c}`")).collect();
+        let s = if self.columns.len() == 1 { "" } else { "s" };
+        write!(
+            f,
+            "{}: missing required column{s} {} for table {} (found columns: {})",
+            self.path.display(),
+            names.join(", "),
+            self.table,
+            self.found.join(", ")
+        )?;
+        if self.found.len() == 1 && self.found[0].contains([';', '\t', '|', ' ']) {
+            write!(
+                f,
+                "; only one column found: is the file separated by tabs, semicolons, `|` or spaces? set `delimiter` for this table"
+            )?;
+        }
+        if let Some(p) = self.suggest {
+            write!(f, "; the columns match the {0} preset: use --preset {0}", p.name())?;
+        }
+        if !self.closest.is_empty() {
+            let lines: Vec<String> = self.closest.iter().map(|(c, h)| format!("{c} = {h:?}")).collect();
+            write!(f, "; closest header names, as config lines: [{}.columns] {}", self.table, lines.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// The details of [`Error::TooManyExcluded`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Excluded {
+    /// The input as given.
+    pub path: String,
+    /// The table.
+    pub table: String,
+    /// The finding.
+    pub finding: crate::quality::QualityRow,
+    /// The column as named in the file.
+    pub source_column: String,
+    /// Rows read from the table.
+    pub rows: usize,
+    /// The limit (a share of the rows).
+    pub limit: f64,
+}
+
+impl std::fmt::Display for Excluded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let q = &self.finding;
+        let share = q.count as f64 / self.rows.max(1) as f64;
+        write!(
+            f,
+            "{}: {} of {} {} rows ({:.1}%) are {}",
+            self.path,
+            crate::parse::timestamp::thousands(usize::try_from(q.count).unwrap_or(usize::MAX)),
+            crate::parse::timestamp::thousands(self.rows),
+            self.table,
+            share * 100.0,
+            q.reason.name(),
+        )?;
+        if !q.column.is_empty() {
+            write!(f, " in column {}", self.source_column)?;
+        }
+        write!(
+            f,
+            ", over the limit of {:.0}% (max_excluded): a wrong mapping, format or separator, not dirty data",
+            self.limit * 100.0
+        )?;
+        if !q.first_values.is_empty() {
+            let v: Vec<String> = q.first_values.iter().map(|v| format!("{v:?}")).collect();
+            write!(f, "; first values {}", v.join(", "))?;
+        }
+        if let Some(h) = &q.hint {
+            write!(f, "; {h}")?;
+        }
+        write!(f, " (raise max_excluded, 1 disables the check, or run `cxm validate` to see every finding)")
+    }
 }
 
 /// `Result` with [`Error`].

@@ -183,3 +183,42 @@ pub fn duration_minutes(s: &str, unit: DurationUnit) -> Option<f64> {
         DurationUnit::Hms => parse_hms_minutes(s),
     }
 }
+
+/// The header name closest to canonical column `name`: the same letters
+/// and digits ignoring case and separators, or within an edit distance of
+/// a third of the name's length (at least 2). `None` when nothing is close.
+///
+/// ```
+/// use metrics_core::mapping::closest;
+/// let header = ["Ticket ID".to_owned(), "Opened".to_owned(), "Created At".to_owned()];
+/// assert_eq!(closest("created_at", &header), Some("Created At"));
+/// assert_eq!(closest("ticket_id", &header), Some("Ticket ID"));
+/// assert_eq!(closest("solved_at", &header), None);
+/// ```
+pub fn closest<'a>(name: &str, header: &'a [String]) -> Option<&'a str> {
+    let norm =
+        |s: &str| s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect::<String>();
+    let target = norm(name);
+    let limit = (target.len() / 3).max(2);
+    header
+        .iter()
+        .map(|h| (h, levenshtein(&target, &norm(h))))
+        .filter(|(_, d)| *d <= limit)
+        .min_by_key(|(_, d)| *d)
+        .map(|(h, _)| h.as_str())
+}
+
+/// The edit distance between two strings (insertions, deletions,
+/// substitutions of one character each).
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

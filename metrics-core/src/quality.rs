@@ -42,6 +42,11 @@ pub enum Reason {
     TimestampOutOfRange,
     /// A CSV row with more or fewer fields than the header: excluded.
     RaggedRow,
+    /// A warning: a duration longer than `max_duration` (a year by
+    /// default). The value is kept.
+    ImplausibleDuration,
+    /// A warning: `solved_at` before `first_response_at`. Both are kept.
+    SolvedBeforeResponse,
 }
 
 impl Reason {
@@ -61,7 +66,42 @@ impl Reason {
             Reason::AfterAsOf => "after_as_of",
             Reason::TimestampOutOfRange => "timestamp_out_of_range",
             Reason::RaggedRow => "ragged_row",
+            Reason::ImplausibleDuration => "implausible_duration",
+            Reason::SolvedBeforeResponse => "solved_before_response",
         }
+    }
+}
+
+impl Reason {
+    /// Whether the finding is a warning: the value is kept and used, the
+    /// finding only says it looks wrong.
+    pub fn is_warning(self) -> bool {
+        matches!(self, Reason::ImplausibleDuration | Reason::SolvedBeforeResponse)
+    }
+
+    /// Whether a large share of rows with this finding means a wrong
+    /// mapping, format or separator rather than dirty data, so that it
+    /// counts toward the `max_excluded` threshold. Duplicates (update logs
+    /// hold many rows per id), snapshot cuts and value-level findings on
+    /// usable rows do not.
+    ///
+    /// ```
+    /// use metrics_core::quality::Reason;
+    /// assert!(Reason::UnparseableTimestamp.signals_wrong_mapping());
+    /// assert!(!Reason::DuplicateId.signals_wrong_mapping());
+    /// ```
+    pub fn signals_wrong_mapping(self) -> bool {
+        matches!(
+            self,
+            Reason::MissingRequired
+                | Reason::UnparseableTimestamp
+                | Reason::UnparseableNumber
+                | Reason::UnparseableBool
+                | Reason::UnknownSurvey
+                | Reason::UnknownInterval
+                | Reason::TimestampOutOfRange
+                | Reason::RaggedRow
+        )
     }
 }
 
@@ -76,7 +116,16 @@ pub struct QualityRow {
     pub count: u64,
     /// Up to five one-based data-row numbers (`path:row` for multi-file inputs).
     pub first_rows: Vec<String>,
+    /// Up to three of the offending values, as written (empty when the
+    /// reason concerns no single value, such as a ragged row).
+    pub first_values: Vec<String>,
+    /// What would read them, when cxm can tell (`2,344 of 2,400 values
+    /// parse as %d/%m/%Y`).
+    pub hint: Option<String>,
 }
+
+/// How many offending values a finding keeps.
+pub const FIRST_VALUES: usize = 3;
 
 /// Findings per table name (`tickets`, ...), in a stable order.
 pub type DataQuality = BTreeMap<String, Vec<QualityRow>>;
@@ -90,7 +139,16 @@ pub(crate) struct Collector<'a> {
     source: &'a Source,
     files: &'a [u32],
     rows: &'a [u32],
-    found: BTreeMap<(Reason, String), (u64, Vec<String>)>,
+    found: BTreeMap<(Reason, String), Found>,
+}
+
+/// A finding while it is collected.
+#[derive(Debug, Default)]
+struct Found {
+    count: u64,
+    rows: Vec<String>,
+    values: Vec<String>,
+    hint: Option<String>,
 }
 
 impl<'a> Collector<'a> {
@@ -101,31 +159,29 @@ impl<'a> Collector<'a> {
     /// Counts the row at position `i` of the read frame.
     pub(crate) fn add(&mut self, reason: Reason, column: &str, i: usize) {
         let entry = self.found.entry((reason, column.to_owned())).or_default();
-        entry.0 += 1;
-        if entry.1.len() < FIRST_ROWS {
-            entry.1.push(self.source.row_label(self.files[i], self.rows[i]));
+        entry.count += 1;
+        if entry.rows.len() < FIRST_ROWS {
+            entry.rows.push(self.source.row_label(self.files[i], self.rows[i]));
         }
     }
 
-    /// Counts a converted timestamp column's failures: values out of the
-    /// valid range under their own reason, the rest as unparseable.
-    pub(crate) fn add_timestamps<T>(&mut self, column: &str, p: &crate::stage::Parsed<T>) {
-        for &i in &p.bad {
-            let reason = if p.out_of_range.binary_search(&i).is_ok() {
-                Reason::TimestampOutOfRange
-            } else {
-                Reason::UnparseableTimestamp
-            };
-            self.add(reason, column, i);
+    /// Sets the first values and the hint of a finding already counted.
+    pub(crate) fn describe(&mut self, reason: Reason, column: &str, values: Vec<String>, hint: Option<String>) {
+        if let Some(entry) = self.found.get_mut(&(reason, column.to_owned())) {
+            entry.values = values.into_iter().take(FIRST_VALUES).collect();
+            entry.hint = hint;
         }
     }
 
     /// Adds a finding that was counted and labelled already.
     pub(crate) fn add_labelled(&mut self, row: QualityRow) {
         let entry = self.found.entry((row.reason, row.column)).or_default();
-        entry.0 += row.count;
-        entry.1.extend(row.first_rows);
-        entry.1.truncate(FIRST_ROWS);
+        entry.count += row.count;
+        entry.rows.extend(row.first_rows);
+        entry.rows.truncate(FIRST_ROWS);
+        entry.values.extend(row.first_values);
+        entry.values.truncate(FIRST_VALUES);
+        entry.hint = entry.hint.take().or(row.hint);
     }
 
     /// Counts every position of `rows`.
@@ -139,7 +195,14 @@ impl<'a> Collector<'a> {
     pub(crate) fn finish(self) -> Vec<QualityRow> {
         self.found
             .into_iter()
-            .map(|((reason, column), (count, first_rows))| QualityRow { reason, column, count, first_rows })
+            .map(|((reason, column), f)| QualityRow {
+                reason,
+                column,
+                count: f.count,
+                first_rows: f.rows,
+                first_values: f.values,
+                hint: f.hint,
+            })
             .collect()
     }
 }

@@ -52,6 +52,7 @@ pub mod tickets {
     pub const AGENT_REPLIES: &str = "agent_replies";
     pub const ESCALATED: &str = "escalated";
     pub const GROUP_STATIONS: &str = "group_stations";
+    pub const ESCALATION_COUNT: &str = "escalation_count";
     pub const FIRST_CONTACT_RESOLVED: &str = "first_contact_resolved";
     pub const PRIORITY: &str = "priority";
     pub const CHANNEL: &str = "channel";
@@ -82,6 +83,7 @@ pub const TICKETS: &[ColumnDef] = {
         c(AGENT_REPLIES, Kind::Int, false),
         c(ESCALATED, Kind::Bool, false),
         c(GROUP_STATIONS, Kind::Int, false),
+        c(ESCALATION_COUNT, Kind::Int, false),
         c(FIRST_CONTACT_RESOLVED, Kind::Bool, false),
         c(PRIORITY, Kind::Text, false),
         c(CHANNEL, Kind::Text, false),

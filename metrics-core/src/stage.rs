@@ -10,7 +10,7 @@ use polars::prelude::*;
 
 use crate::error::PolarsContext;
 use crate::mapping::{ColumnSpec, DurationUnit, TableInput, duration_minutes};
-use crate::parse::timestamp::{Micros, TimestampFormat, TimestampParser, ValidYears};
+use crate::parse::timestamp::{Micros, TimestampFormat, TimestampParser, ValidYears, thousands};
 use crate::parse::values::{parse_bool, parse_float, parse_int};
 use crate::preset::Preset;
 use crate::quality::{Collector, FIRST_ROWS, QualityRow, Reason};
@@ -69,7 +69,45 @@ impl RawTable {
         if let Some(p) = input.preset.filter(|p| p.table() != table) {
             return Err(Error::Config(format!("preset `{}` describes the {} table, not {table}", p.name(), p.table())));
         }
-        let mut source = Source::resolve(&input.path)?.with_csv(input.delimiter.unwrap_or(b','), input.encoding);
+        let source = Source::resolve(&input.path)?;
+        let delimiter = match input.delimiter {
+            Some(d) => d,
+            None => {
+                let d = source.sniff_delimiter();
+                if d != b',' {
+                    let shown = if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() };
+                    let note =
+                        format!("{}: fields separated by `{shown}` (detected; set `delimiter` to choose)", input.path);
+                    return Self::read_with(
+                        input,
+                        table,
+                        defs,
+                        extras,
+                        wanted,
+                        tz,
+                        source.with_csv(d, input.encoding),
+                        Some(note),
+                    );
+                }
+                d
+            }
+        };
+        Self::read_with(input, table, defs, extras, wanted, tz, source.with_csv(delimiter, input.encoding), None)
+    }
+
+    /// [`RawTable::read`] from resolved files with their separator chosen.
+    #[allow(clippy::too_many_arguments)]
+    fn read_with(
+        input: &TableInput,
+        table: &str,
+        defs: &[ColumnDef],
+        extras: &[String],
+        wanted: impl Fn(&ColumnDef) -> bool,
+        tz: chrono_tz::Tz,
+        mut source: Source,
+        note: Option<String>,
+    ) -> Result<Self> {
+        source.notes.extend(note);
         let header = source.columns(0)?;
         let mut columns = input.preset.map(|p| p.columns(&header)).unwrap_or_default();
         columns.extend(input.columns.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -89,17 +127,7 @@ impl RawTable {
                 }
                 None if header.iter().any(|h| h == def.name) => ColumnSpec::named(def.name),
                 None if def.required => {
-                    let suggest = match input.preset {
-                        None => Preset::ALL.into_iter().find(|p| p.table() == table && p.recognises(&header)),
-                        Some(_) => None,
-                    };
-                    return Err(Error::MissingColumn {
-                        path: source.files[0].clone(),
-                        table: table.to_owned(),
-                        column: def.name.to_owned(),
-                        found: header,
-                        suggest,
-                    });
+                    return Err(missing_columns(&source, table, defs, &columns, &header, input.preset.is_none()));
                 }
                 None => continue,
             };
@@ -125,7 +153,8 @@ impl RawTable {
                 source: s.column.clone(),
                 canonical: d.name.to_owned(),
                 scan: match d.kind {
-                    Kind::Timestamp => {
+                    // Recoded columns are read as text, recoded, then parsed.
+                    Kind::Timestamp if s.values.is_empty() => {
                         Some(ScanParse::Timestamp(TimestampParser::new(s.format.clone(), s.tz.unwrap_or(tz))))
                     }
                     Kind::Int if s.values.is_empty() => Some(ScanParse::Int),
@@ -180,6 +209,13 @@ impl RawTable {
                 column: String::new(),
                 count: ragged.len() as u64,
                 first_rows: ragged.iter().take(FIRST_ROWS).map(|(f, r, _)| source.row_label(*f, *r)).collect(),
+                first_values: Vec::new(),
+                hint: Some(format!(
+                    "row {} has {} fields, the header {}: an unquoted separator or a cut line",
+                    source.row_label(ragged[0].0, ragged[0].1),
+                    ragged[0].2,
+                    header.len()
+                )),
             });
             let set: std::collections::HashSet<(u32, u32)> = ragged.iter().map(|(f, r, _)| (*f, *r)).collect();
             let keep: Vec<bool> = files.iter().zip(&rows).map(|(f, r)| !set.contains(&(*f, *r))).collect();
@@ -200,6 +236,25 @@ impl RawTable {
         for (d, s) in mapped.iter().filter(|(_, s)| !s.values.is_empty()) {
             df = recode(df, d.name, &s.values)?;
         }
+        // Dimensions are trimmed: `Billing ` and `Billing` are one group,
+        // and a blank value is no value.
+        let dims: Vec<&str> = mapped
+            .iter()
+            .filter(|(d, _)| d.kind == Kind::Text)
+            .map(|(d, _)| d.name)
+            .chain(extras.iter().map(String::as_str))
+            .filter(|n| df.column(n).is_ok_and(|c| c.dtype() == &DataType::String))
+            .collect();
+        if !dims.is_empty() {
+            let trimmed: Vec<Expr> = dims
+                .iter()
+                .map(|n| {
+                    let t = col(*n).str().strip_chars(lit(NULL));
+                    when(t.clone().eq(lit(""))).then(lit(NULL).cast(DataType::String)).otherwise(t).alias(*n)
+                })
+                .collect();
+            df = df.lazy().with_columns(trimmed).collect().ctx("trimming dimensions")?;
+        }
         let scan_parsed = source.format == FileFormat::Csv;
         let valid_years = input.valid_years;
         Ok(Self { source, df, mapped, extras, files, rows, scan_parsed, rows_read, findings, valid_years })
@@ -213,6 +268,108 @@ impl RawTable {
             q.add_labelled(f.clone());
         }
         q
+    }
+
+    /// Counts a converted timestamp column's failures: values outside the
+    /// valid years under their own reason, the rest as unparseable, each
+    /// with its first values and, when cxm can tell, the format or unit
+    /// that would read them.
+    pub(crate) fn count_timestamps(&self, q: &mut Collector<'_>, name: &str, p: &Parsed<Micros>) {
+        if p.bad.is_empty() {
+            return;
+        }
+        let (mut unparseable, mut out) = (Vec::new(), Vec::new());
+        for &i in &p.bad {
+            if p.out_of_range.binary_search(&i).is_ok() {
+                q.add(Reason::TimestampOutOfRange, name, i);
+                out.push(i);
+            } else {
+                q.add(Reason::UnparseableTimestamp, name, i);
+                unparseable.push(i);
+            }
+        }
+        let spec = self.spec(name).cloned().unwrap_or_default();
+        for (reason, positions) in [(Reason::UnparseableTimestamp, unparseable), (Reason::TimestampOutOfRange, out)] {
+            if positions.is_empty() {
+                continue;
+            }
+            let sample: Vec<usize> = positions.iter().copied().take(DIAGNOSIS_SAMPLE).collect();
+            let texts = self.texts_at(name, &sample);
+            let mut hint = crate::parse::timestamp::diagnose(&texts, &spec.format, self.valid_years);
+            if let Some(h) = hint.as_mut().filter(|_| positions.len() > sample.len()) {
+                let (tried, all) = (sample.len(), positions.len());
+                h.push_str(&format!(" (the first {} of {} tried)", thousands(tried), thousands(all)));
+            }
+            q.describe(reason, name, texts, hint);
+        }
+    }
+
+    /// Counts the rows at `positions` under `reason` in column `name`,
+    /// with the first values as written.
+    pub(crate) fn count_values(&self, q: &mut Collector<'_>, reason: Reason, name: &str, positions: &[usize]) {
+        if positions.is_empty() {
+            return;
+        }
+        q.add_all(reason, name, positions);
+        let first: Vec<usize> = positions.iter().copied().take(crate::quality::FIRST_VALUES).collect();
+        q.describe(reason, name, self.texts_at(name, &first), None);
+    }
+
+    /// Counts superseded rows as `duplicate_id` with their ids, and says
+    /// how many ids kept their last row (an update log holds many rows per
+    /// id: one line, not one finding per row).
+    pub(crate) fn count_superseded(
+        &self,
+        q: &mut Collector<'_>,
+        name: &str,
+        ids: &StringChunked,
+        superseded: &[usize],
+    ) {
+        if superseded.is_empty() {
+            return;
+        }
+        self.count_values(q, Reason::DuplicateId, name, superseded);
+        let distinct: std::collections::HashSet<Option<&str>> = superseded.iter().map(|&i| ids.get(i)).collect();
+        let values = self.texts_at(name, &superseded[..superseded.len().min(crate::quality::FIRST_VALUES)]);
+        let hint = match distinct.len() {
+            1 => "kept the last row of the one id that occurs more than once".to_owned(),
+            n => format!("kept the last row of each of {} ids that occur more than once", thousands(n)),
+        };
+        q.describe(Reason::DuplicateId, name, values, Some(hint));
+    }
+
+    /// The text of a read column at positions `at` (ascending), as written:
+    /// taken from the frame when it holds text, else read again from the
+    /// files (a column parsed during the scan keeps no text).
+    pub(crate) fn texts_at(&self, name: &str, at: &[usize]) -> Vec<String> {
+        let Ok(c) = self.column(name) else { return Vec::new() };
+        if !self.scan_parsed || c.dtype() == &DataType::String {
+            let Ok(t) = text(c, name) else { return Vec::new() };
+            return at.iter().map(|&i| t.get(i).unwrap_or_default().to_owned()).collect();
+        }
+        let Some(spec) = self.spec(name) else { return Vec::new() };
+        let select =
+            [Selected { source: spec.column.clone(), canonical: name.to_owned(), scan: None, position: spec.position }];
+        let Ok((df, _)) = self.source.read(&select) else { return Vec::new() };
+        let (Ok(files), Ok(col)) =
+            (u32_values(&df, FILE_COL), df.column(name).and_then(|c| c.str().cloned()).map_err(|_| ()))
+        else {
+            return Vec::new();
+        };
+        // The first index of each file in the re-read frame (ragged rows
+        // included, as in the files).
+        let mut first = vec![usize::MAX; self.source.files.len()];
+        for (k, f) in files.iter().enumerate() {
+            if first[*f as usize] == usize::MAX {
+                first[*f as usize] = k;
+            }
+        }
+        at.iter()
+            .map(|&i| {
+                let k = first[self.files[i] as usize] + self.rows[i] as usize - 1;
+                col.get(k).unwrap_or_default().to_owned()
+            })
+            .collect()
     }
 
     /// The spec of a canonical column, when present.
@@ -440,6 +597,41 @@ impl RawTable {
     }
 }
 
+/// The error for a table that lacks required columns: every one missing,
+/// the closest header names, the config lines that would map them, and a
+/// preset whose columns the header matches.
+fn missing_columns(
+    source: &Source,
+    table: &str,
+    defs: &[ColumnDef],
+    columns: &std::collections::BTreeMap<String, ColumnSpec>,
+    header: &[String],
+    may_suggest_preset: bool,
+) -> Error {
+    let missing: Vec<&str> = defs
+        .iter()
+        .filter(|d| d.required && !columns.contains_key(d.name) && !header.iter().any(|h| h == d.name))
+        .map(|d| d.name)
+        .collect();
+    let closest: Vec<(String, String)> = missing
+        .iter()
+        .filter_map(|m| crate::mapping::closest(m, header).map(|h| ((*m).to_owned(), h.to_owned())))
+        .collect();
+    let suggest = if may_suggest_preset {
+        Preset::ALL.into_iter().find(|p| p.table() == table && p.recognises(header))
+    } else {
+        None
+    };
+    Error::MissingColumns(Box::new(crate::error::Missing {
+        path: source.files[0].clone(),
+        table: table.to_owned(),
+        columns: missing.iter().map(|m| (*m).to_owned()).collect(),
+        found: header.to_vec(),
+        closest,
+        suggest,
+    }))
+}
+
 /// The error for a column cxm reads that the header names more than once
 /// (unless the mapping picks one by position).
 fn duplicated(source: &Source, header: &[String], spec: &ColumnSpec, canonical: &str) -> Option<Error> {
@@ -633,6 +825,9 @@ pub fn superseded_rows(ids: &StringChunked, usable: &[bool]) -> Vec<usize> {
     superseded.sort_unstable();
     superseded
 }
+
+/// How many failing values the format diagnosis looks at.
+const DIAGNOSIS_SAMPLE: usize = 1000;
 
 /// Kinds' names for error messages.
 pub fn expected(kind: Kind) -> &'static str {

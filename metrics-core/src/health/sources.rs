@@ -48,12 +48,12 @@ impl Usage {
         if let Some(e) = raw.nothing_parses(DATE, &dates, expected(Kind::Timestamp)) {
             return Err(e);
         }
-        q.add_timestamps(DATE, &dates);
+        raw.count_timestamps(&mut q, DATE, &dates);
         let values = raw.floats(VALUE)?;
         if let Some(e) = raw.nothing_parses(VALUE, &values, expected(Kind::Float)) {
             return Err(e);
         }
-        q.add_all(Reason::UnparseableNumber, VALUE, &values.bad);
+        raw.count_values(&mut q, Reason::UnparseableNumber, VALUE, &values.bad);
         let (ids, metrics) = (raw.strings(ACCOUNT_ID)?, raw.strings(METRIC)?);
         let mut rows = Vec::with_capacity(n);
         for i in 0..n {

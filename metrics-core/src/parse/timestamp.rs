@@ -93,6 +93,94 @@ impl ValidYears {
     }
 }
 
+/// The formats the diagnosis of failing values tries, most common first.
+const CANDIDATES: [&str; 24] = [
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%d/%m/%y %H:%M",
+    "%m/%d/%y %H:%M",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%d-%m-%Y %H:%M",
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y%m%d",
+    "%d-%b-%y",
+    "%d-%b-%Y",
+    "%d %b %Y",
+    "%b %d, %Y",
+    "%Y-%m-%d %H:%M:%S%.f",
+];
+
+/// Which format or unit would read `failing` (values of one column that
+/// `current` did not read, or read outside `valid`), as a sentence for a
+/// data-quality hint: `"2,344 of 2,400 failing values parse as %d/%m/%Y"`.
+/// A day-first format and its month-first twin that read the same values
+/// are both named, never one chosen in silence. `None` when nothing fits.
+///
+/// ```
+/// use metrics_core::parse::timestamp::{diagnose, TimestampFormat, ValidYears};
+/// let failing = vec!["13/01/2016 09:00".to_owned(), "31/12/2016 17:30".to_owned()];
+/// let f = TimestampFormat::Strftime("%m/%d/%Y %H:%M".into());
+/// let hint = diagnose(&failing, &f, ValidYears::default()).unwrap();
+/// assert_eq!(hint, "2 of 2 failing values parse as %d/%m/%Y %H:%M");
+/// ```
+pub fn diagnose(failing: &[String], current: &TimestampFormat, valid: ValidYears) -> Option<String> {
+    let values: Vec<&str> = failing.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+    if values.is_empty() {
+        return None;
+    }
+    let fits = |f: TimestampFormat| {
+        let p = TimestampParser::new(f, Tz::UTC);
+        values.iter().filter(|v| p.parse(v).is_some_and(|t| valid.contains(t))).count()
+    };
+    let mut tried: Vec<(String, usize)> = Vec::new();
+    if !matches!(current, TimestampFormat::Auto) {
+        tried.push(("the default ISO 8601 forms (drop `format`)".into(), fits(TimestampFormat::Auto)));
+    }
+    tried.push(("epoch seconds (`epoch = \"seconds\"`)".into(), fits(TimestampFormat::EpochSeconds)));
+    tried.push(("epoch milliseconds (`epoch = \"milliseconds\"`)".into(), fits(TimestampFormat::EpochMillis)));
+    for c in CANDIDATES {
+        if !matches!(current, TimestampFormat::Strftime(f) if f == c) {
+            tried.push((c.to_owned(), fits(TimestampFormat::Strftime(c.to_owned()))));
+        }
+    }
+    let best = tried.iter().map(|(_, n)| *n).max().filter(|n| *n > 0)?;
+    let names: Vec<&str> = tried.iter().filter(|(_, n)| *n == best).map(|(f, _)| f.as_str()).take(3).collect();
+    let what = if names.len() == 1 {
+        names[0].to_owned()
+    } else {
+        format!("{} (ambiguous: check a value with a day after the 12th)", names.join(" and as "))
+    };
+    Some(format!("{} of {} failing values parse as {what}", thousands(best), thousands(values.len())))
+}
+
+/// `12345` as `12,345`.
+///
+/// ```
+/// assert_eq!(metrics_core::parse::timestamp::thousands(1234567), "1,234,567");
+/// ```
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `f` (a finite float) as a whole number when it fits in an `i64`; never
 /// saturated.
 fn float_to_i64(f: f64) -> Option<i64> {

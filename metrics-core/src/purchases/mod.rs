@@ -61,7 +61,7 @@ impl Transactions {
         if let Some(e) = raw.nothing_parses(AT, &at, expected(Kind::Timestamp)) {
             return Err(e);
         }
-        q.add_timestamps(AT, &at);
+        raw.count_timestamps(&mut q, AT, &at);
         let ids = raw.strings(ACCOUNT_ID)?;
         let mut usable = vec![true; n];
         at.bad.iter().for_each(|&i| usable[i] = false);
@@ -81,7 +81,7 @@ impl Transactions {
             if let Some(e) = raw.nothing_parses(AMOUNT, &p, expected(Kind::Float)) {
                 return Err(e);
             }
-            q.add_all(Reason::UnparseableNumber, AMOUNT, &p.bad);
+            raw.count_values(&mut q, Reason::UnparseableNumber, AMOUNT, &p.bad);
             columns.push(Float64Chunked::from_iter_options(AMOUNT.into(), p.values.into_iter()).into_column());
         }
         for e in &raw.extras {

@@ -101,6 +101,11 @@ pub struct ReportOptions {
     /// The years a timestamp may fall in (`[report] valid_years`): applied
     /// to every input, and `since`, `until` and `as_of` must lie in them.
     pub valid_years: ValidYears,
+    /// The largest share of a table's rows (0 to 1) that one reason
+    /// signalling a wrong mapping may exclude before the run stops
+    /// (`--max-excluded`, `[report] max_excluded`; 0.25 by default; 1
+    /// disables the check; `validate` never stops on it).
+    pub max_excluded: f64,
 }
 
 impl Default for ReportOptions {
@@ -120,9 +125,14 @@ impl Default for ReportOptions {
             health: None,
             at_risk: false,
             valid_years: ValidYears::default(),
+            max_excluded: DEFAULT_MAX_EXCLUDED,
         }
     }
 }
+
+/// The default `max_excluded`: losing a quarter of a table to one reason
+/// means a wrong mapping, format or separator.
+pub const DEFAULT_MAX_EXCLUDED: f64 = 0.25;
 
 /// One input table as meta describes it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -166,6 +176,8 @@ pub struct Meta {
     pub skipped: Vec<Skipped>,
     /// Other remarks (a section output ungrouped, ...).
     pub notes: Vec<String>,
+    /// The `max_excluded` in force.
+    pub max_excluded: f64,
 }
 
 /// A computed report.
@@ -224,6 +236,9 @@ pub fn run_with_progress(
     progress: &mut dyn FnMut(Step<'_>),
 ) -> Result<Report> {
     check_range_options(o)?;
+    if !(0.0..=1.0).contains(&o.max_excluded) {
+        return Err(Error::Config(format!("max_excluded: {} is not a share between 0 and 1", o.max_excluded)));
+    }
     // Every input takes the report's valid years.
     let with_years = |t: &Option<TableInput>| {
         t.clone().map(|mut t| {
@@ -305,6 +320,7 @@ pub fn run_with_progress(
             rules: BTreeMap::new(),
             skipped: Vec::new(),
             notes: Vec::new(),
+            max_excluded: o.max_excluded,
         },
         data_quality: DataQuality::new(),
         sections: Vec::new(),

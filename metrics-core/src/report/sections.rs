@@ -21,6 +21,7 @@ pub(super) fn support_section(mut tickets: Tickets, o: &ReportOptions, command: 
     let cx = SupportContext { period, tz: o.tz, by, spine, as_of: tickets.as_of, options: o.support.clone() };
     let (planned, rules) = support::plan_all(&tickets, &cx)?;
     r.meta.rules.extend(rules);
+    r.meta.notes.extend(support::duration_notes(&tickets, o.support.durations));
     let mut metrics = Vec::new();
     for p in planned {
         match p {

@@ -41,8 +41,46 @@ pub(super) fn record(
     );
     r.data_quality.insert(table.into(), quality.to_vec());
     r.meta.notes.extend(source.notes.iter().cloned());
+    if r.meta.command != Command::Validate {
+        check_excluded(table, input, rows_read, quality, r.meta.max_excluded)?;
+    }
     if rows_used == 0 && r.meta.command != Command::Validate && !what.is_empty() {
         return Err(Error::Empty { path: input.path.clone().into(), what: what.into() });
+    }
+    Ok(())
+}
+
+/// Tables with fewer rows are not held to `max_excluded`.
+const MIN_ROWS_CHECKED: usize = 20;
+
+/// Stops a run in which one reason that signals a wrong mapping (see
+/// [`crate::quality::Reason::signals_wrong_mapping`]) hit more than
+/// `limit` of a table's rows.
+fn check_excluded(
+    table: &str,
+    input: &TableInput,
+    rows_read: usize,
+    quality: &[crate::quality::QualityRow],
+    limit: f64,
+) -> Result<()> {
+    // In a table of a few rows one bad row is over a quarter: noise, not a
+    // wrong mapping (a column where nothing parses is refused anyway).
+    if rows_read < MIN_ROWS_CHECKED {
+        return Ok(());
+    }
+    let over = |q: &&crate::quality::QualityRow| {
+        q.reason.signals_wrong_mapping() && q.count as f64 > limit * rows_read as f64 && limit < 1.0
+    };
+    if let Some(q) = quality.iter().find(over) {
+        let source_column = input.columns.get(&q.column).map_or_else(|| q.column.clone(), |s| s.column.clone());
+        return Err(Error::TooManyExcluded(Box::new(crate::error::Excluded {
+            path: input.path.clone(),
+            table: table.to_owned(),
+            finding: q.clone(),
+            source_column,
+            rows: rows_read,
+            limit,
+        })));
     }
     Ok(())
 }
@@ -62,6 +100,7 @@ pub(super) fn stage_tickets(
         as_of: o.as_of,
         dims,
         tags: o.support.escalation_tag.is_some(),
+        max_duration: o.support.max_duration,
     };
     let mut tickets = Tickets::read(input, &read)?;
     tickets.df = join_account_dims(std::mem::take(&mut tickets.df), accounts, &o.by, "tickets")?;
@@ -83,10 +122,25 @@ pub(super) fn stage_surveys(
     o.surveys.csat.validate()?;
     let mut responses = Responses::read(input, &o.surveys, &dims, input.input_tz.unwrap_or(o.input_tz))?;
     responses.df = join_account_dims(std::mem::take(&mut responses.df), accounts, &o.by, "survey responses")?;
+    if let Some(note) = nps_scale_note(&responses.df) {
+        r.meta.notes.push(note);
+    }
     let what = "no valid survey responses: every row was rejected (run `cxm validate` to see why)";
     let (read_n, used) = (responses.rows_read, responses.rows_used());
     record(r, "survey_responses", input, &responses.source, read_n, used, &responses.quality, what)?;
     Ok(responses)
+}
+
+/// A warning when NPS responses look like a 1-5 rating: no score above 5
+/// (the NPS would be -100 by construction).
+fn nps_scale_note(df: &DataFrame) -> Option<String> {
+    let scores = df.column(crate::surveys::responses::NPS_SCORE).ok()?.f64().ok()?.clone();
+    let (n, max) = (scores.len() - scores.null_count(), scores.max()?);
+    (n >= 5 && max <= 5.0).then(|| {
+        format!(
+            "surveys: {n} NPS responses and none above 5: a 1-5 rating read as NPS gives -100; if it is a rating, set [surveys] default_survey = \"csat\" (or map the `survey` column)"
+        )
+    })
 }
 
 /// Joins the dimensions of `accounts` that `df` lacks on `account_id`.

@@ -103,7 +103,7 @@ impl Lines {
             if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Timestamp)) {
                 return Err(e);
             }
-            q.add_timestamps(name, &p);
+            raw.count_timestamps(&mut q, name, &p);
             if name == START_AT {
                 p.bad.iter().for_each(|&i| usable[i] = false);
             }
@@ -122,7 +122,7 @@ impl Lines {
             if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Float)) {
                 return Err(e);
             }
-            q.add_all(Reason::UnparseableNumber, name, &p.bad);
+            raw.count_values(q, Reason::UnparseableNumber, name, &p.bad);
             Ok(Some(p))
         };
         let mut mrr: Vec<Option<f64>> = vec![None; n];
@@ -142,7 +142,7 @@ impl Lines {
                 if let Some(e) = raw.nothing_parses(INTERVAL_COUNT, &p, expected(Kind::Int)) {
                     return Err(e);
                 }
-                q.add_all(Reason::UnparseableNumber, INTERVAL_COUNT, &p.bad);
+                raw.count_values(&mut q, Reason::UnparseableNumber, INTERVAL_COUNT, &p.bad);
                 Some(p.values)
             } else {
                 None
@@ -186,7 +186,7 @@ impl Lines {
                     "a billing interval (day, week, month, year)",
                 ));
             }
-            q.add_all(Reason::UnknownInterval, INTERVAL, &unknown);
+            raw.count_values(&mut q, Reason::UnknownInterval, INTERVAL, &unknown);
         }
 
         for i in 0..n {
@@ -217,7 +217,7 @@ impl Lines {
                 ids.iter().zip(&usable).map(|(id, u)| *u && id.is_some_and(|s| !s.trim().is_empty())).collect();
             let superseded = crate::stage::superseded_rows(&ids, &with_id);
             superseded.iter().for_each(|&i| usable[i] = false);
-            q.add_all(Reason::DuplicateId, SUBSCRIPTION_ID, &superseded);
+            raw.count_superseded(&mut q, SUBSCRIPTION_ID, &ids, &superseded);
         }
         let keep: Vec<usize> = (0..n).filter(|&i| usable[i]).collect();
         let currency = if raw.has(CURRENCY) {

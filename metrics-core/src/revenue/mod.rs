@@ -87,7 +87,7 @@ impl Accounts {
         }
         let superseded = crate::stage::superseded_rows(&ids, &keep);
         superseded.iter().for_each(|&i| keep[i] = false);
-        q.add_all(Reason::DuplicateId, ACCOUNT_ID, &superseded);
+        raw.count_superseded(&mut q, ACCOUNT_ID, &ids, &superseded);
         let mut columns = vec![ids.clone().with_name(ACCOUNT_ID.into()).into_column()];
         for e in &raw.extras {
             columns.push(raw.strings(e)?.with_name(e.as_str().into()).into_column());

@@ -214,6 +214,39 @@ pub(crate) fn check(mut reader: impl Read, sep: u8, keep: &dyn Fn(u32) -> bool) 
     Ok(c.finish())
 }
 
+/// The separator of `,`, `;`, tab and `|` that splits the first lines
+/// (outside quotes, at most 20) into the same number of fields, more than
+/// one; of several, the one giving the most fields; `,` when none does.
+pub(crate) fn sniff(head: &[u8]) -> u8 {
+    let text = String::from_utf8_lossy(head);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(21).collect();
+    // The last line of a cut buffer may be partial.
+    if head.len() >= (64 << 10) && lines.len() > 1 {
+        lines.pop();
+    }
+    let count = |line: &str, sep: char| {
+        let mut in_quotes = false;
+        line.chars()
+            .filter(|&c| {
+                if c == '"' {
+                    in_quotes = !in_quotes;
+                }
+                c == sep && !in_quotes
+            })
+            .count()
+    };
+    let mut best = (b',', 0usize);
+    for sep in [b',', b';', b'\t', b'|'] {
+        let counts: Vec<usize> = lines.iter().map(|l| count(l, char::from(sep))).collect();
+        let Some(&first) = counts.first() else { continue };
+        if first > 0 && counts.iter().all(|&c| c == first) && first > best.1 {
+            best = (sep, first);
+        }
+    }
+    best.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,6 +277,17 @@ mod tests {
         assert_eq!(c.bad_bytes, [(1, 2, 0xe9, 18)]);
         let c = check(&bytes[..], b',', &|f| f == 0).unwrap();
         assert!(c.bad_bytes.is_empty());
+    }
+
+    #[test]
+    fn sniffs_the_separator_that_splits_every_line_alike() {
+        assert_eq!(sniff(b"a;b;c\n1;2;3\n4;5;6\n"), b';');
+        assert_eq!(sniff(b"a\tb\n1\t2,5\n"), b'\t');
+        assert_eq!(sniff(b"a,b\n\"x;y\",2\n"), b',');
+        assert_eq!(sniff(b"a|b|c\n1|2|3\n"), b'|');
+        assert_eq!(sniff(b"single\n1\n"), b',');
+        // Commas in a decimal column do not win over a steady semicolon.
+        assert_eq!(sniff(b"id;amount\n1;2,5\n2;3\n"), b';');
     }
 
     #[test]

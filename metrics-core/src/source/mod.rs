@@ -91,6 +91,10 @@ impl ScanParse {
     }
 }
 
+/// The `delimiter` that means "runs of spaces and tabs" (`"whitespace"`
+/// or `" "` in the config): each line is trimmed and split at every run.
+pub const WHITESPACE: u8 = b' ';
+
 /// Column holding the index of the file a row came from.
 pub const FILE_COL: &str = "__file";
 
@@ -131,18 +135,93 @@ type Scanned = (LazyFrame, Vec<(u32, u32)>, Vec<String>);
 /// fields, as (file index, one-based data row, fields found).
 pub type Ragged = Vec<(u32, u32, u32)>;
 
+/// How a file is compressed, by its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compression {
+    None,
+    /// A zip archive holding one data file (`tickets.csv.zip`).
+    Zip,
+    /// gzip (`tickets.csv.gz`).
+    Gzip,
+}
+
+fn lower_ext(p: &Path) -> Option<String> {
+    p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase)
+}
+
+fn compression_of(p: &Path) -> Compression {
+    match lower_ext(p).as_deref() {
+        Some("zip") => Compression::Zip,
+        Some("gz") => Compression::Gzip,
+        _ => Compression::None,
+    }
+}
+
+/// The extension of the data inside: `csv` for `t.csv.gz`.
+fn data_ext(p: &Path) -> Option<String> {
+    match compression_of(p) {
+        Compression::None => lower_ext(p),
+        _ => p.file_stem().and_then(|s| lower_ext(Path::new(s))),
+    }
+}
+
 fn format_of(p: &Path) -> FileFormat {
-    match p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match data_ext(p).as_deref() {
         Some("parquet" | "pq") => FileFormat::Parquet,
         _ => FileFormat::Csv,
     }
 }
 
 fn is_data_file(p: &Path) -> bool {
-    matches!(
-        p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
-        Some("parquet" | "pq" | "csv")
-    )
+    match compression_of(p) {
+        Compression::None => matches!(lower_ext(p).as_deref(), Some("parquet" | "pq" | "csv")),
+        _ => matches!(data_ext(p).as_deref(), Some("csv")),
+    }
+}
+
+/// The bytes of a compressed file's data: a zip's one data member (the
+/// only file, or the only `.csv` among several), or a gzip stream.
+fn decompress(file: &Path, how: Compression) -> Result<Vec<u8>> {
+    let unreadable = |reason: String| Error::Unreadable { path: file.into(), reason };
+    let f = std::fs::File::open(file).map_err(|e| unreadable(e.to_string()))?;
+    let mut out = Vec::new();
+    match how {
+        Compression::None => {}
+        Compression::Gzip => {
+            std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(f), &mut out)
+                .map_err(|e| unreadable(format!("not a gzip file: {e}")))?;
+        }
+        Compression::Zip => {
+            let mut zip = ::zip::ZipArchive::new(f).map_err(|e| unreadable(format!("not a zip archive: {e}")))?;
+            let names: Vec<String> = zip
+                .file_names()
+                .filter_map(std::result::Result::ok)
+                .map(|n| n.into_owned())
+                .filter(|n| !n.ends_with('/') && !n.starts_with("__MACOSX"))
+                .collect();
+            let csv: Vec<&String> = names.iter().filter(|n| n.to_ascii_lowercase().ends_with(".csv")).collect();
+            let name = match (names.len(), csv.len()) {
+                (1, _) => names[0].clone(),
+                (_, 1) => csv[0].clone(),
+                _ => {
+                    return Err(unreadable(format!(
+                        "the archive holds {} files ({}); cxm reads an archive with one data file",
+                        names.len(),
+                        names.join(", ")
+                    )));
+                }
+            };
+            let mut member = zip.by_name(&name).map_err(|e| unreadable(e.to_string()))?;
+            std::io::Read::read_to_end(&mut member, &mut out).map_err(|e| unreadable(format!("{name}: {e}")))?;
+        }
+    }
+    Ok(out)
+}
+
+/// The encoding a byte-order mark announces, if any (UTF-16 only: a UTF-8
+/// mark needs no decoding).
+fn bom_encoding(bytes: &[u8]) -> Option<Encoding> {
+    (bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF])).then_some(Encoding::Utf16)
 }
 
 /// Every file below `dir` (to `depth` levels; `None` = all) that `keep`
@@ -251,6 +330,33 @@ impl Source {
         })
     }
 
+    /// The separator the CSV parser sees: `,` for whitespace-separated
+    /// text (normalised to commas when read), else the one given.
+    fn sep(&self) -> u8 {
+        if self.delimiter == WHITESPACE { b',' } else { self.delimiter }
+    }
+
+    /// The separator of the first file, guessed from its first lines as
+    /// DuckDB's and xsv's sniffers do: of `,`, `;`, tab and `|`, the one
+    /// that splits every line (outside quotes) into the same number of
+    /// fields, the most fields winning; `,` when none does.
+    pub fn sniff_delimiter(&self) -> u8 {
+        if self.format != FileFormat::Csv {
+            return b',';
+        }
+        let file = &self.files[0];
+        let head = match self.decoded(file) {
+            Ok(Some(text)) => text.into_iter().take(64 << 10).collect::<Vec<u8>>(),
+            _ => {
+                let mut buf = vec![0u8; 64 << 10];
+                let n = std::fs::File::open(file).and_then(|mut f| std::io::Read::read(&mut f, &mut buf)).unwrap_or(0);
+                buf.truncate(n);
+                buf
+            }
+        };
+        check::sniff(&head)
+    }
+
     /// The same files read with another CSV separator and encoding.
     pub fn with_csv(mut self, delimiter: u8, encoding: Encoding) -> Self {
         self.delimiter = delimiter;
@@ -268,33 +374,75 @@ impl Source {
         if self.is_multi() { format!("{}:{row}", self.files[file as usize].display()) } else { row.to_string() }
     }
 
-    /// The encoding a CSV file is read in: UTF-16 whenever it starts with
-    /// a UTF-16 byte-order mark, else the configured one.
-    fn encoding_of(&self, file: &Path) -> Encoding {
-        let mut bom = [0u8; 2];
-        let read = std::fs::File::open(file).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bom));
-        if read.is_ok() && (bom == [0xFF, 0xFE] || bom == [0xFE, 0xFF]) { Encoding::Utf16 } else { self.encoding }
-    }
-
     /// A CSV file's text as UTF-8: `None` when it is read from disk as it
-    /// is (UTF-8), else the whole file decoded.
+    /// is (uncompressed UTF-8), else the whole text, decompressed and
+    /// decoded (UTF-16 whenever it starts with a UTF-16 byte-order mark,
+    /// else the configured encoding).
     fn decoded(&self, file: &Path) -> Result<Option<Vec<u8>>> {
-        let enc = match self.encoding_of(file) {
-            Encoding::Utf8 => return Ok(None),
+        let how = compression_of(file);
+        let raw = match how {
+            Compression::None => None,
+            _ => Some(decompress(file, how)?),
+        };
+        let enc = match &raw {
+            Some(b) => bom_encoding(b).unwrap_or(self.encoding),
+            None => {
+                let mut head = [0u8; 2];
+                let read = std::fs::File::open(file).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head));
+                read.ok().and_then(|()| bom_encoding(&head)).unwrap_or(self.encoding)
+            }
+        };
+        let raw = match (raw, self.delimiter == WHITESPACE) {
+            (raw, false) => raw,
+            (Some(b), true) => Some(b),
+            (None, true) => {
+                Some(std::fs::read(file).map_err(|e| Error::Unreadable { path: file.into(), reason: e.to_string() })?)
+            }
+        };
+        let decoder = match enc {
+            Encoding::Utf8 => return Ok(raw.map(|b| self.normalise_whitespace(b))),
             Encoding::Utf16 => encoding_rs::UTF_16LE,
             Encoding::Windows1252 | Encoding::Latin1 => encoding_rs::WINDOWS_1252,
         };
-        let bytes = std::fs::read(file).map_err(|e| Error::Unreadable { path: file.into(), reason: e.to_string() })?;
-        // decode() follows a byte-order mark (UTF-16 BE or LE) over `enc`.
-        let (text, _, _) = enc.decode(&bytes);
-        Ok(Some(text.into_owned().into_bytes()))
+        let bytes = match raw {
+            Some(b) => b,
+            None => std::fs::read(file).map_err(|e| Error::Unreadable { path: file.into(), reason: e.to_string() })?,
+        };
+        // decode() follows a byte-order mark (UTF-16 BE or LE) over `decoder`.
+        let (text, _, _) = decoder.decode(&bytes);
+        Ok(Some(self.normalise_whitespace(text.into_owned().into_bytes())))
+    }
+
+    /// Whitespace-separated text as comma-separated: each line trimmed and
+    /// split at runs of spaces and tabs (no quoting in this form).
+    fn normalise_whitespace(&self, bytes: Vec<u8>) -> Vec<u8> {
+        if self.delimiter != WHITESPACE {
+            return bytes;
+        }
+        let mut out = Vec::with_capacity(bytes.len());
+        for line in bytes.split(|&b| b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let mut first = true;
+            for field in line.split(|b| *b == b' ' || *b == b'\t').filter(|f| !f.is_empty()) {
+                if !first {
+                    out.push(b',');
+                }
+                out.extend_from_slice(field);
+                first = false;
+            }
+            out.push(b'\n');
+        }
+        while out.ends_with(b"\n\n") {
+            out.pop();
+        }
+        out
     }
 
     /// A CSV file's header fields, in file order (duplicates kept).
     fn csv_header(&self, file: &Path) -> Result<Vec<String>> {
         let unreadable = |reason: String| Error::Unreadable { path: file.into(), reason };
         let mut b = csv::ReaderBuilder::new();
-        b.has_headers(true).delimiter(self.delimiter).flexible(true);
+        b.has_headers(true).delimiter(self.sep()).flexible(true);
         let h = match self.decoded(file)? {
             Some(text) => b.from_reader(std::io::Cursor::new(text)).byte_headers().cloned(),
             None => b.from_path(file).map_err(|e| unreadable(e.to_string()))?.byte_headers().cloned(),
@@ -367,8 +515,8 @@ impl Source {
         let keep = |f: u32| wanted.contains(&f);
         let decoded = self.decoded(file)?;
         let checked = match &decoded {
-            Some(text) => check::check(&text[..], self.delimiter, &keep),
-            None => std::fs::File::open(file).and_then(|f| check::check(f, self.delimiter, &keep)),
+            Some(text) => check::check(&text[..], self.sep(), &keep),
+            None => std::fs::File::open(file).and_then(|f| check::check(f, self.sep(), &keep)),
         }
         .map_err(|e| Error::Unreadable { path: file.clone(), reason: e.to_string() })?;
         if let Some(&(field, row, byte, offset)) = checked.bad_bytes.iter().min_by_key(|b| b.3) {
@@ -390,7 +538,7 @@ impl Source {
         let lf = reader
             .with_has_header(true)
             .with_schema(Some(Arc::new(schema)))
-            .with_separator(self.delimiter)
+            .with_separator(self.sep())
             .with_encoding(CsvEncoding::LossyUtf8)
             .with_truncate_ragged_lines(true)
             .finish()
@@ -482,7 +630,7 @@ impl Source {
         let header = self.csv_header(path).ok()?;
         let idx = header.iter().position(|h| h == column)?;
         let mut b = csv::ReaderBuilder::new();
-        b.has_headers(true).delimiter(self.delimiter).flexible(true);
+        b.has_headers(true).delimiter(self.sep()).flexible(true);
         let record = match self.decoded(path).ok()? {
             Some(text) => b.from_reader(std::io::Cursor::new(text)).byte_records().nth(row.checked_sub(1)? as usize)?,
             None => b.from_path(path).ok()?.byte_records().nth(row.checked_sub(1)? as usize)?,

@@ -66,7 +66,11 @@ pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
             groups[g].1.push(s);
         }
     }
-    let ends: Vec<Micros> = cx.spine.end_instants().into_iter().map(|e| e.min(cx.as_of)).collect();
+    // A period end counts what happened before it; the as-of snapshot is
+    // taken after every event at as-of (a ticket solved then is solved,
+    // one created then is open).
+    let ends: Vec<(Micros, bool)> =
+        cx.spine.end_instants().into_iter().map(|e| if cx.as_of < e { (cx.as_of, true) } else { (e, false) }).collect();
     let mut out_period = Vec::new();
     let mut out_dims: Vec<Vec<Option<String>>> = vec![Vec::new(); cx.by.len()];
     let (mut count, mut over, mut median) = (Vec::new(), Vec::new(), Vec::new());
@@ -103,8 +107,10 @@ fn micros(df: &DataFrame, name: &str) -> crate::Result<Int64Chunked> {
 
 /// For each query instant (ascending), `(open, open over 7 days, median age
 /// hours)` of tickets given as `(enter, leave)`: open at t when
-/// `enter < t <= leave`... precisely `enter < t` and not `leave < t`.
-pub(crate) fn sweep(tickets: Vec<(Micros, Micros)>, ends: &[Micros]) -> Vec<(u32, u32, Option<f64>)> {
+/// `enter < t` and not `leave < t`; for an instant marked `after` (the
+/// as-of snapshot), after the events at t: `enter <= t` and not
+/// `leave <= t`. Ages are measured at t.
+pub(crate) fn sweep(tickets: Vec<(Micros, Micros)>, ends: &[(Micros, bool)]) -> Vec<(u32, u32, Option<f64>)> {
     use rayon::slice::ParallelSliceMut;
     let mut by_enter = tickets;
     by_enter.par_sort_unstable();
@@ -121,12 +127,14 @@ pub(crate) fn sweep(tickets: Vec<(Micros, Micros)>, ends: &[Micros]) -> Vec<(u32
     let mut tree = Fenwick::new(enters.len());
     let (mut ei, mut li) = (0, 0);
     let mut out = Vec::with_capacity(ends.len());
-    for &t in ends {
-        while ei < enters.len() && enters[ei] < t {
+    for &(t, after) in ends {
+        // Events strictly before `bound` have happened.
+        let bound = t.saturating_add(i64::from(after));
+        while ei < enters.len() && enters[ei] < bound {
             tree.add(ei, 1);
             ei += 1;
         }
-        while li < leaves.len() && leaves[li].0 < t {
+        while li < leaves.len() && leaves[li].0 < bound {
             tree.add(leaves[li].1 as usize, -1);
             li += 1;
         }
@@ -194,6 +202,18 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The definition after the events at t: created at or before t, not
+    /// solved at or before t; ages at t.
+    fn naive_after(tickets: &[(Micros, Micros)], t: Micros) -> (u32, u32, Option<f64>) {
+        let open: Vec<&(Micros, Micros)> = tickets.iter().filter(|(c, l)| *c <= t && *l > t).collect();
+        let mut ages: Vec<f64> = open.iter().map(|(c, _)| (t - c) as f64 / HOUR).collect();
+        ages.sort_by(f64::total_cmp);
+        let over = open.iter().filter(|(c, _)| t - c > WEEK).count() as u32;
+        let n = ages.len();
+        let median = (n > 0).then(|| (ages[(n - 1) / 2] + ages[n / 2]) / 2.0);
+        (n as u32, over, median)
+    }
+
     fn naive(tickets: &[(Micros, Micros)], t: Micros) -> (u32, u32, Option<f64>) {
         let mut ages: Vec<f64> =
             tickets.iter().filter(|(c, l)| *c < t && *l >= t).map(|(c, _)| (t - c) as f64 / HOUR).collect();
@@ -210,8 +230,13 @@ mod tests {
         // Open at t=10h: created 0h (solved 20h), created 5h (never solved); the
         // one created at 1h and solved at 8h has left; created at 10h is not yet open.
         let tickets = [(0, 20 * h), (5 * h, Micros::MAX), (h, 8 * h), (10 * h, Micros::MAX)];
-        assert_eq!(sweep(tickets.to_vec(), &[10 * h]), vec![(2, 0, Some(7.5))]);
-        assert_eq!(sweep(tickets.to_vec(), &[200 * h]), vec![(2, 2, Some(192.5))]);
+        assert_eq!(sweep(tickets.to_vec(), &[(10 * h, false)]), vec![(2, 0, Some(7.5))]);
+        assert_eq!(sweep(tickets.to_vec(), &[(200 * h, false)]), vec![(2, 2, Some(192.5))]);
+        // After the events at 10h (an as-of snapshot), the ticket created
+        // at 10h is open (age 0); at 20h the ticket solved then is solved.
+        assert_eq!(sweep(tickets.to_vec(), &[(10 * h, true)]), vec![(3, 0, Some(5.0))]);
+        assert_eq!(sweep(tickets.to_vec(), &[(20 * h, true)]), vec![(2, 0, Some(12.5))]);
+        assert_eq!(sweep(tickets.to_vec(), &[(20 * h, false)]), vec![(3, 0, Some(15.0))]);
     }
 
     proptest! {
@@ -223,10 +248,15 @@ mod tests {
                 .map(|(c, s, solved)| (c * scale, if *solved { (*s).max(*c) * scale } else { Micros::MAX }))
                 .collect();
             ends.sort_unstable();
-            let ends: Vec<Micros> = ends.iter().map(|e| e * scale).collect();
+            let ends: Vec<(Micros, bool)> = ends.iter().map(|e| (e * scale, false)).collect();
             let got = sweep(tickets.clone(), &ends);
-            for (k, &t) in ends.iter().enumerate() {
+            for (k, &(t, _)) in ends.iter().enumerate() {
                 prop_assert_eq!(got[k], naive(&tickets, t));
+            }
+            let after: Vec<(Micros, bool)> = ends.iter().map(|&(t, _)| (t, true)).collect();
+            let got = sweep(tickets.clone(), &after);
+            for (k, &(t, _)) in after.iter().enumerate() {
+                prop_assert_eq!(got[k], naive_after(&tickets, t));
             }
         }
     }

@@ -18,7 +18,7 @@ pub mod volume;
 use chrono_tz::Tz;
 use polars::prelude::*;
 
-pub use options::{CsatScale, FcrRule, Rating, SupportOptions};
+pub use options::{CsatScale, DurationSource, FcrRule, Rating, SupportOptions};
 pub use tickets::{TicketReadOptions, Tickets};
 
 use crate::error::PolarsContext;
@@ -212,6 +212,38 @@ pub(crate) fn duration_stats(d: Expr, prefix: &str, unit: &str, extra: &[f64]) -
     (exprs, names)
 }
 
+/// `timestamps`, `vendor` or `none`: the mapped source, `prefer`'s when
+/// both are mapped.
+fn pick_source(timestamps: bool, vendor: bool, prefer: DurationSource) -> &'static str {
+    match (timestamps, vendor, prefer) {
+        (true, true, DurationSource::Vendor) | (false, true, _) => "vendor",
+        (true, _, _) => "timestamps",
+        (false, false, _) => "none",
+    }
+}
+
+/// Notes for meta when an export has both sources of a duration metric:
+/// which one was used and how to choose the other.
+pub fn duration_notes(t: &Tickets, prefer: DurationSource) -> Vec<String> {
+    use crate::schema::tickets::{FIRST_RESPONSE_AT, FIRST_RESPONSE_MINUTES, RESOLUTION_MINUTES};
+    let mut notes = Vec::new();
+    for (metric, ts, vendor) in [
+        ("first response time", FIRST_RESPONSE_AT, FIRST_RESPONSE_MINUTES),
+        ("resolution time", SOLVED_AT, RESOLUTION_MINUTES),
+    ] {
+        if t.has(ts) && t.has(vendor) {
+            let (used, other) = match prefer {
+                DurationSource::Vendor => (format!("the export's `{vendor}`"), "timestamps"),
+                DurationSource::Timestamps => (format!("`{ts}` - `created_at`"), "vendor"),
+            };
+            notes.push(format!(
+                "{metric}: both `{ts}` and `{vendor}` are mapped; used {used} ([support] durations = \"{other}\" uses the other)"
+            ));
+        }
+    }
+    notes
+}
+
 /// The rules a report used, as (name, value) pairs for meta.
 pub type Rules = Vec<(String, String)>;
 
@@ -219,8 +251,9 @@ pub type Rules = Vec<(String, String)>;
 pub fn plan_all(t: &Tickets, cx: &SupportContext) -> crate::Result<(Vec<Planned>, Rules)> {
     let mut rules = Vec::new();
     let frt = response::first_response_time(t, cx);
-    rules.push(("frt_source".to_owned(), response::source(t).to_owned()));
-    rules.push(("resolution_source".to_owned(), resolution::source(t).to_owned()));
+    let prefer = cx.options.durations;
+    rules.push(("frt_source".to_owned(), response::source(t, prefer).to_owned()));
+    rules.push(("resolution_source".to_owned(), resolution::source(t, prefer).to_owned()));
     rules.push(("fcr".to_owned(), cx.options.fcr.name().to_owned()));
     rules.push((
         "escalation".to_owned(),

@@ -126,7 +126,7 @@ impl std::str::FromStr for FcrRule {
 }
 
 /// Options of every support metric.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct SupportOptions {
     /// Rating scale.
@@ -138,4 +138,52 @@ pub struct SupportOptions {
     pub escalation_tag: Option<String>,
     /// Percentiles beyond median and p90, as numbers in (0, 100).
     pub percentiles: Vec<f64>,
+    /// Escalation from a count column (`escalation_count`, mapped from
+    /// e.g. ServiceNow's 0-based `reassignment_count`): escalated when the
+    /// count is at least this. Takes precedence over the other rules when
+    /// the column is mapped (`[support] escalation = { column, min }`).
+    pub escalation_min: Option<i64>,
+    /// Which source duration metrics use when an export has both the
+    /// timestamps and the vendor's computed durations.
+    pub durations: DurationSource,
+    /// Durations longer than this (microseconds) are counted as
+    /// `implausible_duration` warnings (a year by default).
+    pub max_duration: crate::parse::timestamp::Micros,
+}
+
+impl Default for SupportOptions {
+    fn default() -> Self {
+        Self {
+            csat: CsatScale::default(),
+            fcr: FcrRule::default(),
+            escalation_tag: None,
+            percentiles: Vec::new(),
+            escalation_min: None,
+            durations: DurationSource::default(),
+            max_duration: super::tickets::DEFAULT_MAX_DURATION,
+        }
+    }
+}
+
+/// Which source FRT and resolution time use when both the timestamps and
+/// the vendor's durations are mapped (`[support] durations`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DurationSource {
+    /// Timestamps when mapped, else the vendor's durations (the default).
+    #[default]
+    Timestamps,
+    /// The vendor's durations when mapped, else the timestamps.
+    Vendor,
+}
+
+impl std::str::FromStr for DurationSource {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "timestamps" => Ok(Self::Timestamps),
+            "vendor" => Ok(Self::Vendor),
+            other => Err(Error::Config(format!("unknown durations source `{other}` (expected timestamps or vendor)"))),
+        }
+    }
 }

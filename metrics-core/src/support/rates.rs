@@ -7,7 +7,7 @@ use super::{
     skipped,
 };
 use crate::schema::tickets::{
-    AGENT_REPLIES, ESCALATED, FIRST_CONTACT_RESOLVED, GROUP_STATIONS, REOPENS, SOLVED_AT, TAGS,
+    AGENT_REPLIES, ESCALATED, ESCALATION_COUNT, FIRST_CONTACT_RESOLVED, GROUP_STATIONS, REOPENS, SOLVED_AT, TAGS,
 };
 
 fn owned(v: &[&str]) -> Vec<String> {
@@ -54,6 +54,9 @@ pub enum EscalationRule {
     GroupStations,
     /// A tag in the `tags` column.
     Tag(String),
+    /// `escalation_count >= min` (a count column such as ServiceNow's
+    /// `reassignment_count`).
+    CountAtLeast(i64),
 }
 
 impl EscalationRule {
@@ -63,14 +66,18 @@ impl EscalationRule {
             EscalationRule::Flag => "escalated flag".to_owned(),
             EscalationRule::GroupStations => "group_stations > 1".to_owned(),
             EscalationRule::Tag(t) => format!("tag `{t}`"),
+            EscalationRule::CountAtLeast(min) => format!("escalation_count >= {min}"),
         }
     }
 }
 
-/// The first available rule, per column (not per row): `escalated`, then
+/// The first available rule, per column (not per row): a configured count
+/// rule when `escalation_count` is mapped, then `escalated`, then
 /// `group_stations`, then the configured tag when `tags` is mapped.
 pub fn escalation_rule(t: &Tickets, o: &SupportOptions) -> Option<EscalationRule> {
-    if t.has(ESCALATED) {
+    if let Some(min) = o.escalation_min.filter(|_| t.has(ESCALATION_COUNT)) {
+        Some(EscalationRule::CountAtLeast(min))
+    } else if t.has(ESCALATED) {
         Some(EscalationRule::Flag)
     } else if t.has(GROUP_STATIONS) {
         Some(EscalationRule::GroupStations)
@@ -88,6 +95,7 @@ pub fn escalation(t: &Tickets, cx: &SupportContext) -> Planned {
     let rule = match escalation_rule(t, &cx.options) {
         Some(EscalationRule::Flag) => col(ESCALATED),
         Some(EscalationRule::GroupStations) => col(GROUP_STATIONS).gt(lit(1i64)),
+        Some(EscalationRule::CountAtLeast(min)) => col(ESCALATION_COUNT).gt_eq(lit(min)),
         Some(EscalationRule::Tag(tag)) => {
             let pattern = format!(r"(^|[\s,;|]){}($|[\s,;|])", regex_escape(&tag));
             col(TAGS).str().contains(lit(pattern), false)

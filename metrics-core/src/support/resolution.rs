@@ -3,21 +3,18 @@
 use polars::prelude::*;
 
 use super::{
-    Metric, P_CREATED, P_SOLVED, Planned, SupportContext, Tickets, duration, duration_stats, grouped, skipped,
+    DurationSource, Metric, P_CREATED, P_SOLVED, Planned, SupportContext, Tickets, duration, duration_stats, grouped,
+    skipped,
 };
 use crate::schema::tickets::{CREATED_AT, FIRST_SOLVED_AT, RESOLUTION_MINUTES, SOLVED_AT};
 
 const HOUR: f64 = 3.6e9;
 
-/// Where full resolution time comes from: `timestamps`, `vendor` or `none`.
-pub fn source(t: &Tickets) -> &'static str {
-    if t.has(SOLVED_AT) {
-        "timestamps"
-    } else if t.has(RESOLUTION_MINUTES) {
-        "vendor"
-    } else {
-        "none"
-    }
+/// Where full resolution time comes from: `timestamps` (`solved_at`) or
+/// `vendor` (`resolution_minutes`), the one `prefer` names when both are
+/// mapped; `none` when neither is.
+pub fn source(t: &Tickets, prefer: DurationSource) -> &'static str {
+    super::pick_source(t.has(SOLVED_AT), t.has(RESOLUTION_MINUTES), prefer)
 }
 
 /// Full resolution time, attributed to the period of `solved_at`.
@@ -30,7 +27,7 @@ pub fn source(t: &Tickets) -> &'static str {
 /// attributed to `created_at` (the only instant such an export has).
 pub fn resolution_time(t: &Tickets, cx: &SupportContext) -> Planned {
     let extra = &cx.options.percentiles;
-    let (part, columns) = match source(t) {
+    let (part, columns) = match source(t, cx.options.durations) {
         "timestamps" => {
             let (aggs, cols) = duration_stats(duration(CREATED_AT, SOLVED_AT, HOUR), "resolution", "hours", extra);
             (grouped(P_SOLVED, aggs), cols)

@@ -2,21 +2,18 @@
 
 use polars::prelude::*;
 
-use super::{Metric, P_CREATED, Planned, SupportContext, Tickets, duration, duration_stats, grouped, skipped};
+use super::{
+    DurationSource, Metric, P_CREATED, Planned, SupportContext, Tickets, duration, duration_stats, grouped, skipped,
+};
 use crate::schema::tickets::{CREATED_AT, FIRST_RESPONSE_AT, FIRST_RESPONSE_MINUTES};
 
 const MINUTE: f64 = 6e7;
 
-/// Where FRT comes from: `timestamps` when `first_response_at` is mapped,
-/// else `vendor` (the export's `first_response_minutes`), else `none`.
-pub fn source(t: &Tickets) -> &'static str {
-    if t.has(FIRST_RESPONSE_AT) {
-        "timestamps"
-    } else if t.has(FIRST_RESPONSE_MINUTES) {
-        "vendor"
-    } else {
-        "none"
-    }
+/// Where FRT comes from: `timestamps` (`first_response_at`) or `vendor`
+/// (the export's `first_response_minutes`), whichever is mapped, the one
+/// `prefer` names when both are; `none` when neither is.
+pub fn source(t: &Tickets, prefer: DurationSource) -> &'static str {
+    super::pick_source(t.has(FIRST_RESPONSE_AT), t.has(FIRST_RESPONSE_MINUTES), prefer)
 }
 
 /// First response time, attributed to the period of `created_at`.
@@ -29,7 +26,7 @@ pub fn source(t: &Tickets) -> &'static str {
 /// sample), `unanswered_count`. With only a vendor `first_response_minutes`
 /// column, that value is the FRT and empty means unanswered.
 pub fn first_response_time(t: &Tickets, cx: &SupportContext) -> Planned {
-    let (d, answered) = match source(t) {
+    let (d, answered) = match source(t, cx.options.durations) {
         "timestamps" => (duration(CREATED_AT, FIRST_RESPONSE_AT, MINUTE), col(FIRST_RESPONSE_AT).is_not_null()),
         "vendor" => {
             let m = col(FIRST_RESPONSE_MINUTES);

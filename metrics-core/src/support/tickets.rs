@@ -29,7 +29,14 @@ pub struct TicketReadOptions {
     pub dims: Vec<String>,
     /// Whether `tags` is needed (the escalation tag rule).
     pub tags: bool,
+    /// Durations longer than this (microseconds) are counted as
+    /// `implausible_duration` warnings (`[support] max_duration_days`,
+    /// 365 days by default); they stay in the statistics.
+    pub max_duration: Micros,
 }
+
+/// The default `max_duration`: a year.
+pub const DEFAULT_MAX_DURATION: Micros = 365 * 86_400_000_000;
 
 /// Staged tickets, ready for the metric plan builders.
 #[derive(Debug, Clone)]
@@ -99,7 +106,7 @@ impl Tickets {
             if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Timestamp)) {
                 return Err(e);
             }
-            q.add_timestamps(name, &p);
+            raw.count_timestamps(&mut q, name, &p);
             if *name == CREATED_AT {
                 created_bad = p.bad.clone();
             }
@@ -168,7 +175,7 @@ impl Tickets {
         for &i in &superseded {
             usable[i] = false;
         }
-        q.add_all(Reason::DuplicateId, TICKET_ID, &superseded);
+        raw.count_superseded(&mut q, TICKET_ID, &ids, &superseded);
         let keep: Vec<usize> = (0..n).filter(|&i| usable[i]).collect();
         // Columns are built at full height and filtered once at the end
         // (polars filters them in parallel).
@@ -181,10 +188,21 @@ impl Tickets {
                     for &i in &keep {
                         if v[i].is_some_and(|t| created[i].is_some_and(|c| t < c)) {
                             q.add(Reason::NegativeDuration, name, i);
+                        } else if v[i].is_some_and(|t| created[i].is_some_and(|c| t - c > o.max_duration)) {
+                            q.add(Reason::ImplausibleDuration, name, i);
                         }
                     }
                 }
                 columns.push(datetime_column(name, v.iter().copied()));
+            }
+        }
+        if let (Some(solved), Some(answered)) = (ts.get(SOLVED_AT), ts.get(FIRST_RESPONSE_AT)) {
+            for &i in &keep {
+                // A solve before creation is a negative duration already.
+                let before_created = solved[i].is_some_and(|s| created[i].is_some_and(|c| s < c));
+                if !before_created && solved[i].is_some_and(|s| answered[i].is_some_and(|a| s < a)) {
+                    q.add(Reason::SolvedBeforeResponse, SOLVED_AT, i);
+                }
             }
         }
         // The other typed columns convert independently: in parallel.
@@ -284,7 +302,7 @@ impl Tickets {
                             &format!("a rating ({})", o.csat.describe()),
                         ));
                     }
-                    q.add_all(Reason::UnparseableNumber, name, &unparseable);
+                    raw.count_values(&mut q, Reason::UnparseableNumber, name, &unparseable);
                     columns
                         .push(BooleanChunked::from_iter_options(CSAT_SATISFIED.into(), sat.into_iter()).into_column());
                 }
@@ -328,6 +346,6 @@ fn check<T>(
     if let Some(e) = raw.nothing_parses(name, p, expected(kind)) {
         return Err(e);
     }
-    q.add_all(reason, name, &p.bad);
+    raw.count_values(q, reason, name, &p.bad);
     Ok(())
 }

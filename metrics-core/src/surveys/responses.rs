@@ -64,7 +64,7 @@ impl Responses {
         if let Some(e) = raw.nothing_parses(RESPONDED_AT, &at, expected(Kind::Timestamp)) {
             return Err(e);
         }
-        q.add_timestamps(RESPONDED_AT, &at);
+        raw.count_timestamps(&mut q, RESPONDED_AT, &at);
         at.bad.iter().for_each(|&i| usable[i] = false);
 
         let kinds = if raw.has(SURVEY) { Some(raw.strings(SURVEY)?) } else { None };
@@ -122,8 +122,9 @@ impl Responses {
                     Rating::OutOfRange => Some(false),
                     Rating::Unparseable | Rating::None => None,
                 },
+                // Whole scores on the scale, like NPS and CSAT.
                 Survey::Ces => match parse_float(cell) {
-                    Some(f) if f >= o.ces.min && f <= o.ces.max => {
+                    Some(f) if f.fract() == 0.0 && f >= o.ces.min && f <= o.ces.max => {
                         ces[i] = Some(f);
                         Some(true)
                     }
@@ -151,7 +152,7 @@ impl Responses {
             let first = unparseable[0];
             return Err(raw.nothing_parses_at(SCORE, first, scores.get(first).unwrap_or_default(), "a survey score"));
         }
-        q.add_all(Reason::UnparseableNumber, SCORE, &unparseable);
+        raw.count_values(&mut q, Reason::UnparseableNumber, SCORE, &unparseable);
 
         let present = Survey::ALL.into_iter().filter(|s| kind.iter().any(|k| *k == Some(s.name()))).collect();
         let mut columns = vec![

@@ -154,6 +154,10 @@ fn render_one(report: &Report, settings: &Settings) -> Result<Vec<u8>> {
                 m.last_period.as_deref().unwrap_or("-"),
                 m.as_of.as_deref().unwrap_or("-")
             ));
+            match m.rules.get("as_of_source").map(String::as_str) {
+                None | Some("--as-of" | "no timestamp") => {}
+                Some(c) => out.push_str(&format!("as-of is the latest {c} (--as-of sets it)\n")),
+            }
             for (table, i) in &m.inputs {
                 out.push_str(&format!("{table}: {} rows read, {} used ({})\n", i.rows_read, i.rows_used, i.path));
             }

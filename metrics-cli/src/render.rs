@@ -267,8 +267,8 @@ pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize) -> String {
     let mut periods: Vec<String> = rows.iter().map(|r| r[0].rounded()).collect();
     periods.dedup();
     let groups = rows.len() / periods.len().max(1);
-    // Trailing periods without a ticket created or solved (a late event
-    // set as-of) are hidden, and said so.
+    // Trailing periods without a ticket created (a late solve set as-of)
+    // are hidden, and said so.
     let trailing = trailing_idle(&header, &rows, &periods);
     let active = &periods[..periods.len() - trailing];
     let cutoff = active.len().saturating_sub((TERMINAL_PERIODS / groups.max(1)).max(1));
@@ -298,7 +298,7 @@ pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize) -> String {
     if trailing > 0 {
         let _ = writeln!(
             out,
-            "({trailing} later periods without tickets created or solved not shown, {} to {}: as-of reaches them; --as-of or --until to choose)",
+            "({trailing} later periods without tickets created not shown, {} to {}: as-of reaches them; --as-of or --until to choose)",
             periods[periods.len() - trailing],
             periods[periods.len() - 1]
         );
@@ -307,14 +307,9 @@ pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize) -> String {
 }
 
 /// How many periods at the end of a support table have no ticket created
-/// or solved in any group (never all of them).
+/// in any group (never all of them).
 fn trailing_idle(header: &[String], rows: &[Vec<Cell>], periods: &[String]) -> usize {
-    let cols: Vec<usize> = header
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| *h == "tickets_created" || *h == "tickets_solved")
-        .map(|(i, _)| i)
-        .collect();
+    let cols: Vec<usize> = header.iter().enumerate().filter(|(_, h)| *h == "tickets_created").map(|(i, _)| i).collect();
     if cols.is_empty() {
         return 0;
     }

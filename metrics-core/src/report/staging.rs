@@ -108,6 +108,7 @@ pub(super) fn stage_tickets(
     let (read_n, used) = (tickets.rows_read, tickets.rows_used());
     record(r, "tickets", input, &tickets.source, read_n, used, &tickets.quality, what)?;
     r.meta.as_of = Some(rfc3339(tickets.as_of));
+    r.meta.rules.insert("as_of_source".into(), tickets.as_of_source.into());
     Ok(tickets)
 }
 

@@ -58,6 +58,8 @@ pub struct Tickets {
     /// `first_response_at`, `solved_at` or `csat_at` of rows with a valid
     /// `created_at` (details 11).
     pub as_of: Micros,
+    /// What set `as_of`: `--as-of`, or the column whose latest value it is.
+    pub as_of_source: &'static str,
     /// Findings, by reason then column.
     pub quality: Vec<QualityRow>,
 }
@@ -139,16 +141,20 @@ impl Tickets {
         // As-of: explicit, else the latest timestamp of rows with a valid created_at.
         // Column by column: no per-row map look-ups on the hot path.
         let mut latest: Option<Micros> = created.iter().copied().max().flatten();
+        let mut as_of_source = CREATED_AT;
         for c in [FIRST_RESPONSE_AT, SOLVED_AT, CSAT_AT] {
             if let Some(v) = ts.get(c) {
                 let col_max = v.iter().zip(&created).filter(|(_, c)| c.is_some()).filter_map(|(t, _)| *t).max();
-                latest = latest.max(col_max);
+                if col_max > latest {
+                    latest = col_max;
+                    as_of_source = c;
+                }
             }
         }
-        let as_of = match (o.as_of, latest) {
-            (Some(a), _) => a,
-            (None, Some(l)) => l,
-            (None, None) => 0,
+        let (as_of, as_of_source) = match (o.as_of, latest) {
+            (Some(a), _) => (a, "--as-of"),
+            (None, Some(l)) => (l, as_of_source),
+            (None, None) => (0, "no timestamp"),
         };
         // A rating given after an explicit as-of did not exist yet.
         let mut rated_late = vec![false; n];
@@ -322,6 +328,7 @@ impl Tickets {
             extra_dims: raw.extras.clone(),
             rows_read: raw.rows_read,
             as_of,
+            as_of_source,
             quality: q.finish(),
             source: raw.source.clone(),
         })

@@ -29,6 +29,9 @@ pub(crate) enum Cmd {
     Cohorts(ReportArgs),
     /// Surveys: NPS (with its 95% interval), CSAT and CES from survey responses.
     Surveys(ReportArgs),
+    /// Purchases: customers, orders, purchase frequency, revenue, average order value and repeat
+    /// purchase rates from transactions (monthly by default).
+    Purchases(ReportArgs),
     /// Health score per account (score, band, each component's value and points) and the band summary.
     Health(ReportArgs),
     /// Read the inputs and report what would be used and what rejected, per reason.
@@ -92,7 +95,7 @@ pub(crate) struct ReportArgs {
     /// Survey responses export (responded_at, score, survey: nps, csat or ces).
     #[arg(long, value_name = "PATH")]
     pub(crate) surveys: Option<String>,
-    /// Transactions export (account_id, at, amount): repeat purchase rate, in `cxm report`.
+    /// Transactions export (account_id, at, amount): purchases, in `cxm purchases` and `cxm report`.
     #[arg(long, value_name = "PATH")]
     pub(crate) transactions: Option<String>,
     /// Usage export (account_id, date, metric, value): health score inputs.

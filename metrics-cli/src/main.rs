@@ -58,6 +58,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Cohorts(a) => (a, Command::Cohorts),
         Cmd::Surveys(a) => (a, Command::Surveys),
         Cmd::Health(a) => (a, Command::Health),
+        Cmd::Purchases(a) => (a, Command::Purchases),
         Cmd::Validate(a) => (a, Command::Validate),
     };
     // Built-in demo data: written to a temporary folder, read through its config.

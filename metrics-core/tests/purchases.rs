@@ -21,6 +21,13 @@ fn repeat_purchase_rate_by_hand() {
     check(df, "customers_purchasing", &[v(2.), v(2.), v(2.)]);
     check(df, "repeat_purchase_rate", &[v(0.5), v(0.), v(0.)]);
     check(df, "repeat_purchase_rate_lifetime", &[v(0.5), v(2. / 3.), v(0.75)]);
+    check(df, "orders", &[v(4.), v(2.), v(2.)]);
+    check(df, "revenue", &[v(55.), v(19.), v(16.)]);
+    check(df, "purchase_frequency", &[v(2.), v(1.), v(1.)]);
+    check(df, "average_order_value", &[v(13.75), v(9.5), v(8.)]);
+    let cmd = report::run(&inputs, &o, Command::Purchases).expect("purchases");
+    assert_eq!(cmd.sections.len(), 1);
+    assert!(cmd.section("purchases").expect("purchases").equals_missing(df));
     assert_eq!(
         quality_in(&r, "transactions"),
         [row(Reason::MissingRequired, "account_id", &["9"]), row(Reason::UnparseableTimestamp, "at", &["10"])]
@@ -69,5 +76,10 @@ fn repeat_purchases_by_a_per_row_dimension() {
         check(df, "repeat_purchase_rate", &[v(0.), v(0.), v(0.), N]);
         // app: C2 (days 01-06, 01-07); web: C1 (days 01-05, 02-05).
         check(df, "repeat_purchase_rate_lifetime", &[v(1.), v(0.), v(1.), v(1.)]);
+        // Orders count rows: C1's two rows on 01-05 are two orders, one in
+        // each channel. Jan app: C1, C2; Jan web: C1, C2; Feb app: C1.
+        check(df, "orders", &[v(2.), v(2.), v(1.), v(0.)]);
+        check(df, "purchase_frequency", &[v(1.), v(1.), v(1.), N]);
+        assert!(df.column("revenue").is_err(), "no amount column, no revenue");
     }
 }

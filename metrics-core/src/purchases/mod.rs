@@ -10,7 +10,13 @@
 //!   to the period end, the share with two or more distinct purchase days
 //!   up to then.
 //!
-//! Rates are null when no customer purchased (details 3). The lifetime
+//! * `orders`: transactions in the period (one row is one order);
+//! * `purchase_frequency` = orders / customers_purchasing;
+//! * `revenue`: the sum of `amount` (when mapped; in the amounts' own
+//!   units, no currency conversion);
+//! * `average_order_value` = revenue / orders with an amount.
+//!
+//! Rates and ratios are null when no customer purchased (details 3). The lifetime
 //! rate comes from each customer's first and second purchase days and a
 //! binary search per period end: nothing grows with customers x periods.
 
@@ -27,8 +33,17 @@ use crate::schema::{Kind, TRANSACTIONS};
 use crate::source::Source;
 use crate::stage::{RawTable, datetime_column, expected};
 
-/// Output columns of the `purchases` table after the keys.
-pub const COLUMNS: [&str; 3] = ["customers_purchasing", "repeat_purchase_rate", "repeat_purchase_rate_lifetime"];
+/// Output columns of the `purchases` table after the keys (`revenue` and
+/// `average_order_value` only when `amount` is mapped).
+pub const COLUMNS: [&str; 7] = [
+    "customers_purchasing",
+    "orders",
+    "purchase_frequency",
+    "revenue",
+    "average_order_value",
+    "repeat_purchase_rate",
+    "repeat_purchase_rate_lifetime",
+];
 
 /// Staged transactions.
 #[derive(Debug, Clone)]
@@ -100,10 +115,13 @@ impl Transactions {
     }
 }
 
+fn zone_of(tz: Tz) -> TimeZone {
+    TimeZone::opt_try_new(Some(tz.name())).ok().flatten().unwrap_or(TimeZone::UTC)
+}
+
 /// The purchase day (report-zone date) of `at`.
 fn day(tz: Tz) -> Expr {
-    let zone = TimeZone::opt_try_new(Some(tz.name())).ok().flatten().unwrap_or(TimeZone::UTC);
-    col(AT).dt().convert_time_zone(zone).dt().date().alias("__day")
+    col(AT).dt().convert_time_zone(zone_of(tz)).dt().date().alias("__day")
 }
 
 /// The `purchases` table: one row per period of `spine` and group of `by`,
@@ -141,13 +159,35 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
         let combos = t.df.clone().lazy().select(dims.clone()).unique(None, UniqueKeepStrategy::Any);
         frame = frame.cross_join(combos, None);
     }
+    // Orders and amounts: every transaction row.
+    let has_amount = t.df.column(AMOUNT).is_ok();
+    let mut osel = vec![col(AT).dt().convert_time_zone(zone_of(tz)).dt().date().alias("__day")];
+    osel.extend(dims.iter().cloned());
+    let mut oaggs = vec![len().cast(DataType::UInt32).alias("orders")];
+    if has_amount {
+        osel.push(col(AMOUNT));
+        oaggs.push(col(AMOUNT).sum().alias("revenue"));
+        oaggs.push(col(AMOUNT).count().alias("__priced"));
+    }
+    let orders =
+        t.df.clone().lazy().select(osel).with_column(spine.bucket_date(col("__day"))).group_by(keys.clone()).agg(oaggs);
     let args = JoinArgs { nulls_equal: true, ..JoinArgs::new(JoinType::Left) };
     let mut order: Vec<PlSmallStr> = vec![PERIOD_START.into()];
     order.extend(by.iter().map(|b| b.as_str().into()));
     let sort = SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true);
+    let mut fills = vec![
+        col("customers_purchasing").fill_null(lit(0u32)),
+        col("__repeaters").fill_null(lit(0u32)),
+        col("orders").fill_null(lit(0u32)),
+    ];
+    if has_amount {
+        fills.push(col("revenue").fill_null(lit(0.0)));
+        fills.push(col("__priced").fill_null(lit(0u32)));
+    }
     let table = frame
-        .join(within, keys.clone(), keys, args)
-        .with_columns([col("customers_purchasing").fill_null(lit(0u32)), col("__repeaters").fill_null(lit(0u32))])
+        .join(within, keys.clone(), keys.clone(), args.clone())
+        .join(orders, keys.clone(), keys, args)
+        .with_columns(fills)
         .sort(order, sort)
         .collect()
         .ctx("computing purchases")?;
@@ -206,7 +246,20 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
     for b in by {
         out.push(table.column(b).ctx(b)?.clone());
     }
+    let orders = table.column("orders").ctx("orders")?.u32().ctx("orders")?.clone();
+    let ratio = |a: Option<f64>, b: Option<u32>| b.filter(|b| *b > 0).and_then(|b| Some(a? / f64::from(b)));
+    let frequency: Vec<Option<f64>> = orders.iter().zip(n.iter()).map(|(o, c)| ratio(o.map(f64::from), c)).collect();
     out.push(n.into_column());
+    out.push(orders.into_column());
+    out.push(Float64Chunked::from_iter_options("purchase_frequency".into(), frequency.into_iter()).into_column());
+    if has_amount {
+        let revenue = table.column("revenue").ctx("revenue")?.f64().ctx("revenue")?.clone();
+        let priced = table.column("__priced").ctx("priced")?.cast(&DataType::UInt32).ctx("priced")?;
+        let aov: Vec<Option<f64>> =
+            revenue.iter().zip(priced.u32().ctx("priced")?.iter()).map(|(r, p)| ratio(r, p)).collect();
+        out.push(revenue.into_column());
+        out.push(Float64Chunked::from_iter_options("average_order_value".into(), aov.into_iter()).into_column());
+    }
     out.push(Float64Chunked::from_iter_options("repeat_purchase_rate".into(), rate.into_iter()).into_column());
     out.push(
         Float64Chunked::from_iter_options("repeat_purchase_rate_lifetime".into(), lifetime.into_iter()).into_column(),

@@ -63,6 +63,9 @@ pub enum Command {
     Surveys,
     /// The health score per account and its band summary.
     Health,
+    /// Purchases (orders, revenue, average order value, frequency and
+    /// repeat purchase rates) from transactions only.
+    Purchases,
     /// Read and check the inputs; no metrics.
     Validate,
 }
@@ -271,7 +274,10 @@ pub fn run_with_progress(
     let tickets_input = inputs.tickets.as_ref().filter(|_| wants_support || health_tickets);
     let subs_input = inputs.subscriptions.as_ref().filter(|_| wants_revenue || health_lines);
     let surveys_input = inputs.surveys.as_ref().filter(|_| wants_surveys || health_surveys);
-    let tx_input = inputs.transactions.as_ref().filter(|_| matches!(command, Command::Report | Command::Validate));
+    let tx_input = inputs
+        .transactions
+        .as_ref()
+        .filter(|_| matches!(command, Command::Report | Command::Purchases | Command::Validate));
     match command {
         Command::Support if tickets_input.is_none() => {
             return Err(Error::Config("no tickets given: pass --tickets (or set [tickets] path in the config)".into()));
@@ -285,6 +291,11 @@ pub fn run_with_progress(
             return Err(Error::Config(
                 "no health score configured: add [[health.components]] entries to the config (see docs/health.md)"
                     .into(),
+            ));
+        }
+        Command::Purchases if tx_input.is_none() => {
+            return Err(Error::Config(
+                "no transactions given: pass --transactions (or set [transactions] path in the config)".into(),
             ));
         }
         Command::Surveys if surveys_input.is_none() => {

@@ -47,6 +47,9 @@ pub enum Reason {
     ImplausibleDuration,
     /// A warning: `solved_at` before `first_response_at`. Both are kept.
     SolvedBeforeResponse,
+    /// A usage row whose `subscription_id` is not in the subscriptions
+    /// table: no account, row excluded.
+    UnknownSubscription,
 }
 
 impl Reason {
@@ -68,6 +71,7 @@ impl Reason {
             Reason::RaggedRow => "ragged_row",
             Reason::ImplausibleDuration => "implausible_duration",
             Reason::SolvedBeforeResponse => "solved_before_response",
+            Reason::UnknownSubscription => "unknown_subscription",
         }
     }
 }
@@ -101,6 +105,7 @@ impl Reason {
                 | Reason::UnknownInterval
                 | Reason::TimestampOutOfRange
                 | Reason::RaggedRow
+                | Reason::UnknownSubscription
         )
     }
 }

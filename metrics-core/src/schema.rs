@@ -184,16 +184,20 @@ pub const TRANSACTIONS: &[ColumnDef] = {
 pub mod usage {
     #![allow(missing_docs)]
     pub const ACCOUNT_ID: &str = "account_id";
+    pub const SUBSCRIPTION_ID: &str = "subscription_id";
     pub const DATE: &str = "date";
     pub const METRIC: &str = "metric";
     pub const VALUE: &str = "value";
 }
 
-/// The `usage` table, one row per account, day and metric.
+/// The `usage` table, one row per account (or subscription), day and
+/// metric. One of `account_id` and `subscription_id` is required; a
+/// subscription is mapped to its account through the subscriptions table.
 pub const USAGE: &[ColumnDef] = {
     use usage::*;
     &[
-        c(ACCOUNT_ID, Kind::Id, true),
+        c(ACCOUNT_ID, Kind::Id, false),
+        c(SUBSCRIPTION_ID, Kind::Id, false),
         c(DATE, Kind::Timestamp, true),
         c(METRIC, Kind::Text, true),
         c(VALUE, Kind::Float, true),

@@ -27,6 +27,13 @@ fn revenue_table_by_hand() {
     let r = run(&[], Command::Report);
     let df = r.section("revenue").expect("revenue section");
     compare(df, "### Expected `revenue` table");
+    // Every clv of the fixture (July to October) rests on one churned
+    // account in its six months (April's, then October's): noted.
+    assert!(
+        r.meta.notes.iter().any(|n| n.contains("as few as 1 churned account(s)") && n.contains("2026-07-01")),
+        "{:?}",
+        r.meta.notes
+    );
     // A few of the hand-worked values, literally.
     check(
         df,

@@ -10,16 +10,16 @@ use chrono_tz::Tz;
 use polars::prelude::*;
 
 use super::config::{Agg, Component, Source};
-use crate::Result;
 use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::parse::timestamp::Micros;
 use crate::period::{date_to_days, day_start, days_to_date, local_date};
 use crate::quality::{QualityRow, Reason};
-use crate::schema::usage::{ACCOUNT_ID, DATE, METRIC, VALUE};
+use crate::schema::usage::{ACCOUNT_ID, DATE, METRIC, SUBSCRIPTION_ID, VALUE};
 use crate::schema::{Kind, USAGE};
 use crate::source::Source as Files;
 use crate::stage::{RawTable, expected};
+use crate::{Error, Result};
 
 /// One usage row: account, report-zone date (days since 1970-01-01),
 /// metric, value.
@@ -40,8 +40,38 @@ pub struct Usage {
 
 impl Usage {
     /// Reads and checks a usage table; dates become report-zone dates.
-    pub fn read(input: &TableInput, input_tz: Tz, tz: Tz) -> Result<Self> {
+    ///
+    /// Rows are keyed by `account_id`, or by `subscription_id` mapped to
+    /// its account through `accounts_of` (subscription id -> account id,
+    /// from the subscriptions table); a subscription it does not know is
+    /// counted as `unknown_subscription` and the row left out.
+    pub fn read(
+        input: &TableInput,
+        input_tz: Tz,
+        tz: Tz,
+        accounts_of: Option<&std::collections::HashMap<String, String>>,
+    ) -> Result<Self> {
         let raw = RawTable::read(input, "usage", USAGE, &[], |_| true, input_tz)?;
+        let by_subscription = !raw.has(ACCOUNT_ID);
+        if by_subscription && !raw.has(SUBSCRIPTION_ID) {
+            return Err(Error::MissingColumn {
+                path: raw.source.files[0].clone(),
+                table: "usage".into(),
+                column: "account_id (or subscription_id)".into(),
+                found: raw.source.columns(0)?,
+                suggest: None,
+            });
+        }
+        let accounts_of = match (by_subscription, accounts_of) {
+            (false, _) => None,
+            (true, Some(m)) => Some(m),
+            (true, None) => {
+                return Err(Error::Config(format!(
+                    "{}: usage is keyed by subscription_id: give the subscriptions table (--subscriptions or [subscriptions] path) to map subscriptions to accounts",
+                    input.path
+                )));
+            }
+        };
         let n = raw.df.height();
         let mut q = raw.collector();
         let dates = raw.timestamps(DATE, input_tz)?;
@@ -54,12 +84,14 @@ impl Usage {
             return Err(e);
         }
         raw.count_values(&mut q, Reason::UnparseableNumber, VALUE, &values.bad);
-        let (ids, metrics) = (raw.strings(ACCOUNT_ID)?, raw.strings(METRIC)?);
+        let key = if by_subscription { SUBSCRIPTION_ID } else { ACCOUNT_ID };
+        let (ids, metrics) = (raw.strings(key)?, raw.strings(METRIC)?);
+        let mut unknown = Vec::new();
         let mut rows = Vec::with_capacity(n);
         for i in 0..n {
             let id = ids.get(i).map(str::trim).filter(|s| !s.is_empty());
             let metric = metrics.get(i).map(str::trim).filter(|s| !s.is_empty());
-            let missing = [(id.is_none(), ACCOUNT_ID), (metric.is_none(), METRIC)]
+            let missing = [(id.is_none(), key), (metric.is_none(), METRIC)]
                 .into_iter()
                 .chain([(dates.values[i].is_none() && !dates.bad.contains(&i), DATE)])
                 .chain([(values.values[i].is_none() && !values.bad.contains(&i), VALUE)])
@@ -68,10 +100,21 @@ impl Usage {
                 q.add(Reason::MissingRequired, column, i);
                 continue;
             }
-            if let (Some(id), Some(metric), Some(d), Some(v)) = (id, metric, dates.values[i], values.values[i]) {
+            let account = match (id, accounts_of) {
+                (Some(sub), Some(m)) => match m.get(sub) {
+                    Some(a) => Some(a.as_str()),
+                    None => {
+                        unknown.push(i);
+                        continue;
+                    }
+                },
+                (id, _) => id,
+            };
+            if let (Some(id), Some(metric), Some(d), Some(v)) = (account, metric, dates.values[i], values.values[i]) {
                 rows.push((id.to_owned(), date_to_days(local_date(d, tz)), metric.to_owned(), v));
             }
         }
+        raw.count_values(&mut q, Reason::UnknownSubscription, SUBSCRIPTION_ID, &unknown);
         Ok(Self { rows, source: raw.source.clone(), rows_read: raw.rows_read, quality: q.finish() })
     }
 

@@ -393,7 +393,11 @@ pub fn run_with_progress(
         Some(input) => {
             // Usage dates are calendar dates: naive values default to the
             // report zone, so a date stays the same date.
-            let u = Usage::read(input, input.input_tz.unwrap_or(o.tz), o.tz)?;
+            let accounts_of = match inputs.subscriptions.as_ref() {
+                Some(subs) => Some(revenue::subscription_accounts(subs, o.input_tz)?),
+                None => None,
+            };
+            let u = Usage::read(input, input.input_tz.unwrap_or(o.tz), o.tz, accounts_of.as_ref())?;
             staging::record(&mut r, "usage", input, &u.source, u.rows_read, u.rows.len(), &u.quality, "")?;
             Some(u)
         }

@@ -203,7 +203,9 @@ pub(super) fn revenue_sections(
         revenue::movements::account_changes(&with, &cx)?
     };
     if command != Command::Cohorts {
-        r.sections.push(("revenue".to_owned(), revenue::revenue(&with, &changes, &cx, &o.revenue)?));
+        let (table, note) = revenue::revenue(&with, &changes, &cx, &o.revenue)?;
+        r.meta.notes.extend(note);
+        r.sections.push(("revenue".to_owned(), table));
     }
     if command != Command::Revenue {
         r.sections.push(("cohorts".to_owned(), revenue::cohorts::cohorts(&changes, &cx)?));

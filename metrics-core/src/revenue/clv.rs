@@ -43,12 +43,23 @@ fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
 
 /// Adds `clv` after `arpa`. `monthly` is the revenue table of the same
 /// lines and groups by calendar month over the same range.
-pub fn add_formula(table: DataFrame, monthly: &DataFrame, cx: &RevenueContext, gross_margin: f64) -> Result<DataFrame> {
-    let churn: HashMap<(String, NaiveDate), Option<f64>> = crate::stage::group_keys(monthly, &cx.by)?
-        .into_iter()
-        .zip(dates(monthly)?)
-        .zip(floats(monthly, "logo_churn_rate")?)
-        .collect();
+///
+/// Also returns a note when some `clv` rests on fewer than
+/// [`THIN_CHURN`] churned accounts over its six months: a churn rate from
+/// a handful of events makes the lifetime (1 / churn) swing widely.
+pub fn add_formula(
+    table: DataFrame,
+    monthly: &DataFrame,
+    cx: &RevenueContext,
+    gross_margin: f64,
+) -> Result<(DataFrame, Option<String>)> {
+    let month_keys: Vec<(String, NaiveDate)> =
+        crate::stage::group_keys(monthly, &cx.by)?.into_iter().zip(dates(monthly)?).collect();
+    let churn: HashMap<(String, NaiveDate), Option<f64>> =
+        month_keys.iter().cloned().zip(floats(monthly, "logo_churn_rate")?).collect();
+    let churned: HashMap<(String, NaiveDate), f64> =
+        month_keys.into_iter().zip(floats(monthly, "churned_customers")?).map(|(k, v)| (k, v.unwrap_or(0.0))).collect();
+    let mut thinnest: Option<(f64, NaiveDate)> = None;
     let keys = crate::stage::group_keys(&table, &cx.by)?;
     let arpa = floats(&table, "arpa")?;
     let clv: Vec<Option<f64>> = keys
@@ -58,19 +69,32 @@ pub fn add_formula(table: DataFrame, monthly: &DataFrame, cx: &RevenueContext, g
         .map(|((k, start), arpa)| {
             let last_day = cx.period.next(start) - Days::new(1);
             let month = NaiveDate::from_ymd_opt(last_day.year(), last_day.month(), 1)?;
-            let mut sum = 0.0;
+            let (mut sum, mut events) = (0.0, 0.0);
             for back in 0..6 {
                 let m = month.checked_sub_months(chrono::Months::new(back))?;
                 sum += (*churn.get(&(k.clone(), m))?)?;
+                events += churned.get(&(k.clone(), m)).copied().unwrap_or(0.0);
             }
             let c = sum / 6.0;
-            (c > 0.0).then(|| arpa.map(|a| a * gross_margin / c)).flatten()
+            let value = (c > 0.0).then(|| arpa.map(|a| a * gross_margin / c)).flatten();
+            if value.is_some() && events < THIN_CHURN && thinnest.is_none_or(|(e, _)| events < e) {
+                thinnest = Some((events, start));
+            }
+            value
         })
         .collect();
     let mut table = table;
     table.with_column(Float64Chunked::from_iter_options("clv".into(), clv.into_iter()).into_column()).ctx("clv")?;
-    Ok(table)
+    let note = thinnest.map(|(events, start)| {
+        format!(
+            "revenue: clv rests on as few as {events} churned account(s) over six months (period {start}); a churn rate from a handful of events makes the lifetime swing widely: read clv with care"
+        )
+    });
+    Ok((table, note))
 }
+
+/// Fewer churned accounts than this over six months make a CLV note.
+pub const THIN_CHURN: f64 = 5.0;
 
 /// Adds `clv_historic_mean` and `clv_historic_median` to `table` (rows by
 /// period, then group in `ch.groups` order, as

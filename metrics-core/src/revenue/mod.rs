@@ -128,13 +128,14 @@ pub fn with_dims(lines: &Lines, accounts: Option<&Accounts>, by: &[String]) -> L
 
 /// The `revenue` table: movements, customers, rates, CLV (formula and
 /// historic), for the lines `lines` (with their dimensions), from their
-/// per-account `changes` over `cx`'s periods.
+/// per-account `changes` over `cx`'s periods; with a note when the CLV
+/// formula rests on few churned accounts ([`clv::add_formula`]).
 pub fn revenue(
     lines: &LazyFrame,
     changes: &movements::Changes,
     cx: &RevenueContext,
     o: &RevenueOptions,
-) -> Result<DataFrame> {
+) -> Result<(DataFrame, Option<String>)> {
     let table = movements::revenue_table(changes, cx)?;
     let monthly = if cx.period == Period::Month || cx.spine.starts.is_empty() {
         table.clone()
@@ -142,6 +143,32 @@ pub fn revenue(
         let mcx = clv::monthly_context(cx);
         movements::revenue_table(&movements::account_changes(lines, &mcx)?, &mcx)?
     };
-    let table = clv::add_formula(table, &monthly, cx, o.gross_margin)?;
-    clv::add_historic(table, changes, cx)
+    let (table, note) = clv::add_formula(table, &monthly, cx, o.gross_margin)?;
+    Ok((clv::add_historic(table, changes, cx)?, note))
+}
+
+/// Subscription id -> account id from a subscriptions table (the last row
+/// of each id wins, as everywhere), for tables keyed by subscription
+/// (usage). Only the two id columns are read.
+pub fn subscription_accounts(
+    input: &TableInput,
+    tz: chrono_tz::Tz,
+) -> Result<std::collections::HashMap<String, String>> {
+    use crate::schema::SUBSCRIPTIONS;
+    use crate::schema::subscriptions::{ACCOUNT_ID as ACCOUNT, SUBSCRIPTION_ID as SUBSCRIPTION};
+    let wanted = |d: &crate::schema::ColumnDef| d.name == SUBSCRIPTION || d.name == ACCOUNT;
+    let raw = RawTable::read(input, "subscriptions", SUBSCRIPTIONS, &[], wanted, tz)?;
+    let mut map = std::collections::HashMap::new();
+    if !raw.has(SUBSCRIPTION) {
+        return Ok(map);
+    }
+    let (subs, accounts) = (raw.strings(SUBSCRIPTION)?, raw.strings(ACCOUNT)?);
+    for (s, a) in subs.iter().zip(accounts.iter()) {
+        if let (Some(s), Some(a)) =
+            (s.map(str::trim).filter(|s| !s.is_empty()), a.map(str::trim).filter(|a| !a.is_empty()))
+        {
+            map.insert(s.to_owned(), a.to_owned());
+        }
+    }
+    Ok(map)
 }

@@ -128,6 +128,9 @@ KG_RATED=2769         # rows with a "Customer Satisfaction Rating"
 KG_SATISFIED=1087     # ratings of 4.0 or 5.0
 KG_NEGATIVE=1365      # rows whose "Time to Resolution" is before "First Response Time"
 KG_PENDING=2881       # rows with a "First Response Time" and no "Time to Resolution"
+KG_CHAT_RATED=674     # rated rows with "Ticket Channel" Chat
+KG_CHAT_SATISFIED=280 # of those, ratings of 4.0 or 5.0
+KG_CRITICAL=1437      # rows with a "First Response Time" and "Ticket Priority" Critical
 
 run kg_default 1 support --config docs/examples/kaggle-tickets/cxm.toml
 has "kaggle default: stops" kg_default.err "2,819 of 8,469 tickets rows (33.3%) are missing_required in column First Response Time"
@@ -143,6 +146,13 @@ eq "kaggle backlog at as-of" "$KG_PENDING" "$(get kg_day "d['support'][-1]['back
 
 run kg_channel 0 support --config docs/examples/kaggle-tickets/cxm.toml --max-excluded 0.4 --period year --by channel
 eq "kaggle channels" "Chat,Email,Phone,Social media" "$(get kg_channel "','.join(r['channel'] for r in d['support'])")"
+near "kaggle Chat csat_pct" "$(python3 -c "print(100 * $KG_CHAT_SATISFIED / $KG_CHAT_RATED)")" "$(get kg_channel "d['support'][0]['csat_pct']")"
+
+run kg_priority 0 support --config docs/examples/kaggle-tickets/cxm.toml --max-excluded 0.4 --period year --by priority
+eq "kaggle Critical tickets" "$KG_CRITICAL" "$(get kg_priority "[r['tickets_created'] for r in d['support'] if r['priority'] == 'Critical'][0]")"
+
+run kg_status 0 support --config docs/examples/kaggle-tickets/cxm.toml --max-excluded 0.4 --period year --by status
+eq "kaggle Pending tickets" "$KG_PENDING" "$(get kg_status "[r['tickets_created'] for r in d['support'] if r['status'] == 'Pending Customer Response'][0]")"
 done_example kaggle-tickets
 
 # --------------------------------------------------------------------------

@@ -413,9 +413,10 @@ pub fn run_with_progress(
     for b in &o.by {
         let in_tickets = tickets.as_ref().is_some_and(|t| t.df.column(b).is_ok());
         let in_accounts = lines.is_some() && accounts.as_ref().is_some_and(|a| a.has(b));
+        let in_lines = lines.as_ref().is_some_and(|l| b != ACCOUNT_ID && l.df.column(b).is_ok());
         let in_surveys = responses.as_ref().is_some_and(|s| s.df.column(b).is_ok());
         let in_tx = transactions.as_ref().is_some_and(|t| t.df.column(b).is_ok());
-        if !in_tickets && !in_accounts && !in_surveys && !in_tx {
+        if !in_tickets && !in_accounts && !in_lines && !in_surveys && !in_tx {
             let mut tables = Vec::new();
             if tickets.is_some() {
                 tables.push("tickets");
@@ -431,7 +432,7 @@ pub fn run_with_progress(
             }
             let mut found = if tables.is_empty() { "any input".to_owned() } else { tables.join(" or ") };
             if lines.is_some() && accounts.is_none() {
-                found.push_str(" (revenue and cohorts take dimensions from --accounts, which is not given)");
+                found.push_str(" (nor of the subscription lines; revenue and cohorts also take dimensions from --accounts, which is not given)");
             }
             return Err(Error::UnknownDimension { name: b.clone(), tables: found });
         }

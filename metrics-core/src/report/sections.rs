@@ -193,9 +193,24 @@ pub(super) fn revenue_sections(
     if command == Command::Validate {
         return Ok(());
     }
-    let by = section_by(o, "revenue and cohorts", |b| accounts.is_some_and(|a| a.has(b)), r);
+    // A dimension is a column of the lines themselves (each line's own
+    // value: a plan), else of the accounts table.
+    let of_lines = |b: &str| b != ACCOUNT_ID && lines.df.column(b).is_ok();
+    let by = section_by(o, "revenue and cohorts", |b| of_lines(b) || accounts.is_some_and(|a| a.has(b)), r);
+    for b in by.iter().filter(|b| of_lines(b) && accounts.is_some_and(|a| a.has(b))) {
+        r.meta.notes.push(format!(
+            "revenue and cohorts: `{b}` is a column of both the subscriptions and the accounts table; used each subscription line's own value"
+        ));
+    }
+    let per_line = by.iter().any(|b| of_lines(b));
+    if per_line {
+        r.meta.rules.insert(
+            "revenue_segments".into(),
+            "per line: each (account, value) pair moves on its own; a switch leaves one value and enters the other".into(),
+        );
+    }
     let with = revenue::with_dims(lines, accounts, &by);
-    let cx = RevenueContext { period, tz: o.tz, spine, by };
+    let cx = RevenueContext { period, tz: o.tz, spine, by, per_line };
     // `--since` after `--until`: no periods, empty tables with their columns.
     let changes = if cx.spine.starts.is_empty() {
         revenue::movements::Changes::default()

@@ -253,6 +253,7 @@ pub(super) fn stage_lines(input: &TableInput, o: &ReportOptions, r: &mut Report)
         input_tz: o.input_tz,
         reporting_currency: o.revenue.reporting_currency.clone(),
         rates: o.revenue.rates.clone(),
+        dims: o.by.clone(),
     };
     let lines = Lines::read(input, &lo)?;
     let what = "no usable subscription lines: every row was rejected (run `cxm validate` to see why)";

@@ -13,6 +13,7 @@ use crate::parse::timestamp::Micros;
 use crate::quality::{Collector, QualityRow, Reason};
 use crate::schema::{Kind, RATES, SUBSCRIPTIONS, subscriptions::*};
 use crate::source::Source;
+use crate::schema::ColumnDef;
 use crate::stage::{Parsed, RawTable, datetime_column, expected};
 use crate::{Error, Result};
 
@@ -52,6 +53,9 @@ pub struct LinesOptions {
     /// A rates table (`currency`, `rate` = reporting-currency units per
     /// unit).
     pub rates: Option<TableInput>,
+    /// Columns of the lines themselves to keep as dimensions (`plan`, or
+    /// any source column), read when the file has them.
+    pub dims: Vec<String>,
 }
 
 /// Staged subscription lines.
@@ -83,7 +87,8 @@ impl Lines {
     /// Reads, normalises, converts and checks a subscriptions table.
     pub fn read(input: &TableInput, o: &LinesOptions) -> Result<Self> {
         let tz = input.input_tz.unwrap_or(o.input_tz);
-        let raw = RawTable::read(input, "subscriptions", SUBSCRIPTIONS, &[], |d| d.name != PLAN, tz)?;
+        let wanted = |d: &ColumnDef| d.name != PLAN || o.dims.iter().any(|b| b == PLAN);
+        let raw = RawTable::read(input, "subscriptions", SUBSCRIPTIONS, &o.dims, wanted, tz)?;
         if !(raw.has(MRR) || raw.has(AMOUNT) && raw.has(INTERVAL)) {
             return Err(Error::MissingColumn {
                 path: raw.source.files[0].clone(),
@@ -248,12 +253,18 @@ impl Lines {
             o.reporting_currency.as_ref().map(|c| c.trim().to_ascii_uppercase())
         };
 
-        let columns = vec![
+        let mut columns = vec![
             accounts.take(&idx(&keep)).ctx(ACCOUNT_ID)?.with_name(ACCOUNT_ID.into()).into_column(),
             datetime_column(START_AT, keep.iter().map(|&i| start[i])),
             datetime_column(END_AT, keep.iter().map(|&i| end[i])),
             Float64Chunked::from_iter_options(MRR.into(), keep.iter().map(|&i| mrr[i])).into_column(),
         ];
+        // The lines' own dimensions (a plan, a region per line), as text.
+        for d in o.dims.iter().filter(|d| d.as_str() != ACCOUNT_ID) {
+            if raw.df.column(d).is_ok() {
+                columns.push(raw.strings(d)?.take(&idx(&keep)).ctx(d)?.into_column());
+            }
+        }
         let df = DataFrame::new_infer_height(columns).ctx("staging subscriptions")?;
         Ok(Self { df, source: raw.source.clone(), rows_read: raw.rows_read, currency, mrr_source, quality: q.finish() })
     }

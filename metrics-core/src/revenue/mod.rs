@@ -53,8 +53,14 @@ pub struct RevenueContext {
     pub tz: Tz,
     /// The reported periods.
     pub spine: Spine,
-    /// Dimensions (columns of `accounts`), in output order.
+    /// Dimensions (columns of `accounts`, or of the lines), in output
+    /// order.
     pub by: Vec<String>,
+    /// Whether some dimension is a column of the lines themselves: each
+    /// (account, dimension values) pair then moves on its own, so a plan
+    /// switch leaves one plan (churn or contraction there) and enters the
+    /// other (new, reactivation or expansion there).
+    pub per_line: bool,
 }
 
 /// The staged `accounts` table: one row per account, dimensions as text.
@@ -108,13 +114,14 @@ impl Accounts {
     }
 }
 
-/// The lines with the dimensions `by` joined from `accounts` (text; null
-/// when the account is not in `accounts`).
+/// The lines with the dimensions `by` that they lack joined from
+/// `accounts` (text; null when the account is not in `accounts`).
 pub fn with_dims(lines: &Lines, accounts: Option<&Accounts>, by: &[String]) -> LazyFrame {
+    let from_accounts: Vec<&String> = by.iter().filter(|b| lines.df.column(b.as_str()).is_err()).collect();
     match accounts {
-        Some(a) if !by.is_empty() => {
+        Some(a) if !from_accounts.is_empty() => {
             let mut sel = vec![col(ACCOUNT_ID)];
-            sel.extend(by.iter().map(|b| col(b.as_str())));
+            sel.extend(from_accounts.iter().map(|b| col(b.as_str())));
             lines.df.clone().lazy().join(
                 a.df.clone().lazy().select(sel),
                 [col(ACCOUNT_ID)],

@@ -145,15 +145,32 @@ pub fn account_changes(lines: &LazyFrame, cx: &RevenueContext) -> Result<Changes
     let dims: Vec<&StringChunked> = cx.by.iter().map(|b| df.column(b).ctx(b)?.str().ctx(b)).collect::<Result<_>>()?;
 
     // Accounts as dense indices; each account's group from its first line.
+    // With dimensions of the lines themselves, the key is the account and
+    // its line's dimension values: each pair moves on its own.
+    let keys: Vec<std::borrow::Cow<'_, str>> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let id = id.unwrap_or_default();
+            if !cx.per_line {
+                return std::borrow::Cow::Borrowed(id);
+            }
+            let mut k = id.to_owned();
+            for d in &dims {
+                k.push('\u{1f}');
+                k.push_str(d.get(i).unwrap_or("\u{0}"));
+            }
+            std::borrow::Cow::Owned(k)
+        })
+        .collect();
     let mut index: PlHashMap<&str, u32> = PlHashMap::with_capacity(df.height());
     let mut accounts: Vec<String> = Vec::new();
     let mut group_values: Vec<Vec<Option<String>>> = Vec::new();
     let mut acc_of = Vec::with_capacity(df.height());
-    for (i, id) in ids.iter().enumerate() {
-        let id = id.unwrap_or_default();
+    for (i, id) in keys.iter().enumerate() {
         let next = u32::try_from(accounts.len()).unwrap_or(u32::MAX);
-        let a = *index.entry(id).or_insert_with(|| {
-            accounts.push(id.to_owned());
+        let a = *index.entry(id.as_ref()).or_insert_with(|| {
+            accounts.push(id.to_string());
             group_values.push(dims.iter().map(|d| d.get(i).map(str::to_owned)).collect());
             next
         });

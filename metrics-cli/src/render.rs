@@ -201,7 +201,7 @@ pub(crate) fn quality_summary(report: &Report, with_notes: bool) -> String {
             out.push('\n');
         }
     }
-    if out.contains("data quality:") {
+    if out.contains("data quality:") && report.meta.command != metrics_core::report::Command::Validate {
         out.push_str("(--quiet hides this; `cxm validate` lists every finding)\n");
     }
     out

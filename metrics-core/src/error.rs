@@ -55,8 +55,8 @@ pub enum Error {
     },
     /// A mapping names a source column the file does not have.
     #[error(
-        "{}: the mapping for `{canonical}` names column `{source_column}`, which is not in the file (found columns: {})",
-        path.display(), found.join(", ")
+        "{}: the mapping for `{canonical}` names column `{source_column}`, which is not in the file (found columns: {}){}",
+        path.display(), found.join(", "), one_column_hint(found)
     )]
     MappedColumnMissing {
         /// The file.
@@ -233,12 +233,7 @@ impl std::fmt::Display for Missing {
             self.table,
             self.found.join(", ")
         )?;
-        if self.found.len() == 1 && self.found[0].contains([';', '\t', '|', ' ']) {
-            write!(
-                f,
-                "; only one column found: is the file separated by tabs, semicolons, `|` or spaces? set `delimiter` for this table"
-            )?;
-        }
+        f.write_str(one_column_hint(&self.found))?;
         if let Some(p) = self.suggest {
             write!(f, "; the columns match the {0} preset: use --preset {0}", p.name())?;
         }
@@ -284,11 +279,14 @@ impl std::fmt::Display for Excluded {
         if !q.column.is_empty() {
             write!(f, " in column {}", self.source_column)?;
         }
-        write!(
-            f,
-            ", over the limit of {:.0}% (max_excluded): a wrong mapping, format or separator, not dirty data",
-            self.limit * 100.0
-        )?;
+        let cause = match q.reason {
+            crate::quality::Reason::MissingRequired => {
+                "a column mapped to the wrong source, or one that is mostly empty"
+            }
+            crate::quality::Reason::RaggedRow => "a wrong separator or unquoted separators in values",
+            _ => "a wrong mapping, format or separator, not dirty data",
+        };
+        write!(f, ", over the limit of {:.0}% (max_excluded): {cause}", self.limit * 100.0)?;
         if !q.first_values.is_empty() {
             let v: Vec<String> = q.first_values.iter().map(|v| format!("{v:?}")).collect();
             write!(f, "; first values {}", v.join(", "))?;
@@ -297,6 +295,20 @@ impl std::fmt::Display for Excluded {
             write!(f, "; {h}")?;
         }
         write!(f, " (raise max_excluded, 1 disables the check, or run `cxm validate` to see every finding)")
+    }
+}
+
+/// The hint for a header read as one column: the file is probably
+/// separated by something else.
+fn one_column_hint(found: &[String]) -> &'static str {
+    match found {
+        [one] if one.trim().contains("  ") || one.trim().contains(' ') && one.split_whitespace().count() > 2 => {
+            "; only one column found, with runs of spaces: set `delimiter = \"whitespace\"` for this table (or --delimiter whitespace)"
+        }
+        [one] if one.contains([';', '\t', '|', ' ']) => {
+            "; only one column found: is the file separated by tabs, semicolons, `|` or spaces? set `delimiter` for this table"
+        }
+        _ => "",
     }
 }
 

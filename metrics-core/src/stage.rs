@@ -295,7 +295,8 @@ impl RawTable {
             }
             let sample: Vec<usize> = positions.iter().copied().take(DIAGNOSIS_SAMPLE).collect();
             let texts = self.texts_at(name, &sample);
-            let mut hint = crate::parse::timestamp::diagnose(&texts, &spec.format, self.valid_years);
+            let mut hint = crate::parse::timestamp::diagnose(&texts, &spec.format, self.valid_years)
+                .or_else(|| placeholder_hint(&texts));
             if let Some(h) = hint.as_mut().filter(|_| positions.len() > sample.len()) {
                 let (tried, all) = (sample.len(), positions.len());
                 h.push_str(&format!(" (the first {} of {} tried)", thousands(tried), thousands(all)));
@@ -405,7 +406,18 @@ impl RawTable {
         if all_out_of_range {
             return Some(self.out_of_range_at(name, first, &value));
         }
-        Some(self.nothing_parses_at(name, first, &value, expected))
+        // For a timestamp column, say which format would read the values.
+        let is_timestamp = self.mapped.iter().any(|(d, _)| d.name == name && d.kind == Kind::Timestamp);
+        let hint = is_timestamp.then(|| {
+            let sample: Vec<usize> = p.bad.iter().copied().take(DIAGNOSIS_SAMPLE).collect();
+            let texts = self.texts_at(name, &sample);
+            let format = self.spec(name).map(|s| s.format.clone()).unwrap_or_default();
+            crate::parse::timestamp::diagnose(&texts, &format, self.valid_years)
+                .or_else(|| placeholder_hint(&texts))
+                .map(|h| format!("{expected}; {h}"))
+        });
+        let expected = hint.flatten().unwrap_or_else(|| expected.to_owned());
+        Some(self.nothing_parses_at(name, first, &value, &expected))
     }
 
     /// The "no value is a plausible instant" error, with what the value
@@ -824,6 +836,16 @@ pub fn superseded_rows(ids: &StringChunked, usable: &[bool]) -> Vec<usize> {
     }
     superseded.sort_unstable();
     superseded
+}
+
+/// A hint when every failing value is one short token (`?`, `N/A`, `-`):
+/// an export's way of writing "no value", which `values` can recode.
+fn placeholder_hint(texts: &[String]) -> Option<String> {
+    let first = texts.first()?.trim();
+    let same = texts.iter().all(|t| t.trim() == first);
+    (same && !first.is_empty() && first.chars().count() <= 6 && !first.chars().any(|c| c.is_ascii_digit())).then(|| {
+        format!("every failing value is {first:?}: if it means no value, map it to empty with `values = {{ {first:?} = \"\" }}`")
+    })
 }
 
 /// How many failing values the format diagnosis looks at.

@@ -206,7 +206,8 @@ pub(super) fn revenue_sections(
     if per_line {
         r.meta.rules.insert(
             "revenue_segments".into(),
-            "per line: each (account, value) pair moves on its own; a switch leaves one value and enters the other".into(),
+            "per line: each (account, value) pair moves on its own; a switch leaves one value and enters the other"
+                .into(),
         );
     }
     let with = revenue::with_dims(lines, accounts, &by);

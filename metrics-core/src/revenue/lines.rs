@@ -11,9 +11,9 @@ use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::parse::timestamp::Micros;
 use crate::quality::{Collector, QualityRow, Reason};
+use crate::schema::ColumnDef;
 use crate::schema::{Kind, RATES, SUBSCRIPTIONS, subscriptions::*};
 use crate::source::Source;
-use crate::schema::ColumnDef;
 use crate::stage::{Parsed, RawTable, datetime_column, expected};
 use crate::{Error, Result};
 

@@ -134,6 +134,7 @@ KG_CRITICAL=1437      # rows with a "First Response Time" and "Ticket Priority" 
 
 run kg_default 1 support --config docs/examples/kaggle-tickets/cxm.toml
 has "kaggle default: stops" kg_default.err "2,819 of 8,469 tickets rows (33.3%) are missing_required in column First Response Time"
+has "kaggle default: wording" kg_default.err "a column mapped to the wrong source, or one that is mostly empty"
 
 run kg_day 0 support --config docs/examples/kaggle-tickets/cxm.toml --max-excluded 0.4 --period day
 eq "kaggle rows_used" "$KG_USED" "$(get kg_day "d['meta']['inputs']['tickets']['rows_used']")"
@@ -161,18 +162,35 @@ done_example kaggle-tickets
 CD_ROWS=69659          # data lines of CDNOW_master.txt
 CD_JAN97=7846          # distinct customer_id with a date in 199701
 CD_JAN97_REPEAT=753    # of those, customers with 2+ distinct dates in 199701
+CD_JAN97_ORDERS=8928   # lines with a date in 199701
+CD_JAN97_REVENUE=299060.17  # sum of dollar_value (4th column) over those lines
 CD_JUN98=1506          # distinct customer_id with a date in 199806
 CD_JUN98_REPEAT=294    # of those, customers with 2+ distinct dates in 199806
+CD_JUN98_ORDERS=2043   # lines with a date in 199806
+CD_JUN98_REVENUE=76109.30   # sum of dollar_value over those lines
 CD_CUSTOMERS=23570     # distinct customer_id (all first bought by 1997-03-31)
 CD_REPEAT_BY_JUN98=11516  # customers with 2+ distinct purchase dates by 1998-06-30
+CD_REVENUE=2500315.63  # sum of dollar_value over all lines
 
-run cd_report 0 report --config docs/examples/cdnow/cxm.toml
-eq "cdnow rows_used" "$CD_ROWS" "$(get cd_report "d['meta']['inputs']['transactions']['rows_used']")"
-eq "cdnow 1997-01 customers" "$CD_JAN97" "$(get cd_report "d['purchases'][0]['customers_purchasing']")"
-near "cdnow 1997-01 repeat rate" "$(python3 -c "print($CD_JAN97_REPEAT / $CD_JAN97)")" "$(get cd_report "d['purchases'][0]['repeat_purchase_rate']")"
-eq "cdnow 1998-06 customers" "$CD_JUN98" "$(get cd_report "d['purchases'][-1]['customers_purchasing']")"
-near "cdnow 1998-06 repeat rate" "$(python3 -c "print($CD_JUN98_REPEAT / $CD_JUN98)")" "$(get cd_report "d['purchases'][-1]['repeat_purchase_rate']")"
-near "cdnow lifetime repeat rate" "$(python3 -c "print($CD_REPEAT_BY_JUN98 / $CD_CUSTOMERS)")" "$(get cd_report "d['purchases'][-1]['repeat_purchase_rate_lifetime']")"
+run cd_month 0 purchases --config docs/examples/cdnow/cxm.toml
+eq "cdnow rows_used" "$CD_ROWS" "$(get cd_month "d['meta']['inputs']['transactions']['rows_used']")"
+eq "cdnow period" "month" "$(get cd_month "d['meta']['rules']['purchases_period']")"
+eq "cdnow 1997-01 customers" "$CD_JAN97" "$(get cd_month "d['purchases'][0]['customers_purchasing']")"
+near "cdnow 1997-01 repeat rate" "$(python3 -c "print($CD_JAN97_REPEAT / $CD_JAN97)")" "$(get cd_month "d['purchases'][0]['repeat_purchase_rate']")"
+eq "cdnow 1997-01 orders" "$CD_JAN97_ORDERS" "$(get cd_month "d['purchases'][0]['orders']")"
+near "cdnow 1997-01 revenue" "$CD_JAN97_REVENUE" "$(get cd_month "d['purchases'][0]['revenue']")"
+near "cdnow 1997-01 purchase frequency" "$(python3 -c "print($CD_JAN97_ORDERS / $CD_JAN97)")" "$(get cd_month "d['purchases'][0]['purchase_frequency']")"
+near "cdnow 1997-01 average order value" "$(python3 -c "print($CD_JAN97_REVENUE / $CD_JAN97_ORDERS)")" "$(get cd_month "d['purchases'][0]['average_order_value']")"
+eq "cdnow 1998-06 customers" "$CD_JUN98" "$(get cd_month "d['purchases'][-1]['customers_purchasing']")"
+near "cdnow 1998-06 repeat rate" "$(python3 -c "print($CD_JUN98_REPEAT / $CD_JUN98)")" "$(get cd_month "d['purchases'][-1]['repeat_purchase_rate']")"
+eq "cdnow 1998-06 orders" "$CD_JUN98_ORDERS" "$(get cd_month "d['purchases'][-1]['orders']")"
+near "cdnow 1998-06 revenue" "$CD_JUN98_REVENUE" "$(get cd_month "d['purchases'][-1]['revenue']")"
+near "cdnow lifetime repeat rate" "$(python3 -c "print($CD_REPEAT_BY_JUN98 / $CD_CUSTOMERS)")" "$(get cd_month "d['purchases'][-1]['repeat_purchase_rate_lifetime']")"
+eq "cdnow orders" "$CD_ROWS" "$(get cd_month "sum(r['orders'] for r in d['purchases'])")"
+near "cdnow revenue" "$CD_REVENUE" "$(get cd_month "sum(r['revenue'] for r in d['purchases'])")"
+
+run cd_nodelim 1 purchases --config docs/examples/cdnow/no-delimiter.toml
+has "cdnow without delimiter: suggestion" cd_nodelim.err 'only one column found, with runs of spaces: set `delimiter = "whitespace"`'
 done_example cdnow
 
 # --------------------------------------------------------------------------
@@ -195,6 +213,10 @@ near "alexa csat_pct" "$(python3 -c "print(100 * $AX_SATISFIED / $AX_ROWS)")" \
 run ax_nps 0 surveys --config docs/examples/alexa/nps-default.toml --period year
 eq "alexa as NPS: detractors" "$AX_ROWS" "$(get ax_nps "d['surveys'][0]['detractors']")"
 has "alexa as NPS: note" ax_nps.err "none above 5"
+
+run ax_nofmt 1 surveys --config docs/examples/alexa/no-date-format.toml
+has "alexa without date format: column" ax_nofmt.err "column date: cannot parse"
+has "alexa without date format: suggestion" ax_nofmt.err "failing values parse as %d-%b-%y"
 done_example alexa
 
 # --------------------------------------------------------------------------
@@ -211,6 +233,11 @@ RS_FRT_MEDIAN_2024=89  # median of first_response_time_minutes, tickets submitte
 RS_ESCALATED=95        # escalation_flag = TRUE
 RS_RATED_2024=613      # satisfaction_score given, closed in 2024
 RS_TICKETS_90D=265     # tickets submitted 2024-10-03 .. 2024-12-31 (the health window)
+RS_ENTERPRISE_DEC24=7546876  # sum of mrr_amount over the 4,987 lines with plan_tier Enterprise and start_date < 2025-01-01 <= end_date (empty = open)
+RS_ENTERPRISE_CUSTOMERS_DEC24=461  # accounts whose such Enterprise sum is > 0
+RS_USAGE_KNOWN=25000   # rows of ravenstack_feature_usage.csv whose subscription_id appears in ravenstack_subscriptions.csv
+RS_F12_90D=919         # sum of usage_count of feature_12 rows dated 2024-10-03 .. 2024-12-31
+RS_F12_ACCOUNTS=374    # accounts (subscription_id -> account_id) with a feature_12 row
 
 run rs_revenue 0 revenue --config docs/examples/ravenstack/cxm.toml
 eq "ravenstack lines" "$RS_LINES" "$(get rs_revenue "d['meta']['inputs']['subscriptions']['rows_used']")"
@@ -219,6 +246,13 @@ eq "ravenstack customers 2024-12" "$RS_CUSTOMERS_DEC24" "$(get rs_revenue "d['re
 
 run rs_industry 0 revenue --config docs/examples/ravenstack/cxm.toml --by industry --since 2024-12-01
 near "ravenstack FinTech mrr_end" "$RS_FINTECH_DEC24" "$(get rs_industry "[r['mrr_end'] for r in d['revenue'] if r['industry'] == 'FinTech'][0]")"
+
+run rs_plan 0 revenue --config docs/examples/ravenstack/cxm.toml --by plan_tier --since 2024-12-01
+near "ravenstack Enterprise mrr_end" "$RS_ENTERPRISE_DEC24" "$(get rs_plan "[r['mrr_end'] for r in d['revenue'] if r['plan_tier'] == 'Enterprise'][0]")"
+eq "ravenstack Enterprise customers" "$RS_ENTERPRISE_CUSTOMERS_DEC24" "$(get rs_plan "[r['customers_end'] for r in d['revenue'] if r['plan_tier'] == 'Enterprise'][0]")"
+near "ravenstack plans add up" "$RS_MRR_DEC24" "$(get rs_plan "sum(r['mrr_end'] for r in d['revenue'])")"
+has "ravenstack plan_tier from the lines" rs_plan.err "used each subscription line's own value"
+eq "ravenstack revenue_segments" "True" "$(get rs_plan "d['meta']['rules']['revenue_segments'].startswith('per line')")"
 
 run rs_cohorts 0 cohorts --config docs/examples/ravenstack/cxm.toml
 eq "ravenstack cohort 2024-12" "$RS_COHORT_DEC24" "$(get rs_cohorts "[r['accounts'] for r in d['cohorts'] if r['cohort'] == '2024-12-01'][0]")"
@@ -238,6 +272,11 @@ run rs_health 0 health --config docs/examples/ravenstack/cxm.toml --at-risk
 eq "ravenstack at-risk = red in summary" "$(get rs_health "d['health_summary'][-1]['health_red']")" "$(get rs_health "len(d['health'])")"
 run rs_health_all 0 health --config docs/examples/ravenstack/cxm.toml
 near "ravenstack tickets in 90 days" "$RS_TICKETS_90D" "$(get rs_health_all "sum(r['tickets_value'] or 0 for r in d['health'])")"
+eq "ravenstack usage rows used" "$RS_USAGE_KNOWN" "$(get rs_health_all "d['meta']['inputs']['usage']['rows_used']")"
+eq "ravenstack usage findings" "0" "$(get rs_health_all "len(d['data_quality']['usage'])")"
+near "ravenstack feature_12 in 90 days" "$RS_F12_90D" "$(get rs_health_all "sum(r['feature_12_value'] or 0 for r in d['health'])")"
+eq "ravenstack feature_12 accounts" "$RS_F12_ACCOUNTS" "$(get rs_health_all "sum(r['feature_12_value'] is not None for r in d['health'])")"
+eq "ravenstack health as-of" "2024-12-31" "$(get rs_health_all "d['meta']['rules']['health_as_of']")"
 done_example ravenstack
 
 echo "$passed passed, $failed failed"

@@ -4,7 +4,7 @@
 //! computed with polars' lazy engine.
 //!
 //! * [`mapping`] and [`source`] say where the columns come from;
-//! * [`support::Tickets::read`] stages a tickets table: typed canonical
+//! * [`support::Tickets::from_path`] stages a tickets table: typed canonical
 //!   columns and the data-quality findings of reading it;
 //! * [`support`] has one plan builder per metric family;
 //! * [`report::run`] returns a whole report (tables, meta, data quality).

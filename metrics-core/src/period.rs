@@ -233,6 +233,98 @@ fn start_of_with(period: Period, d: NaiveDate, week_start: Weekday) -> NaiveDate
     }
 }
 
+/// The periods a section reports: their length, the zone of their
+/// boundaries, an optional range and the first day of weeks. Each
+/// section's options hold one (`with_period`, `with_tz`, `with_since`,
+/// `with_until`, `with_week_start`).
+///
+/// ```
+/// use metrics_core::period::{Period, Window};
+/// let w = Window::new(Period::Month);
+/// let d = |m| chrono::NaiveDate::from_ymd_opt(2026, m, 15).unwrap();
+/// let t = |m| metrics_core::period::day_start(d(m), chrono_tz::UTC);
+/// let spine = w.spine("revenue", (t(1), t(3))).unwrap();
+/// assert_eq!(spine.starts.len(), 3); // January, February, March
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Window {
+    /// Period length.
+    pub period: Period,
+    /// Zone of the period boundaries.
+    pub tz: Tz,
+    /// First reported period: the one holding this local date (`None` =
+    /// the period of the data's first instant).
+    pub since: Option<NaiveDate>,
+    /// Last reported period: the one holding this local date (`None` =
+    /// the period of the data's last instant).
+    pub until: Option<NaiveDate>,
+    /// The first day of a week.
+    pub week_start: Weekday,
+}
+
+impl Window {
+    /// `period` periods in UTC, weeks from Monday, over the data's range.
+    pub fn new(period: Period) -> Self {
+        Self { period, tz: Tz::UTC, since: None, until: None, week_start: Weekday::Mon }
+    }
+
+    /// The spine from `since` (else the period of `span.0`) to `until`
+    /// (else the period of `span.1`), refused past [`MAX_PERIODS`].
+    pub fn spine(&self, section: &str, span: (Micros, Micros)) -> crate::Result<Spine> {
+        let first = self.since.unwrap_or_else(|| local_date(span.0, self.tz));
+        let last = self.until.unwrap_or_else(|| local_date(span.1, self.tz));
+        Spine::checked(section, self.period, self.tz, first, last, self.week_start)
+    }
+}
+
+/// Adds the [`Window`] setters (`with_period`, `with_tz`, `with_since`,
+/// `with_until`, `with_week_start`) and `with_by` to an options struct
+/// with `window` and `by` fields.
+macro_rules! window_setters {
+    ($t:ty) => {
+        impl $t {
+            /// Sets the period length.
+            #[must_use]
+            pub fn with_period(mut self, period: $crate::period::Period) -> Self {
+                self.window.period = period;
+                self
+            }
+            /// Sets the zone of the period boundaries.
+            #[must_use]
+            pub fn with_tz(mut self, tz: chrono_tz::Tz) -> Self {
+                self.window.tz = tz;
+                self
+            }
+            /// Sets the first reported period (the one holding `date`).
+            #[must_use]
+            pub fn with_since(mut self, date: chrono::NaiveDate) -> Self {
+                self.window.since = Some(date);
+                self
+            }
+            /// Sets the last reported period (the one holding `date`).
+            #[must_use]
+            pub fn with_until(mut self, date: chrono::NaiveDate) -> Self {
+                self.window.until = Some(date);
+                self
+            }
+            /// Sets the first day of weeks.
+            #[must_use]
+            pub fn with_week_start(mut self, day: chrono::Weekday) -> Self {
+                self.window.week_start = day;
+                self
+            }
+            /// Sets the dimensions, in output order.
+            #[must_use]
+            pub fn with_by<S: Into<String>>(mut self, by: impl IntoIterator<Item = S>) -> Self {
+                self.by = by.into_iter().map(Into::into).collect();
+                self
+            }
+        }
+    };
+}
+pub(crate) use window_setters;
+
 /// The most periods a section may span: more means a wrong unit or format
 /// (epoch milliseconds read as seconds span millennia), never a report.
 pub const MAX_PERIODS: usize = 100_000;

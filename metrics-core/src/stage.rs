@@ -58,17 +58,7 @@ impl RawTable {
         wanted: impl Fn(&ColumnDef) -> bool,
         tz: chrono_tz::Tz,
     ) -> Result<Self> {
-        for key in input.columns.keys() {
-            if !defs.iter().any(|d| d.name == key) {
-                return Err(Error::Config(format!(
-                    "[{table}.columns]: unknown canonical column `{key}` (known: {})",
-                    defs.iter().map(|d| d.name).collect::<Vec<_>>().join(", ")
-                )));
-            }
-        }
-        if let Some(p) = input.preset.filter(|p| p.table() != table) {
-            return Err(Error::Config(format!("preset `{}` describes the {} table, not {table}", p.name(), p.table())));
-        }
+        check_mapping(input, table, defs)?;
         let source = Source::resolve(&input.path)?;
         let delimiter = match input.delimiter {
             Some(d) => d,
@@ -78,21 +68,53 @@ impl RawTable {
                     let shown = if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() };
                     let note =
                         format!("{}: fields separated by `{shown}` (detected; set `delimiter` to choose)", input.path);
-                    return Self::read_with(
-                        input,
-                        table,
-                        defs,
-                        extras,
-                        wanted,
-                        tz,
-                        source.with_csv(d, input.encoding),
-                        Some(note),
-                    );
+                    let source = source.with_csv(d, input.encoding);
+                    return Self::read_with(input, table, defs, extras, wanted, tz, source, Some(note), None);
                 }
                 d
             }
         };
-        Self::read_with(input, table, defs, extras, wanted, tz, source.with_csv(delimiter, input.encoding), None)
+        let source = source.with_csv(delimiter, input.encoding);
+        Self::read_with(input, table, defs, extras, wanted, tz, source, None, None)
+    }
+
+    /// [`RawTable::read`] from files, or [`RawTable::from_frame`] when a
+    /// frame is given.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open(
+        frame: Option<DataFrame>,
+        input: &TableInput,
+        table: &str,
+        defs: &[ColumnDef],
+        extras: &[String],
+        wanted: impl Fn(&ColumnDef) -> bool,
+        tz: chrono_tz::Tz,
+    ) -> Result<Self> {
+        match frame {
+            Some(df) => Self::from_frame(df, input, table, defs, extras, wanted, tz),
+            None => Self::read(input, table, defs, extras, wanted, tz),
+        }
+    }
+
+    /// [`RawTable::read`] on an in-memory frame instead of files: the same
+    /// mapping (`input.columns`, preset), conversions and data-quality
+    /// accounting. `input.path` only labels the table in messages (rows are
+    /// numbered from 1 in frame order). Text columns are parsed as CSV text
+    /// is; typed columns (integers, floats, booleans, dates, datetimes) are
+    /// used as Parquet columns are.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_frame(
+        df: DataFrame,
+        input: &TableInput,
+        table: &str,
+        defs: &[ColumnDef],
+        extras: &[String],
+        wanted: impl Fn(&ColumnDef) -> bool,
+        tz: chrono_tz::Tz,
+    ) -> Result<Self> {
+        check_mapping(input, table, defs)?;
+        let label = if input.path.is_empty() { format!("<{table} frame>") } else { input.path.clone() };
+        Self::read_with(input, table, defs, extras, wanted, tz, Source::in_memory(&label), None, Some(df))
     }
 
     /// [`RawTable::read`] from resolved files with their separator chosen.
@@ -106,9 +128,13 @@ impl RawTable {
         tz: chrono_tz::Tz,
         mut source: Source,
         note: Option<String>,
+        frame: Option<DataFrame>,
     ) -> Result<Self> {
         source.notes.extend(note);
-        let header = source.columns(0)?;
+        let header = match &frame {
+            Some(df) => df.get_column_names().iter().map(|n| n.to_string()).collect(),
+            None => source.columns(0)?,
+        };
         let mut columns = input.preset.map(|p| p.columns(&header)).unwrap_or_default();
         columns.extend(input.columns.iter().map(|(k, v)| (k.clone(), v.clone())));
         let mut mapped = Vec::new();
@@ -189,7 +215,10 @@ impl RawTable {
                 });
             }
         }
-        let (mut df, ragged) = source.read(&select)?;
+        let (mut df, ragged) = match frame {
+            Some(f) => (frame_select(f, &select)?, Vec::new()),
+            None => source.read(&select)?,
+        };
         if df.height() == 0 {
             return Err(Error::Empty { path: source.spec.clone().into(), what: "no data rows".into() });
         }
@@ -607,6 +636,40 @@ impl RawTable {
     pub fn strings(&self, name: &str) -> Result<StringChunked> {
         text(self.column(name)?, name)
     }
+}
+
+/// Every mapped key is a canonical column of the table, and a preset
+/// describes this table.
+fn check_mapping(input: &TableInput, table: &str, defs: &[ColumnDef]) -> Result<()> {
+    for key in input.columns.keys() {
+        if !defs.iter().any(|d| d.name == key) {
+            return Err(Error::Config(format!(
+                "[{table}.columns]: unknown canonical column `{key}` (known: {})",
+                defs.iter().map(|d| d.name).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    if let Some(p) = input.preset.filter(|p| p.table() != table) {
+        return Err(Error::Config(format!("preset `{}` describes the {} table, not {table}", p.name(), p.table())));
+    }
+    Ok(())
+}
+
+/// The selected columns of an in-memory frame under their canonical names,
+/// with `__file` = 0 (decimals as floats, as from Parquet).
+fn frame_select(df: DataFrame, select: &[Selected]) -> Result<DataFrame> {
+    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let mut exprs = vec![lit(0u32).alias(FILE_COL)];
+    for sel in select {
+        let name = match sel.position {
+            Some(p) => names.get(p.saturating_sub(1)).cloned().unwrap_or_default(),
+            None => sel.source.clone(),
+        };
+        let dtype = df.column(&name).ctx(&name)?.dtype().clone();
+        let c = if dtype.is_decimal() { col(name.as_str()).cast(DataType::Float64) } else { col(name.as_str()) };
+        exprs.push(c.alias(sel.canonical.as_str()));
+    }
+    df.lazy().select(exprs).collect().ctx("reading the frame")
 }
 
 /// The error for a table that lacks required columns: every one missing,

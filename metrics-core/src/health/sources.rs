@@ -45,13 +45,35 @@ impl Usage {
     /// its account through `accounts_of` (subscription id -> account id,
     /// from the subscriptions table); a subscription it does not know is
     /// counted as `unknown_subscription` and the row left out.
-    pub fn read(
+    pub fn from_path(
         input: &TableInput,
         input_tz: Tz,
         tz: Tz,
         accounts_of: Option<&std::collections::HashMap<String, String>>,
     ) -> Result<Self> {
-        let raw = RawTable::read(input, "usage", USAGE, &[], |_| true, input_tz)?;
+        Self::stage(None, input, input_tz, tz, accounts_of)
+    }
+
+    /// [`Self::from_path`] on an in-memory frame (same mapping, conversions
+    /// and data-quality accounting).
+    pub fn from_frame(
+        df: DataFrame,
+        input: &TableInput,
+        input_tz: Tz,
+        tz: Tz,
+        accounts_of: Option<&std::collections::HashMap<String, String>>,
+    ) -> Result<Self> {
+        Self::stage(Some(df), input, input_tz, tz, accounts_of)
+    }
+
+    fn stage(
+        frame: Option<DataFrame>,
+        input: &TableInput,
+        input_tz: Tz,
+        tz: Tz,
+        accounts_of: Option<&std::collections::HashMap<String, String>>,
+    ) -> Result<Self> {
+        let raw = RawTable::open(frame, input, "usage", USAGE, &[], |_| true, input_tz)?;
         let by_subscription = !raw.has(ACCOUNT_ID);
         if by_subscription && !raw.has(SUBSCRIPTION_ID) {
             return Err(Error::MissingColumn {

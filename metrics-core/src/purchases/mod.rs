@@ -68,8 +68,20 @@ impl Transactions {
 
     /// Reads and checks a transactions table; `dims` are extra columns to
     /// keep.
-    pub fn read(input: &TableInput, dims: &[String], tz: Tz) -> Result<Self> {
-        let raw = RawTable::read(input, "transactions", TRANSACTIONS, dims, |_| true, tz)?;
+    /// Reads and stages the transactions from files (a path, glob or directory).
+    pub fn from_path(input: &TableInput, dims: &[String], tz: Tz) -> Result<Self> {
+        Self::stage(None, input, dims, tz)
+    }
+
+    /// Stages the transactions from an in-memory frame, with the same mapping
+    /// (`input.columns`, preset), conversions and data-quality accounting
+    /// as [`Self::from_path`]; `input.path` only labels it in messages.
+    pub fn from_frame(df: DataFrame, input: &TableInput, dims: &[String], tz: Tz) -> Result<Self> {
+        Self::stage(Some(df), input, dims, tz)
+    }
+
+    fn stage(frame: Option<DataFrame>, input: &TableInput, dims: &[String], tz: Tz) -> Result<Self> {
+        let raw = RawTable::open(frame, input, "transactions", TRANSACTIONS, dims, |_| true, tz)?;
         let n = raw.df.height();
         let mut q = raw.collector();
         let at = raw.timestamps(AT, tz)?;

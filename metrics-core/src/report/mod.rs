@@ -12,13 +12,13 @@ use crate::error::PolarsContext;
 use crate::health::{self, HealthConfig, HealthData, Source as HealthSource, Usage};
 use crate::mapping::TableInput;
 use crate::parse::timestamp::{Micros, TimestampFormat, TimestampParser, ValidYears};
-use crate::period::{PERIOD_START, Period, Spine, local_date};
+use crate::period::{Period, Spine, local_date};
 use crate::purchases::{self, Transactions};
 use crate::quality::DataQuality;
 use crate::revenue::{self, Accounts, Lines, LinesOptions, RevenueContext, RevenueOptions};
 use crate::schema::tickets::ACCOUNT_ID;
 use crate::source::FileFormat;
-use crate::support::{self, Skipped, SupportContext, SupportOptions, TicketReadOptions, Tickets};
+use crate::support::{self, Skipped, SupportOptions, TicketReadOptions, Tickets};
 use crate::surveys::{self, Responses, SurveyOptions};
 use crate::{Error, Result};
 
@@ -397,7 +397,7 @@ pub fn run_with_progress(
                 Some(subs) => Some(revenue::subscription_accounts(subs, o.input_tz)?),
                 None => None,
             };
-            let u = Usage::read(input, input.input_tz.unwrap_or(o.tz), o.tz, accounts_of.as_ref())?;
+            let u = Usage::from_path(input, input.input_tz.unwrap_or(o.tz), o.tz, accounts_of.as_ref())?;
             staging::record(&mut r, "usage", input, &u.source, u.rows_read, u.rows.len(), &u.quality, "")?;
             Some(u)
         }

@@ -6,32 +6,32 @@
 use super::staging::texts_set;
 use super::*;
 
-pub(super) fn support_section(mut tickets: Tickets, o: &ReportOptions, command: Command, r: &mut Report) -> Result<()> {
-    let period = o.period.unwrap_or(Period::Week);
-    let first = o.since.or_else(|| tickets.first_created().map(|c| local_date(c, o.tz)));
-    let last = o.until.unwrap_or_else(|| local_date(tickets.as_of, o.tz));
-    let spine = Spine::checked("support", period, o.tz, first.unwrap_or(last), last, o.week_start)?;
+pub(super) fn support_section(tickets: Tickets, o: &ReportOptions, command: Command, r: &mut Report) -> Result<()> {
+    let by = section_by(o, "support", |b| tickets.df.column(b).is_ok(), r);
+    let mut so = o.support.clone().with_by(by);
+    so.window = window(o, Period::Week);
+    let spine = support::spine(&tickets, &so)?;
     r.meta.first_period = spine.starts.first().map(ToString::to_string);
     r.meta.last_period = spine.starts.last().map(ToString::to_string);
     if command == Command::Validate {
         return Ok(());
     }
-    let by = section_by(o, "support", |b| tickets.df.column(b).is_ok(), r);
-    support::add_periods(&mut tickets, &spine)?;
-    let cx = SupportContext { period, tz: o.tz, by, spine, as_of: tickets.as_of, options: o.support.clone() };
-    let (planned, rules) = support::plan_all(&tickets, &cx)?;
-    r.meta.rules.extend(rules);
+    let c = support::compute(&tickets, &so)?;
+    r.meta.rules.extend(c.rules);
     r.meta.notes.extend(support::duration_notes(&tickets, o.support.durations));
-    let mut metrics = Vec::new();
-    for p in planned {
-        match p {
-            Ok(m) => metrics.push(m),
-            Err(s) => r.meta.skipped.push(s),
-        }
-    }
-    let df = assemble(&tickets, &cx, &metrics)?;
-    r.sections.push(("support".to_owned(), df));
+    r.meta.skipped.extend(c.skipped);
+    r.sections.push(("support".to_owned(), c.table));
     Ok(())
+}
+
+/// The report's periods for a section whose default length is `default`.
+pub(super) fn window(o: &ReportOptions, default: Period) -> crate::period::Window {
+    let mut w = crate::period::Window::new(o.period.unwrap_or(default));
+    w.tz = o.tz;
+    w.since = o.since;
+    w.until = o.until;
+    w.week_start = o.week_start;
+    w
 }
 
 /// A section's periods: from `--since` (else the period of the data's
@@ -227,65 +227,4 @@ pub(super) fn revenue_sections(
         r.sections.push(("cohorts".to_owned(), revenue::cohorts::cohorts(&changes, &cx)?));
     }
     Ok(())
-}
-
-/// Joins every metric's parts onto the spine of periods x dimension values,
-/// fills event counts with 0, orders rows and columns, and collects once.
-pub(super) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[support::Metric]) -> Result<DataFrame> {
-    let key_names: Vec<String> = std::iter::once(PERIOD_START.to_owned()).chain(cx.by.iter().cloned()).collect();
-    let keys: Vec<Expr> = key_names.iter().map(|k| col(k.as_str())).collect();
-    let mut frame = cx.spine.frame().lazy();
-    if !cx.by.is_empty() {
-        let combos =
-            t.df.clone()
-                .lazy()
-                .select(cx.by.iter().map(|b| col(b.as_str()).cast(DataType::String)).collect::<Vec<_>>())
-                .unique(None, UniqueKeepStrategy::Any);
-        frame = frame.cross_join(combos, None);
-    }
-    let args = JoinArgs { nulls_equal: true, ..JoinArgs::new(JoinType::Left) };
-    // One group-by per attribution period for every grouped part, then the
-    // computed frames (backlog), each joined onto the spine.
-    let mut by_period: BTreeMap<&str, (Vec<Expr>, Vec<Expr>)> = BTreeMap::new();
-    let mut frames: Vec<LazyFrame> = Vec::new();
-    for part in metrics.iter().flat_map(|m| &m.parts) {
-        match part {
-            support::Part::Grouped { period, aggs, post } => {
-                let e = by_period.entry(period).or_default();
-                e.0.extend(aggs.iter().cloned());
-                e.1.extend(post.iter().cloned());
-            }
-            support::Part::Frame(f) => frames.push((**f).clone()),
-        }
-    }
-    for (period, (aggs, post)) in by_period {
-        frames.push(support::group_by_period(t, cx, period, aggs).with_columns(post));
-    }
-    let wanted: Vec<&String> = metrics.iter().flat_map(|m| &m.columns).collect();
-    for mut f in frames {
-        let schema = f.collect_schema().ctx("planning support")?;
-        let mut sel = keys.clone();
-        sel.extend(wanted.iter().filter(|c| schema.contains(c.as_str())).map(|c| col(c.as_str())));
-        frame = frame.join(f.select(sel), keys.clone(), keys.clone(), args.clone());
-    }
-    let schema = frame.collect_schema().ctx("planning support")?;
-    let mut out_cols = keys.clone();
-    for m in metrics {
-        for c in &m.columns {
-            let is_count = m.counts.contains(c);
-            let e = match (schema.contains(c), is_count) {
-                (true, true) => col(c.as_str()).fill_null(lit(0u32)),
-                (true, false) => col(c.as_str()),
-                (false, true) => lit(0u32).alias(c.as_str()),
-                (false, false) => lit(NULL).cast(DataType::Float64).alias(c.as_str()),
-            };
-            out_cols.push(e);
-        }
-    }
-    let sort = SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true);
-    frame
-        .select(out_cols)
-        .sort(key_names.iter().map(String::as_str).collect::<Vec<_>>(), sort)
-        .collect()
-        .ctx("computing support metrics")
 }

@@ -102,7 +102,7 @@ pub(super) fn stage_tickets(
         tags: o.support.escalation_tag.is_some(),
         max_duration: o.support.max_duration,
     };
-    let mut tickets = Tickets::read(input, &read)?;
+    let mut tickets = Tickets::from_path(input, &read)?;
     tickets.df = join_account_dims(std::mem::take(&mut tickets.df), accounts, &o.by, "tickets")?;
     let what = "no usable rows: every row was rejected (run `cxm validate` to see each reason and its rows)";
     let (read_n, used) = (tickets.rows_read, tickets.rows_used());
@@ -121,7 +121,7 @@ pub(super) fn stage_surveys(
 ) -> Result<Responses> {
     let dims = dims_with_account(o, accounts, for_health);
     o.surveys.csat.validate()?;
-    let mut responses = Responses::read(input, &o.surveys, &dims, input.input_tz.unwrap_or(o.input_tz))?;
+    let mut responses = Responses::from_path(input, &o.surveys, &dims, input.input_tz.unwrap_or(o.input_tz))?;
     responses.df = join_account_dims(std::mem::take(&mut responses.df), accounts, &o.by, "survey responses")?;
     if let Some(note) = nps_scale_note(&responses.df) {
         r.meta.notes.push(note);
@@ -172,7 +172,7 @@ pub(super) fn stage_transactions(
     accounts: Option<&Accounts>,
     r: &mut Report,
 ) -> Result<Transactions> {
-    let mut t = Transactions::read(input, &o.by, input.input_tz.unwrap_or(o.input_tz))?;
+    let mut t = Transactions::from_path(input, &o.by, input.input_tz.unwrap_or(o.input_tz))?;
     t.df = join_account_dims(std::mem::take(&mut t.df), accounts, &o.by, "transactions")?;
     let what = "no usable transactions: every row was rejected (run `cxm validate` to see why)";
     record(r, "transactions", input, &t.source, t.rows_read, t.rows_used(), &t.quality, what)?;
@@ -255,14 +255,14 @@ pub(super) fn stage_lines(input: &TableInput, o: &ReportOptions, r: &mut Report)
         rates: o.revenue.rates.clone(),
         dims: o.by.clone(),
     };
-    let lines = Lines::read(input, &lo)?;
+    let lines = Lines::from_path(input, &lo)?;
     let what = "no usable subscription lines: every row was rejected (run `cxm validate` to see why)";
     record(r, "subscriptions", input, &lines.source, lines.rows_read, lines.rows_used(), &lines.quality, what)?;
     Ok(lines)
 }
 
 pub(super) fn stage_accounts(a: &TableInput, o: &ReportOptions, r: &mut Report) -> Result<Accounts> {
-    let acc = Accounts::read(a, &o.by, a.input_tz.unwrap_or(o.input_tz))?;
+    let acc = Accounts::from_path(a, &o.by, a.input_tz.unwrap_or(o.input_tz))?;
     record(r, "accounts", a, &acc.source, acc.rows_read, acc.rows_used(), &acc.quality, "")?;
     Ok(acc)
 }

@@ -85,10 +85,22 @@ impl Lines {
     }
 
     /// Reads, normalises, converts and checks a subscriptions table.
-    pub fn read(input: &TableInput, o: &LinesOptions) -> Result<Self> {
+    /// Reads and stages the subscription lines from files (a path, glob or directory).
+    pub fn from_path(input: &TableInput, o: &LinesOptions) -> Result<Self> {
+        Self::stage(None, input, o)
+    }
+
+    /// Stages the subscription lines from an in-memory frame, with the same mapping
+    /// (`input.columns`, preset), conversions and data-quality accounting
+    /// as [`Self::from_path`]; `input.path` only labels it in messages.
+    pub fn from_frame(df: DataFrame, input: &TableInput, o: &LinesOptions) -> Result<Self> {
+        Self::stage(Some(df), input, o)
+    }
+
+    fn stage(frame: Option<DataFrame>, input: &TableInput, o: &LinesOptions) -> Result<Self> {
         let tz = input.input_tz.unwrap_or(o.input_tz);
         let wanted = |d: &ColumnDef| d.name != PLAN || o.dims.iter().any(|b| b == PLAN);
-        let raw = RawTable::read(input, "subscriptions", SUBSCRIPTIONS, &o.dims, wanted, tz)?;
+        let raw = RawTable::open(frame, input, "subscriptions", SUBSCRIPTIONS, &o.dims, wanted, tz)?;
         if !(raw.has(MRR) || raw.has(AMOUNT) && raw.has(INTERVAL)) {
             return Err(Error::MissingColumn {
                 path: raw.source.files[0].clone(),

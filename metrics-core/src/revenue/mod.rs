@@ -79,8 +79,20 @@ pub struct Accounts {
 impl Accounts {
     /// Reads `account_id` and the dimension columns `dims` the table has;
     /// the last row of a repeated `account_id` wins (`duplicate_id`).
-    pub fn read(input: &TableInput, dims: &[String], tz: Tz) -> Result<Self> {
-        let raw = RawTable::read(input, "accounts", ACCOUNTS, dims, |_| true, tz)?;
+    /// Reads and stages the accounts from files (a path, glob or directory).
+    pub fn from_path(input: &TableInput, dims: &[String], tz: Tz) -> Result<Self> {
+        Self::stage(None, input, dims, tz)
+    }
+
+    /// Stages the accounts from an in-memory frame, with the same mapping
+    /// (`input.columns`, preset), conversions and data-quality accounting
+    /// as [`Self::from_path`]; `input.path` only labels it in messages.
+    pub fn from_frame(df: DataFrame, input: &TableInput, dims: &[String], tz: Tz) -> Result<Self> {
+        Self::stage(Some(df), input, dims, tz)
+    }
+
+    fn stage(frame: Option<DataFrame>, input: &TableInput, dims: &[String], tz: Tz) -> Result<Self> {
+        let raw = RawTable::open(frame, input, "accounts", ACCOUNTS, dims, |_| true, tz)?;
         let n = raw.df.height();
         let mut q = raw.collector();
         let ids = raw.strings(ACCOUNT_ID)?;

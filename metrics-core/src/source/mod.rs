@@ -357,6 +357,20 @@ impl Source {
         check::sniff(&head)
     }
 
+    /// An in-memory table, labelled `label` in messages (typed columns,
+    /// as from Parquet).
+    pub fn in_memory(label: &str) -> Self {
+        Self {
+            spec: label.to_owned(),
+            files: vec![PathBuf::from(label)],
+            format: FileFormat::Parquet,
+            partitions: vec![Vec::new()],
+            delimiter: b',',
+            encoding: Encoding::Utf8,
+            notes: Vec::new(),
+        }
+    }
+
     /// The same files read with another CSV separator and encoding.
     pub fn with_csv(mut self, delimiter: u8, encoding: Encoding) -> Self {
         self.delimiter = delimiter;

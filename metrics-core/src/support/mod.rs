@@ -15,6 +15,8 @@ pub mod response;
 pub mod tickets;
 pub mod volume;
 
+use std::collections::BTreeMap;
+
 use chrono_tz::Tz;
 use polars::prelude::*;
 
@@ -242,6 +244,138 @@ pub fn duration_notes(t: &Tickets, prefer: DurationSource) -> Vec<String> {
         }
     }
     notes
+}
+
+/// Joins every metric's parts onto the spine of periods x dimension values,
+/// fills event counts with 0, orders rows and columns, and collects once.
+pub(crate) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[Metric]) -> crate::Result<DataFrame> {
+    let key_names: Vec<String> = std::iter::once(PERIOD_START.to_owned()).chain(cx.by.iter().cloned()).collect();
+    let keys: Vec<Expr> = key_names.iter().map(|k| col(k.as_str())).collect();
+    let mut frame = cx.spine.frame().lazy();
+    if !cx.by.is_empty() {
+        let combos =
+            t.df.clone()
+                .lazy()
+                .select(cx.by.iter().map(|b| col(b.as_str()).cast(DataType::String)).collect::<Vec<_>>())
+                .unique(None, UniqueKeepStrategy::Any);
+        frame = frame.cross_join(combos, None);
+    }
+    let args = JoinArgs { nulls_equal: true, ..JoinArgs::new(JoinType::Left) };
+    // One group-by per attribution period for every grouped part, then the
+    // computed frames (backlog), each joined onto the spine.
+    let mut by_period: BTreeMap<&str, (Vec<Expr>, Vec<Expr>)> = BTreeMap::new();
+    let mut frames: Vec<LazyFrame> = Vec::new();
+    for part in metrics.iter().flat_map(|m| &m.parts) {
+        match part {
+            Part::Grouped { period, aggs, post } => {
+                let e = by_period.entry(period).or_default();
+                e.0.extend(aggs.iter().cloned());
+                e.1.extend(post.iter().cloned());
+            }
+            Part::Frame(f) => frames.push((**f).clone()),
+        }
+    }
+    for (period, (aggs, post)) in by_period {
+        frames.push(group_by_period(t, cx, period, aggs).with_columns(post));
+    }
+    let wanted: Vec<&String> = metrics.iter().flat_map(|m| &m.columns).collect();
+    for mut f in frames {
+        let schema = f.collect_schema().ctx("planning support")?;
+        let mut sel = keys.clone();
+        sel.extend(wanted.iter().filter(|c| schema.contains(c.as_str())).map(|c| col(c.as_str())));
+        frame = frame.join(f.select(sel), keys.clone(), keys.clone(), args.clone());
+    }
+    let schema = frame.collect_schema().ctx("planning support")?;
+    let mut out_cols = keys.clone();
+    for m in metrics {
+        for c in &m.columns {
+            let is_count = m.counts.contains(c);
+            let e = match (schema.contains(c), is_count) {
+                (true, true) => col(c.as_str()).fill_null(lit(0u32)),
+                (true, false) => col(c.as_str()),
+                (false, true) => lit(0u32).alias(c.as_str()),
+                (false, false) => lit(NULL).cast(DataType::Float64).alias(c.as_str()),
+            };
+            out_cols.push(e);
+        }
+    }
+    let sort = SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true);
+    frame
+        .select(out_cols)
+        .sort(key_names.iter().map(String::as_str).collect::<Vec<_>>(), sort)
+        .collect()
+        .ctx("computing support metrics")
+}
+
+/// The support table with what a report's meta records of it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Computed {
+    /// The `support` table.
+    pub table: DataFrame,
+    /// The rules used (`fcr`, `escalation`, `frt_source`, ...).
+    pub rules: Rules,
+    /// Metrics left out, with the column they need.
+    pub skipped: Vec<Skipped>,
+}
+
+/// The periods the support table covers: from `since` (else the period of
+/// the first `created_at`) to `until` (else the period holding as-of).
+pub fn spine(t: &Tickets, o: &SupportOptions) -> crate::Result<Spine> {
+    let w = &o.window;
+    let first = w.since.or_else(|| t.first_created().map(|c| crate::period::local_date(c, w.tz)));
+    let last = w.until.unwrap_or_else(|| crate::period::local_date(t.as_of, w.tz));
+    Spine::checked("support", w.period, w.tz, first.unwrap_or(last), last, w.week_start)
+}
+
+/// The `support` table: one row per period of [`spine`] and combination
+/// of the `by` dimensions (every period present; counts 0 and statistics
+/// null where nothing happened), the columns of `metrics.md` in order:
+/// volume, FRT (minutes), resolution and first resolution (hours), FCR,
+/// escalation, reopens, backlog and CSAT. Options are checked here
+/// ([`SupportOptions::validated`]); a `by` name that is not a column of the
+/// tickets is an error.
+///
+/// ```
+/// use metrics_core::mapping::TableInput;
+/// use metrics_core::polars::prelude::*;
+/// use metrics_core::support::{self, SupportOptions, TicketReadOptions, Tickets};
+/// let df = df!(
+///     "ticket_id" => ["1", "2", "3"],
+///     "created_at" => ["2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z", "2026-03-09T09:00:00Z"],
+///     "first_response_at" => [Some("2026-03-02T09:30:00Z"), None, Some("2026-03-09T10:00:00Z")],
+/// )?;
+/// let tickets = Tickets::from_frame(df, &TableInput::default(), &TicketReadOptions::default())?;
+/// let table = support::table(&tickets, &SupportOptions::default())?;
+/// assert_eq!(table.column("tickets_created")?.u32()?.to_vec(), [Some(2), Some(1)]);
+/// assert_eq!(table.column("frt_mean_minutes")?.f64()?.to_vec(), [Some(30.0), Some(60.0)]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn table(t: &Tickets, o: &SupportOptions) -> crate::Result<DataFrame> {
+    Ok(compute(t, o)?.table)
+}
+
+/// [`table`] with the rules used and the metrics skipped.
+pub fn compute(t: &Tickets, o: &SupportOptions) -> crate::Result<Computed> {
+    let o = o.validated()?;
+    if let Some(b) = o.by.iter().find(|b| t.df.column(b.as_str()).is_err()) {
+        return Err(crate::Error::UnknownDimension { name: b.clone(), tables: "tickets".into() });
+    }
+    let spine = spine(t, &o)?;
+    let mut t = t.clone();
+    add_periods(&mut t, &spine)?;
+    let (period, tz) = (o.window.period, o.window.tz);
+    let cx = SupportContext { period, tz, by: o.by.clone(), spine, as_of: t.as_of, options: o };
+    let (planned, rules) = plan_all(&t, &cx)?;
+    let (mut metrics, mut skipped) = (Vec::new(), Vec::new());
+    for p in planned {
+        match p {
+            Ok(m) => metrics.push(m),
+            Err(s) => skipped.push(s),
+        }
+    }
+    let table = assemble(&t, &cx, &metrics)?;
+    Ok(Computed { table, rules, skipped })
 }
 
 /// The rules a report used, as (name, value) pairs for meta.

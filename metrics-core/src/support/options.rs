@@ -149,6 +149,43 @@ pub struct SupportOptions {
     /// Durations longer than this (microseconds) are counted as
     /// `implausible_duration` warnings (a year by default).
     pub max_duration: crate::parse::timestamp::Micros,
+    /// The periods reported (weekly by default).
+    pub window: crate::period::Window,
+    /// Dimensions, in output order: columns of the staged tickets.
+    pub by: Vec<String>,
+}
+
+crate::period::window_setters!(SupportOptions);
+
+impl SupportOptions {
+    /// Sets the extra percentiles (each in (0, 100); sorted and
+    /// de-duplicated when the table is computed).
+    #[must_use]
+    pub fn with_percentiles(mut self, p: impl IntoIterator<Item = f64>) -> Self {
+        self.percentiles = p.into_iter().collect();
+        self
+    }
+
+    /// Sets the FCR rule.
+    #[must_use]
+    pub fn with_fcr(mut self, fcr: FcrRule) -> Self {
+        self.fcr = fcr;
+        self
+    }
+
+    /// Checks every option (percentiles strictly between 0 and 100, the
+    /// CSAT scale) and returns them with the percentiles sorted and
+    /// de-duplicated: the one check the CLI and library callers share.
+    pub fn validated(&self) -> Result<Self> {
+        let mut o = self.clone();
+        if let Some(p) = o.percentiles.iter().find(|p| !(**p > 0.0 && **p < 100.0)) {
+            return Err(Error::Config(format!("percentiles: {p} is not between 0 and 100 (exclusive)")));
+        }
+        o.percentiles.sort_by(f64::total_cmp);
+        o.percentiles.dedup();
+        o.csat = o.csat.validate()?;
+        Ok(o)
+    }
 }
 
 impl Default for SupportOptions {
@@ -161,6 +198,8 @@ impl Default for SupportOptions {
             escalation_min: None,
             durations: DurationSource::default(),
             max_duration: super::tickets::DEFAULT_MAX_DURATION,
+            window: crate::period::Window::new(crate::period::Period::Week),
+            by: Vec::new(),
         }
     }
 }

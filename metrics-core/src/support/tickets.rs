@@ -18,6 +18,7 @@ use crate::{Error, Result};
 
 /// How to stage tickets.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct TicketReadOptions {
     /// Zone of naive timestamps.
     pub input_tz: Tz,
@@ -33,6 +34,35 @@ pub struct TicketReadOptions {
     /// `implausible_duration` warnings (`[support] max_duration_days`,
     /// 365 days by default); they stay in the statistics.
     pub max_duration: Micros,
+}
+
+impl Default for TicketReadOptions {
+    fn default() -> Self {
+        Self {
+            input_tz: Tz::UTC,
+            csat: CsatScale::default(),
+            as_of: None,
+            dims: Vec::new(),
+            tags: false,
+            max_duration: DEFAULT_MAX_DURATION,
+        }
+    }
+}
+
+impl TicketReadOptions {
+    /// Keeps these columns as dimensions (for `by`).
+    #[must_use]
+    pub fn with_dims<S: Into<String>>(mut self, dims: impl IntoIterator<Item = S>) -> Self {
+        self.dims = dims.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the zone of naive timestamps.
+    #[must_use]
+    pub fn with_input_tz(mut self, tz: Tz) -> Self {
+        self.input_tz = tz;
+        self
+    }
 }
 
 /// The default `max_duration`: a year.
@@ -82,12 +112,24 @@ impl Tickets {
     }
 
     /// Reads, converts and checks a tickets table.
-    pub fn read(input: &TableInput, o: &TicketReadOptions) -> Result<Self> {
+    /// Reads and stages the tickets from files (a path, glob or directory).
+    pub fn from_path(input: &TableInput, o: &TicketReadOptions) -> Result<Self> {
+        Self::stage(None, input, o)
+    }
+
+    /// Stages the tickets from an in-memory frame, with the same mapping
+    /// (`input.columns`, preset), conversions and data-quality accounting
+    /// as [`Self::from_path`]; `input.path` only labels it in messages.
+    pub fn from_frame(df: DataFrame, input: &TableInput, o: &TicketReadOptions) -> Result<Self> {
+        Self::stage(Some(df), input, o)
+    }
+
+    fn stage(frame: Option<DataFrame>, input: &TableInput, o: &TicketReadOptions) -> Result<Self> {
         // Text columns are read only when asked for: they are the widest.
         let wanted =
             |d: &ColumnDef| d.kind != Kind::Text || o.dims.iter().any(|b| b == d.name) || (d.name == TAGS && o.tags);
         let tz = input.input_tz.unwrap_or(o.input_tz);
-        let raw = RawTable::read(input, "tickets", TICKETS, &o.dims, wanted, tz)?;
+        let raw = RawTable::open(frame, input, "tickets", TICKETS, &o.dims, wanted, tz)?;
         let n = raw.df.height();
         let mut q = raw.collector();
 

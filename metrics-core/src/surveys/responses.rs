@@ -53,9 +53,21 @@ impl Responses {
 
     /// Reads and checks a survey responses table; `dims` are extra columns
     /// to keep (source names, or canonical `account_id` / `respondent_id`).
-    pub fn read(input: &TableInput, o: &SurveyOptions, dims: &[String], tz: Tz) -> Result<Self> {
+    /// Reads and stages the survey responses from files (a path, glob or directory).
+    pub fn from_path(input: &TableInput, o: &SurveyOptions, dims: &[String], tz: Tz) -> Result<Self> {
+        Self::stage(None, input, o, dims, tz)
+    }
+
+    /// Stages the survey responses from an in-memory frame, with the same mapping
+    /// (`input.columns`, preset), conversions and data-quality accounting
+    /// as [`Self::from_path`]; `input.path` only labels it in messages.
+    pub fn from_frame(df: DataFrame, input: &TableInput, o: &SurveyOptions, dims: &[String], tz: Tz) -> Result<Self> {
+        Self::stage(Some(df), input, o, dims, tz)
+    }
+
+    fn stage(frame: Option<DataFrame>, input: &TableInput, o: &SurveyOptions, dims: &[String], tz: Tz) -> Result<Self> {
         let wanted = |d: &crate::schema::ColumnDef| d.name != COMMENT || dims.iter().any(|b| b == COMMENT);
-        let raw = RawTable::read(input, "survey_responses", SURVEY_RESPONSES, dims, wanted, tz)?;
+        let raw = RawTable::open(frame, input, "survey_responses", SURVEY_RESPONSES, dims, wanted, tz)?;
         let n = raw.df.height();
         let mut q = raw.collector();
         let mut usable = vec![true; n];

@@ -441,7 +441,13 @@ impl RawTable {
             let sample: Vec<usize> = p.bad.iter().copied().take(DIAGNOSIS_SAMPLE).collect();
             let texts = self.texts_at(name, &sample);
             let format = self.spec(name).map(|s| s.format.clone()).unwrap_or_default();
+            let tried = if p.bad.len() > sample.len() {
+                format!(" (the first {} of {} tried)", thousands(sample.len()), thousands(p.bad.len()))
+            } else {
+                String::new()
+            };
             crate::parse::timestamp::diagnose(&texts, &format, self.valid_years)
+                .map(|h| h + &tried)
                 .or_else(|| placeholder_hint(&texts))
                 .map(|h| format!("{expected}; {h}"))
         });

@@ -45,6 +45,52 @@ pub const COLUMNS: [&str; 7] = [
     "repeat_purchase_rate_lifetime",
 ];
 
+/// Options of the `purchases` table.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PurchaseOptions {
+    /// The periods reported (monthly by default).
+    pub window: crate::period::Window,
+    /// Dimensions, in output order: columns of the staged transactions.
+    pub by: Vec<String>,
+}
+
+impl Default for PurchaseOptions {
+    fn default() -> Self {
+        Self { window: crate::period::Window::new(crate::period::Period::Month), by: Vec::new() }
+    }
+}
+
+crate::period::window_setters!(PurchaseOptions);
+
+/// The `purchases` table over the options' window and dimensions
+/// (customers, orders, frequency, revenue, average order value, repeat
+/// purchase rates; see the module docs).
+///
+/// ```
+/// use metrics_core::mapping::TableInput;
+/// use metrics_core::polars::prelude::*;
+/// use metrics_core::purchases::{self, PurchaseOptions, Transactions};
+/// let df = df!(
+///     "account_id" => ["C1", "C1", "C2"],
+///     "at" => ["2026-01-05T10:00:00Z", "2026-01-20T10:00:00Z", "2026-01-07T10:00:00Z"],
+///     "amount" => [10.0, 20.0, 30.0],
+/// )?;
+/// let t = Transactions::from_frame(df, &TableInput::default(), &[], chrono_tz::UTC)?;
+/// let table = purchases::table(&t, &PurchaseOptions::default())?;
+/// assert_eq!(table.column("orders")?.u32()?.get(0), Some(3));
+/// assert_eq!(table.column("average_order_value")?.f64()?.get(0), Some(20.0));
+/// assert_eq!(table.column("repeat_purchase_rate")?.f64()?.get(0), Some(0.5));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn table(t: &Transactions, o: &PurchaseOptions) -> Result<DataFrame> {
+    if let Some(b) = o.by.iter().find(|b| t.df.column(b.as_str()).is_err()) {
+        return Err(crate::Error::UnknownDimension { name: b.clone(), tables: "transactions".into() });
+    }
+    let span = t.span().ok_or_else(|| crate::Error::Config("purchases: no usable transaction to report on".into()))?;
+    purchases_table(t, &o.window.spine("purchases", span)?, &o.by)
+}
+
 /// Staged transactions.
 #[derive(Debug, Clone)]
 pub struct Transactions {

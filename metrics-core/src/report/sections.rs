@@ -59,7 +59,7 @@ pub(super) fn surveys_section(
 ) -> Result<()> {
     let period = o.period.unwrap_or(Period::Week);
     let Some(span) = responses.span() else { return Ok(()) };
-    let (spine, f, l) = data_spine("surveys", o, period, span)?;
+    let (_, f, l) = data_spine("surveys", o, period, span)?;
     if r.sections.is_empty() && !r.meta.inputs.contains_key("tickets") && !r.meta.inputs.contains_key("subscriptions") {
         r.meta.period = period;
         r.meta.first_period = Some(f.clone()).filter(|s| !s.is_empty());
@@ -75,21 +75,24 @@ pub(super) fn surveys_section(
         return Ok(());
     }
     let by = section_by(o, "surveys", |b| responses.df.column(b).is_ok(), r);
-    let df = surveys::surveys_table(responses, &spine, &by)?;
-    r.sections.push(("surveys".to_owned(), df));
+    let mut so = o.surveys.clone().with_by(by);
+    so.window = window(o, Period::Week);
+    r.sections.push(("surveys".to_owned(), surveys::table(responses, &so)?));
     Ok(())
 }
 
 pub(super) fn purchases_section(t: &Transactions, o: &ReportOptions, command: Command, r: &mut Report) -> Result<()> {
     let period = o.period.unwrap_or(Period::Month);
     let Some(span) = t.span() else { return Ok(()) };
-    let (spine, f, l) = data_spine("purchases", o, period, span)?;
+    let (_, f, l) = data_spine("purchases", o, period, span)?;
     r.meta.rules.insert("purchases_period".into(), period.name().into());
     if command == Command::Validate {
         return Ok(());
     }
     let by = section_by(o, "purchases", |b| t.df.column(b).is_ok(), r);
-    let df = purchases::purchases_table(t, &spine, &by)?;
+    let mut po = purchases::PurchaseOptions::default().with_by(by);
+    po.window = window(o, Period::Month);
+    let df = purchases::table(t, &po)?;
     r.sections.push(("purchases".to_owned(), df));
     if r.sections.len() == 1 {
         r.meta.period = period;

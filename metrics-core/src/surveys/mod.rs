@@ -103,12 +103,70 @@ pub struct SurveyOptions {
     pub csat: CsatScale,
     /// CES scale (default 1-7).
     pub ces: Scale,
+    /// The periods reported (weekly by default).
+    pub window: crate::period::Window,
+    /// Dimensions, in output order: columns of the staged responses.
+    pub by: Vec<String>,
 }
 
 impl Default for SurveyOptions {
     fn default() -> Self {
-        Self { default_survey: Survey::Nps, csat: CsatScale::default(), ces: Scale { min: 1.0, max: 7.0 } }
+        Self {
+            default_survey: Survey::Nps,
+            csat: CsatScale::default(),
+            ces: Scale { min: 1.0, max: 7.0 },
+            window: crate::period::Window::new(crate::period::Period::Week),
+            by: Vec::new(),
+        }
     }
+}
+
+crate::period::window_setters!(SurveyOptions);
+
+impl SurveyOptions {
+    /// Checks the scales: CSAT min < max with satisfied_min on it; CES
+    /// min < max, both finite.
+    pub fn validated(&self) -> Result<Self> {
+        let mut o = self.clone();
+        o.csat = o.csat.validate()?;
+        let Scale { min, max } = o.ces;
+        if !(min.is_finite() && max.is_finite() && min < max) {
+            return Err(crate::Error::Config(format!(
+                "ces_scale: min {min} is not below max {max} (both finite numbers)"
+            )));
+        }
+        Ok(o)
+    }
+}
+
+/// The `surveys` table over the options' window and dimensions: NPS with
+/// its 95 % interval, CSAT and CES per period (`metrics.md`, "Surveys").
+/// Options are checked here; a `by` name that is not a column of the
+/// responses is an error.
+///
+/// ```
+/// use metrics_core::mapping::TableInput;
+/// use metrics_core::polars::prelude::*;
+/// use metrics_core::surveys::{self, Responses, SurveyOptions};
+/// let df = df!(
+///     "responded_at" => ["2026-03-02T09:00:00Z", "2026-03-03T09:00:00Z", "2026-03-04T09:00:00Z"],
+///     "score" => ["10", "9", "3"],
+/// )?;
+/// let o = SurveyOptions::default();
+/// let r = Responses::from_frame(df, &TableInput::default(), &o, &[], chrono_tz::UTC)?;
+/// let t = surveys::table(&r, &o)?;
+/// // Two promoters and one detractor of three: NPS = 100 x (2 - 1) / 3.
+/// assert!((t.column("nps")?.f64()?.get(0).unwrap() - 100.0 / 3.0).abs() < 1e-9);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn table(r: &Responses, o: &SurveyOptions) -> Result<DataFrame> {
+    let o = o.validated()?;
+    if let Some(b) = o.by.iter().find(|b| r.df.column(b.as_str()).is_err()) {
+        return Err(crate::Error::UnknownDimension { name: b.clone(), tables: "survey_responses".into() });
+    }
+    let span = r.span().ok_or_else(|| crate::Error::Config("surveys: no valid response to report on".into()))?;
+    let spine = o.window.spine("surveys", span)?;
+    surveys_table(r, &spine, &o.by)
 }
 
 /// NPS and its interval from counts: `(nps, low, high)`, null when n = 0.

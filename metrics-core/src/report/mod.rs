@@ -15,7 +15,7 @@ use crate::parse::timestamp::{Micros, TimestampFormat, TimestampParser, ValidYea
 use crate::period::{Period, Spine, local_date};
 use crate::purchases::{self, Transactions};
 use crate::quality::DataQuality;
-use crate::revenue::{self, Accounts, Lines, LinesOptions, RevenueContext, RevenueOptions};
+use crate::revenue::{self, Accounts, Lines, LinesOptions, RevenueOptions};
 use crate::schema::tickets::ACCOUNT_ID;
 use crate::source::FileFormat;
 use crate::support::{self, Skipped, SupportOptions, TicketReadOptions, Tickets};

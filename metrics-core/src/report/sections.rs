@@ -179,7 +179,7 @@ pub(super) fn revenue_sections(
 ) -> Result<()> {
     let period = o.period.unwrap_or(Period::Month);
     let Some(span) = lines.span() else { return Ok(()) };
-    let (spine, f, l) = data_spine("revenue", o, period, span)?;
+    let (_, f, l) = data_spine("revenue", o, period, span)?;
     if r.sections.is_empty() && !r.meta.inputs.contains_key("tickets") {
         r.meta.period = period;
         r.meta.first_period = Some(f.clone()).filter(|s| !s.is_empty());
@@ -205,24 +205,18 @@ pub(super) fn revenue_sections(
             "revenue and cohorts: `{b}` is a column of both the subscriptions and the accounts table; used each subscription line's own value"
         ));
     }
-    let per_line = by.iter().any(|b| of_lines(b));
-    if per_line {
+    let mut ro = o.revenue.clone().with_by(by);
+    ro.window = window(o, Period::Month);
+    let (with, cx, changes) = revenue::prepare(lines, accounts, &ro.validated()?)?;
+    if cx.per_line {
         r.meta.rules.insert(
             "revenue_segments".into(),
             "per line: each (account, value) pair moves on its own; a switch leaves one value and enters the other"
                 .into(),
         );
     }
-    let with = revenue::with_dims(lines, accounts, &by);
-    let cx = RevenueContext { period, tz: o.tz, spine, by, per_line };
-    // `--since` after `--until`: no periods, empty tables with their columns.
-    let changes = if cx.spine.starts.is_empty() {
-        revenue::movements::Changes::default()
-    } else {
-        revenue::movements::account_changes(&with, &cx)?
-    };
     if command != Command::Cohorts {
-        let (table, note) = revenue::revenue(&with, &changes, &cx, &o.revenue)?;
+        let (table, note) = revenue::revenue(&with, &changes, &cx, &ro)?;
         r.meta.notes.extend(note);
         r.sections.push(("revenue".to_owned(), table));
     }

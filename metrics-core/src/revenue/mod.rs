@@ -36,12 +36,102 @@ pub struct RevenueOptions {
     pub rates: Option<TableInput>,
     /// Gross margin for the CLV formula, in (0, 1]; default 1.
     pub gross_margin: f64,
+    /// The periods reported (monthly by default).
+    pub window: crate::period::Window,
+    /// Dimensions, in output order: columns of the lines themselves
+    /// (each line's own value), else of the accounts table.
+    pub by: Vec<String>,
 }
 
 impl Default for RevenueOptions {
     fn default() -> Self {
-        Self { reporting_currency: None, rates: None, gross_margin: 1.0 }
+        Self {
+            reporting_currency: None,
+            rates: None,
+            gross_margin: 1.0,
+            window: crate::period::Window::new(Period::Month),
+            by: Vec::new(),
+        }
     }
+}
+
+crate::period::window_setters!(RevenueOptions);
+
+impl RevenueOptions {
+    /// Sets the gross margin of the CLV formula.
+    #[must_use]
+    pub fn with_gross_margin(mut self, m: f64) -> Self {
+        self.gross_margin = m;
+        self
+    }
+
+    /// Checks the options: `gross_margin` in (0, 1].
+    pub fn validated(&self) -> Result<Self> {
+        if !(self.gross_margin > 0.0 && self.gross_margin <= 1.0) {
+            return Err(crate::Error::Config(format!("gross_margin: {} is not in (0, 1]", self.gross_margin)));
+        }
+        Ok(self.clone())
+    }
+}
+
+/// The lines with their dimensions, the context and each account's changes
+/// over the options' window: what the revenue and cohort tables are built
+/// from. A dimension is a column of the lines (then each (account, value)
+/// pair moves on its own) or of `accounts`.
+pub fn prepare(
+    lines: &Lines,
+    accounts: Option<&Accounts>,
+    o: &RevenueOptions,
+) -> Result<(LazyFrame, RevenueContext, movements::Changes)> {
+    let of_lines = |b: &str| b != ACCOUNT_ID && lines.df.column(b).is_ok();
+    if let Some(b) = o.by.iter().find(|b| !of_lines(b) && !accounts.is_some_and(|a| a.has(b))) {
+        let tables = if accounts.is_some() { "subscriptions or accounts" } else { "subscriptions" };
+        return Err(crate::Error::UnknownDimension { name: b.clone(), tables: tables.into() });
+    }
+    let span = lines.span().ok_or_else(|| crate::Error::Config("revenue: no usable subscription line".into()))?;
+    let spine = o.window.spine("revenue", span)?;
+    let per_line = o.by.iter().any(|b| of_lines(b));
+    let with = with_dims(lines, accounts, &o.by);
+    let cx = RevenueContext { period: o.window.period, tz: o.window.tz, spine, by: o.by.clone(), per_line };
+    // `since` after `until`: no periods, empty tables with their columns.
+    let changes = if cx.spine.starts.is_empty() {
+        movements::Changes::default()
+    } else {
+        movements::account_changes(&with, &cx)?
+    };
+    Ok((with, cx, changes))
+}
+
+/// The `revenue` table (MRR movements, customers, churn and retention
+/// rates, NRR, GRR, ARPA, CLV; `metrics.md`, "Revenue") over the options'
+/// window, by dimensions of the lines or of `accounts`.
+///
+/// ```
+/// use metrics_core::mapping::TableInput;
+/// use metrics_core::polars::prelude::*;
+/// use metrics_core::revenue::{self, Lines, LinesOptions, RevenueOptions};
+/// let df = df!(
+///     "account_id" => ["A", "B"],
+///     "start_at" => ["2026-01-10", "2026-02-01"],
+///     "mrr" => [100.0, 50.0],
+/// )?;
+/// let lines = Lines::from_frame(df, &TableInput::default(), &LinesOptions::default())?;
+/// let t = revenue::table(&lines, None, &RevenueOptions::default())?;
+/// assert_eq!(t.column("mrr_end")?.f64()?.to_vec(), [Some(100.0), Some(150.0)]);
+/// assert_eq!(t.column("new_mrr")?.f64()?.to_vec(), [Some(100.0), Some(50.0)]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn table(lines: &Lines, accounts: Option<&Accounts>, o: &RevenueOptions) -> Result<DataFrame> {
+    let o = o.validated()?;
+    let (with, cx, changes) = prepare(lines, accounts, &o)?;
+    Ok(revenue(&with, &changes, &cx, &o)?.0)
+}
+
+/// The `cohorts` table (logo and revenue retention by cohort and age;
+/// `metrics.md`, "The `cohorts` table") over the options' window.
+pub fn cohorts_table(lines: &Lines, accounts: Option<&Accounts>, o: &RevenueOptions) -> Result<DataFrame> {
+    let (_, cx, changes) = prepare(lines, accounts, &o.validated()?)?;
+    cohorts::cohorts(&changes, &cx)
 }
 
 /// What every revenue plan builder needs besides the lines.

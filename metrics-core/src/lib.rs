@@ -1,13 +1,48 @@
 //! # metrics-core
 //!
 //! Customer support and success metrics from helpdesk and billing exports,
-//! computed with polars' lazy engine.
+//! computed with polars' lazy engine: the library behind the `cxm` binary,
+//! which gives the same numbers.
 //!
-//! * [`mapping`] and [`source`] say where the columns come from;
-//! * [`support::Tickets::from_path`] stages a tickets table: typed canonical
-//!   columns and the data-quality findings of reading it;
-//! * [`support`] has one plan builder per metric family;
-//! * [`report::run`] returns a whole report (tables, meta, data quality).
+//! ## Quick start
+//!
+//! Stage a table (from files with `from_path`, or from a `DataFrame` you
+//! already hold with `from_frame`: the same mapping, conversions and
+//! data-quality accounting), then compute a section with its options:
+//!
+//! ```
+//! use metrics_core::mapping::TableInput;
+//! use metrics_core::polars::prelude::*;
+//! use metrics_core::stage::Staged;
+//! use metrics_core::support::{self, SupportOptions, TicketReadOptions, Tickets};
+//!
+//! let df = df!(
+//!     "ticket_id" => ["1", "2", "3"],
+//!     "created_at" => ["2026-03-02T09:00:00Z", "2026-03-03T10:00:00Z", "not a date"],
+//!     "first_response_at" => [Some("2026-03-02T09:30:00Z"), None, None],
+//! )?;
+//! let tickets = Tickets::from_frame(df, &TableInput::default(), &TicketReadOptions::default())?;
+//! assert_eq!((tickets.rows_read(), Staged::rows_used(&tickets)), (3, 2));
+//! assert_eq!(tickets.quality()[0].reason.name(), "unparseable_timestamp");
+//! let weekly = support::table(&tickets, &SupportOptions::default())?;
+//! assert_eq!(weekly.column("frt_mean_minutes")?.f64()?.get(0), Some(30.0));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! * Tables: [`support::Tickets`], [`revenue::Lines`] (subscriptions),
+//!   [`revenue::Accounts`], [`surveys::Responses`],
+//!   [`purchases::Transactions`], [`health::Usage`]; each implements
+//!   [`stage::Staged`] (rows read and used, source, findings).
+//! * Sections: [`support::table`], [`revenue::table`],
+//!   [`revenue::cohorts_table`], [`surveys::table`], [`purchases::table`];
+//!   their options carry the period [`period::Window`] and the dimensions
+//!   (`with_period`, `with_tz`, `with_since`, `with_until`, `with_by`) and
+//!   are checked here, not in the CLI.
+//! * [`report::run`] reads every input from files and composes the
+//!   sections into a whole report (tables, meta, data quality), as `cxm`
+//!   does.
+//! * Examples that run: `metrics-core/examples/` (`weekly_support`,
+//!   `monthly_revenue`, `weekly_surveys`).
 //!
 //! ```no_run
 //! use metrics_core::{mapping::TableInput, report::{self, Command, Inputs, ReportOptions}};

@@ -18,6 +18,42 @@ use crate::schema::{ColumnDef, Kind};
 use crate::source::{FILE_COL, FileFormat, ScanParse, Selected, Source, UNPARSEABLE};
 use crate::{Error, Result};
 
+/// What every staged input table tells: its files, how many rows were read
+/// and used, and the data-quality findings of staging it.
+pub trait Staged {
+    /// The files read (or the in-memory frame's label).
+    fn source(&self) -> &Source;
+    /// Data rows read.
+    fn rows_read(&self) -> usize;
+    /// Rows the metrics use.
+    fn rows_used(&self) -> usize;
+    /// Findings, by reason then column.
+    fn quality(&self) -> &[QualityRow];
+}
+
+/// Implements [`Staged`] for a table with `source`, `rows_read` and
+/// `quality` fields and an inherent `rows_used`.
+macro_rules! staged {
+    ($t:ty, $used:expr) => {
+        impl $crate::stage::Staged for $t {
+            fn source(&self) -> &$crate::source::Source {
+                &self.source
+            }
+            fn rows_read(&self) -> usize {
+                self.rows_read
+            }
+            fn rows_used(&self) -> usize {
+                #[allow(clippy::redundant_closure_call)]
+                ($used)(self)
+            }
+            fn quality(&self) -> &[$crate::quality::QualityRow] {
+                &self.quality
+            }
+        }
+    };
+}
+pub(crate) use staged;
+
 /// A table read from its files with canonical column names, not yet typed.
 #[derive(Debug)]
 pub struct RawTable {

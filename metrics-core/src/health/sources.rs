@@ -294,3 +294,5 @@ pub(crate) fn instants(df: &DataFrame, name: &str) -> Result<Vec<Option<Micros>>
     let c = df.column(name).ctx(name)?.cast(&DataType::Int64).ctx(name)?;
     Ok(c.i64().ctx(name)?.iter().collect())
 }
+
+crate::stage::staged!(Usage, |t: &Usage| t.rows.len());

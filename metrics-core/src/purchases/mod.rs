@@ -324,3 +324,5 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
     );
     DataFrame::new_infer_height(out).ctx("purchases table")
 }
+
+crate::stage::staged!(Transactions, |t: &Transactions| t.rows_used());

@@ -398,7 +398,7 @@ pub fn run_with_progress(
                 None => None,
             };
             let u = Usage::from_path(input, input.input_tz.unwrap_or(o.tz), o.tz, accounts_of.as_ref())?;
-            staging::record(&mut r, "usage", input, &u.source, u.rows_read, u.rows.len(), &u.quality, "")?;
+            staging::record(&mut r, "usage", input, &u, "")?;
             Some(u)
         }
         None => None,

@@ -18,17 +18,15 @@ fn dims_with_account(o: &ReportOptions, accounts: Option<&Accounts>, for_health:
 
 /// Records a staged input in meta and data quality; an input with no
 /// usable row stops the run (except `validate`) with `what`.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn record(
     r: &mut Report,
     table: &str,
     input: &TableInput,
-    source: &crate::source::Source,
-    rows_read: usize,
-    rows_used: usize,
-    quality: &[crate::quality::QualityRow],
+    staged: &dyn crate::stage::Staged,
     what: &str,
 ) -> Result<()> {
+    let (source, rows_read, rows_used, quality) =
+        (staged.source(), staged.rows_read(), staged.rows_used(), staged.quality());
     r.meta.inputs.insert(
         table.into(),
         InputMeta {
@@ -105,8 +103,7 @@ pub(super) fn stage_tickets(
     let mut tickets = Tickets::from_path(input, &read)?;
     tickets.df = join_account_dims(std::mem::take(&mut tickets.df), accounts, &o.by, "tickets")?;
     let what = "no usable rows: every row was rejected (run `cxm validate` to see each reason and its rows)";
-    let (read_n, used) = (tickets.rows_read, tickets.rows_used());
-    record(r, "tickets", input, &tickets.source, read_n, used, &tickets.quality, what)?;
+    record(r, "tickets", input, &tickets, what)?;
     r.meta.as_of = Some(rfc3339(tickets.as_of));
     r.meta.rules.insert("as_of_source".into(), tickets.as_of_source.into());
     Ok(tickets)
@@ -127,8 +124,7 @@ pub(super) fn stage_surveys(
         r.meta.notes.push(note);
     }
     let what = "no valid survey responses: every row was rejected (run `cxm validate` to see why)";
-    let (read_n, used) = (responses.rows_read, responses.rows_used());
-    record(r, "survey_responses", input, &responses.source, read_n, used, &responses.quality, what)?;
+    record(r, "survey_responses", input, &responses, what)?;
     Ok(responses)
 }
 
@@ -175,7 +171,7 @@ pub(super) fn stage_transactions(
     let mut t = Transactions::from_path(input, &o.by, input.input_tz.unwrap_or(o.input_tz))?;
     t.df = join_account_dims(std::mem::take(&mut t.df), accounts, &o.by, "transactions")?;
     let what = "no usable transactions: every row was rejected (run `cxm validate` to see why)";
-    record(r, "transactions", input, &t.source, t.rows_read, t.rows_used(), &t.quality, what)?;
+    record(r, "transactions", input, &t, what)?;
     Ok(t)
 }
 
@@ -257,12 +253,12 @@ pub(super) fn stage_lines(input: &TableInput, o: &ReportOptions, r: &mut Report)
     };
     let lines = Lines::from_path(input, &lo)?;
     let what = "no usable subscription lines: every row was rejected (run `cxm validate` to see why)";
-    record(r, "subscriptions", input, &lines.source, lines.rows_read, lines.rows_used(), &lines.quality, what)?;
+    record(r, "subscriptions", input, &lines, what)?;
     Ok(lines)
 }
 
 pub(super) fn stage_accounts(a: &TableInput, o: &ReportOptions, r: &mut Report) -> Result<Accounts> {
     let acc = Accounts::from_path(a, &o.by, a.input_tz.unwrap_or(o.input_tz))?;
-    record(r, "accounts", a, &acc.source, acc.rows_read, acc.rows_used(), &acc.quality, "")?;
+    record(r, "accounts", a, &acc, "")?;
     Ok(acc)
 }

@@ -383,3 +383,5 @@ pub fn read_rates(input: &TableInput) -> Result<BTreeMap<String, f64>> {
 fn idx(keep: &[usize]) -> IdxCa {
     IdxCa::from_vec("idx".into(), keep.iter().map(|&i| i as IdxSize).collect())
 }
+
+crate::stage::staged!(Lines, |t: &Lines| t.rows_used());

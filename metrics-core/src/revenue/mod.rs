@@ -281,3 +281,5 @@ pub fn subscription_accounts(
     }
     Ok(map)
 }
+
+crate::stage::staged!(Accounts, |t: &Accounts| t.rows_used());

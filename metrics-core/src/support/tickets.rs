@@ -398,3 +398,5 @@ fn check<T>(
     raw.count_values(q, reason, name, &p.bad);
     Ok(())
 }
+
+crate::stage::staged!(Tickets, |t: &Tickets| t.rows_used());

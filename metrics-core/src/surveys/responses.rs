@@ -194,3 +194,5 @@ impl Responses {
         Some((ca.min()?, ca.max()?))
     }
 }
+
+crate::stage::staged!(Responses, |t: &Responses| t.rows_used());

@@ -405,8 +405,9 @@ impl RawTable {
     }
 
     /// The text of a read column at positions `at` (ascending), as written:
-    /// taken from the frame when it holds text, else read again from the
-    /// files (a column parsed during the scan keeps no text).
+    /// taken from the frame when it holds text, else read from the files up
+    /// to the last row asked for (a column parsed during the scan keeps no
+    /// text).
     pub(crate) fn texts_at(&self, name: &str, at: &[usize]) -> Vec<String> {
         let Ok(c) = self.column(name) else { return Vec::new() };
         if !self.scan_parsed || c.dtype() == &DataType::String {
@@ -414,28 +415,11 @@ impl RawTable {
             return at.iter().map(|&i| t.get(i).unwrap_or_default().to_owned()).collect();
         }
         let Some(spec) = self.spec(name) else { return Vec::new() };
-        let select =
-            [Selected { source: spec.column.clone(), canonical: name.to_owned(), scan: None, position: spec.position }];
-        let Ok((df, _)) = self.source.read(&select) else { return Vec::new() };
-        let (Ok(files), Ok(col)) =
-            (u32_values(&df, FILE_COL), df.column(name).and_then(|c| c.str().cloned()).map_err(|_| ()))
-        else {
-            return Vec::new();
-        };
-        // The first index of each file in the re-read frame (ragged rows
-        // included, as in the files).
-        let mut first = vec![usize::MAX; self.source.files.len()];
-        for (k, f) in files.iter().enumerate() {
-            if first[*f as usize] == usize::MAX {
-                first[*f as usize] = k;
-            }
-        }
-        at.iter()
-            .map(|&i| {
-                let k = first[self.files[i] as usize] + self.rows[i] as usize - 1;
-                col.get(k).unwrap_or_default().to_owned()
-            })
-            .collect()
+        // Read from the files only up to the last row asked for, one field:
+        // no second scan of the whole table.
+        let Some(index) = self.source.column_index(0, &spec.column, spec.position) else { return Vec::new() };
+        let rows: Vec<(u32, u32)> = at.iter().map(|&i| (self.files[i], self.rows[i])).collect();
+        self.source.cells(&rows, index)
     }
 
     /// The spec of a canonical column, when present.
@@ -954,7 +938,7 @@ fn placeholder_hint(texts: &[String]) -> Option<String> {
 }
 
 /// How many failing values the format diagnosis looks at.
-const DIAGNOSIS_SAMPLE: usize = 1000;
+const DIAGNOSIS_SAMPLE: usize = 200;
 
 /// Kinds' names for error messages.
 pub fn expected(kind: Kind) -> &'static str {

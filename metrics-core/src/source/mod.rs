@@ -637,6 +637,59 @@ impl Source {
         Ok((df, ragged))
     }
 
+    /// The text of CSV cells at (file, one-based data row) `at`, in the
+    /// column at header position `index`, for findings about values parsed
+    /// during the scan (which keep no text). Each file is read only up to
+    /// its last row asked for; a cell that cannot be read is empty.
+    pub fn cells(&self, at: &[(u32, u32)], index: usize) -> Vec<String> {
+        let mut out = vec![String::new(); at.len()];
+        for f in 0..self.files.len() as u32 {
+            let mut wanted: Vec<(u32, usize)> =
+                at.iter().enumerate().filter(|(_, (file, _))| *file == f).map(|(k, (_, row))| (*row, k)).collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            wanted.sort_unstable();
+            let path = &self.files[f as usize];
+            let mut b = csv::ReaderBuilder::new();
+            b.has_headers(true).delimiter(self.sep()).flexible(true);
+            let records: Box<dyn Iterator<Item = csv::Result<csv::ByteRecord>>> = match self.decoded(path) {
+                Ok(Some(text)) => Box::new(b.from_reader(std::io::Cursor::new(text)).into_byte_records()),
+                Ok(None) => match b.from_path(path) {
+                    Ok(r) => Box::new(r.into_byte_records()),
+                    Err(_) => continue,
+                },
+                Err(_) => continue,
+            };
+            let mut next = wanted.iter().peekable();
+            for (n, rec) in records.enumerate() {
+                let row = u32::try_from(n + 1).unwrap_or(u32::MAX);
+                while let Some(&&(r, k)) = next.peek() {
+                    if r != row {
+                        break;
+                    }
+                    if let Some(v) = rec.as_ref().ok().and_then(|rec| rec.get(index)) {
+                        out[k] = String::from_utf8_lossy(v).into_owned();
+                    }
+                    next.next();
+                }
+                if next.peek().is_none() {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// The header position of a column in file `file`.
+    pub fn column_index(&self, file: u32, column: &str, position: Option<usize>) -> Option<usize> {
+        let header = self.csv_header(self.files.get(file as usize)?).ok()?;
+        match position {
+            Some(p) => p.checked_sub(1).filter(|p| *p < header.len()),
+            None => header.iter().position(|h| h == column),
+        }
+    }
+
     /// The text of one CSV cell, for error messages about values that were
     /// parsed during the scan (only read on that error path).
     pub fn cell(&self, file: u32, row: u32, column: &str) -> Option<String> {

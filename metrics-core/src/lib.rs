@@ -13,7 +13,7 @@
 //! ```
 //! use metrics_core::mapping::TableInput;
 //! use metrics_core::polars::prelude::*;
-//! use metrics_core::stage::Staged;
+//! use metrics_core::raw::Staged;
 //! use metrics_core::support::{self, SupportOptions, TicketReadOptions, Tickets};
 //!
 //! let df = df!(
@@ -32,7 +32,7 @@
 //! * Tables: [`support::Tickets`], [`revenue::Lines`] (subscriptions),
 //!   [`revenue::Accounts`], [`surveys::Responses`],
 //!   [`purchases::Transactions`], [`health::Usage`]; each implements
-//!   [`stage::Staged`] (rows read and used, source, findings).
+//!   [`raw::Staged`] (rows read and used, source, findings).
 //! * Sections: [`support::table`], [`revenue::table`],
 //!   [`revenue::cohorts_table`], [`surveys::table`], [`purchases::table`];
 //!   their options carry the period [`period::Window`] and the dimensions
@@ -63,11 +63,11 @@ pub mod period;
 pub mod preset;
 pub mod purchases;
 pub mod quality;
+pub mod raw;
 pub mod report;
 pub mod revenue;
 pub mod schema;
 pub mod source;
-pub mod stage;
 pub mod support;
 pub mod surveys;
 

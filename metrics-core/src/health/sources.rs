@@ -15,10 +15,10 @@ use crate::mapping::TableInput;
 use crate::parse::timestamp::Micros;
 use crate::period::{date_to_days, day_start, days_to_date, local_date};
 use crate::quality::{QualityRow, Reason};
+use crate::raw::{RawTable, expected};
 use crate::schema::usage::{ACCOUNT_ID, DATE, METRIC, SUBSCRIPTION_ID, VALUE};
 use crate::schema::{Kind, USAGE};
 use crate::source::Source as Files;
-use crate::stage::{RawTable, expected};
 use crate::{Error, Result};
 
 /// One usage row: account, report-zone date (days since 1970-01-01),
@@ -295,4 +295,4 @@ pub(crate) fn instants(df: &DataFrame, name: &str) -> Result<Vec<Option<Micros>>
     Ok(c.i64().ctx(name)?.iter().collect())
 }
 
-crate::stage::staged!(Usage, |t: &Usage| t.rows.len());
+crate::raw::staged!(Usage, |t: &Usage| t.rows.len());

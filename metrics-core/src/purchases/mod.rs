@@ -28,10 +28,10 @@ use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::period::{PERIOD_START, Spine, date_to_days, days_to_date};
 use crate::quality::{QualityRow, Reason};
+use crate::raw::{RawTable, datetime_column, expected};
 use crate::schema::transactions::{ACCOUNT_ID, AMOUNT, AT};
 use crate::schema::{Kind, TRANSACTIONS};
 use crate::source::Source;
-use crate::stage::{RawTable, datetime_column, expected};
 
 /// Output columns of the `purchases` table after the keys (`revenue` and
 /// `average_order_value` only when `amount` is mapped).
@@ -264,7 +264,7 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
     );
     let customers = days.group_by([col(ACCOUNT_ID)]).agg(gsel).collect().ctx("computing purchases")?;
     let mut firsts: PlHashMap<String, (Vec<i32>, Vec<i32>)> = PlHashMap::new();
-    let ck = crate::stage::group_keys(&customers, by)?;
+    let ck = crate::raw::group_keys(&customers, by)?;
     let f = customers.column("__first").ctx("first")?.i32().ctx("first")?;
     let s = customers.column("__second").ctx("second")?.i32().ctx("second")?;
     for (i, k) in ck.into_iter().enumerate() {
@@ -280,7 +280,7 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
         a.sort_unstable();
         b.sort_unstable();
     });
-    let tk = crate::stage::group_keys(&table, by)?;
+    let tk = crate::raw::group_keys(&table, by)?;
     let starts = table.column(PERIOD_START).ctx(PERIOD_START)?.cast(&DataType::Int32).ctx(PERIOD_START)?;
     let starts = starts.i32().ctx(PERIOD_START)?;
     let lifetime: Vec<Option<f64>> = (0..table.height())
@@ -325,4 +325,4 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
     DataFrame::new_infer_height(out).ctx("purchases table")
 }
 
-crate::stage::staged!(Transactions, |t: &Transactions| t.rows_used());
+crate::raw::staged!(Transactions, |t: &Transactions| t.rows_used());

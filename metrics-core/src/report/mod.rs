@@ -22,11 +22,11 @@ use crate::support::{self, Skipped, SupportOptions, TicketReadOptions, Tickets};
 use crate::surveys::{self, Responses, SurveyOptions};
 use crate::{Error, Result};
 
+mod inputs;
 mod sections;
-mod staging;
 
+use inputs::{health_data, stage_accounts, stage_lines, stage_surveys, stage_tickets, stage_transactions};
 use sections::{health_sections, purchases_section, revenue_sections, support_section, surveys_section};
-use staging::{health_data, stage_accounts, stage_lines, stage_surveys, stage_tickets, stage_transactions};
 
 /// The input tables of a report; absent tables leave their sections out.
 #[derive(Debug, Clone, Default)]
@@ -398,7 +398,7 @@ pub fn run_with_progress(
                 None => None,
             };
             let u = Usage::from_path(input, input.input_tz.unwrap_or(o.tz), o.tz, accounts_of.as_ref())?;
-            staging::record(&mut r, "usage", input, &u, "")?;
+            inputs::record(&mut r, "usage", input, &u, "")?;
             Some(u)
         }
         None => None,

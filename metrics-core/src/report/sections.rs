@@ -3,7 +3,7 @@
 
 #![allow(clippy::wildcard_imports)]
 
-use super::staging::texts_set;
+use super::inputs::texts_set;
 use super::*;
 
 pub(super) fn support_section(tickets: Tickets, o: &ReportOptions, command: Command, r: &mut Report) -> Result<()> {

@@ -54,13 +54,13 @@ pub fn add_formula(
     gross_margin: f64,
 ) -> Result<(DataFrame, Option<String>)> {
     let month_keys: Vec<(String, NaiveDate)> =
-        crate::stage::group_keys(monthly, &cx.by)?.into_iter().zip(dates(monthly)?).collect();
+        crate::raw::group_keys(monthly, &cx.by)?.into_iter().zip(dates(monthly)?).collect();
     let churn: HashMap<(String, NaiveDate), Option<f64>> =
         month_keys.iter().cloned().zip(floats(monthly, "logo_churn_rate")?).collect();
     let churned: HashMap<(String, NaiveDate), f64> =
         month_keys.into_iter().zip(floats(monthly, "churned_customers")?).map(|(k, v)| (k, v.unwrap_or(0.0))).collect();
     let mut thinnest: Option<(f64, NaiveDate)> = None;
-    let keys = crate::stage::group_keys(&table, &cx.by)?;
+    let keys = crate::raw::group_keys(&table, &cx.by)?;
     let arpa = floats(&table, "arpa")?;
     let clv: Vec<Option<f64>> = keys
         .iter()

@@ -11,10 +11,10 @@ use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::parse::timestamp::Micros;
 use crate::quality::{Collector, QualityRow, Reason};
+use crate::raw::{Parsed, RawTable, datetime_column, expected};
 use crate::schema::ColumnDef;
 use crate::schema::{Kind, RATES, SUBSCRIPTIONS, subscriptions::*};
 use crate::source::Source;
-use crate::stage::{Parsed, RawTable, datetime_column, expected};
 use crate::{Error, Result};
 
 /// Months per billing interval: `mrr = amount x quantity x f / interval_count`
@@ -232,7 +232,7 @@ impl Lines {
             // A line without a subscription id is never a duplicate.
             let with_id: Vec<bool> =
                 ids.iter().zip(&usable).map(|(id, u)| *u && id.is_some_and(|s| !s.trim().is_empty())).collect();
-            let superseded = crate::stage::superseded_rows(&ids, &with_id);
+            let superseded = crate::raw::superseded_rows(&ids, &with_id);
             superseded.iter().for_each(|&i| usable[i] = false);
             raw.count_superseded(&mut q, SUBSCRIPTION_ID, &ids, &superseded);
         }
@@ -384,4 +384,4 @@ fn idx(keep: &[usize]) -> IdxCa {
     IdxCa::from_vec("idx".into(), keep.iter().map(|&i| i as IdxSize).collect())
 }
 
-crate::stage::staged!(Lines, |t: &Lines| t.rows_used());
+crate::raw::staged!(Lines, |t: &Lines| t.rows_used());

@@ -21,9 +21,9 @@ use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::period::{Period, Spine};
 use crate::quality::{QualityRow, Reason};
+use crate::raw::RawTable;
 use crate::schema::{ACCOUNTS, subscriptions::ACCOUNT_ID};
 use crate::source::Source;
-use crate::stage::RawTable;
 
 /// Options of the revenue metrics (`[revenue]` in `cxm.toml`).
 #[derive(Debug, Clone, PartialEq)]
@@ -193,7 +193,7 @@ impl Accounts {
                 keep[i] = false;
             }
         }
-        let superseded = crate::stage::superseded_rows(&ids, &keep);
+        let superseded = crate::raw::superseded_rows(&ids, &keep);
         superseded.iter().for_each(|&i| keep[i] = false);
         raw.count_superseded(&mut q, ACCOUNT_ID, &ids, &superseded);
         let mut columns = vec![ids.clone().with_name(ACCOUNT_ID.into()).into_column()];
@@ -282,4 +282,4 @@ pub fn subscription_accounts(
     Ok(map)
 }
 
-crate::stage::staged!(Accounts, |t: &Accounts| t.rows_used());
+crate::raw::staged!(Accounts, |t: &Accounts| t.rows_used());

@@ -11,9 +11,9 @@ use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::parse::timestamp::Micros;
 use crate::quality::{Collector, QualityRow, Reason};
+use crate::raw::{Parsed, RawTable, datetime_column, expected};
 use crate::schema::{ColumnDef, Kind, TICKETS, tickets::*};
 use crate::source::Source;
-use crate::stage::{Parsed, RawTable, datetime_column, expected};
 use crate::{Error, Result};
 
 /// How to stage tickets.
@@ -219,7 +219,7 @@ impl Tickets {
             }
         }
         // Duplicates: the last usable row read wins (polars' parallel hash).
-        let superseded = crate::stage::superseded_rows(&ids, &usable);
+        let superseded = crate::raw::superseded_rows(&ids, &usable);
         for &i in &superseded {
             usable[i] = false;
         }
@@ -399,4 +399,4 @@ fn check<T>(
     Ok(())
 }
 
-crate::stage::staged!(Tickets, |t: &Tickets| t.rows_used());
+crate::raw::staged!(Tickets, |t: &Tickets| t.rows_used());

@@ -10,10 +10,10 @@ use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::parse::values::parse_float;
 use crate::quality::{QualityRow, Reason};
+use crate::raw::{RawTable, datetime_column, expected};
 use crate::schema::surveys::*;
 use crate::schema::{Kind, SURVEY_RESPONSES};
 use crate::source::Source;
-use crate::stage::{RawTable, datetime_column, expected};
 use crate::support::Rating;
 
 /// Staged column: the survey (`nps`, `csat`, `ces`).
@@ -195,4 +195,4 @@ impl Responses {
     }
 }
 
-crate::stage::staged!(Responses, |t: &Responses| t.rows_used());
+crate::raw::staged!(Responses, |t: &Responses| t.rows_used());

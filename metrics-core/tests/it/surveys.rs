@@ -6,8 +6,7 @@ use metrics_core::mapping::TableInput;
 use metrics_core::quality::Reason;
 use metrics_core::report::{self, Command, Inputs, ReportOptions};
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn run(by: &[&str]) -> report::Report {
     let mut inputs = Inputs::default();

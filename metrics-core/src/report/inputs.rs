@@ -1,5 +1,5 @@
-//! Staging every input of a report: read, check, join account dimensions,
-//! and record meta and data quality.
+//! A report's inputs: stage each one a command reads (read, check, join
+//! account dimensions), and record it in meta and data quality.
 
 #![allow(clippy::wildcard_imports)]
 
@@ -22,7 +22,7 @@ pub(super) fn record(
     r: &mut Report,
     table: &str,
     input: &TableInput,
-    staged: &dyn crate::stage::Staged,
+    staged: &dyn crate::raw::Staged,
     what: &str,
 ) -> Result<()> {
     let (source, rows_read, rows_used, quality) =

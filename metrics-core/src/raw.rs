@@ -1,4 +1,4 @@
-//! Staging: resolve a table's mapping against its files, read only the
+//! Raw tables: resolve a table's mapping against its files, read only the
 //! columns it needs, and convert each value to its canonical type, keeping
 //! track of every value that fails so it can be counted.
 //!
@@ -35,7 +35,7 @@ pub trait Staged {
 /// `quality` fields and an inherent `rows_used`.
 macro_rules! staged {
     ($t:ty, $used:expr) => {
-        impl $crate::stage::Staged for $t {
+        impl $crate::raw::Staged for $t {
             fn source(&self) -> &$crate::source::Source {
                 &self.source
             }

@@ -6,11 +6,11 @@
 //! sets `PROPTEST_CASES` (docs/guarantees.md, "Fuzzing"):
 //!
 //! ```sh
-//! PROPTEST_CASES=200000 cargo test --release --workspace --test fuzz
+//! PROPTEST_CASES=200000 cargo test --release --workspace fuzz::
 //! ```
 //!
 //! A failure is shrunk to its smallest input and its seed kept in
-//! `tests/fuzz.proptest-regressions`, which every later run replays first.
+//! `tests/it/fuzz.proptest-regressions`, which every later run replays first.
 
 use std::collections::BTreeMap;
 

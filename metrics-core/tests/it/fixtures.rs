@@ -9,8 +9,7 @@ use metrics_core::polars::prelude::*;
 use metrics_core::quality::Reason;
 use metrics_core::report::{self, Command, Inputs, Report, ReportOptions};
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn run(path: &Path, o: &ReportOptions) -> Report {
     let mut inputs = Inputs::default();

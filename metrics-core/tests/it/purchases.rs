@@ -6,8 +6,7 @@ use metrics_core::period::Period;
 use metrics_core::quality::Reason;
 use metrics_core::report::{self, Command, Inputs, ReportOptions};
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn repeat_purchase_rate_by_hand() {

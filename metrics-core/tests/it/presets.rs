@@ -6,8 +6,7 @@ use metrics_core::preset::Preset;
 use metrics_core::report::{self, Command, Inputs, Report, ReportOptions};
 use metrics_core::support::FcrRule;
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn run(file: &str, preset: Preset, o: &ReportOptions) -> Report {
     let mut t = TableInput::new(fixture(&format!("presets/{file}")).to_string_lossy());

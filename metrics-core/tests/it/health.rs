@@ -10,8 +10,7 @@ use metrics_core::polars::prelude::*;
 use metrics_core::report::{self, Command, Inputs, ReportOptions};
 use proptest::prelude::*;
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn config() -> HealthConfig {
     let text = std::fs::read_to_string(fixture("health/cxm.toml")).unwrap();

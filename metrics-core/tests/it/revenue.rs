@@ -8,8 +8,7 @@ use metrics_core::mapping::TableInput;
 use metrics_core::quality::Reason;
 use metrics_core::report::{self, Command, Inputs, Report, ReportOptions};
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn run(by: &[&str], command: Command) -> Report {
     let mut inputs = Inputs::default();

@@ -93,7 +93,7 @@ fn run(cli: Cli) -> Result<()> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let report = result?;
+    let report = result.map_err(with_flags)?;
     write(&report, &settings)?;
     if !cli.quiet {
         // The terminal table shows the notes already.
@@ -104,6 +104,24 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The library's error with the CLI's context: which flag or config key
+/// gives a missing input.
+fn with_flags(e: metrics_core::Error) -> anyhow::Error {
+    match e.kind() {
+        metrics_core::ErrorKind::MissingInput { tables } => {
+            let flags: Vec<String> = tables.iter().map(|t| format!("--{t}")).collect();
+            let what =
+                if tables.len() == 1 { tables[0].replace("surveys", "survey responses") } else { "input".into() };
+            anyhow::anyhow!(
+                "no {what} given: pass {} (or set {} path in the config)",
+                flags.join(", "),
+                if tables.len() == 1 { format!("[{}]", tables[0]) } else { "their".into() }
+            )
+        }
+        _ => e.into(),
+    }
 }
 
 /// The main table of a command (for single-file CSV/Markdown output).

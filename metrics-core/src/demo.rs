@@ -497,17 +497,17 @@ pub const DEMO_FILES: [&str; 8] = [
 pub fn write_demo(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| Error::Io { path, source }
+        move |source| Error::from(crate::error::ErrorKind::Io { path, source })
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     // Never overwrite: a folder that holds any of these files is refused.
     for name in DEMO_FILES {
         let p = dir.join(name);
         if p.exists() || p.is_symlink() {
-            return Err(Error::Config(format!(
+            return Err(Error::from(crate::error::ErrorKind::Config(format!(
                 "{}: already exists; the demo never overwrites files (choose a new or empty folder)",
                 p.display()
-            )));
+            ))));
         }
     }
     let tickets = dir.join("tickets.csv");

@@ -6,14 +6,58 @@
 
 use std::path::PathBuf;
 
-/// Everything that can stop a report from being computed.
+/// An error of `metrics-core`: what went wrong is its [`ErrorKind`]
+/// (rust-csv's shape: one small type, the details boxed), and its message
+/// names the file, row, column and value where there is one.
+///
+/// ```
+/// use metrics_core::{Error, ErrorKind};
+/// let e = metrics_core::report::parse_instant("yesterday", chrono_tz::UTC).unwrap_err();
+/// assert!(matches!(e.kind(), ErrorKind::Config(_)));
+/// assert!(e.to_string().contains("yesterday"));
+/// ```
+#[derive(Debug)]
+pub struct Error(Box<ErrorKind>);
+
+impl Error {
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// What went wrong, by value.
+    pub fn into_kind(self) -> ErrorKind {
+        *self.0
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Self(Box::new(kind))
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&*self.0)
+    }
+}
+
+/// The kinds of [`Error`]: everything that can stop a report from being
+/// computed.
 ///
 /// A bad *value* in a usable column is never an error: it is counted in the
 /// data-quality section. These variants are for inputs that cannot be used at
 /// all (a wrong mapping, a missing file, a column where nothing parses).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ErrorKind {
     /// An input path, glob or directory matched no readable file.
     #[error("{}: no such file, glob match or directory", path.display())]
     NotFound {
@@ -173,6 +217,14 @@ pub enum Error {
     /// table's rows: a wrong mapping, format or separator, not dirty data.
     #[error("{0}")]
     TooManyExcluded(Box<Excluded>),
+    /// A command lacks the input table it needs (or every input): the
+    /// caller says how to give it (the CLI names its flags and keys).
+    #[error("no {} given", tables.join(" or "))]
+    MissingInput {
+        /// The inputs, any of which would do (`tickets`, `subscriptions`,
+        /// `surveys`, `transactions`, `usage`).
+        tables: Vec<String>,
+    },
     /// A configuration value is invalid (unknown time zone, preset, key...).
     #[error("{0}")]
     Config(String),
@@ -204,7 +256,7 @@ pub enum Error {
     },
 }
 
-/// The details of [`Error::MissingColumns`].
+/// The details of [`ErrorKind::MissingColumns`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Missing {
     /// The file.
@@ -245,7 +297,7 @@ impl std::fmt::Display for Missing {
     }
 }
 
-/// The details of [`Error::TooManyExcluded`].
+/// The details of [`ErrorKind::TooManyExcluded`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Excluded {
     /// The input as given.
@@ -317,12 +369,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Attach what was being computed to a polars error.
 pub(crate) trait PolarsContext<T> {
-    /// Wrap the error in [`Error::Polars`].
+    /// Wrap the error in [`ErrorKind::Polars`].
     fn ctx(self, what: &str) -> Result<T>;
 }
 
 impl<T> PolarsContext<T> for polars::error::PolarsResult<T> {
     fn ctx(self, what: &str) -> Result<T> {
-        self.map_err(|source| Error::Polars { what: what.to_owned(), source })
+        self.map_err(|source| Error::from(crate::error::ErrorKind::Polars { what: what.to_owned(), source }))
     }
 }

@@ -71,7 +71,7 @@ pub mod source;
 pub mod support;
 pub mod surveys;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use period::Period;
 /// The polars version cxm is built against, so callers cannot drift.
 pub use polars;

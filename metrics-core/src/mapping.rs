@@ -36,9 +36,9 @@ impl std::str::FromStr for DurationUnit {
             "milliseconds" => Self::Milliseconds,
             "hms" => Self::Hms,
             other => {
-                return Err(Error::Config(format!(
+                return Err(Error::from(crate::error::ErrorKind::Config(format!(
                     "unknown duration unit `{other}` (expected seconds, minutes, hours, milliseconds or hms)"
-                )));
+                ))));
             }
         })
     }
@@ -126,9 +126,9 @@ impl std::str::FromStr for Encoding {
             "windows-1252" | "cp1252" => Self::Windows1252,
             "latin-1" | "latin1" | "iso-8859-1" => Self::Latin1,
             other => {
-                return Err(Error::Config(format!(
+                return Err(Error::from(crate::error::ErrorKind::Config(format!(
                     "unknown encoding `{other}` (expected utf-8, utf-16, windows-1252 or latin-1)"
-                )));
+                ))));
             }
         })
     }

@@ -93,7 +93,9 @@ impl std::str::FromStr for Period {
     type Err = crate::Error;
     fn from_str(s: &str) -> crate::Result<Self> {
         Period::ALL.into_iter().find(|p| p.name().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
-            crate::Error::Config(format!("unknown period `{s}` (expected day, week, month, quarter or year)"))
+            crate::Error::from(crate::error::ErrorKind::Config(format!(
+                "unknown period `{s}` (expected day, week, month, quarter or year)"
+            )))
         })
     }
 }
@@ -177,13 +179,13 @@ impl Spine {
     ) -> crate::Result<Self> {
         let spine = Self::with_week_start(period, tz, first, last, week_start);
         if spine.starts.len() > MAX_PERIODS {
-            return Err(crate::Error::TooManyPeriods {
+            return Err(crate::Error::from(crate::error::ErrorKind::TooManyPeriods {
                 section: section.to_owned(),
                 first: first.to_string(),
                 last: last.to_string(),
                 period: period.name().to_owned(),
                 limit: MAX_PERIODS,
-            });
+            }));
         }
         Ok(spine)
     }

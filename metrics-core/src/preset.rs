@@ -46,9 +46,9 @@ impl std::str::FromStr for Preset {
             "intercom" => Self::Intercom,
             "stripe" => Self::Stripe,
             other => {
-                return Err(Error::Config(format!(
+                return Err(Error::from(crate::error::ErrorKind::Config(format!(
                     "unknown preset `{other}` (expected zendesk, freshdesk, hubspot, intercom or stripe)"
-                )));
+                ))));
             }
         })
     }

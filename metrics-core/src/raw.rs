@@ -178,12 +178,12 @@ impl RawTable {
             let spec = match columns.get(def.name) {
                 Some(spec) => {
                     if !header.contains(&spec.column) {
-                        return Err(Error::MappedColumnMissing {
+                        return Err(Error::from(crate::error::ErrorKind::MappedColumnMissing {
                             path: source.files[0].clone(),
                             canonical: def.name.to_owned(),
                             source_column: spec.column.clone(),
                             found: header,
-                        });
+                        }));
                     }
                     spec.clone()
                 }
@@ -242,13 +242,13 @@ impl RawTable {
             let cols = source.columns(i)?;
             if let Some(sel) = select.iter().find(|sel| !cols.contains(&sel.source)) {
                 let (s, c) = (&sel.source, &sel.canonical);
-                return Err(Error::MissingColumn {
+                return Err(Error::from(crate::error::ErrorKind::MissingColumn {
                     path: source.files[i].clone(),
                     table: table.to_owned(),
                     column: if s == c { c.clone() } else { format!("{c} (source column `{s}`)") },
                     found: cols,
                     suggest: None,
-                });
+                }));
             }
         }
         let (mut df, ragged) = match frame {
@@ -256,7 +256,10 @@ impl RawTable {
             None => source.read(&select)?,
         };
         if df.height() == 0 {
-            return Err(Error::Empty { path: source.spec.clone().into(), what: "no data rows".into() });
+            return Err(Error::from(crate::error::ErrorKind::Empty {
+                path: source.spec.clone().into(),
+                what: "no data rows".into(),
+            }));
         }
         let rows_read = df.height();
         let mut files = u32_values(&df, FILE_COL)?;
@@ -289,13 +292,13 @@ impl RawTable {
             files = kept(files);
             rows = kept(rows);
             if df.height() == 0 {
-                return Err(Error::Empty {
+                return Err(Error::from(crate::error::ErrorKind::Empty {
                     path: source.spec.clone().into(),
                     what: format!(
                         "no usable rows: every row has a different number of fields than the header (row {} has {}); check the separator",
                         ragged[0].1, ragged[0].2
                     ),
-                });
+                }));
             }
         }
         for (d, s) in mapped.iter().filter(|(_, s)| !s.values.is_empty()) {
@@ -502,7 +505,7 @@ impl RawTable {
             }
             _ => "",
         };
-        Error::OutOfRange {
+        Error::from(crate::error::ErrorKind::OutOfRange {
             path: self.source.files[self.files[i] as usize].clone(),
             row: self.source.row_label(self.files[i], self.rows[i]),
             column: spec.column.clone(),
@@ -511,19 +514,19 @@ impl RawTable {
                 self.valid_years.first(),
                 self.valid_years.last()
             ),
-        }
+        })
     }
 
     /// The "no value of this column parses" error, shown at the read
     /// position `i` with its text `value` (the column named as in the file).
     pub fn nothing_parses_at(&self, name: &str, i: usize, value: &str, expected: &str) -> Error {
-        Error::NothingParses {
+        Error::from(crate::error::ErrorKind::NothingParses {
             path: self.source.files[self.files[i] as usize].clone(),
             row: self.rows[i].to_string(),
             column: self.spec(name).map_or(name, |s| s.column.as_str()).to_owned(),
             value: value.to_owned(),
             expected: expected.to_owned(),
-        }
+        })
     }
 
     /// Converts a timestamp column to UTC microseconds.
@@ -669,14 +672,18 @@ impl RawTable {
 fn check_mapping(input: &TableInput, table: &str, defs: &[ColumnDef]) -> Result<()> {
     for key in input.columns.keys() {
         if !defs.iter().any(|d| d.name == key) {
-            return Err(Error::Config(format!(
+            return Err(Error::from(crate::error::ErrorKind::Config(format!(
                 "[{table}.columns]: unknown canonical column `{key}` (known: {})",
                 defs.iter().map(|d| d.name).collect::<Vec<_>>().join(", ")
-            )));
+            ))));
         }
     }
     if let Some(p) = input.preset.filter(|p| p.table() != table) {
-        return Err(Error::Config(format!("preset `{}` describes the {} table, not {table}", p.name(), p.table())));
+        return Err(Error::from(crate::error::ErrorKind::Config(format!(
+            "preset `{}` describes the {} table, not {table}",
+            p.name(),
+            p.table()
+        ))));
     }
     Ok(())
 }
@@ -723,14 +730,14 @@ fn missing_columns(
     } else {
         None
     };
-    Error::MissingColumns(Box::new(crate::error::Missing {
+    Error::from(crate::error::ErrorKind::MissingColumns(Box::new(crate::error::Missing {
         path: source.files[0].clone(),
         table: table.to_owned(),
         columns: missing.iter().map(|m| (*m).to_owned()).collect(),
         found: header.to_vec(),
         closest,
         suggest,
-    }))
+    })))
 }
 
 /// The error for a column cxm reads that the header names more than once
@@ -739,11 +746,13 @@ fn duplicated(source: &Source, header: &[String], spec: &ColumnSpec, canonical: 
     let name = if spec.column.is_empty() { canonical } else { spec.column.as_str() };
     let positions: Vec<usize> =
         header.iter().enumerate().filter(|(_, h)| h.as_str() == name).map(|(i, _)| i + 1).collect();
-    (positions.len() > 1 && spec.position.is_none()).then(|| Error::DuplicateColumn {
-        path: source.files[0].clone(),
-        column: name.to_owned(),
-        canonical: canonical.to_owned(),
-        positions,
+    (positions.len() > 1 && spec.position.is_none()).then(|| {
+        Error::from(crate::error::ErrorKind::DuplicateColumn {
+            path: source.files[0].clone(),
+            column: name.to_owned(),
+            canonical: canonical.to_owned(),
+            positions,
+        })
     })
 }
 

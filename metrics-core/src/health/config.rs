@@ -187,10 +187,10 @@ impl HealthConfig {
             None => Bands::default(),
             Some(b) => {
                 if !(0.0..=100.0).contains(&b.yellow) || !(0.0..=100.0).contains(&b.green) || b.yellow > b.green {
-                    return Err(Error::Config(format!(
+                    return Err(Error::from(crate::error::ErrorKind::Config(format!(
                         "[health] bands: yellow = {} and green = {} overlap or leave 0-100 (need 0 <= yellow <= green <= 100)",
                         b.yellow, b.green
-                    )));
+                    ))));
                 }
                 Bands { yellow: b.yellow, green: b.green }
             }
@@ -198,7 +198,7 @@ impl HealthConfig {
         let mut components = Vec::new();
         for (i, e) in s.components.iter().enumerate() {
             let here = format!("[[health.components]] #{} (`{}`)", i + 1, e.name);
-            let err = |m: String| Error::Config(format!("{here}: {m}"));
+            let err = |m: String| Error::from(crate::error::ErrorKind::Config(format!("{here}: {m}")));
             if e.name.trim().is_empty() || !e.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Err(err("name must be letters, digits or _".into()));
             }
@@ -276,7 +276,9 @@ impl HealthConfig {
             });
         }
         if components.is_empty() {
-            return Err(Error::Config("[health] has no components: add [[health.components]] entries".into()));
+            return Err(Error::from(crate::error::ErrorKind::Config(
+                "[health] has no components: add [[health.components]] entries".into(),
+            )));
         }
         Ok(Self { components, bands })
     }

@@ -76,22 +76,22 @@ impl Usage {
         let raw = RawTable::open(frame, input, "usage", USAGE, &[], |_| true, input_tz)?;
         let by_subscription = !raw.has(ACCOUNT_ID);
         if by_subscription && !raw.has(SUBSCRIPTION_ID) {
-            return Err(Error::MissingColumn {
+            return Err(Error::from(crate::error::ErrorKind::MissingColumn {
                 path: raw.source.files[0].clone(),
                 table: "usage".into(),
                 column: "account_id (or subscription_id)".into(),
                 found: raw.source.columns(0)?,
                 suggest: None,
-            });
+            }));
         }
         let accounts_of = match (by_subscription, accounts_of) {
             (false, _) => None,
             (true, Some(m)) => Some(m),
             (true, None) => {
-                return Err(Error::Config(format!(
+                return Err(Error::from(crate::error::ErrorKind::Config(format!(
                     "{}: usage is keyed by subscription_id: give the subscriptions table (--subscriptions or [subscriptions] path) to map subscriptions to accounts",
                     input.path
-                )));
+                ))));
             }
         };
         let n = raw.df.height();

@@ -85,9 +85,14 @@ crate::period::window_setters!(PurchaseOptions);
 /// ```
 pub fn table(t: &Transactions, o: &PurchaseOptions) -> Result<DataFrame> {
     if let Some(b) = o.by.iter().find(|b| t.df.column(b.as_str()).is_err()) {
-        return Err(crate::Error::UnknownDimension { name: b.clone(), tables: "transactions".into() });
+        return Err(crate::Error::from(crate::error::ErrorKind::UnknownDimension {
+            name: b.clone(),
+            tables: "transactions".into(),
+        }));
     }
-    let span = t.span().ok_or_else(|| crate::Error::Config("purchases: no usable transaction to report on".into()))?;
+    let span = t.span().ok_or_else(|| {
+        crate::Error::from(crate::error::ErrorKind::Config("purchases: no usable transaction to report on".into()))
+    })?;
     purchases_table(t, &o.window.spine("purchases", span)?, &o.by)
 }
 

@@ -43,7 +43,7 @@ pub(super) fn record(
         check_excluded(table, input, rows_read, quality, r.meta.max_excluded)?;
     }
     if rows_used == 0 && r.meta.command != Command::Validate && !what.is_empty() {
-        return Err(Error::Empty { path: input.path.clone().into(), what: what.into() });
+        return Err(Error::from(crate::error::ErrorKind::Empty { path: input.path.clone().into(), what: what.into() }));
     }
     Ok(())
 }
@@ -71,14 +71,14 @@ fn check_excluded(
     };
     if let Some(q) = quality.iter().find(over) {
         let source_column = input.columns.get(&q.column).map_or_else(|| q.column.clone(), |s| s.column.clone());
-        return Err(Error::TooManyExcluded(Box::new(crate::error::Excluded {
+        return Err(Error::from(crate::error::ErrorKind::TooManyExcluded(Box::new(crate::error::Excluded {
             path: input.path.clone(),
             table: table.to_owned(),
             finding: q.clone(),
             source_column,
             rows: rows_read,
             limit,
-        })));
+        }))));
     }
     Ok(())
 }

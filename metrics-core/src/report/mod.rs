@@ -209,9 +209,9 @@ impl Report {
 /// assert_eq!(t, 1_772_323_200_000_000);
 /// ```
 pub fn parse_instant(s: &str, tz: Tz) -> Result<Micros> {
-    TimestampParser::new(TimestampFormat::Auto, tz)
-        .parse(s)
-        .ok_or_else(|| Error::Config(format!("cannot parse {s:?} as a date or timestamp")))
+    TimestampParser::new(TimestampFormat::Auto, tz).parse(s).ok_or_else(|| {
+        Error::from(crate::error::ErrorKind::Config(format!("cannot parse {s:?} as a date or timestamp")))
+    })
 }
 
 /// A step of a report run, for a progress display.
@@ -240,7 +240,10 @@ pub fn run_with_progress(
 ) -> Result<Report> {
     check_range_options(o)?;
     if !(0.0..=1.0).contains(&o.max_excluded) {
-        return Err(Error::Config(format!("max_excluded: {} is not a share between 0 and 1", o.max_excluded)));
+        return Err(Error::from(crate::error::ErrorKind::Config(format!(
+            "max_excluded: {} is not a share between 0 and 1",
+            o.max_excluded
+        ))));
     }
     // Every input takes the report's valid years.
     let with_years = |t: &Option<TableInput>| {
@@ -280,28 +283,22 @@ pub fn run_with_progress(
         .filter(|_| matches!(command, Command::Report | Command::Purchases | Command::Validate));
     match command {
         Command::Support if tickets_input.is_none() => {
-            return Err(Error::Config("no tickets given: pass --tickets (or set [tickets] path in the config)".into()));
+            return Err(missing_input(&["tickets"]));
         }
         Command::Revenue | Command::Cohorts if subs_input.is_none() => {
-            return Err(Error::Config(
-                "no subscriptions given: pass --subscriptions (or set [subscriptions] path in the config)".into(),
-            ));
+            return Err(missing_input(&["subscriptions"]));
         }
         Command::Health if o.health.is_none() => {
-            return Err(Error::Config(
+            return Err(Error::from(crate::error::ErrorKind::Config(
                 "no health score configured: add [[health.components]] entries to the config (see docs/health.md)"
                     .into(),
-            ));
+            )));
         }
         Command::Purchases if tx_input.is_none() => {
-            return Err(Error::Config(
-                "no transactions given: pass --transactions (or set [transactions] path in the config)".into(),
-            ));
+            return Err(missing_input(&["transactions"]));
         }
         Command::Surveys if surveys_input.is_none() => {
-            return Err(Error::Config(
-                "no survey responses given: pass --surveys (or set [surveys] path in the config)".into(),
-            ));
+            return Err(missing_input(&["surveys"]));
         }
         _ if tickets_input.is_none()
             && subs_input.is_none()
@@ -309,10 +306,7 @@ pub fn run_with_progress(
             && tx_input.is_none()
             && usage_input.is_none() =>
         {
-            return Err(Error::Config(
-                "no input given: pass --tickets, --subscriptions, --surveys, --transactions or --usage (or set their path in the config)"
-                    .into(),
-            ));
+            return Err(missing_input(&["tickets", "subscriptions", "surveys", "transactions", "usage"]));
         }
         _ => {}
     }
@@ -434,7 +428,7 @@ pub fn run_with_progress(
             if lines.is_some() && accounts.is_none() {
                 found.push_str(" (nor of the subscription lines; revenue and cohorts also take dimensions from --accounts, which is not given)");
             }
-            return Err(Error::UnknownDimension { name: b.clone(), tables: found });
+            return Err(Error::from(crate::error::ErrorKind::UnknownDimension { name: b.clone(), tables: found }));
         }
     }
     let health_data = match (&o.health, wants_health) {
@@ -473,26 +467,31 @@ pub fn run_with_progress(
     Ok(r)
 }
 
+/// The error for a command without the input it needs.
+fn missing_input(tables: &[&str]) -> Error {
+    Error::from(crate::error::ErrorKind::MissingInput { tables: tables.iter().map(|t| (*t).to_owned()).collect() })
+}
+
 /// `since`, `until` and `as_of` must fall in the valid years.
 fn check_range_options(o: &ReportOptions) -> Result<()> {
     let v = o.valid_years;
     let date_ok = |d: NaiveDate| (v.first()..=v.last()).contains(&chrono::Datelike::year(&d));
     for (key, d) in [("since", o.since), ("until", o.until)] {
         if let Some(d) = d.filter(|d| !date_ok(*d)) {
-            return Err(Error::Config(format!(
+            return Err(Error::from(crate::error::ErrorKind::Config(format!(
                 "{key}: {d} is outside the valid years {}-{} (`[report] valid_years`)",
                 v.first(),
                 v.last()
-            )));
+            ))));
         }
     }
     if let Some(t) = o.as_of.filter(|t| !v.contains(*t)) {
-        return Err(Error::Config(format!(
+        return Err(Error::from(crate::error::ErrorKind::Config(format!(
             "as_of: {} is outside the valid years {}-{} (`[report] valid_years`)",
             rfc3339(t),
             v.first(),
             v.last()
-        )));
+        ))));
     }
     Ok(())
 }

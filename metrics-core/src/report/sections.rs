@@ -119,7 +119,9 @@ pub(super) fn health_sections(
     let from_tickets = r.meta.as_of.as_deref().and_then(|s| parse_instant(s, o.tz).ok()).map(|t| t + 1);
     let other = data.nps.iter().map(|n| n.1).chain(data.lines.iter().map(|l| l.1)).max().map(|t| t + 1);
     let Some(bound) = o.as_of.map(|t| t + 1).or(latest_usage).or(from_tickets).or(other) else {
-        return Err(Error::Config("health: no input to score (give --usage, or --as-of with other inputs)".into()));
+        return Err(Error::from(crate::error::ErrorKind::Config(
+            "health: no input to score (give --usage, or --as-of with other inputs)".into(),
+        )));
     };
     let as_of_date = local_date(bound - 1, o.tz);
     r.meta.rules.insert("health_as_of".into(), as_of_date.to_string());

@@ -102,13 +102,13 @@ impl Lines {
         let wanted = |d: &ColumnDef| d.name != PLAN || o.dims.iter().any(|b| b == PLAN);
         let raw = RawTable::open(frame, input, "subscriptions", SUBSCRIPTIONS, &o.dims, wanted, tz)?;
         if !(raw.has(MRR) || raw.has(AMOUNT) && raw.has(INTERVAL)) {
-            return Err(Error::MissingColumn {
+            return Err(Error::from(crate::error::ErrorKind::MissingColumn {
                 path: raw.source.files[0].clone(),
                 table: "subscriptions".into(),
                 column: "mrr (or amount with interval)".into(),
                 found: raw.source.columns(0)?,
                 suggest: None,
-            });
+            }));
         }
         let n = raw.df.height();
         let mut q = raw.collector();
@@ -302,13 +302,13 @@ fn conversion(found: &BTreeSet<&str>, o: &LinesOptions) -> Result<(String, BTree
             (0, w) => Ok((w.unwrap_or_default(), BTreeMap::new())),
             (1, None) => Ok((list, BTreeMap::new())),
             (1, Some(w)) if w == list => Ok((w, BTreeMap::new())),
-            (1, Some(w)) => Err(Error::Config(format!(
+            (1, Some(w)) => Err(Error::from(crate::error::ErrorKind::Config(format!(
                 "subscriptions are in {list} but the reporting currency is {w}, and no rates table is given: set [revenue] rates (or --rates) to a file with columns currency, rate"
-            ))),
-            (_, w) => Err(Error::Config(format!(
+            )))),
+            (_, w) => Err(Error::from(crate::error::ErrorKind::Config(format!(
                 "subscriptions mix currencies ({list}){} and no rates table is given: set [revenue] rates (or --rates) to a file with columns currency, rate",
                 w.map(|w| format!(" while the reporting currency is {w}")).unwrap_or_default()
-            ))),
+            )))),
         };
     };
     let rates = read_rates(rates_input)?;
@@ -320,29 +320,33 @@ fn conversion(found: &BTreeSet<&str>, o: &LinesOptions) -> Result<(String, BTree
                 (1, _) => found.iter().next().map(|s| (*s).to_owned()).unwrap_or_default(),
                 (_, [one]) => (*one).clone(),
                 _ => {
-                    return Err(Error::Config(
+                    return Err(Error::from(crate::error::ErrorKind::Config(
                         "[revenue] reporting_currency is needed: the rates table does not have exactly one currency at rate 1"
                             .into(),
-                    ));
+                    )));
                 }
             }
         }
     };
     let base =
         if found.len() == 1 && found.contains(target.as_str()) { Some(1.0) } else { rates.get(&target).copied() };
-    let base = base
-        .ok_or_else(|| Error::Config(format!("{}: no rate for the reporting currency {target}", rates_input.path)))?;
+    let base = base.ok_or_else(|| {
+        Error::from(crate::error::ErrorKind::Config(format!(
+            "{}: no rate for the reporting currency {target}",
+            rates_input.path
+        )))
+    })?;
     let mut out = BTreeMap::new();
     for c in found {
         let r = if *c == target {
             1.0
         } else {
             *rates.get(*c).ok_or_else(|| {
-                Error::Config(format!(
+                Error::from(crate::error::ErrorKind::Config(format!(
                     "{}: no rate for currency {c} (found rates for {})",
                     rates_input.path,
                     rates.keys().cloned().collect::<Vec<_>>().join(", ")
-                ))
+                )))
             })?
         };
         // Rates are reporting-currency units per unit; a table whose base is
@@ -363,17 +367,17 @@ pub fn read_rates(input: &TableInput) -> Result<BTreeMap<String, f64>> {
         match rates.values[i] {
             Some(r) if r > 0.0 => {
                 if out.insert(code.clone(), r).is_some_and(|prev| prev != r) {
-                    return Err(Error::Config(format!(
+                    return Err(Error::from(crate::error::ErrorKind::Config(format!(
                         "{} row {}: a second, different rate for {code} (one fixed rate per currency)",
                         input.path, raw.rows[i]
-                    )));
+                    ))));
                 }
             }
             _ => {
-                return Err(Error::Config(format!(
+                return Err(Error::from(crate::error::ErrorKind::Config(format!(
                     "{} row {}, column rate: {code} has no positive rate",
                     input.path, raw.rows[i]
-                )));
+                ))));
             }
         }
     }

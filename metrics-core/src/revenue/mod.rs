@@ -68,7 +68,10 @@ impl RevenueOptions {
     /// Checks the options: `gross_margin` in (0, 1].
     pub fn validated(&self) -> Result<Self> {
         if !(self.gross_margin > 0.0 && self.gross_margin <= 1.0) {
-            return Err(crate::Error::Config(format!("gross_margin: {} is not in (0, 1]", self.gross_margin)));
+            return Err(crate::Error::from(crate::error::ErrorKind::Config(format!(
+                "gross_margin: {} is not in (0, 1]",
+                self.gross_margin
+            ))));
         }
         Ok(self.clone())
     }
@@ -86,9 +89,14 @@ pub fn prepare(
     let of_lines = |b: &str| b != ACCOUNT_ID && lines.df.column(b).is_ok();
     if let Some(b) = o.by.iter().find(|b| !of_lines(b) && !accounts.is_some_and(|a| a.has(b))) {
         let tables = if accounts.is_some() { "subscriptions or accounts" } else { "subscriptions" };
-        return Err(crate::Error::UnknownDimension { name: b.clone(), tables: tables.into() });
+        return Err(crate::Error::from(crate::error::ErrorKind::UnknownDimension {
+            name: b.clone(),
+            tables: tables.into(),
+        }));
     }
-    let span = lines.span().ok_or_else(|| crate::Error::Config("revenue: no usable subscription line".into()))?;
+    let span = lines.span().ok_or_else(|| {
+        crate::Error::from(crate::error::ErrorKind::Config("revenue: no usable subscription line".into()))
+    })?;
     let spine = o.window.spine("revenue", span)?;
     let per_line = o.by.iter().any(|b| of_lines(b));
     let with = with_dims(lines, accounts, &o.by);

@@ -182,7 +182,7 @@ fn is_data_file(p: &Path) -> bool {
 /// The bytes of a compressed file's data: a zip's one data member (the
 /// only file, or the only `.csv` among several), or a gzip stream.
 fn decompress(file: &Path, how: Compression) -> Result<Vec<u8>> {
-    let unreadable = |reason: String| Error::Unreadable { path: file.into(), reason };
+    let unreadable = |reason: String| Error::from(crate::error::ErrorKind::Unreadable { path: file.into(), reason });
     let f = std::fs::File::open(file).map_err(|e| unreadable(e.to_string()))?;
     let mut out = Vec::new();
     match how {
@@ -255,7 +255,8 @@ fn walk(
 /// The files a glob matches, found by a walk from its literal prefix (so
 /// the same symlink rules hold and `**` cannot loop).
 fn glob_files(spec: &str) -> Result<Vec<PathBuf>> {
-    let pattern = glob::Pattern::new(spec).map_err(|e| Error::Config(format!("{spec}: bad glob: {e}")))?;
+    let pattern = glob::Pattern::new(spec)
+        .map_err(|e| Error::from(crate::error::ErrorKind::Config(format!("{spec}: bad glob: {e}"))))?;
     let path = Path::new(spec);
     let mut base = PathBuf::new();
     let mut rest = 0;
@@ -276,8 +277,9 @@ fn glob_files(spec: &str) -> Result<Vec<PathBuf>> {
         pattern.matches_path_with(p, opts)
     };
     if root.is_dir() {
-        walk(&root, depth, &keep, &mut HashSet::new(), &mut files)
-            .map_err(|e| Error::Unreadable { path: root.clone(), reason: e.to_string() })?;
+        walk(&root, depth, &keep, &mut HashSet::new(), &mut files).map_err(|e| {
+            Error::from(crate::error::ErrorKind::Unreadable { path: root.clone(), reason: e.to_string() })
+        })?;
     }
     Ok(files)
 }
@@ -286,12 +288,13 @@ impl Source {
     /// Resolves a file, glob or directory. Errors when nothing matches.
     pub fn resolve(spec: &str) -> Result<Self> {
         let path = Path::new(spec);
-        let not_found = || Error::NotFound { path: path.to_path_buf() };
+        let not_found = || Error::from(crate::error::ErrorKind::NotFound { path: path.to_path_buf() });
         let mut files = Vec::new();
         let mut partitions = Vec::new();
         if path.is_dir() {
-            walk(path, None, &is_data_file, &mut HashSet::new(), &mut files)
-                .map_err(|e| Error::Unreadable { path: path.into(), reason: e.to_string() })?;
+            walk(path, None, &is_data_file, &mut HashSet::new(), &mut files).map_err(|e| {
+                Error::from(crate::error::ErrorKind::Unreadable { path: path.into(), reason: e.to_string() })
+            })?;
             files.sort();
             for f in &files {
                 let rel = f.strip_prefix(path).unwrap_or(f);
@@ -313,11 +316,11 @@ impl Source {
         partitions.resize(files.len(), Vec::new());
         let format = format_of(&files[0]);
         if let Some(other) = files.iter().find(|f| format_of(f) != format) {
-            return Err(Error::Config(format!(
+            return Err(Error::from(crate::error::ErrorKind::Config(format!(
                 "{spec}: mixes CSV and Parquet files ({} and {})",
                 files[0].display(),
                 other.display()
-            )));
+            ))));
         }
         Ok(Self {
             spec: spec.to_owned(),
@@ -409,9 +412,9 @@ impl Source {
         let raw = match (raw, self.delimiter == WHITESPACE) {
             (raw, false) => raw,
             (Some(b), true) => Some(b),
-            (None, true) => {
-                Some(std::fs::read(file).map_err(|e| Error::Unreadable { path: file.into(), reason: e.to_string() })?)
-            }
+            (None, true) => Some(std::fs::read(file).map_err(|e| {
+                Error::from(crate::error::ErrorKind::Unreadable { path: file.into(), reason: e.to_string() })
+            })?),
         };
         let decoder = match enc {
             Encoding::Utf8 => return Ok(raw.map(|b| self.normalise_whitespace(b))),
@@ -420,7 +423,9 @@ impl Source {
         };
         let bytes = match raw {
             Some(b) => b,
-            None => std::fs::read(file).map_err(|e| Error::Unreadable { path: file.into(), reason: e.to_string() })?,
+            None => std::fs::read(file).map_err(|e| {
+                Error::from(crate::error::ErrorKind::Unreadable { path: file.into(), reason: e.to_string() })
+            })?,
         };
         // decode() follows a byte-order mark (UTF-16 BE or LE) over `decoder`.
         let (text, _, _) = decoder.decode(&bytes);
@@ -454,7 +459,8 @@ impl Source {
 
     /// A CSV file's header fields, in file order (duplicates kept).
     fn csv_header(&self, file: &Path) -> Result<Vec<String>> {
-        let unreadable = |reason: String| Error::Unreadable { path: file.into(), reason };
+        let unreadable =
+            |reason: String| Error::from(crate::error::ErrorKind::Unreadable { path: file.into(), reason });
         let mut b = csv::ReaderBuilder::new();
         b.has_headers(true).delimiter(self.sep()).flexible(true);
         let h = match self.decoded(file)? {
@@ -464,7 +470,10 @@ impl Source {
         .map_err(|e| unreadable(e.to_string()))?;
         let h: Vec<String> = h.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
         if h.is_empty() || (h.len() == 1 && h[0].trim().is_empty()) {
-            return Err(Error::Empty { path: file.into(), what: "no header row".into() });
+            return Err(Error::from(crate::error::ErrorKind::Empty {
+                path: file.into(),
+                what: "no header row".into(),
+            }));
         }
         Ok(h)
     }
@@ -485,7 +494,8 @@ impl Source {
 
     fn parquet_schema(&self, i: usize) -> Result<SchemaRef> {
         let file = &self.files[i];
-        let unreadable = |reason: String| Error::Unreadable { path: file.clone(), reason };
+        let unreadable =
+            |reason: String| Error::from(crate::error::ErrorKind::Unreadable { path: file.clone(), reason });
         let ppath = PlRefPath::new(file.to_string_lossy().as_ref());
         let mut lf =
             LazyFrame::scan_parquet(ppath, ScanArgsParquet::default()).map_err(|e| unreadable(e.to_string()))?;
@@ -509,11 +519,11 @@ impl Source {
                 || dtype.is_categorical()
                 || dtype.is_enum();
             if !usable {
-                return Err(Error::UnsupportedType {
+                return Err(Error::from(crate::error::ErrorKind::UnsupportedType {
                     path: self.files[i].clone(),
                     column: sel.source.clone(),
                     dtype: dtype.to_string(),
-                });
+                }));
             }
         }
         Ok(())
@@ -532,16 +542,16 @@ impl Source {
             Some(text) => check::check(&text[..], self.sep(), &keep),
             None => std::fs::File::open(file).and_then(|f| check::check(f, self.sep(), &keep)),
         }
-        .map_err(|e| Error::Unreadable { path: file.clone(), reason: e.to_string() })?;
+        .map_err(|e| Error::from(crate::error::ErrorKind::Unreadable { path: file.clone(), reason: e.to_string() }))?;
         if let Some(&(field, row, byte, offset)) = checked.bad_bytes.iter().min_by_key(|b| b.3) {
-            return Err(Error::Encoding {
+            return Err(Error::from(crate::error::ErrorKind::Encoding {
                 path: file.clone(),
                 row,
                 column: header.get(field as usize).cloned().unwrap_or_default(),
                 byte,
                 offset,
                 encoding: self.encoding.name().to_owned(),
-            });
+            }));
         }
         let schema: Schema =
             (0..header.len()).map(|k| Field::new(format!("__c{k}").into(), DataType::String)).collect();
@@ -556,7 +566,9 @@ impl Source {
             .with_encoding(CsvEncoding::LossyUtf8)
             .with_truncate_ragged_lines(true)
             .finish()
-            .map_err(|e| Error::Unreadable { path: file.clone(), reason: e.to_string() })?;
+            .map_err(|e| {
+                Error::from(crate::error::ErrorKind::Unreadable { path: file.clone(), reason: e.to_string() })
+            })?;
         Ok((lf, checked.ragged, header))
     }
 
@@ -570,7 +582,9 @@ impl Source {
                     PlRefPath::new(file.to_string_lossy().as_ref()),
                     ScanArgsParquet::default(),
                 )
-                .map_err(|e| Error::Unreadable { path: file.clone(), reason: e.to_string() })?;
+                .map_err(|e| {
+                    Error::from(crate::error::ErrorKind::Unreadable { path: file.clone(), reason: e.to_string() })
+                })?;
                 (lf, Vec::new(), Vec::new())
             }
         };
@@ -596,13 +610,13 @@ impl Source {
                     exprs.push(c.alias(canonical));
                 }
                 (None, None, _) => {
-                    return Err(Error::MissingColumn {
+                    return Err(Error::from(crate::error::ErrorKind::MissingColumn {
                         path: file.clone(),
                         table: String::new(),
                         column: sel.source.clone(),
                         found: header.clone(),
                         suggest: None,
-                    });
+                    }));
                 }
             }
         }
@@ -627,13 +641,15 @@ impl Source {
         let lf = concat(lfs, args).ctx(&format!("reading {}", self.spec))?;
         let collected =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| lf.collect_with_engine(Engine::Streaming)))
-                .map_err(|_| Error::Unreadable {
-                    path: self.spec.clone().into(),
-                    reason: "polars failed while reading".into(),
+                .map_err(|_| {
+                    Error::from(crate::error::ErrorKind::Unreadable {
+                        path: self.spec.clone().into(),
+                        reason: "polars failed while reading".into(),
+                    })
                 })?;
-        let df = collected
-            .map(|r| r.unwrap_single())
-            .map_err(|e| Error::Unreadable { path: self.spec.clone().into(), reason: e.to_string() })?;
+        let df = collected.map(|r| r.unwrap_single()).map_err(|e| {
+            Error::from(crate::error::ErrorKind::Unreadable { path: self.spec.clone().into(), reason: e.to_string() })
+        })?;
         Ok((df, ragged))
     }
 

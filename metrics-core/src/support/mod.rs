@@ -359,7 +359,10 @@ pub fn table(t: &Tickets, o: &SupportOptions) -> crate::Result<DataFrame> {
 pub fn compute(t: &Tickets, o: &SupportOptions) -> crate::Result<Computed> {
     let o = o.validated()?;
     if let Some(b) = o.by.iter().find(|b| t.df.column(b.as_str()).is_err()) {
-        return Err(crate::Error::UnknownDimension { name: b.clone(), tables: "tickets".into() });
+        return Err(crate::Error::from(crate::error::ErrorKind::UnknownDimension {
+            name: b.clone(),
+            tables: "tickets".into(),
+        }));
     }
     let spine = spine(t, &o)?;
     let mut t = t.clone();

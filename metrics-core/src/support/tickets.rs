@@ -140,7 +140,10 @@ impl Tickets {
             let handles: Vec<_> = ts_names.iter().map(|name| s.spawn(|| raw.timestamps(name, tz))).collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(Error::Config("parser panicked".into()))))
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::from(crate::error::ErrorKind::Config("parser panicked".into()))))
+                })
                 .collect()
         });
         let mut ts: HashMap<&'static str, Vec<Option<Micros>>> = HashMap::new();
@@ -274,7 +277,11 @@ impl Tickets {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(Error::Config("converter panicked".into()))))
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(Error::from(crate::error::ErrorKind::Config("converter panicked".into())))
+                    })
+                })
                 .collect()
         });
         let mut converted: HashMap<&str, Converted> =

@@ -77,10 +77,9 @@ impl std::str::FromStr for Survey {
     type Err = Error;
     /// Trimmed, case-insensitive.
     fn from_str(s: &str) -> Result<Self> {
-        Survey::ALL
-            .into_iter()
-            .find(|k| k.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| Error::Config(format!("unknown survey `{s}` (expected nps, csat or ces)")))
+        Survey::ALL.into_iter().find(|k| k.name().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
+            Error::from(crate::error::ErrorKind::Config(format!("unknown survey `{s}` (expected nps, csat or ces)")))
+        })
     }
 }
 
@@ -131,9 +130,9 @@ impl SurveyOptions {
         o.csat = o.csat.validate()?;
         let Scale { min, max } = o.ces;
         if !(min.is_finite() && max.is_finite() && min < max) {
-            return Err(crate::Error::Config(format!(
+            return Err(crate::Error::from(crate::error::ErrorKind::Config(format!(
                 "ces_scale: min {min} is not below max {max} (both finite numbers)"
-            )));
+            ))));
         }
         Ok(o)
     }
@@ -162,9 +161,14 @@ impl SurveyOptions {
 pub fn table(r: &Responses, o: &SurveyOptions) -> Result<DataFrame> {
     let o = o.validated()?;
     if let Some(b) = o.by.iter().find(|b| r.df.column(b.as_str()).is_err()) {
-        return Err(crate::Error::UnknownDimension { name: b.clone(), tables: "survey_responses".into() });
+        return Err(crate::Error::from(crate::error::ErrorKind::UnknownDimension {
+            name: b.clone(),
+            tables: "survey_responses".into(),
+        }));
     }
-    let span = r.span().ok_or_else(|| crate::Error::Config("surveys: no valid response to report on".into()))?;
+    let span = r.span().ok_or_else(|| {
+        crate::Error::from(crate::error::ErrorKind::Config("surveys: no valid response to report on".into()))
+    })?;
     let spine = o.window.spine("surveys", span)?;
     surveys_table(r, &spine, &o.by)
 }

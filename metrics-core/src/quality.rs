@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::source::Source;
 
-/// Why a row or value was not used (details 7).
+/// Why a row or value was not used (docs/data-contract.md, "Data quality").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]

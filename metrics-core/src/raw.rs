@@ -884,7 +884,7 @@ pub fn group_keys(df: &DataFrame, by: &[String]) -> Result<Vec<String>> {
     Ok(keys)
 }
 
-/// Rows superseded by a later usable row with the same id (details 15),
+/// Rows superseded by a later usable row with the same id (docs/data-contract.md, "Duplicates"),
 /// ascending: the last usable row of each id wins. Rows that are not
 /// `usable` take no part (callers leave empty ids out of `usable`).
 /// Whole-number ids (the common case) avoid string hashing: a dense table

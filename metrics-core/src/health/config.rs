@@ -136,7 +136,7 @@ pub struct Component {
     pub weight: f64,
 }
 
-/// Band thresholds (details 36; Gainsight-style defaults 50 and 75).
+/// Band thresholds (docs/health.md, "Output"; Gainsight-style defaults 50 and 75).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bands {
     /// Lowest yellow score.
@@ -180,7 +180,7 @@ pub struct HealthConfig {
 }
 
 impl HealthConfig {
-    /// Checks `[health]`: every error names the entry (details 36: an
+    /// Checks `[health]`: every error names the entry (docs/health.md, "Output": an
     /// unknown source, a weight <= 0, overlapping bands).
     pub fn from_section(s: &HealthSection) -> Result<Self> {
         let bands = match s.bands {

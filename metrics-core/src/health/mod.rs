@@ -1,4 +1,4 @@
-//! The customer health score (metrics.md; details 35-36).
+//! The customer health score (metrics.md; docs/health.md, "As-of and windows"-36).
 //!
 //! Each configured component gives a raw value per account as of a date
 //! ([`sources`]), normalised to 0-100 points (`range` with clamp,
@@ -77,7 +77,7 @@ pub fn points(n: &Normalize, v: f64, invert: bool) -> Option<f64> {
 }
 
 /// Percentile points of every value: `100 x (average rank - 1) / (n - 1)`,
-/// ties sharing their average rank, 50 when n = 1 (details 35).
+/// ties sharing their average rank, 50 when n = 1 (docs/health.md, "As-of and windows").
 pub fn percentile_points(values: &BTreeMap<String, f64>, invert: bool) -> BTreeMap<String, f64> {
     let mut sorted: Vec<(&String, f64)> = values.iter().map(|(k, v)| (k, *v)).collect();
     sorted.sort_by(|a, b| a.1.total_cmp(&b.1));

@@ -1,7 +1,7 @@
 //! Raw values of health components, per account, as of an instant.
 //!
 //! Windows are the `window_days` report-zone dates ending with the date of
-//! as_of (details 35: the N dates ending on it); instants are compared with
+//! as_of (docs/health.md, "As-of and windows": the N dates ending on it); instants are compared with
 //! as_of as an exclusive bound.
 
 use std::collections::BTreeMap;
@@ -140,7 +140,7 @@ impl Usage {
         Ok(Self { rows, source: raw.source.clone(), rows_read: raw.rows_read, quality: q.finish() })
     }
 
-    /// The latest usage date (as_of's default, details 35).
+    /// The latest usage date (as_of's default, docs/health.md, "As-of and windows").
     pub fn latest(&self) -> Option<i32> {
         self.rows.iter().map(|r| r.1).max()
     }

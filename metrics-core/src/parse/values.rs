@@ -1,6 +1,6 @@
 //! Numbers, booleans and vendor durations as the data contract accepts them.
 
-/// An integer, accepting whole-valued decimals like `2.0` (details 17).
+/// An integer, accepting whole-valued decimals like `2.0` (docs/data-contract.md, "Integers and booleans").
 ///
 /// ```
 /// use metrics_core::parse::values::parse_int;

@@ -1,4 +1,4 @@
-//! Repeat purchase rate from transactions (metrics.md; details 34).
+//! Repeat purchase rate from transactions (metrics.md; docs/metrics.md, "The `purchases` table").
 //!
 //! A customer's purchase days are the distinct report-zone dates of its
 //! transactions. Per period and group:
@@ -16,7 +16,7 @@
 //!   units, no currency conversion);
 //! * `average_order_value` = revenue / orders with an amount.
 //!
-//! Rates and ratios are null when no customer purchased (details 3). The lifetime
+//! Rates and ratios are null when no customer purchased (docs/metrics.md, "Common rules"). The lifetime
 //! rate comes from each customer's first and second purchase days and a
 //! binary search per period end: nothing grows with customers x periods.
 

@@ -152,7 +152,7 @@ pub struct InputMeta {
     pub rows_used: usize,
 }
 
-/// The report's meta (details 6).
+/// The report's meta (docs/cli.md, "JSON shape").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Meta {
     /// cxm's version.
@@ -202,7 +202,7 @@ impl Report {
 }
 
 /// Parses `--since`/`--until`/`--as-of` text: a date (midnight) or an
-/// instant; naive values are in `tz` (details 18).
+/// instant; naive values are in `tz` (docs/data-contract.md, "Timestamps").
 ///
 /// ```
 /// let t = metrics_core::report::parse_instant("2026-03-01", chrono_tz::Tz::UTC).unwrap();
@@ -497,7 +497,7 @@ fn check_range_options(o: &ReportOptions) -> Result<()> {
 }
 
 /// The dimensions a section has, or all-or-nothing: a section without
-/// every `--by` name is output ungrouped, with a note (details 13).
+/// every `--by` name is output ungrouped, with a note (docs/cli.md, the `--by` option).
 fn section_by(o: &ReportOptions, section: &str, has: impl Fn(&str) -> bool, r: &mut Report) -> Vec<String> {
     match o.by.iter().find(|b| !has(b)) {
         None => o.by.clone(),

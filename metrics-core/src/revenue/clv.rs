@@ -3,11 +3,11 @@
 //! * `clv = arpa x gross_margin / c`, c = the mean monthly
 //!   `logo_churn_rate` of the six calendar months ending with the month
 //!   that holds the row's last instant; null when any of those months is
-//!   outside the report range or has a null rate, or c = 0 (details 30).
+//!   outside the report range or has a null rate, or c = 0 (docs/metrics.md, "CLV (formula)").
 //! * `clv_historic_mean` / `clv_historic_median`: over accounts with a line
 //!   starting before the period end, each account's MRR integrated from its
 //!   first line to the period end, in months of 365/12 days: the revenue it
-//!   has brought so far (details 31). Linear-interpolation median.
+//!   has brought so far (docs/metrics.md, "CLV (historic)"). Linear-interpolation median.
 
 use std::collections::HashMap;
 

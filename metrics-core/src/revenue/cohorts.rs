@@ -1,4 +1,4 @@
-//! Cohort retention (details 32).
+//! Cohort retention (docs/metrics.md, "The `cohorts` table").
 //!
 //! An account's cohort is the period holding its earliest line with
 //! `mrr > 0`; `accounts` is the cohort's size. At age k (periods after the

@@ -18,7 +18,7 @@ use crate::source::Source;
 use crate::{Error, Result};
 
 /// Months per billing interval: `mrr = amount x quantity x f / interval_count`
-/// (details 26): month 1, year 1/12, week 52/12, day 365/12.
+/// (docs/data-contract.md, "The subscriptions table"): month 1, year 1/12, week 52/12, day 365/12.
 ///
 /// ```
 /// use metrics_core::revenue::lines::months_factor;
@@ -282,7 +282,7 @@ impl Lines {
     }
 
     /// The earliest accepted `start_at` and the latest accepted `start_at`
-    /// or `end_at` (the revenue range, details 29).
+    /// or `end_at` (the revenue range, docs/metrics.md, "Common rules (revenue)").
     pub fn span(&self) -> Option<(Micros, Micros)> {
         let ints = |c: &str| self.df.column(c).ok()?.cast(&DataType::Int64).ok();
         let start = ints(START_AT)?;

@@ -260,7 +260,7 @@ fn ratio(num: f64, den: f64) -> Option<f64> {
 /// `contraction_mrr` = the rise / fall of an account with MRR on both sides;
 /// `net_new_mrr` = new + reactivation + expansion - contraction - churned.
 /// Money is per month in the reporting currency; counts are accounts.
-/// Rates are null when their denominator is 0 (details 3):
+/// Rates are null when their denominator is 0 (docs/metrics.md, "Common rules"):
 /// `logo_churn_rate = churned_customers / customers_start`,
 /// `retention_rate = (customers_end - new - reactivated) / customers_start`,
 /// `gross_mrr_churn_rate = (churned + contraction) / mrr_start`,

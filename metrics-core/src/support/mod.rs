@@ -168,7 +168,7 @@ pub(crate) fn group_by_period(t: &Tickets, cx: &SupportContext, period_col: &str
 }
 
 /// `end - start` in `unit_micros` units as f64; null when either end is
-/// missing or the duration is negative (details 16: microseconds divided,
+/// missing or the duration is negative (docs/data-contract.md, "Timestamps": microseconds divided,
 /// never rounded).
 pub(crate) fn duration(start: &str, end: &str, unit_micros: f64) -> Expr {
     let d = col(end).cast(DataType::Int64) - col(start).cast(DataType::Int64);
@@ -177,7 +177,7 @@ pub(crate) fn duration(start: &str, end: &str, unit_micros: f64) -> Expr {
         .otherwise(lit(NULL).cast(DataType::Float64))
 }
 
-/// `num / den` as f64, null when `den` is 0 (details 3).
+/// `num / den` as f64, null when `den` is 0 (docs/metrics.md, "Common rules").
 pub(crate) fn ratio(num: Expr, den: Expr) -> Expr {
     when(den.clone().gt(lit(0)))
         .then(num.cast(DataType::Float64) / den.cast(DataType::Float64))

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::{Error, Result};
 
-/// How satisfaction ratings are read (details 20).
+/// How satisfaction ratings are read (docs/metrics.md, "CSAT (ticket ratings)").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CsatScale {
     /// Lowest valid score.
@@ -90,7 +90,7 @@ impl CsatScale {
     }
 }
 
-/// Which tickets count as resolved on first contact (details 24).
+/// Which tickets count as resolved on first contact (docs/metrics.md, "First contact resolution (FCR)").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]

@@ -121,7 +121,7 @@ fn regex_escape(s: &str) -> String {
     })
 }
 
-/// Reopen rate, attributed to the period of `solved_at` (details 21).
+/// Reopen rate, attributed to the period of `solved_at` (docs/metrics.md, "Reopen rate").
 ///
 /// `reopened_count` = solved tickets with `reopens > 0` (null = not
 /// reopened); `reopen_rate = reopened_count / tickets_solved`, null when none

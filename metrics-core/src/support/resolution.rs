@@ -43,7 +43,7 @@ pub fn resolution_time(t: &Tickets, cx: &SupportContext) -> Planned {
     Ok(Metric { parts: vec![part], counts: vec!["resolution_count".to_owned()], columns })
 }
 
-/// First resolution time (details 23): `first_solved_at - created_at` in
+/// First resolution time (docs/metrics.md, "First resolution time"): `first_solved_at - created_at` in
 /// hours over tickets whose `solved_at` is in the period and that have a
 /// `first_solved_at`; no fallback to `solved_at`. Columns
 /// `first_resolution_count`, `first_resolution_mean_hours`, ...

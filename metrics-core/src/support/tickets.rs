@@ -86,7 +86,7 @@ pub struct Tickets {
     pub rows_read: usize,
     /// The as-of instant: the explicit one, or the latest `created_at`,
     /// `first_response_at`, `solved_at` or `csat_at` of rows with a valid
-    /// `created_at` (details 11).
+    /// `created_at` (docs/data-contract.md, "as_of").
     pub as_of: Micros,
     /// What set `as_of`: `--as-of`, or the column whose latest value it is.
     pub as_of_source: &'static str,

@@ -1,4 +1,4 @@
-//! NPS, CSAT and CES from survey responses (metrics.md; details 33).
+//! NPS, CSAT and CES from survey responses (metrics.md; docs/metrics.md, "The `surveys` table: column order").
 //!
 //! [`responses`] stages the `survey_responses` table; [`surveys_table`]
 //! builds the `surveys` table: per period (of `responded_at`) and group,

@@ -381,7 +381,7 @@ fn support_fixture_as_a_glob_of_two_files() {
 
 /// fixtures/README.md, "Vendor durations": an export with the vendor's own
 /// minutes (FRT) and `HH:MM:SS` (resolution) columns under its own names,
-/// read through a mapping with units (details 25).
+/// read through a mapping with units (docs/data-contract.md, "Vendor durations").
 #[test]
 fn vendor_durations_through_a_mapping() {
     use metrics_core::mapping::{ColumnSpec, DurationUnit};

@@ -70,7 +70,7 @@ pub(crate) fn expected(heading: &str) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 /// Every cell of `df` against the expected table: same columns in the same
-/// order, text equal, numbers within a relative 1e-9 (details 28).
+/// order, text equal, numbers within a relative 1e-9 (docs/metrics.md, "Common rules (revenue)").
 pub(crate) fn compare(df: &DataFrame, heading: &str) {
     let (header, rows) = expected(heading);
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();

@@ -120,6 +120,13 @@ fn with_flags(e: metrics_core::Error) -> anyhow::Error {
                 if tables.len() == 1 { format!("[{}]", tables[0]) } else { "their".into() }
             )
         }
+        metrics_core::ErrorKind::MissingColumn { suggest: Some(p), .. } => {
+            anyhow::anyhow!("{e}: use --preset {}", p.name())
+        }
+        metrics_core::ErrorKind::MissingColumns(m) if m.suggest.is_some() => {
+            let p = m.suggest.map(|p| p.name()).unwrap_or_default();
+            anyhow::anyhow!("{e}; use --preset {p}")
+        }
         _ => e.into(),
     }
 }
@@ -174,7 +181,7 @@ fn render_one(report: &Report, settings: &Settings) -> Result<Vec<u8>> {
                 m.as_of.as_deref().unwrap_or("-")
             ));
             match m.rules.get("as_of_source").map(String::as_str) {
-                None | Some("--as-of" | "no timestamp") => {}
+                None | Some("explicit" | "no timestamp") => {}
                 Some(c) => out.push_str(&format!("as-of is the latest {c} (--as-of sets it)\n")),
             }
             for (table, i) in &m.inputs {

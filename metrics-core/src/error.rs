@@ -83,7 +83,7 @@ pub enum ErrorKind {
     /// A required canonical column is neither present nor mapped.
     #[error(
         "{}: missing required column `{column}` for table {table} (found columns: {}){}",
-        path.display(), found.join(", "), suggest.map(|p| format!("; the columns match the {0} preset: use --preset {0}", p.name())).unwrap_or_default()
+        path.display(), found.join(", "), suggest.map(|p| format!("; the columns match the {0} preset", p.name())).unwrap_or_default()
     )]
     MissingColumn {
         /// The file.
@@ -195,7 +195,7 @@ pub enum ErrorKind {
     },
     /// A section would have more periods than a report can hold.
     #[error(
-        "{section}: {first} to {last} is more than {limit} {period} periods; check the timestamps' format or unit, --since/--until, or choose a longer period"
+        "{section}: {first} to {last} is more than {limit} {period} periods; check the timestamps' format or unit, the range (since, until), or choose a longer period"
     )]
     TooManyPeriods {
         /// The section.
@@ -287,7 +287,7 @@ impl std::fmt::Display for Missing {
         )?;
         f.write_str(one_column_hint(&self.found))?;
         if let Some(p) = self.suggest {
-            write!(f, "; the columns match the {0} preset: use --preset {0}", p.name())?;
+            write!(f, "; the columns match the {0} preset", p.name())?;
         }
         if !self.closest.is_empty() {
             let lines: Vec<String> = self.closest.iter().map(|(c, h)| format!("{c} = {h:?}")).collect();
@@ -355,7 +355,7 @@ impl std::fmt::Display for Excluded {
 fn one_column_hint(found: &[String]) -> &'static str {
     match found {
         [one] if one.trim().contains("  ") || one.trim().contains(' ') && one.split_whitespace().count() > 2 => {
-            "; only one column found, with runs of spaces: set `delimiter = \"whitespace\"` for this table (or --delimiter whitespace)"
+            "; only one column found, with runs of spaces: set `delimiter = \"whitespace\"` for this table"
         }
         [one] if one.contains([';', '\t', '|', ' ']) => {
             "; only one column found: is the file separated by tabs, semicolons, `|` or spaces? set `delimiter` for this table"

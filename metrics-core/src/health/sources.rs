@@ -89,7 +89,7 @@ impl Usage {
             (true, Some(m)) => Some(m),
             (true, None) => {
                 return Err(Error::from(crate::error::ErrorKind::Config(format!(
-                    "{}: usage is keyed by subscription_id: give the subscriptions table (--subscriptions or [subscriptions] path) to map subscriptions to accounts",
+                    "{}: usage is keyed by subscription_id: give the subscriptions table to map subscriptions to accounts",
                     input.path
                 ))));
             }

@@ -426,7 +426,7 @@ pub fn run_with_progress(
             }
             let mut found = if tables.is_empty() { "any input".to_owned() } else { tables.join(" or ") };
             if lines.is_some() && accounts.is_none() {
-                found.push_str(" (nor of the subscription lines; revenue and cohorts also take dimensions from --accounts, which is not given)");
+                found.push_str(" (nor of the subscription lines; revenue and cohorts also take dimensions from an accounts table, which is not given)");
             }
             return Err(Error::from(crate::error::ErrorKind::UnknownDimension { name: b.clone(), tables: found }));
         }

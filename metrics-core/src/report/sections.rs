@@ -120,7 +120,7 @@ pub(super) fn health_sections(
     let other = data.nps.iter().map(|n| n.1).chain(data.lines.iter().map(|l| l.1)).max().map(|t| t + 1);
     let Some(bound) = o.as_of.map(|t| t + 1).or(latest_usage).or(from_tickets).or(other) else {
         return Err(Error::from(crate::error::ErrorKind::Config(
-            "health: no input to score (give --usage, or --as-of with other inputs)".into(),
+            "health: no input to score (give usage, or an as-of with other inputs)".into(),
         )));
     };
     let as_of_date = local_date(bound - 1, o.tz);
@@ -144,7 +144,9 @@ pub(super) fn health_sections(
         return Ok(());
     }
     if !o.by.is_empty() {
-        r.meta.notes.push("health: not grouped, scores are per account (--by applies to the other sections)".into());
+        r.meta
+            .notes
+            .push("health: not grouped, scores are per account (the dimensions apply to the other sections)".into());
     }
     let universe = match accounts {
         Some(a) => texts_set(&a.df)?,

@@ -197,7 +197,7 @@ impl Tickets {
             }
         }
         let (as_of, as_of_source) = match (o.as_of, latest) {
-            (Some(a), _) => (a, "--as-of"),
+            (Some(a), _) => (a, "explicit"),
             (None, Some(l)) => (l, as_of_source),
             (None, None) => (0, "no timestamp"),
         };

@@ -120,6 +120,9 @@ fn with_flags(e: metrics_core::Error) -> anyhow::Error {
                 if tables.len() == 1 { format!("[{}]", tables[0]) } else { "their".into() }
             )
         }
+        metrics_core::ErrorKind::NeedsRates(what) => {
+            anyhow::anyhow!("{what}: set [revenue] rates (or --rates) to a file with columns currency, rate")
+        }
         metrics_core::ErrorKind::MissingColumn { suggest: Some(p), .. } => {
             anyhow::anyhow!("{e}: use --preset {}", p.name())
         }

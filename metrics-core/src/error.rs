@@ -225,6 +225,11 @@ pub enum ErrorKind {
         /// `surveys`, `transactions`, `usage`).
         tables: Vec<String>,
     },
+    /// Amounts in several currencies (or not the reporting one) and no
+    /// rates table: the message says which; the caller says how to give
+    /// a table with columns `currency`, `rate`.
+    #[error("{0} (a table with columns currency, rate)")]
+    NeedsRates(String),
     /// A configuration value is invalid (unknown time zone, preset, key...).
     #[error("{0}")]
     Config(String),

@@ -120,7 +120,7 @@ pub(super) fn health_sections(
     let other = data.nps.iter().map(|n| n.1).chain(data.lines.iter().map(|l| l.1)).max().map(|t| t + 1);
     let Some(bound) = o.as_of.map(|t| t + 1).or(latest_usage).or(from_tickets).or(other) else {
         return Err(Error::from(crate::error::ErrorKind::Config(
-            "health: no input to score (give usage, or an as-of with other inputs)".into(),
+            "health: no input to score (give a usage table, or an as-of with other inputs)".into(),
         )));
     };
     let as_of_date = local_date(bound - 1, o.tz);

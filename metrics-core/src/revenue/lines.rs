@@ -302,11 +302,11 @@ fn conversion(found: &BTreeSet<&str>, o: &LinesOptions) -> Result<(String, BTree
             (0, w) => Ok((w.unwrap_or_default(), BTreeMap::new())),
             (1, None) => Ok((list, BTreeMap::new())),
             (1, Some(w)) if w == list => Ok((w, BTreeMap::new())),
-            (1, Some(w)) => Err(Error::from(crate::error::ErrorKind::Config(format!(
-                "subscriptions are in {list} but the reporting currency is {w}, and no rates table is given (a table with columns currency, rate)"
+            (1, Some(w)) => Err(Error::from(crate::error::ErrorKind::NeedsRates(format!(
+                "subscriptions are in {list} but the reporting currency is {w}, and no rates table is given"
             )))),
-            (_, w) => Err(Error::from(crate::error::ErrorKind::Config(format!(
-                "subscriptions mix currencies ({list}){} and no rates table is given (a table with columns currency, rate)",
+            (_, w) => Err(Error::from(crate::error::ErrorKind::NeedsRates(format!(
+                "subscriptions mix currencies ({list}){} and no rates table is given",
                 w.map(|w| format!(" while the reporting currency is {w}")).unwrap_or_default()
             )))),
         };

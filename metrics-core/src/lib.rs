@@ -34,7 +34,8 @@
 //!   [`purchases::Transactions`], [`health::Usage`]; each implements
 //!   [`raw::Staged`] (rows read and used, source, findings).
 //! * Sections: [`support::table`], [`revenue::table`],
-//!   [`revenue::cohorts_table`], [`surveys::table`], [`purchases::table`];
+//!   [`revenue::cohorts_table`], [`surveys::table`], [`purchases::table`],
+//!   [`health::scores`] (from [`health::HealthData::from_staged`]);
 //!   their options carry the period [`period::Window`] and the dimensions
 //!   (`with_period`, `with_tz`, `with_since`, `with_until`, `with_by`) and
 //!   are checked here, not in the CLI.

@@ -220,3 +220,44 @@ mod tests {
         assert_eq!(percentile_points(&one, false)["a"], 50.0);
     }
 }
+
+/// The `health` table as of the instant `as_of` (inclusive): one row per
+/// account in `accounts` (`None` = every account the data mentions), its
+/// score (0-100, the weighted mean of the component points with data),
+/// band and each component's value and points (`docs/health.md`).
+/// `at_risk` keeps the red accounts, lowest score first, with their
+/// weakest component.
+///
+/// ```
+/// use metrics_core::health::{self, HealthConfig, HealthData, HealthSection};
+/// let section: HealthSection = toml::from_str(r#"
+///     [[components]]
+///     name = "logins"
+///     source = "usage"
+///     metric = "logins"
+///     window_days = 30
+///     normalize = "range"
+///     min = 0
+///     max = 10
+///     weight = 1
+/// "#)?;
+/// let config = HealthConfig::from_section(&section)?;
+/// let day = |d: u32| metrics_core::period::date_to_days(chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap());
+/// let mut data = HealthData::default();
+/// data.usage = vec![("A".into(), day(1), "logins".into(), 8.0), ("B".into(), day(2), "logins".into(), 3.0)];
+/// let as_of = metrics_core::period::day_start(chrono::NaiveDate::from_ymd_opt(2026, 3, 3).unwrap(), chrono_tz::UTC);
+/// let t = health::scores(&config, &data, as_of, None, false)?;
+/// assert_eq!(t.column("health_score")?.f64()?.to_vec(), [Some(80.0), Some(30.0)]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn scores(
+    config: &HealthConfig,
+    data: &HealthData,
+    as_of: Micros,
+    accounts: Option<&BTreeSet<String>>,
+    at_risk: bool,
+) -> Result<DataFrame> {
+    let universe = accounts.cloned().unwrap_or_else(|| data.accounts());
+    let scored = score_all(config, data, &universe, as_of.saturating_add(1));
+    health_table(config, &scored, at_risk)
+}

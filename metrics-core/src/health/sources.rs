@@ -296,3 +296,70 @@ pub(crate) fn instants(df: &DataFrame, name: &str) -> Result<Vec<Option<Micros>>
 }
 
 crate::raw::staged!(Usage, |t: &Usage| t.rows.len());
+
+impl HealthData {
+    /// What the health components draw on, from staged tables (each
+    /// optional): usage rows, tickets with an `account_id` (created, rated,
+    /// satisfied), NPS responses with an `account_id`, subscription lines.
+    pub fn from_staged(
+        tz: Tz,
+        usage: Option<&Usage>,
+        tickets: Option<&crate::support::Tickets>,
+        responses: Option<&crate::surveys::Responses>,
+        lines: Option<&crate::revenue::Lines>,
+    ) -> Result<Self> {
+        let mut d = HealthData { tz, ..HealthData::default() };
+        if let Some(u) = usage {
+            d.usage.clone_from(&u.rows);
+        }
+        if let Some(t) = tickets.filter(|t| t.df.column(ACCOUNT_ID).is_ok()) {
+            let ids = texts(&t.df, ACCOUNT_ID)?;
+            let created = instants(&t.df, crate::schema::tickets::CREATED_AT)?;
+            let rated =
+                match (t.df.column(crate::schema::tickets::CSAT_AT), t.df.column(crate::schema::tickets::SOLVED_AT)) {
+                    (Ok(_), _) => {
+                        let a = instants(&t.df, crate::schema::tickets::CSAT_AT)?;
+                        let s = if t.has(crate::schema::tickets::SOLVED_AT) {
+                            instants(&t.df, crate::schema::tickets::SOLVED_AT)?
+                        } else {
+                            vec![None; a.len()]
+                        };
+                        a.into_iter().zip(s).map(|(a, s)| a.or(s)).collect()
+                    }
+                    (Err(_), Ok(_)) => instants(&t.df, crate::schema::tickets::SOLVED_AT)?,
+                    _ => vec![None; ids.len()],
+                };
+            let sat: Vec<Option<bool>> = match t.df.column(crate::schema::tickets::CSAT_SATISFIED) {
+                Ok(c) => c.bool().ctx("csat")?.iter().collect(),
+                Err(_) => vec![None; ids.len()],
+            };
+            for i in 0..ids.len() {
+                if let (Some(a), Some(c)) = (&ids[i], created[i]) {
+                    d.tickets.push((a.clone(), c, rated[i], sat[i]));
+                }
+            }
+        }
+        if let Some(s) = responses.filter(|s| s.df.column(ACCOUNT_ID).is_ok()) {
+            let ids = texts(&s.df, ACCOUNT_ID)?;
+            let at = instants(&s.df, crate::schema::surveys::RESPONDED_AT)?;
+            let score = s.df.column(crate::surveys::responses::NPS_SCORE).ctx("nps")?.f64().ctx("nps")?.clone();
+            for i in 0..ids.len() {
+                if let (Some(a), Some(t), Some(v)) = (&ids[i], at[i], score.get(i)) {
+                    d.nps.push((a.clone(), t, v));
+                }
+            }
+        }
+        if let Some(l) = lines {
+            let ids = texts(&l.df, ACCOUNT_ID)?;
+            let start = instants(&l.df, crate::schema::subscriptions::START_AT)?;
+            let end = instants(&l.df, crate::schema::subscriptions::END_AT)?;
+            let mrr = l.df.column(crate::schema::subscriptions::MRR).ctx("mrr")?.f64().ctx("mrr")?.clone();
+            for i in 0..ids.len() {
+                if let (Some(a), Some(s), Some(m)) = (&ids[i], start[i], mrr.get(i)) {
+                    d.lines.push((a.clone(), s, end[i], m));
+                }
+            }
+        }
+        Ok(d)
+    }
+}

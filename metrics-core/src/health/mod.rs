@@ -204,23 +204,6 @@ pub fn summary_table(
     .ctx("health summary")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentile_ties_share_their_average_rank() {
-        let v: BTreeMap<String, f64> =
-            [("a", 1.0), ("b", 5.0), ("c", 5.0), ("d", 9.0)].iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
-        let p = percentile_points(&v, false);
-        assert_eq!(p["a"], 0.0);
-        assert_eq!(p["b"], 50.0); // ranks 2 and 3 average 2.5: 100 x 1.5 / 3
-        assert_eq!(p["d"], 100.0);
-        let one: BTreeMap<String, f64> = [("a".to_owned(), 3.0)].into_iter().collect();
-        assert_eq!(percentile_points(&one, false)["a"], 50.0);
-    }
-}
-
 /// The `health` table as of the instant `as_of` (inclusive): one row per
 /// account in `accounts` (`None` = every account the data mentions), its
 /// score (0-100, the weighted mean of the component points with data),
@@ -260,4 +243,21 @@ pub fn scores(
     let universe = accounts.cloned().unwrap_or_else(|| data.accounts());
     let scored = score_all(config, data, &universe, as_of.saturating_add(1));
     health_table(config, &scored, at_risk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_ties_share_their_average_rank() {
+        let v: BTreeMap<String, f64> =
+            [("a", 1.0), ("b", 5.0), ("c", 5.0), ("d", 9.0)].iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
+        let p = percentile_points(&v, false);
+        assert_eq!(p["a"], 0.0);
+        assert_eq!(p["b"], 50.0); // ranks 2 and 3 average 2.5: 100 x 1.5 / 3
+        assert_eq!(p["d"], 100.0);
+        let one: BTreeMap<String, f64> = [("a".to_owned(), 3.0)].into_iter().collect();
+        assert_eq!(percentile_points(&one, false)["a"], 50.0);
+    }
 }

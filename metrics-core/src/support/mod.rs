@@ -195,20 +195,67 @@ pub fn percentile_name(p: f64) -> String {
     format!("p{}", s.replace('.', "_"))
 }
 
-/// Statistics of a duration column `d` (null = excluded): `<prefix>_count`,
-/// `<prefix>_mean_<unit>`, each extra percentile, `<prefix>_median_<unit>`,
-/// `<prefix>_p90_<unit>`. Quantiles interpolate linearly between closest
-/// ranks (numpy's default, DuckDB `quantile_cont`); empty samples give null.
-pub(crate) fn duration_stats(d: Expr, prefix: &str, unit: &str, extra: &[f64]) -> (Vec<Expr>, Vec<String>) {
-    let mut names = vec![format!("{prefix}_count"), format!("{prefix}_mean_{unit}")];
+/// The default output columns of one duration metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurationColumns {
+    /// `<prefix>`, for extra percentiles (`frt_p95_minutes`).
+    pub prefix: &'static str,
+    /// `<unit>`: `minutes` or `hours`.
+    pub unit: &'static str,
+    /// Durations in the sample.
+    pub count: &'static str,
+    /// Their mean.
+    pub mean: &'static str,
+    /// Their median (linear interpolation).
+    pub median: &'static str,
+    /// Their 90th percentile (linear interpolation).
+    pub p90: &'static str,
+}
+
+/// First response time, minutes (`metrics.md`, "First response time").
+pub const FRT: DurationColumns = DurationColumns {
+    prefix: "frt",
+    unit: "minutes",
+    count: "frt_count",
+    mean: "frt_mean_minutes",
+    median: "frt_median_minutes",
+    p90: "frt_p90_minutes",
+};
+
+/// Full resolution time, hours (`metrics.md`, "Resolution time (full)").
+pub const RESOLUTION: DurationColumns = DurationColumns {
+    prefix: "resolution",
+    unit: "hours",
+    count: "resolution_count",
+    mean: "resolution_mean_hours",
+    median: "resolution_median_hours",
+    p90: "resolution_p90_hours",
+};
+
+/// First resolution time, hours (`metrics.md`, "First resolution time").
+pub const FIRST_RESOLUTION: DurationColumns = DurationColumns {
+    prefix: "first_resolution",
+    unit: "hours",
+    count: "first_resolution_count",
+    mean: "first_resolution_mean_hours",
+    median: "first_resolution_median_hours",
+    p90: "first_resolution_p90_hours",
+};
+
+/// Statistics of a duration column `d` (null = excluded): count, mean,
+/// each extra percentile (`<prefix>_p<N>_<unit>`), median, p90, named by
+/// `cols`. Quantiles interpolate linearly between closest ranks (numpy's
+/// default, DuckDB `quantile_cont`); empty samples give null.
+pub(crate) fn duration_stats(d: Expr, cols: &DurationColumns, extra: &[f64]) -> (Vec<Expr>, Vec<String>) {
+    let mut names = vec![cols.count.to_owned(), cols.mean.to_owned()];
     let mut exprs = vec![d.clone().count(), d.clone().mean()];
     for &p in extra.iter().filter(|p| **p != 50.0 && **p != 90.0) {
-        names.push(format!("{prefix}_{}_{unit}", percentile_name(p)));
+        names.push(format!("{}_{}_{}", cols.prefix, percentile_name(p), cols.unit));
         exprs.push(d.clone().quantile(lit(p / 100.0), QuantileMethod::Linear));
     }
-    names.push(format!("{prefix}_median_{unit}"));
+    names.push(cols.median.to_owned());
     exprs.push(d.clone().quantile(lit(0.5), QuantileMethod::Linear));
-    names.push(format!("{prefix}_p90_{unit}"));
+    names.push(cols.p90.to_owned());
     exprs.push(d.quantile(lit(0.9), QuantileMethod::Linear));
     let exprs = exprs.into_iter().zip(&names).map(|(e, n)| e.alias(n.as_str())).collect();
     (exprs, names)

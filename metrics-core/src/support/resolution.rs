@@ -29,18 +29,18 @@ pub fn resolution_time(t: &Tickets, cx: &SupportContext) -> Planned {
     let extra = &cx.options.percentiles;
     let (part, columns) = match source(t, cx.options.durations) {
         "timestamps" => {
-            let (aggs, cols) = duration_stats(duration(CREATED_AT, SOLVED_AT, HOUR), "resolution", "hours", extra);
+            let (aggs, cols) = duration_stats(duration(CREATED_AT, SOLVED_AT, HOUR), &super::RESOLUTION, extra);
             (grouped(P_SOLVED, aggs), cols)
         }
         "vendor" => {
             let m = col(RESOLUTION_MINUTES);
             let h = when(m.clone().gt_eq(lit(0.0))).then(m / lit(60.0)).otherwise(lit(NULL).cast(DataType::Float64));
-            let (aggs, cols) = duration_stats(h, "resolution", "hours", extra);
+            let (aggs, cols) = duration_stats(h, &super::RESOLUTION, extra);
             (grouped(P_CREATED, aggs), cols)
         }
         _ => return Err(skipped("resolution_time", SOLVED_AT)),
     };
-    Ok(Metric { parts: vec![part], counts: vec!["resolution_count".to_owned()], columns })
+    Ok(Metric { parts: vec![part], counts: vec![super::RESOLUTION.count.to_owned()], columns })
 }
 
 /// First resolution time (docs/metrics.md, "First resolution time"): `first_solved_at - created_at` in
@@ -55,9 +55,9 @@ pub fn first_resolution_time(t: &Tickets, cx: &SupportContext) -> Planned {
         return Err(skipped("first_resolution_time", SOLVED_AT));
     }
     let d = duration(CREATED_AT, FIRST_SOLVED_AT, HOUR);
-    let (aggs, columns) = duration_stats(d, "first_resolution", "hours", &cx.options.percentiles);
+    let (aggs, columns) = duration_stats(d, &super::FIRST_RESOLUTION, &cx.options.percentiles);
     // A ticket without first_solved_at has a null duration: the statistics
     // skip it.
     let part = grouped(P_SOLVED, aggs);
-    Ok(Metric { parts: vec![part], counts: vec!["first_resolution_count".to_owned()], columns })
+    Ok(Metric { parts: vec![part], counts: vec![super::FIRST_RESOLUTION.count.to_owned()], columns })
 }

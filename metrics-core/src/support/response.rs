@@ -37,9 +37,9 @@ pub fn first_response_time(t: &Tickets, cx: &SupportContext) -> Planned {
         }
         _ => return Err(skipped("first_response_time", FIRST_RESPONSE_AT)),
     };
-    let (mut aggs, mut columns) = duration_stats(d, "frt", "minutes", &cx.options.percentiles);
+    let (mut aggs, mut columns) = duration_stats(d, &super::FRT, &cx.options.percentiles);
     aggs.push(answered.not().cast(DataType::UInt32).sum().alias("unanswered_count"));
     columns.push("unanswered_count".to_owned());
-    let counts = vec!["frt_count".to_owned(), "unanswered_count".to_owned()];
+    let counts = vec![super::FRT.count.to_owned(), "unanswered_count".to_owned()];
     Ok(Metric { parts: vec![grouped(P_CREATED, aggs)], columns, counts })
 }

@@ -305,23 +305,20 @@ impl Settings {
         o.support.escalation_min = support.escalation.as_ref().map(|e| e.min);
         o.support.percentiles =
             if a.percentiles.is_empty() { support.percentiles.unwrap_or_default() } else { a.percentiles.clone() };
-        if let Some(p) = o.support.percentiles.iter().find(|p| !(**p > 0.0 && **p < 100.0)) {
-            let msg = format!("percentiles: {p} is not between 0 and 100 (exclusive)");
-            if a.percentiles.is_empty() {
-                bail!("[support] {msg}");
+        // The library checks (and sorts) them; a bad flag is a usage error.
+        o.support = match o.support.validated() {
+            Ok(v) => v,
+            Err(e) if !a.percentiles.is_empty() && e.to_string().starts_with("percentiles") => {
+                return Err(UsageError(format!("--{e}")).into());
             }
-            return Err(UsageError(format!("--{msg}")).into());
-        }
-        o.support.percentiles.sort_by(f64::total_cmp);
-        o.support.percentiles.dedup();
+            Err(e) => return Err(anyhow::anyhow!("[support] {e}")),
+        };
 
         let revenue = file.revenue.unwrap_or_default();
         o.revenue.reporting_currency = a.currency.clone().or(revenue.reporting_currency);
         if let Some(m) = revenue.gross_margin {
-            if !(m > 0.0 && m <= 1.0) {
-                bail!("[revenue] gross_margin: {m} is not in (0, 1]");
-            }
             o.revenue.gross_margin = m;
+            o.revenue.validated().map_err(|e| anyhow::anyhow!("[revenue] {e}"))?;
         }
         o.revenue.rates =
             a.rates.clone().or_else(|| revenue.rates.as_ref().map(|p| relative(&base, p))).map(TableInput::new);

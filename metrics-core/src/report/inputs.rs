@@ -204,6 +204,25 @@ pub(super) fn stage_lines(input: &TableInput, o: &ReportOptions, r: &mut Report)
     Ok(lines)
 }
 
+/// Stages the usage table (keyed by account, or by subscription through
+/// the subscriptions table when one is given). Usage dates are calendar
+/// dates: naive values default to the report zone, so a date stays the
+/// same date.
+pub(super) fn stage_usage(
+    input: &TableInput,
+    subscriptions: Option<&TableInput>,
+    o: &ReportOptions,
+    r: &mut Report,
+) -> Result<Usage> {
+    let accounts_of = match subscriptions {
+        Some(subs) => Some(crate::revenue::subscription_accounts(subs, o.input_tz)?),
+        None => None,
+    };
+    let u = Usage::from_path(input, input.input_tz.unwrap_or(o.tz), o.tz, accounts_of.as_ref())?;
+    record(r, "usage", input, &u, "")?;
+    Ok(u)
+}
+
 pub(super) fn stage_accounts(a: &TableInput, o: &ReportOptions, r: &mut Report) -> Result<Accounts> {
     let acc = Accounts::from_path(a, &o.by, a.input_tz.unwrap_or(o.input_tz))?;
     record(r, "accounts", a, &acc, "")?;

@@ -78,21 +78,21 @@ fn tc(v: impl std::fmt::Display) -> TCell {
 /// tabs: text from inputs printed to a terminal can never move the cursor,
 /// retitle the window or clear the screen.
 pub(crate) fn escape_controls(s: &str) -> String {
-    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return s.to_owned();
-    }
-    s.chars()
-        .map(|c| if c.is_control() && c != '\n' && c != '\t' { c.escape_default().to_string() } else { c.to_string() })
-        .collect()
+    escape_where(s, |c| c.is_control() && c != '\n' && c != '\t')
 }
 
 /// Every control character shown as an escape, line breaks included (one
 /// table cell stays on its line).
 pub(crate) fn escape_all_controls(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
+    escape_where(s, char::is_control)
+}
+
+/// `s` with the characters `escaped` picks written as escapes.
+fn escape_where(s: &str, escaped: impl Fn(char) -> bool) -> String {
+    if !s.chars().any(&escaped) {
         return s.to_owned();
     }
-    s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+    s.chars().map(|c| if escaped(c) { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
 /// Markdown (and the HTML it may be rendered to) cannot be split or

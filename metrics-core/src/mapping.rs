@@ -102,7 +102,7 @@ pub struct TableInput {
 }
 
 /// The text encoding of a CSV input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Encoding {
     /// UTF-8 (a byte-order mark is skipped); the default.

@@ -96,22 +96,25 @@ impl RawTable {
     ) -> Result<Self> {
         check_mapping(input, table, defs)?;
         let source = Source::resolve(&input.path)?;
-        let delimiter = match input.delimiter {
-            Some(d) => d,
-            None => {
-                let d = source.sniff_delimiter();
-                if d != b',' {
+        // A separator other than `,` that was detected, not set, is noted.
+        let (delimiter, note) = match input.delimiter {
+            Some(d) => (d, None),
+            None => match source.sniff_delimiter() {
+                b',' => (b',', None),
+                d => {
                     let shown = if d == b'\t' { "tab".to_owned() } else { char::from(d).to_string() };
-                    let note =
-                        format!("{}: fields separated by `{shown}` (detected; set `delimiter` to choose)", input.path);
-                    let source = source.with_csv(d, input.encoding);
-                    return Self::read_with(input, table, defs, extras, wanted, tz, source, Some(note), None);
+                    (
+                        d,
+                        Some(format!(
+                            "{}: fields separated by `{shown}` (detected; set `delimiter` to choose)",
+                            input.path
+                        )),
+                    )
                 }
-                d
-            }
+            },
         };
         let source = source.with_csv(delimiter, input.encoding);
-        Self::read_with(input, table, defs, extras, wanted, tz, source, None, None)
+        Self::read_with(input, table, defs, extras, wanted, tz, source, note, None)
     }
 
     /// [`RawTable::read`] from files, or [`RawTable::from_frame`] when a
@@ -255,6 +258,7 @@ impl RawTable {
             Some(f) => (frame_select(f, &select)?, Vec::new()),
             None => source.read(&select)?,
         };
+        source.forget_decoded();
         if df.height() == 0 {
             return Err(Error::from(crate::error::ErrorKind::Empty {
                 path: source.spec.clone().into(),
@@ -361,16 +365,29 @@ impl RawTable {
             if positions.is_empty() {
                 continue;
             }
-            let sample: Vec<usize> = positions.iter().copied().take(DIAGNOSIS_SAMPLE).collect();
-            let texts = self.texts_at(name, &sample);
-            let mut hint = crate::parse::timestamp::diagnose(&texts, &spec.format, self.valid_years)
-                .or_else(|| placeholder_hint(&texts));
-            if let Some(h) = hint.as_mut().filter(|_| positions.len() > sample.len()) {
-                let (tried, all) = (sample.len(), positions.len());
-                h.push_str(&format!(" (the first {} of {} tried)", thousands(tried), thousands(all)));
-            }
+            let (texts, hint) = self.timestamp_hint(name, &spec.format, &positions);
             q.describe(reason, name, texts, hint);
         }
+    }
+
+    /// The failing timestamps at `positions` (the first
+    /// [`DIAGNOSIS_SAMPLE`], as written) and what would read them: the
+    /// format or epoch unit of [`crate::parse::timestamp::diagnose`], else
+    /// a placeholder to recode, saying how many were tried.
+    fn timestamp_hint(
+        &self,
+        name: &str,
+        format: &TimestampFormat,
+        positions: &[usize],
+    ) -> (Vec<String>, Option<String>) {
+        let sample = &positions[..positions.len().min(DIAGNOSIS_SAMPLE)];
+        let texts = self.texts_at(name, sample);
+        let mut hint =
+            crate::parse::timestamp::diagnose(&texts, format, self.valid_years).or_else(|| placeholder_hint(&texts));
+        if let Some(h) = hint.as_mut().filter(|_| positions.len() > sample.len()) {
+            h.push_str(&format!(" (the first {} of {} tried)", thousands(sample.len()), thousands(positions.len())));
+        }
+        (texts, hint)
     }
 
     /// Counts the rows at `positions` under `reason` in column `name`,
@@ -397,7 +414,7 @@ impl RawTable {
         if superseded.is_empty() {
             return;
         }
-        self.count_values(q, Reason::DuplicateId, name, superseded);
+        q.add_all(Reason::DuplicateId, name, superseded);
         let distinct: std::collections::HashSet<Option<&str>> = superseded.iter().map(|&i| ids.get(i)).collect();
         let values = self.texts_at(name, &superseded[..superseded.len().min(crate::quality::FIRST_VALUES)]);
         let hint = match distinct.len() {
@@ -450,29 +467,19 @@ impl RawTable {
         } else {
             *p.bad.iter().find(|i| p.out_of_range.binary_search(i).is_err())?
         };
-        let column = self.spec(name).map_or(name, |s| s.column.as_str());
         // A value parsed in the scan left no text behind: read it again.
-        let text = || self.source.cell(self.files[first], self.rows[first], column);
-        let value = if all_out_of_range || p.first_bad.is_none() { text() } else { p.first_bad.clone() };
-        let value = value.unwrap_or_default();
+        let value = match (&p.first_bad, all_out_of_range) {
+            (Some(v), false) => v.clone(),
+            _ => self.texts_at(name, &[first]).pop().unwrap_or_default(),
+        };
         if all_out_of_range {
             return Some(self.out_of_range_at(name, first, &value));
         }
         // For a timestamp column, say which format would read the values.
         let is_timestamp = self.mapped.iter().any(|(d, _)| d.name == name && d.kind == Kind::Timestamp);
         let hint = is_timestamp.then(|| {
-            let sample: Vec<usize> = p.bad.iter().copied().take(DIAGNOSIS_SAMPLE).collect();
-            let texts = self.texts_at(name, &sample);
             let format = self.spec(name).map(|s| s.format.clone()).unwrap_or_default();
-            let tried = if p.bad.len() > sample.len() {
-                format!(" (the first {} of {} tried)", thousands(sample.len()), thousands(p.bad.len()))
-            } else {
-                String::new()
-            };
-            crate::parse::timestamp::diagnose(&texts, &format, self.valid_years)
-                .map(|h| h + &tried)
-                .or_else(|| placeholder_hint(&texts))
-                .map(|h| format!("{expected}; {h}"))
+            self.timestamp_hint(name, &format, &p.bad).1.map(|h| format!("{expected}; {h}"))
         });
         let expected = hint.flatten().unwrap_or_else(|| expected.to_owned());
         Some(self.nothing_parses_at(name, first, &value, &expected))

@@ -224,7 +224,7 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
     }
     // Orders and amounts: every transaction row.
     let has_amount = t.df.column(AMOUNT).is_ok();
-    let mut osel = vec![col(AT).dt().convert_time_zone(zone_of(tz)).dt().date().alias("__day")];
+    let mut osel = vec![day(tz)];
     osel.extend(dims.iter().cloned());
     let mut oaggs = vec![len().cast(DataType::UInt32).alias("orders")];
     if has_amount {

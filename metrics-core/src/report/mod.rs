@@ -499,7 +499,7 @@ fn check_dimensions(
     for b in &o.by {
         let in_tickets = s.tickets.is_some_and(|t| t.df.column(b).is_ok());
         let in_accounts = s.lines.is_some() && accounts.is_some_and(|a| a.has(b));
-        let in_lines = s.lines.is_some_and(|l| b != ACCOUNT_ID && l.df.column(b).is_ok());
+        let in_lines = s.lines.is_some_and(|l| l.has(b));
         let in_surveys = s.responses.is_some_and(|r| r.df.column(b).is_ok());
         let in_tx = transactions.is_some_and(|t| t.df.column(b).is_ok());
         if in_tickets || in_accounts || in_lines || in_surveys || in_tx {

@@ -37,18 +37,10 @@ pub(super) fn window(o: &ReportOptions, default: Period) -> crate::period::Windo
 /// A section's periods: from `--since` (else the period of the data's
 /// first instant) to `--until` (else of its last), and their first and
 /// last dates as text for meta.
-fn data_spine(
-    section: &str,
-    o: &ReportOptions,
-    period: Period,
-    span: (Micros, Micros),
-) -> Result<(Spine, String, String)> {
-    let first = o.since.unwrap_or_else(|| local_date(span.0, o.tz));
-    let last = o.until.unwrap_or_else(|| local_date(span.1, o.tz));
-    let spine = Spine::checked(section, period, o.tz, first, last, o.week_start)?;
+fn data_spine(section: &str, o: &ReportOptions, period: Period, span: (Micros, Micros)) -> Result<(String, String)> {
+    let spine = window(o, period).spine(section, span)?;
     let text = |d: Option<&chrono::NaiveDate>| d.map(ToString::to_string).unwrap_or_default();
-    let (f, l) = (text(spine.starts.first()), text(spine.starts.last()));
-    Ok((spine, f, l))
+    Ok((text(spine.starts.first()), text(spine.starts.last())))
 }
 
 pub(super) fn surveys_section(
@@ -59,7 +51,7 @@ pub(super) fn surveys_section(
 ) -> Result<()> {
     let period = o.period.unwrap_or(Period::Week);
     let Some(span) = responses.span() else { return Ok(()) };
-    let (_, f, l) = data_spine("surveys", o, period, span)?;
+    let (f, l) = data_spine("surveys", o, period, span)?;
     if r.sections.is_empty() && !r.meta.inputs.contains_key("tickets") && !r.meta.inputs.contains_key("subscriptions") {
         r.meta.period = period;
         r.meta.first_period = Some(f.clone()).filter(|s| !s.is_empty());
@@ -84,7 +76,7 @@ pub(super) fn surveys_section(
 pub(super) fn purchases_section(t: &Transactions, o: &ReportOptions, command: Command, r: &mut Report) -> Result<()> {
     let period = o.period.unwrap_or(Period::Month);
     let Some(span) = t.span() else { return Ok(()) };
-    let (_, f, l) = data_spine("purchases", o, period, span)?;
+    let (f, l) = data_spine("purchases", o, period, span)?;
     r.meta.rules.insert("purchases_period".into(), period.name().into());
     if command == Command::Validate {
         return Ok(());
@@ -183,7 +175,7 @@ pub(super) fn revenue_sections(
 ) -> Result<()> {
     let period = o.period.unwrap_or(Period::Month);
     let Some(span) = lines.span() else { return Ok(()) };
-    let (_, f, l) = data_spine("revenue", o, period, span)?;
+    let (f, l) = data_spine("revenue", o, period, span)?;
     if r.sections.is_empty() && !r.meta.inputs.contains_key("tickets") {
         r.meta.period = period;
         r.meta.first_period = Some(f.clone()).filter(|s| !s.is_empty());
@@ -202,7 +194,7 @@ pub(super) fn revenue_sections(
     }
     // A dimension is a column of the lines themselves (each line's own
     // value: a plan), else of the accounts table.
-    let of_lines = |b: &str| b != ACCOUNT_ID && lines.df.column(b).is_ok();
+    let of_lines = |b: &str| lines.has(b);
     let by = section_by(o, "revenue and cohorts", |b| of_lines(b) || accounts.is_some_and(|a| a.has(b)), r);
     for b in by.iter().filter(|b| of_lines(b) && accounts.is_some_and(|a| a.has(b))) {
         r.meta.notes.push(format!(

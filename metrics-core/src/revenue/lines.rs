@@ -84,6 +84,12 @@ impl Lines {
         self.df.height()
     }
 
+    /// Whether `dim` is a dimension of the lines themselves (a column of
+    /// the subscriptions file kept for `by`; never `account_id`).
+    pub fn has(&self, dim: &str) -> bool {
+        dim != ACCOUNT_ID && self.df.column(dim).is_ok()
+    }
+
     /// Reads, normalises, converts and checks a subscriptions table.
     /// Reads and stages the subscription lines from files (a path, glob or directory).
     pub fn from_path(input: &TableInput, o: &LinesOptions) -> Result<Self> {

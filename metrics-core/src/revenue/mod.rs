@@ -86,7 +86,7 @@ pub fn prepare(
     accounts: Option<&Accounts>,
     o: &RevenueOptions,
 ) -> Result<(LazyFrame, RevenueContext, movements::Changes)> {
-    let of_lines = |b: &str| b != ACCOUNT_ID && lines.df.column(b).is_ok();
+    let of_lines = |b: &str| lines.has(b);
     if let Some(b) = o.by.iter().find(|b| !of_lines(b) && !accounts.is_some_and(|a| a.has(b))) {
         let tables = if accounts.is_some() { "subscriptions or accounts" } else { "subscriptions" };
         return Err(crate::Error::from(crate::error::ErrorKind::UnknownDimension {
@@ -227,7 +227,7 @@ impl Accounts {
 /// The lines with the dimensions `by` that they lack joined from
 /// `accounts` (text; null when the account is not in `accounts`).
 pub fn with_dims(lines: &Lines, accounts: Option<&Accounts>, by: &[String]) -> LazyFrame {
-    let from_accounts: Vec<&String> = by.iter().filter(|b| lines.df.column(b.as_str()).is_err()).collect();
+    let from_accounts: Vec<&String> = by.iter().filter(|b| !lines.has(b)).collect();
     match accounts {
         Some(a) if !from_accounts.is_empty() => {
             let mut sel = vec![col(ACCOUNT_ID)];

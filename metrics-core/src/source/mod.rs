@@ -126,6 +126,23 @@ pub struct Source {
     pub encoding: Encoding,
     /// Remarks for meta (a header name that occurs twice, ...).
     pub notes: Vec<String>,
+    /// Decompressed and decoded text per (file, encoding, whitespace
+    /// mode), made once while the files are read and then let go
+    /// ([`Source::forget_decoded`]).
+    decoded: Arc<std::sync::Mutex<std::collections::HashMap<DecodedKey, Shared>>>,
+}
+
+/// What decoded text depends on: the file, the encoding, whitespace mode.
+type DecodedKey = (PathBuf, Encoding, bool);
+
+/// Decoded text shared between the header, the check pass and the scan.
+#[derive(Debug, Clone)]
+struct Shared(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 /// A file's scan, its ragged rows (row, fields) and its header.
@@ -330,6 +347,7 @@ impl Source {
             delimiter: b',',
             encoding: Encoding::Utf8,
             notes: Vec::new(),
+            decoded: Arc::default(),
         })
     }
 
@@ -349,7 +367,7 @@ impl Source {
         }
         let file = &self.files[0];
         let head = match self.decoded(file) {
-            Ok(Some(text)) => text.into_iter().take(64 << 10).collect::<Vec<u8>>(),
+            Ok(Some(text)) => text.as_ref()[..text.as_ref().len().min(64 << 10)].to_vec(),
             _ => {
                 let mut buf = vec![0u8; 64 << 10];
                 let n = std::fs::File::open(file).and_then(|mut f| std::io::Read::read(&mut f, &mut buf)).unwrap_or(0);
@@ -371,6 +389,7 @@ impl Source {
             delimiter: b',',
             encoding: Encoding::Utf8,
             notes: Vec::new(),
+            decoded: Arc::default(),
         }
     }
 
@@ -394,8 +413,41 @@ impl Source {
     /// A CSV file's text as UTF-8: `None` when it is read from disk as it
     /// is (uncompressed UTF-8), else the whole text, decompressed and
     /// decoded (UTF-16 whenever it starts with a UTF-16 byte-order mark,
-    /// else the configured encoding).
-    fn decoded(&self, file: &Path) -> Result<Option<Vec<u8>>> {
+    /// else the configured encoding), made once for the header, the check
+    /// pass and the scan.
+    fn decoded(&self, file: &Path) -> Result<Option<Shared>> {
+        let key = self.decoded_key(file);
+        if let Some(text) = self.cache().get(&key) {
+            return Ok(Some(text.clone()));
+        }
+        let Some(text) = self.decode(file)? else { return Ok(None) };
+        let text = Shared(Arc::new(text));
+        self.cache().insert(key, text.clone());
+        Ok(Some(text))
+    }
+
+    /// The decoded text of `file`, taken out of the cache: moved, not
+    /// copied, when nothing else holds it (the scan keeps it).
+    fn take_decoded(&self, file: &Path, text: Shared) -> Vec<u8> {
+        self.cache().remove(&self.decoded_key(file));
+        Arc::try_unwrap(text.0).unwrap_or_else(|shared| (*shared).clone())
+    }
+
+    fn decoded_key(&self, file: &Path) -> DecodedKey {
+        (file.to_path_buf(), self.encoding, self.delimiter == WHITESPACE)
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<DecodedKey, Shared>> {
+        self.decoded.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Lets go of the decoded texts: the scans hold what they need.
+    pub(crate) fn forget_decoded(&self) {
+        self.cache().clear();
+    }
+
+    /// [`Self::decoded`], made anew.
+    fn decode(&self, file: &Path) -> Result<Option<Vec<u8>>> {
         let how = compression_of(file);
         let raw = match how {
             Compression::None => None,
@@ -464,7 +516,7 @@ impl Source {
         let mut b = csv::ReaderBuilder::new();
         b.has_headers(true).delimiter(self.sep()).flexible(true);
         let h = match self.decoded(file)? {
-            Some(text) => b.from_reader(std::io::Cursor::new(text)).byte_headers().cloned(),
+            Some(text) => b.from_reader(text.as_ref()).byte_headers().cloned(),
             None => b.from_path(file).map_err(|e| unreadable(e.to_string()))?.byte_headers().cloned(),
         }
         .map_err(|e| unreadable(e.to_string()))?;
@@ -539,7 +591,7 @@ impl Source {
         let keep = |f: u32| wanted.contains(&f);
         let decoded = self.decoded(file)?;
         let checked = match &decoded {
-            Some(text) => check::check(&text[..], self.sep(), &keep),
+            Some(text) => check::check(text.as_ref(), self.sep(), &keep),
             None => std::fs::File::open(file).and_then(|f| check::check(f, self.sep(), &keep)),
         }
         .map_err(|e| Error::from(crate::error::ErrorKind::Unreadable { path: file.clone(), reason: e.to_string() }))?;
@@ -556,7 +608,10 @@ impl Source {
         let schema: Schema =
             (0..header.len()).map(|k| Field::new(format!("__c{k}").into(), DataType::String)).collect();
         let reader = match decoded {
-            Some(text) => LazyCsvReader::new_with_sources(ScanSources::Buffers(vec![text.into()].into())),
+            Some(text) => {
+                let bytes = self.take_decoded(file, text);
+                LazyCsvReader::new_with_sources(ScanSources::Buffers(vec![bytes.into()].into()))
+            }
             None => LazyCsvReader::new(PlRefPath::new(file.to_string_lossy().as_ref())),
         };
         let lf = reader
@@ -704,22 +759,6 @@ impl Source {
             Some(p) => p.checked_sub(1).filter(|p| *p < header.len()),
             None => header.iter().position(|h| h == column),
         }
-    }
-
-    /// The text of one CSV cell, for error messages about values that were
-    /// parsed during the scan (only read on that error path).
-    pub fn cell(&self, file: u32, row: u32, column: &str) -> Option<String> {
-        let path = self.files.get(file as usize)?;
-        let header = self.csv_header(path).ok()?;
-        let idx = header.iter().position(|h| h == column)?;
-        let mut b = csv::ReaderBuilder::new();
-        b.has_headers(true).delimiter(self.sep()).flexible(true);
-        let record = match self.decoded(path).ok()? {
-            Some(text) => b.from_reader(std::io::Cursor::new(text)).byte_records().nth(row.checked_sub(1)? as usize)?,
-            None => b.from_path(path).ok()?.byte_records().nth(row.checked_sub(1)? as usize)?,
-        }
-        .ok()?;
-        record.get(idx).map(|v| String::from_utf8_lossy(v).into_owned())
     }
 }
 

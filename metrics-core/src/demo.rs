@@ -504,10 +504,7 @@ pub fn write_demo(dir: &Path, rows: usize, seed: u64) -> Result<Vec<PathBuf>> {
     for name in DEMO_FILES {
         let p = dir.join(name);
         if p.exists() || p.is_symlink() {
-            return Err(Error::from(crate::error::ErrorKind::Config(format!(
-                "{}: already exists; the demo never overwrites files (choose a new or empty folder)",
-                p.display()
-            ))));
+            return Err(Error::from(crate::error::ErrorKind::AlreadyExists { path: p }));
         }
     }
     let tickets = dir.join("tickets.csv");

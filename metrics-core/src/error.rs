@@ -13,7 +13,7 @@ use std::path::PathBuf;
 /// ```
 /// use metrics_core::{Error, ErrorKind};
 /// let e = metrics_core::report::parse_instant("yesterday", chrono_tz::UTC).unwrap_err();
-/// assert!(matches!(e.kind(), ErrorKind::Config(_)));
+/// assert!(matches!(e.kind(), ErrorKind::InvalidOption { .. }));
 /// assert!(e.to_string().contains("yesterday"));
 /// ```
 #[derive(Debug)]
@@ -28,6 +28,11 @@ impl Error {
     /// What went wrong, by value.
     pub fn into_kind(self) -> ErrorKind {
         *self.0
+    }
+
+    /// An [`ErrorKind::InvalidOption`].
+    pub(crate) fn invalid_option(key: &str, value: impl std::fmt::Display, reason: impl Into<String>) -> Self {
+        Self::from(ErrorKind::InvalidOption { key: key.to_owned(), value: value.to_string(), reason: reason.into() })
     }
 }
 
@@ -230,7 +235,54 @@ pub enum ErrorKind {
     /// a table with columns `currency`, `rate`.
     #[error("{0} (a table with columns currency, rate)")]
     NeedsRates(String),
-    /// A configuration value is invalid (unknown time zone, preset, key...).
+    /// An option has a value the library cannot use (an unknown period or
+    /// preset, a percentile outside (0, 100), a margin outside (0, 1]...).
+    /// `key` is the option's name as the config spells it; the caller may
+    /// add the flag that set it.
+    #[error("{key} `{value}` {reason}")]
+    InvalidOption {
+        /// The option (`period`, `percentiles`, `gross_margin`, ...).
+        key: String,
+        /// The value given, as text.
+        value: String,
+        /// Why it is refused, with what is expected.
+        reason: String,
+    },
+    /// A value in a small lookup input (the rates table) that makes the
+    /// whole input unusable: named by file, row and column.
+    #[error("{file} row {row}, column {column}: {value:?} {reason}")]
+    BadValue {
+        /// The file.
+        file: String,
+        /// The one-based data row.
+        row: String,
+        /// The column.
+        column: String,
+        /// The value found.
+        value: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// An input was read but not one of its rows can be used (every row was
+    /// excluded, for reasons counted in the data-quality findings).
+    #[error("{table}: no usable row to report on")]
+    NoUsableRows {
+        /// The table (`subscriptions`, `transactions`, `surveys`).
+        table: String,
+    },
+    /// A file the library would write already exists: nothing is overwritten.
+    #[error("{}: already exists; nothing is overwritten (choose a new or empty folder)", path.display())]
+    AlreadyExists {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A bug in cxm or in a library it calls (a caught panic): the message
+    /// says where; please report it.
+    #[error("internal error while {0} (please report it)")]
+    Internal(String),
+    /// The configuration does not describe a usable report (a mapping names
+    /// an unknown column, health has no components...): the message says
+    /// which section and what to add.
     #[error("{0}")]
     Config(String),
     /// A `--by` dimension that no table of the command has.

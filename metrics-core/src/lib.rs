@@ -42,6 +42,13 @@
 //! * [`report::run`] reads every input from files and composes the
 //!   sections into a whole report (tables, meta, data quality), as `cxm`
 //!   does.
+//! * Errors: one [`Error`]; match on [`Error::kind`] ([`ErrorKind`]) for
+//!   the fields: `NothingParses { path, row, column, value, expected }`,
+//!   `MissingColumns`, `InvalidOption { key, value, reason }`,
+//!   `NoUsableRows { table }`, `Io { path, .. }` and the rest. Messages name
+//!   the file, row, column and value, and never a CLI flag (the binary
+//!   adds those). A bad *value* in a usable column is never an error: it
+//!   is counted in the table's findings ([`quality::QualityRow`]).
 //! * Examples that run: `metrics-core/examples/` (`weekly_support`,
 //!   `monthly_revenue`, `weekly_surveys`).
 //!

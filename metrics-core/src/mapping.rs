@@ -36,9 +36,11 @@ impl std::str::FromStr for DurationUnit {
             "milliseconds" => Self::Milliseconds,
             "hms" => Self::Hms,
             other => {
-                return Err(Error::from(crate::error::ErrorKind::Config(format!(
-                    "unknown duration unit `{other}` (expected seconds, minutes, hours, milliseconds or hms)"
-                ))));
+                return Err(Error::invalid_option(
+                    "unit",
+                    other,
+                    "is an unknown duration unit (expected seconds, minutes, hours, milliseconds or hms)",
+                ));
             }
         })
     }
@@ -126,9 +128,11 @@ impl std::str::FromStr for Encoding {
             "windows-1252" | "cp1252" => Self::Windows1252,
             "latin-1" | "latin1" | "iso-8859-1" => Self::Latin1,
             other => {
-                return Err(Error::from(crate::error::ErrorKind::Config(format!(
-                    "unknown encoding `{other}` (expected utf-8, utf-16, windows-1252 or latin-1)"
-                ))));
+                return Err(Error::invalid_option(
+                    "encoding",
+                    other,
+                    "is unknown (expected utf-8, utf-16, windows-1252 or latin-1)",
+                ));
             }
         })
     }

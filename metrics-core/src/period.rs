@@ -93,9 +93,7 @@ impl std::str::FromStr for Period {
     type Err = crate::Error;
     fn from_str(s: &str) -> crate::Result<Self> {
         Period::ALL.into_iter().find(|p| p.name().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
-            crate::Error::from(crate::error::ErrorKind::Config(format!(
-                "unknown period `{s}` (expected day, week, month, quarter or year)"
-            )))
+            crate::Error::invalid_option("period", s, "is unknown (expected day, week, month, quarter or year)")
         })
     }
 }

@@ -46,9 +46,11 @@ impl std::str::FromStr for Preset {
             "intercom" => Self::Intercom,
             "stripe" => Self::Stripe,
             other => {
-                return Err(Error::from(crate::error::ErrorKind::Config(format!(
-                    "unknown preset `{other}` (expected zendesk, freshdesk, hubspot, intercom or stripe)"
-                ))));
+                return Err(Error::invalid_option(
+                    "preset",
+                    other,
+                    "is unknown (expected zendesk, freshdesk, hubspot, intercom or stripe)",
+                ));
             }
         })
     }

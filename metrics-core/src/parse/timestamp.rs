@@ -61,9 +61,11 @@ impl ValidYears {
     pub fn new(first: i32, last: i32) -> crate::Result<Self> {
         let (lo, hi) = Self::LIMITS;
         if first > last || first < lo || last > hi {
-            return Err(crate::Error::from(crate::error::ErrorKind::Config(format!(
-                "valid_years: [{first}, {last}] is not a range of years within {lo}-{hi} (first <= last)"
-            ))));
+            return Err(crate::Error::invalid_option(
+                "valid_years",
+                format!("[{first}, {last}]"),
+                format!("is not a range of years within {lo}-{hi} (first <= last)"),
+            ));
         }
         Ok(Self { first, last })
     }

@@ -90,9 +90,9 @@ pub fn table(t: &Transactions, o: &PurchaseOptions) -> Result<DataFrame> {
             tables: "transactions".into(),
         }));
     }
-    let span = t.span().ok_or_else(|| {
-        crate::Error::from(crate::error::ErrorKind::Config("purchases: no usable transaction to report on".into()))
-    })?;
+    let span = t
+        .span()
+        .ok_or_else(|| crate::Error::from(crate::error::ErrorKind::NoUsableRows { table: "transactions".into() }))?;
     purchases_table(t, &o.window.spine("purchases", span)?, &o.by)
 }
 

@@ -209,9 +209,9 @@ impl Report {
 /// assert_eq!(t, 1_772_323_200_000_000);
 /// ```
 pub fn parse_instant(s: &str, tz: Tz) -> Result<Micros> {
-    TimestampParser::new(TimestampFormat::Auto, tz).parse(s).ok_or_else(|| {
-        Error::from(crate::error::ErrorKind::Config(format!("cannot parse {s:?} as a date or timestamp")))
-    })
+    TimestampParser::new(TimestampFormat::Auto, tz)
+        .parse(s)
+        .ok_or_else(|| Error::invalid_option("timestamp", s, "cannot be read as a date or timestamp"))
 }
 
 /// A step of a report run, for a progress display.
@@ -432,10 +432,7 @@ impl<'a> Plan<'a> {
 fn check_options(o: &ReportOptions) -> Result<()> {
     check_range_options(o)?;
     if !(0.0..=1.0).contains(&o.max_excluded) {
-        return Err(Error::from(crate::error::ErrorKind::Config(format!(
-            "max_excluded: {} is not a share between 0 and 1",
-            o.max_excluded
-        ))));
+        return Err(Error::invalid_option("max_excluded", o.max_excluded, "is not a share between 0 and 1"));
     }
     Ok(())
 }
@@ -535,20 +532,19 @@ fn check_range_options(o: &ReportOptions) -> Result<()> {
     let date_ok = |d: NaiveDate| (v.first()..=v.last()).contains(&chrono::Datelike::year(&d));
     for (key, d) in [("since", o.since), ("until", o.until)] {
         if let Some(d) = d.filter(|d| !date_ok(*d)) {
-            return Err(Error::from(crate::error::ErrorKind::Config(format!(
-                "{key}: {d} is outside the valid years {}-{} (`[report] valid_years`)",
-                v.first(),
-                v.last()
-            ))));
+            return Err(Error::invalid_option(
+                key,
+                d,
+                format!("is outside the valid years {}-{} (`[report] valid_years`)", v.first(), v.last()),
+            ));
         }
     }
     if let Some(t) = o.as_of.filter(|t| !v.contains(*t)) {
-        return Err(Error::from(crate::error::ErrorKind::Config(format!(
-            "as_of: {} is outside the valid years {}-{} (`[report] valid_years`)",
+        return Err(Error::invalid_option(
+            "as_of",
             rfc3339(t),
-            v.first(),
-            v.last()
-        ))));
+            format!("is outside the valid years {}-{} (`[report] valid_years`)", v.first(), v.last()),
+        ));
     }
     Ok(())
 }

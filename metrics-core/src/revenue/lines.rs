@@ -327,7 +327,7 @@ fn conversion(found: &BTreeSet<&str>, o: &LinesOptions) -> Result<(String, BTree
                 (_, [one]) => (*one).clone(),
                 _ => {
                     return Err(Error::from(crate::error::ErrorKind::Config(
-                        "[revenue] reporting_currency is needed: the rates table does not have exactly one currency at rate 1"
+                        "reporting_currency is needed: the rates table does not have exactly one currency at rate 1"
                             .into(),
                     )));
                 }
@@ -337,10 +337,7 @@ fn conversion(found: &BTreeSet<&str>, o: &LinesOptions) -> Result<(String, BTree
     let base =
         if found.len() == 1 && found.contains(target.as_str()) { Some(1.0) } else { rates.get(&target).copied() };
     let base = base.ok_or_else(|| {
-        Error::from(crate::error::ErrorKind::Config(format!(
-            "{}: no rate for the reporting currency {target}",
-            rates_input.path
-        )))
+        Error::invalid_option("reporting_currency", &target, format!("has no rate in {}", rates_input.path))
     })?;
     let mut out = BTreeMap::new();
     for c in found {
@@ -348,8 +345,8 @@ fn conversion(found: &BTreeSet<&str>, o: &LinesOptions) -> Result<(String, BTree
             1.0
         } else {
             *rates.get(*c).ok_or_else(|| {
-                Error::from(crate::error::ErrorKind::Config(format!(
-                    "{}: no rate for currency {c} (found rates for {})",
+                Error::from(crate::error::ErrorKind::NeedsRates(format!(
+                    "{}: no rate for currency {c}, which the subscriptions use (found rates for {})",
                     rates_input.path,
                     rates.keys().cloned().collect::<Vec<_>>().join(", ")
                 )))
@@ -373,17 +370,23 @@ pub fn read_rates(input: &TableInput) -> Result<BTreeMap<String, f64>> {
         match rates.values[i] {
             Some(r) if r > 0.0 => {
                 if out.insert(code.clone(), r).is_some_and(|prev| prev != r) {
-                    return Err(Error::from(crate::error::ErrorKind::Config(format!(
-                        "{} row {}: a second, different rate for {code} (one fixed rate per currency)",
-                        input.path, raw.rows[i]
-                    ))));
+                    return Err(Error::from(crate::error::ErrorKind::BadValue {
+                        file: input.path.clone(),
+                        row: raw.rows[i].to_string(),
+                        column: "rate".into(),
+                        value: r.to_string(),
+                        reason: format!("is a second, different rate for {code} (one fixed rate per currency)"),
+                    }));
                 }
             }
             _ => {
-                return Err(Error::from(crate::error::ErrorKind::Config(format!(
-                    "{} row {}, column rate: {code} has no positive rate",
-                    input.path, raw.rows[i]
-                ))));
+                return Err(Error::from(crate::error::ErrorKind::BadValue {
+                    file: input.path.clone(),
+                    row: raw.rows[i].to_string(),
+                    column: "rate".into(),
+                    value: rates.values[i].map(|r| r.to_string()).unwrap_or_default(),
+                    reason: format!("is not a positive rate for {code}"),
+                }));
             }
         }
     }

@@ -68,10 +68,7 @@ impl RevenueOptions {
     /// Checks the options: `gross_margin` in (0, 1].
     pub fn validated(&self) -> Result<Self> {
         if !(self.gross_margin > 0.0 && self.gross_margin <= 1.0) {
-            return Err(crate::Error::from(crate::error::ErrorKind::Config(format!(
-                "gross_margin: {} is not in (0, 1]",
-                self.gross_margin
-            ))));
+            return Err(crate::Error::invalid_option("gross_margin", self.gross_margin, "is not in (0, 1]"));
         }
         Ok(self.clone())
     }
@@ -94,9 +91,9 @@ pub fn prepare(
             tables: tables.into(),
         }));
     }
-    let span = lines.span().ok_or_else(|| {
-        crate::Error::from(crate::error::ErrorKind::Config("revenue: no usable subscription line".into()))
-    })?;
+    let span = lines
+        .span()
+        .ok_or_else(|| crate::Error::from(crate::error::ErrorKind::NoUsableRows { table: "subscriptions".into() }))?;
     let spine = o.window.spine("revenue", span)?;
     let per_line = o.by.iter().any(|b| of_lines(b));
     let with = with_dims(lines, accounts, &o.by);

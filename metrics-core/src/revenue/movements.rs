@@ -127,11 +127,9 @@ fn cmp_groups(a: &[Option<String>], b: &[Option<String>]) -> Ordering {
 /// `end_at`, `mrr` and the dimensions `cx.by`, one value per account: the
 /// first line's).
 pub fn account_changes(lines: &LazyFrame, cx: &RevenueContext) -> Result<Changes> {
-    let first = cx
-        .spine
-        .starts
-        .first()
-        .ok_or_else(|| Error::from(crate::error::ErrorKind::Config("the revenue range has no periods".into())))?;
+    let first = cx.spine.starts.first().ok_or_else(|| {
+        Error::from(crate::error::ErrorKind::Internal("computing revenue: the range has no periods".into()))
+    })?;
     let first_start = day_start(*first, cx.tz);
     let ends = cx.spine.end_instants();
     let mut sel = vec![

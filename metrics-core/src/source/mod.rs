@@ -273,7 +273,7 @@ fn walk(
 /// the same symlink rules hold and `**` cannot loop).
 fn glob_files(spec: &str) -> Result<Vec<PathBuf>> {
     let pattern = glob::Pattern::new(spec)
-        .map_err(|e| Error::from(crate::error::ErrorKind::Config(format!("{spec}: bad glob: {e}"))))?;
+        .map_err(|e| Error::invalid_option("path", spec, format!("is not a valid glob: {e}")))?;
     let path = Path::new(spec);
     let mut base = PathBuf::new();
     let mut rest = 0;
@@ -333,11 +333,14 @@ impl Source {
         partitions.resize(files.len(), Vec::new());
         let format = format_of(&files[0]);
         if let Some(other) = files.iter().find(|f| format_of(f) != format) {
-            return Err(Error::from(crate::error::ErrorKind::Config(format!(
-                "{spec}: mixes CSV and Parquet files ({} and {})",
-                files[0].display(),
-                other.display()
-            ))));
+            return Err(Error::from(crate::error::ErrorKind::Unreadable {
+                path: spec.into(),
+                reason: format!(
+                    "mixes CSV and Parquet files ({} and {}); give one format per table",
+                    files[0].display(),
+                    other.display()
+                ),
+            }));
         }
         Ok(Self {
             spec: spec.to_owned(),

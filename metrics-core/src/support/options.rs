@@ -41,10 +41,11 @@ impl CsatScale {
         if self.min < self.max && (self.min..=self.max).contains(&self.satisfied_min) {
             Ok(self)
         } else {
-            Err(Error::from(crate::error::ErrorKind::Config(format!(
-                "csat scale {}-{} with satisfied >= {} is not a valid scale (need min < max and min <= satisfied_min <= max)",
-                self.min, self.max, self.satisfied_min
-            ))))
+            Err(Error::invalid_option(
+                "csat_scale",
+                format!("{}-{} with satisfied >= {}", self.min, self.max, self.satisfied_min),
+                "is not a valid scale (need min < max and min <= satisfied_min <= max)",
+            ))
         }
     }
 
@@ -119,9 +120,7 @@ impl std::str::FromStr for FcrRule {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         [FcrRule::Zendesk, FcrRule::OneTouch, FcrRule::Flag].into_iter().find(|r| r.name() == s).ok_or_else(|| {
-            Error::from(crate::error::ErrorKind::Config(format!(
-                "unknown FCR rule `{s}` (expected zendesk, one-touch or flag)"
-            )))
+            Error::invalid_option("fcr", s, "is an unknown FCR rule (expected zendesk, one-touch or flag)")
         })
     }
 }
@@ -180,9 +179,7 @@ impl SupportOptions {
     pub fn validated(&self) -> Result<Self> {
         let mut o = self.clone();
         if let Some(p) = o.percentiles.iter().find(|p| !(**p > 0.0 && **p < 100.0)) {
-            return Err(Error::from(crate::error::ErrorKind::Config(format!(
-                "percentiles: {p} is not between 0 and 100 (exclusive)"
-            ))));
+            return Err(Error::invalid_option("percentiles", p, "is not between 0 and 100 (exclusive)"));
         }
         o.percentiles.sort_by(f64::total_cmp);
         o.percentiles.dedup();
@@ -225,9 +222,7 @@ impl std::str::FromStr for DurationSource {
         match s {
             "timestamps" => Ok(Self::Timestamps),
             "vendor" => Ok(Self::Vendor),
-            other => Err(Error::from(crate::error::ErrorKind::Config(format!(
-                "unknown durations source `{other}` (expected timestamps or vendor)"
-            )))),
+            other => Err(Error::invalid_option("durations", other, "is unknown (expected timestamps or vendor)")),
         }
     }
 }

@@ -141,8 +141,9 @@ impl Tickets {
             handles
                 .into_iter()
                 .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(Error::from(crate::error::ErrorKind::Config("parser panicked".into()))))
+                    h.join().unwrap_or_else(|_| {
+                        Err(Error::from(crate::error::ErrorKind::Internal("parsing ticket timestamps".into())))
+                    })
                 })
                 .collect()
         });
@@ -279,7 +280,7 @@ impl Tickets {
                 .into_iter()
                 .map(|h| {
                     h.join().unwrap_or_else(|_| {
-                        Err(Error::from(crate::error::ErrorKind::Config("converter panicked".into())))
+                        Err(Error::from(crate::error::ErrorKind::Internal("converting ticket columns".into())))
                     })
                 })
                 .collect()

@@ -77,9 +77,10 @@ impl std::str::FromStr for Survey {
     type Err = Error;
     /// Trimmed, case-insensitive.
     fn from_str(s: &str) -> Result<Self> {
-        Survey::ALL.into_iter().find(|k| k.name().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
-            Error::from(crate::error::ErrorKind::Config(format!("unknown survey `{s}` (expected nps, csat or ces)")))
-        })
+        Survey::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| Error::invalid_option("survey", s, "is unknown (expected nps, csat or ces)"))
     }
 }
 
@@ -130,9 +131,11 @@ impl SurveyOptions {
         o.csat = o.csat.validate()?;
         let Scale { min, max } = o.ces;
         if !(min.is_finite() && max.is_finite() && min < max) {
-            return Err(crate::Error::from(crate::error::ErrorKind::Config(format!(
-                "ces_scale: min {min} is not below max {max} (both finite numbers)"
-            ))));
+            return Err(crate::Error::invalid_option(
+                "ces_scale",
+                format!("{min}-{max}"),
+                "is not a scale (need finite min < max)",
+            ));
         }
         Ok(o)
     }
@@ -166,9 +169,9 @@ pub fn table(r: &Responses, o: &SurveyOptions) -> Result<DataFrame> {
             tables: "survey_responses".into(),
         }));
     }
-    let span = r.span().ok_or_else(|| {
-        crate::Error::from(crate::error::ErrorKind::Config("surveys: no valid response to report on".into()))
-    })?;
+    let span = r
+        .span()
+        .ok_or_else(|| crate::Error::from(crate::error::ErrorKind::NoUsableRows { table: "surveys".into() }))?;
     let spine = o.window.spine("surveys", span)?;
     surveys_table(r, &spine, &o.by)
 }

@@ -2,6 +2,7 @@
 //! polars, uv and ripgrep do): one module per area.
 
 mod common;
+mod errors;
 mod fixtures;
 mod fuzz;
 mod health;

@@ -219,190 +219,199 @@ fn format_of_path(p: &Path) -> Result<Option<Format>> {
 impl Settings {
     /// Resolves flags over the config file over defaults.
     pub(crate) fn resolve(a: &ReportArgs, stdout_is_terminal: bool) -> Result<Self> {
-        let (file, base) = match &a.config {
-            Some(p) => {
-                let text =
-                    std::fs::read_to_string(p).with_context(|| format!("{}: cannot read config", p.display()))?;
-                let cfg: ConfigFile =
-                    toml::from_str(&text).with_context(|| format!("{}: invalid config", p.display()))?;
-                (cfg, p.parent().map(Path::to_path_buf).unwrap_or_default())
-            }
-            None => (ConfigFile::default(), PathBuf::new()),
-        };
-        let report = file.report.unwrap_or_default();
-        let support = file.support.unwrap_or_default();
+        let (mut file, base) = read_config(a.config.as_deref())?;
         let mut o = ReportOptions::default();
-        o.period = match (a.period, report.period.as_deref()) {
-            (Some(p), _) => Some(match p {
-                PeriodArg::Day => Period::Day,
-                PeriodArg::Week => Period::Week,
-                PeriodArg::Month => Period::Month,
-                PeriodArg::Quarter => Period::Quarter,
-                PeriodArg::Year => Period::Year,
-            }),
-            (None, Some(p)) => Some(p.parse().context("[report] period")?),
-            (None, None) => None,
-        };
-        if let Some(tz) = a.tz.as_deref().or(report.tz.as_deref()) {
-            o.tz = zone(tz, if a.tz.is_some() { "--tz" } else { "[report] tz" })?;
-        }
-        if let Some(tz) = a.input_tz.as_deref().or(report.input_tz.as_deref()) {
-            o.input_tz = zone(tz, if a.input_tz.is_some() { "--input-tz" } else { "[report] input_tz" })?;
-        }
-        let date = |s: Option<&str>, what: &str| -> Result<Option<chrono::NaiveDate>> {
-            s.map(|s| parse_instant(s, o.tz).map(|t| local_date(t, o.tz)).with_context(|| what.to_owned())).transpose()
-        };
-        o.since = date(a.since.as_deref().or(report.since.as_deref()), "--since")?;
-        o.until = date(a.until.as_deref().or(report.until.as_deref()), "--until")?;
-        o.as_of = a
-            .as_of
-            .as_deref()
-            .or(report.as_of.as_deref())
-            .map(|s| parse_instant(s, o.tz))
-            .transpose()
-            .context("--as-of")?;
-        match (a.max_excluded, report.max_excluded) {
-            (Some(m), _) if !(0.0..=1.0).contains(&m) => {
-                return Err(UsageError(format!("--max-excluded: {m} is not a share between 0 and 1")).into());
-            }
-            (None, Some(m)) if !(0.0..=1.0).contains(&m) => {
-                bail!("[report] max_excluded: {m} is not a share between 0 and 1")
-            }
-            (Some(m), _) | (None, Some(m)) => o.max_excluded = m,
-            (None, None) => {}
-        }
-        if let Some([first, last]) = report.valid_years {
-            o.valid_years = ValidYears::new(first, last).context("[report] valid_years")?;
-        }
-        if let Some(w) = &report.week_start {
-            o.week_start = w
-                .trim()
-                .parse::<chrono::Weekday>()
-                .map_err(|_| anyhow::anyhow!("[report] week_start: unknown day `{w}` (expected monday ... sunday)"))?;
-        }
-        o.by = if a.by.is_empty() { report.by.unwrap_or_default() } else { a.by.clone() };
-        o.support.fcr = match (a.fcr, support.fcr.as_deref()) {
-            (Some(FcrArg::Zendesk), _) => FcrRule::Zendesk,
-            (Some(FcrArg::OneTouch), _) => FcrRule::OneTouch,
-            (Some(FcrArg::Flag), _) => FcrRule::Flag,
-            (None, Some(s)) => s.parse().context("[support] fcr")?,
-            (None, None) => FcrRule::default(),
-        };
-        if let Some(s) = support.csat_scale {
-            o.support.csat = CsatScale { min: s.min, max: s.max, satisfied_min: s.satisfied_min };
-        }
-        o.support.escalation_tag = support.escalation_tag;
-        if let Some(days) = support.max_duration_days {
-            if !(days > 0.0 && days <= 36_600.0) {
-                bail!("[support] max_duration_days: {days} is not a number of days from above 0 to 36600");
-            }
-            o.support.max_duration = (days * 86_400e6) as i64;
-        }
-        if let Some(d) = &support.durations {
-            o.support.durations = d.parse().context("[support] durations")?;
-        }
+        report_options(a, file.report.take().unwrap_or_default(), &mut o)?;
+        let support = file.support.take().unwrap_or_default();
         let escalation_column = support.escalation.as_ref().map(|e| e.column.clone());
-        o.support.escalation_min = support.escalation.as_ref().map(|e| e.min);
-        o.support.percentiles =
-            if a.percentiles.is_empty() { support.percentiles.unwrap_or_default() } else { a.percentiles.clone() };
-        // The library checks (and sorts) them; a bad flag is a usage error.
-        o.support = match o.support.validated() {
-            Ok(v) => v,
-            Err(e) if !a.percentiles.is_empty() && e.to_string().starts_with("percentiles") => {
-                return Err(UsageError(format!("--{e}")).into());
-            }
-            Err(e) => return Err(anyhow::anyhow!("[support] {e}")),
-        };
-
-        let revenue = file.revenue.unwrap_or_default();
-        o.revenue.reporting_currency = a.currency.clone().or(revenue.reporting_currency);
-        if let Some(m) = revenue.gross_margin {
-            o.revenue.gross_margin = m;
-            o.revenue.validated().map_err(|e| anyhow::anyhow!("[revenue] {e}"))?;
-        }
-        o.revenue.rates =
-            a.rates.clone().or_else(|| revenue.rates.as_ref().map(|p| relative(&base, p))).map(TableInput::new);
-
-        let mut inputs = Inputs::default();
-        inputs.tickets =
-            table_input("tickets", a.tickets.as_ref(), file.tickets, &a.preset, &base, a.delimiter.as_deref())?;
-        if let (Some(t), Some(c)) = (inputs.tickets.as_mut(), escalation_column) {
-            // The count column feeds the canonical `escalation_count`.
-            t.columns.entry("escalation_count".to_owned()).or_insert_with(|| ColumnSpec::named(c));
-        }
-        inputs.subscriptions = table_input(
-            "subscriptions",
-            a.subscriptions.as_ref(),
-            file.subscriptions,
-            &a.preset,
-            &base,
-            a.delimiter.as_deref(),
-        )?;
-        inputs.accounts =
-            table_input("accounts", a.accounts.as_ref(), file.accounts, &[], &base, a.delimiter.as_deref())?;
-        let surveys = file.surveys.unwrap_or_default();
-        if let Some(d) = &surveys.default_survey {
-            o.surveys.default_survey = d.parse().context("[surveys] default_survey")?;
-        }
-        if let Some(sc) = &surveys.csat_scale {
-            o.surveys.csat = CsatScale { min: sc.min, max: sc.max, satisfied_min: sc.satisfied_min };
-        }
-        if let Some(r) = &surveys.ces_scale {
-            if !(r.min.is_finite() && r.max.is_finite()) || r.min.partial_cmp(&r.max) != Some(std::cmp::Ordering::Less)
-            {
-                bail!("[surveys] ces_scale: min {} is not below max {} (both finite numbers)", r.min, r.max);
-            }
-            o.surveys.ces = metrics_core::surveys::Scale { min: r.min, max: r.max };
-        }
-        let section = TableSection {
-            path: surveys.path,
-            preset: surveys.preset,
-            input_tz: surveys.input_tz,
-            columns: surveys.columns,
-            encoding: surveys.encoding,
-            delimiter: surveys.delimiter,
-        };
-        inputs.surveys = table_input("surveys", a.surveys.as_ref(), Some(section), &[], &base, a.delimiter.as_deref())?;
-        inputs.transactions = table_input(
-            "transactions",
-            a.transactions.as_ref(),
-            file.transactions,
-            &[],
-            &base,
-            a.delimiter.as_deref(),
-        )?;
-        inputs.usage = table_input("usage", a.usage.as_ref(), file.usage, &[], &base, a.delimiter.as_deref())?;
+        support_options(a, support, &mut o)?;
+        revenue_options(a, file.revenue.take().unwrap_or_default(), &base, &mut o)?;
+        let surveys = file.surveys.take().unwrap_or_default();
+        survey_options(&surveys, &mut o)?;
         if let Some(h) = &file.health {
             o.health = Some(metrics_core::health::HealthConfig::from_section(h)?);
         }
         o.at_risk = a.at_risk;
-
-        let (format, target) = match &a.output {
-            None => (a.format.unwrap_or(if stdout_is_terminal { Format::Table } else { Format::Csv }), Target::Stdout),
-            Some(p) => match format_of_path(p)? {
-                Some(f) => {
-                    if a.format.is_some_and(|g| g != f) {
-                        return Err(UsageError(format!(
-                            "--format conflicts with the extension of --output {}",
-                            p.display()
-                        ))
-                        .into());
-                    }
-                    (f, Target::File(p.clone()))
-                }
-                None => {
-                    let f = a.format.unwrap_or(Format::Csv);
-                    if f == Format::Table {
-                        return Err(UsageError(
-                            "--format table writes to a terminal; choose csv, json or markdown for a folder".into(),
-                        )
-                        .into());
-                    }
-                    (f, Target::Folder(p.clone()))
-                }
-            },
-        };
+        let mut inputs = inputs(a, file, surveys, &base)?;
+        if let (Some(t), Some(c)) = (inputs.tickets.as_mut(), escalation_column) {
+            // The count column feeds the canonical `escalation_count`.
+            t.columns.entry("escalation_count".to_owned()).or_insert_with(|| ColumnSpec::named(c));
+        }
+        let (format, target) = output(a, stdout_is_terminal)?;
         Ok(Self { inputs, options: o, format, target })
+    }
+}
+
+/// The config file and the folder its relative paths start from (none:
+/// defaults, paths as given).
+fn read_config(path: Option<&Path>) -> Result<(ConfigFile, PathBuf)> {
+    let Some(p) = path else { return Ok((ConfigFile::default(), PathBuf::new())) };
+    let text = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read config", p.display()))?;
+    let cfg: ConfigFile = toml::from_str(&text).with_context(|| format!("{}: invalid config", p.display()))?;
+    Ok((cfg, p.parent().map(Path::to_path_buf).unwrap_or_default()))
+}
+
+/// `[report]` and the flags over it: period, zones, range, as-of,
+/// `max_excluded`, valid years, week start, `by`.
+fn report_options(a: &ReportArgs, report: ReportSection, o: &mut ReportOptions) -> Result<()> {
+    o.period = match (a.period, report.period.as_deref()) {
+        (Some(p), _) => Some(match p {
+            PeriodArg::Day => Period::Day,
+            PeriodArg::Week => Period::Week,
+            PeriodArg::Month => Period::Month,
+            PeriodArg::Quarter => Period::Quarter,
+            PeriodArg::Year => Period::Year,
+        }),
+        (None, Some(p)) => Some(p.parse().context("[report] period")?),
+        (None, None) => None,
+    };
+    if let Some(tz) = a.tz.as_deref().or(report.tz.as_deref()) {
+        o.tz = zone(tz, if a.tz.is_some() { "--tz" } else { "[report] tz" })?;
+    }
+    if let Some(tz) = a.input_tz.as_deref().or(report.input_tz.as_deref()) {
+        o.input_tz = zone(tz, if a.input_tz.is_some() { "--input-tz" } else { "[report] input_tz" })?;
+    }
+    let tz = o.tz;
+    let date = |s: Option<&str>, what: &str| -> Result<Option<chrono::NaiveDate>> {
+        s.map(|s| parse_instant(s, tz).map(|t| local_date(t, tz)).with_context(|| what.to_owned())).transpose()
+    };
+    o.since = date(a.since.as_deref().or(report.since.as_deref()), "--since")?;
+    o.until = date(a.until.as_deref().or(report.until.as_deref()), "--until")?;
+    o.as_of =
+        a.as_of.as_deref().or(report.as_of.as_deref()).map(|s| parse_instant(s, tz)).transpose().context("--as-of")?;
+    match (a.max_excluded, report.max_excluded) {
+        (Some(m), _) if !(0.0..=1.0).contains(&m) => {
+            return Err(UsageError(format!("--max-excluded: {m} is not a share between 0 and 1")).into());
+        }
+        (None, Some(m)) if !(0.0..=1.0).contains(&m) => {
+            bail!("[report] max_excluded: {m} is not a share between 0 and 1")
+        }
+        (Some(m), _) | (None, Some(m)) => o.max_excluded = m,
+        (None, None) => {}
+    }
+    if let Some([first, last]) = report.valid_years {
+        o.valid_years = ValidYears::new(first, last).context("[report] valid_years")?;
+    }
+    if let Some(w) = &report.week_start {
+        o.week_start = w
+            .trim()
+            .parse::<chrono::Weekday>()
+            .map_err(|_| anyhow::anyhow!("[report] week_start: unknown day `{w}` (expected monday ... sunday)"))?;
+    }
+    o.by = if a.by.is_empty() { report.by.unwrap_or_default() } else { a.by.clone() };
+    Ok(())
+}
+
+/// `[support]` and the flags over it, checked by the library (a bad
+/// `--percentiles` is a usage error).
+fn support_options(a: &ReportArgs, support: SupportSection, o: &mut ReportOptions) -> Result<()> {
+    o.support.fcr = match (a.fcr, support.fcr.as_deref()) {
+        (Some(FcrArg::Zendesk), _) => FcrRule::Zendesk,
+        (Some(FcrArg::OneTouch), _) => FcrRule::OneTouch,
+        (Some(FcrArg::Flag), _) => FcrRule::Flag,
+        (None, Some(s)) => s.parse().context("[support] fcr")?,
+        (None, None) => FcrRule::default(),
+    };
+    if let Some(s) = support.csat_scale {
+        o.support.csat = CsatScale { min: s.min, max: s.max, satisfied_min: s.satisfied_min };
+    }
+    o.support.escalation_tag = support.escalation_tag;
+    if let Some(days) = support.max_duration_days {
+        if !(days > 0.0 && days <= 36_600.0) {
+            bail!("[support] max_duration_days: {days} is not a number of days from above 0 to 36600");
+        }
+        o.support.max_duration = (days * 86_400e6) as i64;
+    }
+    if let Some(d) = &support.durations {
+        o.support.durations = d.parse().context("[support] durations")?;
+    }
+    o.support.escalation_min = support.escalation.as_ref().map(|e| e.min);
+    o.support.percentiles =
+        if a.percentiles.is_empty() { support.percentiles.unwrap_or_default() } else { a.percentiles.clone() };
+    o.support = match o.support.validated() {
+        Ok(v) => v,
+        Err(e) if !a.percentiles.is_empty() && is_option(&e, "percentiles") => {
+            return Err(UsageError(format!("--{e}")).into());
+        }
+        Err(e) => return Err(anyhow::anyhow!("[support] {e}")),
+    };
+    Ok(())
+}
+
+/// Whether a library error is about this option.
+fn is_option(e: &metrics_core::Error, name: &str) -> bool {
+    matches!(e.kind(), metrics_core::ErrorKind::InvalidOption { key, .. } if key == name)
+}
+
+/// `[revenue]` and `--currency`, `--rates`.
+fn revenue_options(a: &ReportArgs, revenue: RevenueSection, base: &Path, o: &mut ReportOptions) -> Result<()> {
+    o.revenue.reporting_currency = a.currency.clone().or(revenue.reporting_currency);
+    if let Some(m) = revenue.gross_margin {
+        o.revenue.gross_margin = m;
+        o.revenue.validated().map_err(|e| anyhow::anyhow!("[revenue] {e}"))?;
+    }
+    o.revenue.rates =
+        a.rates.clone().or_else(|| revenue.rates.as_ref().map(|p| relative(base, p))).map(TableInput::new);
+    Ok(())
+}
+
+/// The survey rules of `[surveys]`, checked by the library.
+fn survey_options(surveys: &SurveysSection, o: &mut ReportOptions) -> Result<()> {
+    if let Some(d) = &surveys.default_survey {
+        o.surveys.default_survey = d.parse().context("[surveys] default_survey")?;
+    }
+    if let Some(sc) = &surveys.csat_scale {
+        o.surveys.csat = CsatScale { min: sc.min, max: sc.max, satisfied_min: sc.satisfied_min };
+    }
+    if let Some(r) = &surveys.ces_scale {
+        o.surveys.ces = metrics_core::surveys::Scale { min: r.min, max: r.max };
+    }
+    o.surveys = o.surveys.validated().context("[surveys]")?;
+    Ok(())
+}
+
+/// Every input table: flags over the config's sections.
+fn inputs(a: &ReportArgs, file: ConfigFile, surveys: SurveysSection, base: &Path) -> Result<Inputs> {
+    let delimiter = a.delimiter.as_deref();
+    let mut inputs = Inputs::default();
+    inputs.tickets = table_input("tickets", a.tickets.as_ref(), file.tickets, &a.preset, base, delimiter)?;
+    inputs.subscriptions =
+        table_input("subscriptions", a.subscriptions.as_ref(), file.subscriptions, &a.preset, base, delimiter)?;
+    inputs.accounts = table_input("accounts", a.accounts.as_ref(), file.accounts, &[], base, delimiter)?;
+    let section = TableSection {
+        path: surveys.path,
+        preset: surveys.preset,
+        input_tz: surveys.input_tz,
+        columns: surveys.columns,
+        encoding: surveys.encoding,
+        delimiter: surveys.delimiter,
+    };
+    inputs.surveys = table_input("surveys", a.surveys.as_ref(), Some(section), &[], base, delimiter)?;
+    inputs.transactions =
+        table_input("transactions", a.transactions.as_ref(), file.transactions, &[], base, delimiter)?;
+    inputs.usage = table_input("usage", a.usage.as_ref(), file.usage, &[], base, delimiter)?;
+    Ok(inputs)
+}
+
+/// The output format and target: `--output` decides by its extension (a
+/// path without one is a folder), else the terminal gets a table and a
+/// pipe CSV.
+fn output(a: &ReportArgs, stdout_is_terminal: bool) -> Result<(Format, Target)> {
+    let Some(p) = &a.output else {
+        return Ok((a.format.unwrap_or(if stdout_is_terminal { Format::Table } else { Format::Csv }), Target::Stdout));
+    };
+    match format_of_path(p)? {
+        Some(f) if a.format.is_some_and(|g| g != f) => {
+            Err(UsageError(format!("--format conflicts with the extension of --output {}", p.display())).into())
+        }
+        Some(f) => Ok((f, Target::File(p.clone()))),
+        None => match a.format.unwrap_or(Format::Csv) {
+            Format::Table => {
+                Err(UsageError("--format table writes to a terminal; choose csv, json or markdown for a folder".into())
+                    .into())
+            }
+            f => Ok((f, Target::Folder(p.clone()))),
+        },
     }
 }
 

@@ -119,158 +119,40 @@ impl Lines {
         let n = raw.df.height();
         let mut q = raw.collector();
         let mut usable = vec![true; n];
-
-        let mut instants = BTreeMap::new();
-        for name in [START_AT, END_AT].into_iter().filter(|c| raw.has(c)) {
-            let p = raw.timestamps(name, tz)?;
-            if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Timestamp)) {
-                return Err(e);
-            }
-            raw.count_timestamps(&mut q, name, &p);
-            if name == START_AT {
-                p.bad.iter().for_each(|&i| usable[i] = false);
-            }
-            instants.insert(name, p);
-        }
-        let start = instants.remove(START_AT).map(|p| p.values).unwrap_or_default();
-        let end = instants.remove(END_AT).map_or_else(|| vec![None; n], |p| p.values);
+        let (start, end) = start_and_end(&raw, tz, &mut usable, &mut q)?;
         let accounts = raw.strings(ACCOUNT_ID)?;
-        let account: Vec<Option<&str>> = accounts.iter().map(|a| a.filter(|s| !s.trim().is_empty())).collect();
-
-        let float = |name: &str, q: &mut Collector<'_>| -> Result<Option<Parsed<f64>>> {
-            if !raw.has(name) {
-                return Ok(None);
-            }
-            let p = raw.floats(name)?;
-            if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Float)) {
-                return Err(e);
-            }
-            raw.count_values(q, Reason::UnparseableNumber, name, &p.bad);
-            Ok(Some(p))
-        };
-        let mut mrr: Vec<Option<f64>> = vec![None; n];
-        let mrr_source;
-        if raw.has(MRR) {
-            mrr_source = "mrr";
-            let p = float(MRR, &mut q)?.unwrap_or_default();
+        let (mut mrr, mrr_source) = if raw.has(MRR) {
+            let p = checked_floats(&raw, MRR, &mut q)?.unwrap_or_default();
             p.bad.iter().for_each(|&i| usable[i] = false);
-            mrr = p.values;
+            (p.values, "mrr")
         } else {
-            mrr_source = "amount x quantity x f / interval_count";
-            let amount = float(AMOUNT, &mut q)?.unwrap_or_default();
-            amount.bad.iter().for_each(|&i| usable[i] = false);
-            let quantity = float(QUANTITY, &mut q)?;
-            let count = if raw.has(INTERVAL_COUNT) {
-                let p = raw.ints(INTERVAL_COUNT)?;
-                if let Some(e) = raw.nothing_parses(INTERVAL_COUNT, &p, expected(Kind::Int)) {
-                    return Err(e);
-                }
-                raw.count_values(&mut q, Reason::UnparseableNumber, INTERVAL_COUNT, &p.bad);
-                Some(p.values)
+            (mrr_from_amounts(&raw, &mut usable, &mut q)?, "amount x quantity x f / interval_count")
+        };
+        let money = if raw.has(MRR) { MRR } else { AMOUNT };
+        for (i, account) in accounts.iter().enumerate() {
+            let missing = if account.is_none_or(|s| s.trim().is_empty()) {
+                usable[i] = false;
+                Some(ACCOUNT_ID)
+            } else if !usable[i] {
+                None
+            } else if start[i].is_none() {
+                Some(START_AT)
+            } else if mrr[i].is_none() {
+                Some(money)
             } else {
                 None
             };
-            let intervals = raw.strings(INTERVAL)?;
-            let mut unknown = Vec::new();
-            for (i, iv) in intervals.iter().enumerate() {
-                let iv = iv.filter(|s| !s.trim().is_empty());
-                let count = count.as_ref().and_then(|c| c[i]).unwrap_or(1);
-                let factor = match iv.map(months_factor) {
-                    None => {
-                        if usable[i] {
-                            let column = if amount.values[i].is_none() { AMOUNT } else { INTERVAL };
-                            q.add(Reason::MissingRequired, column, i);
-                        }
-                        usable[i] = false;
-                        continue;
-                    }
-                    Some(None) => {
-                        unknown.push(i);
-                        usable[i] = false;
-                        continue;
-                    }
-                    Some(Some(f)) if count > 0 => f / count as f64,
-                    Some(Some(_)) => {
-                        unknown.push(i);
-                        usable[i] = false;
-                        continue;
-                    }
-                };
-                let qty = quantity.as_ref().and_then(|p| p.values[i]).unwrap_or(1.0);
-                mrr[i] = amount.values[i].map(|a| a * qty * factor);
-            }
-            if !unknown.is_empty() && unknown.len() == intervals.len() - intervals.null_count() {
-                let first = unknown[0];
-                let value = intervals.get(first).unwrap_or_default();
-                return Err(raw.nothing_parses_at(
-                    INTERVAL,
-                    first,
-                    value,
-                    "a billing interval (day, week, month, year)",
-                ));
-            }
-            raw.count_values(&mut q, Reason::UnknownInterval, INTERVAL, &unknown);
-        }
-
-        for i in 0..n {
-            if account[i].is_none() {
-                q.add(Reason::MissingRequired, ACCOUNT_ID, i);
+            if let Some(column) = missing {
+                q.add(Reason::MissingRequired, column, i);
                 usable[i] = false;
-            }
-            if start[i].is_none() && usable[i] {
-                q.add(Reason::MissingRequired, START_AT, i);
-                usable[i] = false;
-            }
-            let money = if raw.has(MRR) { MRR } else { AMOUNT };
-            if mrr[i].is_none() && usable[i] {
-                q.add(Reason::MissingRequired, money, i);
-                usable[i] = false;
-            }
-            if usable[i] && end[i].is_some_and(|e| start[i].is_some_and(|s| e <= s)) {
+            } else if usable[i] && end[i].is_some_and(|e| start[i].is_some_and(|s| e <= s)) {
                 q.add(Reason::NegativeDuration, END_AT, i);
                 usable[i] = false;
             }
         }
-
-        // Duplicates by subscription_id: the last usable row read wins.
-        if raw.has(SUBSCRIPTION_ID) {
-            let ids = raw.strings(SUBSCRIPTION_ID)?;
-            // A line without a subscription id is never a duplicate.
-            let with_id: Vec<bool> =
-                ids.iter().zip(&usable).map(|(id, u)| *u && id.is_some_and(|s| !s.trim().is_empty())).collect();
-            let superseded = crate::raw::superseded_rows(&ids, &with_id);
-            superseded.iter().for_each(|&i| usable[i] = false);
-            raw.count_superseded(&mut q, SUBSCRIPTION_ID, &ids, &superseded);
-        }
+        drop_superseded(&raw, &mut usable, &mut q)?;
         let keep: Vec<usize> = (0..n).filter(|&i| usable[i]).collect();
-        let currency = if raw.has(CURRENCY) {
-            // Few distinct cells: normalise each once.
-            let cells = raw.strings(CURRENCY)?;
-            let mut code_of: PlHashMap<&str, Option<String>> = PlHashMap::new();
-            let cell_values: Vec<Option<&str>> = cells.iter().collect();
-            for &i in &keep {
-                if let Some(c) = cell_values[i] {
-                    code_of.entry(c).or_insert_with(|| Some(c.trim().to_ascii_uppercase()).filter(|s| !s.is_empty()));
-                }
-            }
-            let found: BTreeSet<&str> = code_of.values().flatten().map(String::as_str).collect();
-            let (target, rates) = conversion(&found, o)?;
-            let rate_of: PlHashMap<&str, f64> = code_of
-                .iter()
-                .map(|(cell, code)| (*cell, code.as_deref().map_or(1.0, |c| rates.get(c).copied().unwrap_or(1.0))))
-                .collect();
-            for &i in &keep {
-                let rate = cell_values[i].map_or(1.0, |c| rate_of.get(c).copied().unwrap_or(1.0));
-                mrr[i] = mrr[i].map(|m| m * rate);
-            }
-            Some(target)
-        } else {
-            if let Some(r) = &o.rates {
-                read_rates(r)?; // a rates table given is checked even when unused
-            }
-            o.reporting_currency.as_ref().map(|c| c.trim().to_ascii_uppercase())
-        };
-
+        let currency = convert_currency(&raw, &keep, &mut mrr, o)?;
         let mut columns = vec![
             accounts.take(&idx(&keep)).ctx(ACCOUNT_ID)?.with_name(ACCOUNT_ID.into()).into_column(),
             datetime_column(START_AT, keep.iter().map(|&i| start[i])),
@@ -297,6 +179,147 @@ impl Lines {
         let last = start.i64().ok()?.max()?.max(end.i64().ok()?.max().unwrap_or(i64::MIN));
         Some((first, last))
     }
+}
+
+/// A timestamp column at full height.
+type Instants = Vec<Option<Micros>>;
+
+/// `start_at` and `end_at` (absent = open-ended), bad values counted; a
+/// line whose start does not parse is unusable.
+fn start_and_end(raw: &RawTable, tz: Tz, usable: &mut [bool], q: &mut Collector<'_>) -> Result<(Instants, Instants)> {
+    let mut instants = BTreeMap::new();
+    for name in [START_AT, END_AT].into_iter().filter(|c| raw.has(c)) {
+        let p = raw.timestamps(name, tz)?;
+        if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Timestamp)) {
+            return Err(e);
+        }
+        raw.count_timestamps(q, name, &p);
+        if name == START_AT {
+            p.bad.iter().for_each(|&i| usable[i] = false);
+        }
+        instants.insert(name, p);
+    }
+    let start = instants.remove(START_AT).map(|p| p.values).unwrap_or_default();
+    let end = instants.remove(END_AT).map_or_else(|| vec![None; usable.len()], |p| p.values);
+    Ok((start, end))
+}
+
+/// A float column when present, its bad values counted; an error when not
+/// one value parses.
+fn checked_floats(raw: &RawTable, name: &str, q: &mut Collector<'_>) -> Result<Option<Parsed<f64>>> {
+    if !raw.has(name) {
+        return Ok(None);
+    }
+    let p = raw.floats(name)?;
+    if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Float)) {
+        return Err(e);
+    }
+    raw.count_values(q, Reason::UnparseableNumber, name, &p.bad);
+    Ok(Some(p))
+}
+
+/// MRR from `amount x quantity x f / interval_count`, `f` the months
+/// factor of `interval` (`metrics.md`, "MRR from billing lines"). A
+/// missing interval or amount is `missing_required`, an unknown interval
+/// or a count below 1 `unknown_interval`; when no interval is known the
+/// column is unusable.
+fn mrr_from_amounts(raw: &RawTable, usable: &mut [bool], q: &mut Collector<'_>) -> Result<Vec<Option<f64>>> {
+    let amount = checked_floats(raw, AMOUNT, q)?.unwrap_or_default();
+    amount.bad.iter().for_each(|&i| usable[i] = false);
+    let quantity = checked_floats(raw, QUANTITY, q)?;
+    let count = if raw.has(INTERVAL_COUNT) {
+        let p = raw.ints(INTERVAL_COUNT)?;
+        if let Some(e) = raw.nothing_parses(INTERVAL_COUNT, &p, expected(Kind::Int)) {
+            return Err(e);
+        }
+        raw.count_values(q, Reason::UnparseableNumber, INTERVAL_COUNT, &p.bad);
+        Some(p.values)
+    } else {
+        None
+    };
+    let intervals = raw.strings(INTERVAL)?;
+    let mut mrr = vec![None; usable.len()];
+    let mut unknown = Vec::new();
+    for (i, iv) in intervals.iter().enumerate() {
+        let count = count.as_ref().and_then(|c| c[i]).unwrap_or(1);
+        let factor = match iv.filter(|s| !s.trim().is_empty()).map(months_factor) {
+            None => {
+                if usable[i] {
+                    let column = if amount.values[i].is_none() { AMOUNT } else { INTERVAL };
+                    q.add(Reason::MissingRequired, column, i);
+                }
+                usable[i] = false;
+                continue;
+            }
+            Some(Some(f)) if count > 0 => f / count as f64,
+            Some(_) => {
+                unknown.push(i);
+                usable[i] = false;
+                continue;
+            }
+        };
+        let qty = quantity.as_ref().and_then(|p| p.values[i]).unwrap_or(1.0);
+        mrr[i] = amount.values[i].map(|a| a * qty * factor);
+    }
+    if !unknown.is_empty() && unknown.len() == intervals.len() - intervals.null_count() {
+        let first = unknown[0];
+        let value = intervals.get(first).unwrap_or_default();
+        return Err(raw.nothing_parses_at(INTERVAL, first, value, "a billing interval (day, week, month, year)"));
+    }
+    raw.count_values(q, Reason::UnknownInterval, INTERVAL, &unknown);
+    Ok(mrr)
+}
+
+/// Duplicates by `subscription_id`: the last usable row read wins; a line
+/// without a subscription id is never a duplicate.
+fn drop_superseded(raw: &RawTable, usable: &mut [bool], q: &mut Collector<'_>) -> Result<()> {
+    if !raw.has(SUBSCRIPTION_ID) {
+        return Ok(());
+    }
+    let ids = raw.strings(SUBSCRIPTION_ID)?;
+    let with_id: Vec<bool> =
+        ids.iter().zip(usable.iter()).map(|(id, u)| *u && id.is_some_and(|s| !s.trim().is_empty())).collect();
+    let superseded = crate::raw::superseded_rows(&ids, &with_id);
+    superseded.iter().for_each(|&i| usable[i] = false);
+    raw.count_superseded(q, SUBSCRIPTION_ID, &ids, &superseded);
+    Ok(())
+}
+
+/// Converts the kept lines' MRR into the reporting currency and returns
+/// it (`docs/data-contract.md`, "Currencies"). Without a `currency`
+/// column, a rates table given is still checked.
+fn convert_currency(
+    raw: &RawTable,
+    keep: &[usize],
+    mrr: &mut [Option<f64>],
+    o: &LinesOptions,
+) -> Result<Option<String>> {
+    if !raw.has(CURRENCY) {
+        if let Some(r) = &o.rates {
+            read_rates(r)?;
+        }
+        return Ok(o.reporting_currency.as_ref().map(|c| c.trim().to_ascii_uppercase()));
+    }
+    // Few distinct cells: normalise each once.
+    let cells = raw.strings(CURRENCY)?;
+    let mut code_of: PlHashMap<&str, Option<String>> = PlHashMap::new();
+    let cell_values: Vec<Option<&str>> = cells.iter().collect();
+    for &i in keep {
+        if let Some(c) = cell_values[i] {
+            code_of.entry(c).or_insert_with(|| Some(c.trim().to_ascii_uppercase()).filter(|s| !s.is_empty()));
+        }
+    }
+    let found: BTreeSet<&str> = code_of.values().flatten().map(String::as_str).collect();
+    let (target, rates) = conversion(&found, o)?;
+    let rate_of: PlHashMap<&str, f64> = code_of
+        .iter()
+        .map(|(cell, code)| (*cell, code.as_deref().map_or(1.0, |c| rates.get(c).copied().unwrap_or(1.0))))
+        .collect();
+    for &i in keep {
+        let rate = cell_values[i].map_or(1.0, |c| rate_of.get(c).copied().unwrap_or(1.0));
+        mrr[i] = mrr[i].map(|m| m * rate);
+    }
+    Ok(Some(target))
 }
 
 /// The reporting currency and the rate of each currency found.

@@ -111,7 +111,6 @@ impl Tickets {
         c.i64().ok()?.min()
     }
 
-    /// Reads, converts and checks a tickets table.
     /// Reads and stages the tickets from files (a path, glob or directory).
     pub fn from_path(input: &TableInput, o: &TicketReadOptions) -> Result<Self> {
         Self::stage(None, input, o)
@@ -132,96 +131,15 @@ impl Tickets {
         let raw = RawTable::open(frame, input, "tickets", TICKETS, &o.dims, wanted, tz)?;
         let n = raw.df.height();
         let mut q = raw.collector();
-
-        let ts_names: Vec<&'static str> =
-            TICKETS.iter().filter(|d| d.kind == Kind::Timestamp && raw.has(d.name)).map(|d| d.name).collect();
-        // Timestamp parsing dominates staging: one thread per column.
-        let parsed: Vec<Result<Parsed<Micros>>> = std::thread::scope(|s| {
-            let handles: Vec<_> = ts_names.iter().map(|name| s.spawn(|| raw.timestamps(name, tz))).collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::from(crate::error::ErrorKind::Internal("parsing ticket timestamps".into())))
-                    })
-                })
-                .collect()
-        });
-        let mut ts: HashMap<&'static str, Vec<Option<Micros>>> = HashMap::new();
-        let mut created_bad: Vec<usize> = Vec::new();
-        for (name, p) in ts_names.iter().zip(parsed) {
-            let p = p?;
-            if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Timestamp)) {
-                return Err(e);
-            }
-            raw.count_timestamps(&mut q, name, &p);
-            if *name == CREATED_AT {
-                created_bad = p.bad.clone();
-            }
-            ts.insert(name, p.values);
-        }
-
-        // Required columns decide which rows are usable.
+        let (mut ts, created_bad) = parse_timestamps(&raw, tz, &mut q)?;
         let ids = raw.strings(TICKET_ID)?;
         let created = ts.remove(CREATED_AT).unwrap_or_default();
-        let mut created_unparseable = vec![false; n];
-        for &i in &created_bad {
-            created_unparseable[i] = true;
-        }
-        // Random access into a chunked array is slow; iterate once.
-        let id_values: Vec<Option<&str>> = ids.iter().collect();
-        let mut usable = vec![true; n];
-        for i in 0..n {
-            if id_values[i].is_none_or(|s| s.trim().is_empty()) {
-                q.add(Reason::MissingRequired, TICKET_ID, i);
-                usable[i] = false;
-            }
-            if created[i].is_none() {
-                if !created_unparseable[i] {
-                    q.add(Reason::MissingRequired, CREATED_AT, i);
-                }
-                usable[i] = false;
-            }
-        }
-
-        // As-of: explicit, else the latest timestamp of rows with a valid created_at.
-        // Column by column: no per-row map look-ups on the hot path.
-        let mut latest: Option<Micros> = created.iter().copied().max().flatten();
-        let mut as_of_source = CREATED_AT;
-        for c in [FIRST_RESPONSE_AT, SOLVED_AT, CSAT_AT] {
-            if let Some(v) = ts.get(c) {
-                let col_max = v.iter().zip(&created).filter(|(_, c)| c.is_some()).filter_map(|(t, _)| *t).max();
-                if col_max > latest {
-                    latest = col_max;
-                    as_of_source = c;
-                }
-            }
-        }
-        let (as_of, as_of_source) = match (o.as_of, latest) {
-            (Some(a), _) => (a, "explicit"),
-            (None, Some(l)) => (l, as_of_source),
-            (None, None) => (0, "no timestamp"),
+        let mut usable = required_rows(&ids, &created, &created_bad, &mut q);
+        let (as_of, as_of_source) = resolve_as_of(o.as_of, &created, &ts);
+        let rated_late = match o.as_of {
+            Some(_) => cut_at_as_of(as_of, &created, &mut ts, &mut usable, &mut q),
+            None => vec![false; n],
         };
-        // A rating given after an explicit as-of did not exist yet.
-        let mut rated_late = vec![false; n];
-        if o.as_of.is_some() {
-            let (rated, solved) = (ts.get(CSAT_AT), ts.get(SOLVED_AT));
-            for (i, r) in rated_late.iter_mut().enumerate() {
-                let rated_at = rated.and_then(|v| v[i]);
-                let solved_at = solved.and_then(|v| v[i]);
-                *r =
-                    rated_at.is_some_and(|t| t > as_of) || (rated_at.is_none() && solved_at.is_some_and(|t| t > as_of));
-            }
-            for i in 0..n {
-                if usable[i] && created[i].is_some_and(|c| c > as_of) {
-                    q.add(Reason::AfterAsOf, CREATED_AT, i);
-                    usable[i] = false;
-                }
-            }
-            for v in ts.values_mut() {
-                v.iter_mut().filter(|x| x.is_some_and(|t| t > as_of)).for_each(|x| *x = None);
-            }
-        }
         // Duplicates: the last usable row read wins (polars' parallel hash).
         let superseded = crate::raw::superseded_rows(&ids, &usable);
         for &i in &superseded {
@@ -231,140 +149,10 @@ impl Tickets {
         let keep: Vec<usize> = (0..n).filter(|&i| usable[i]).collect();
         // Columns are built at full height and filtered once at the end
         // (polars filters them in parallel).
-        let mut columns: Vec<Column> = Vec::new();
-        columns.push(ids.clone().into_column());
-        columns.push(datetime_column(CREATED_AT, created.iter().copied()));
-        for name in [FIRST_RESPONSE_AT, SOLVED_AT, FIRST_SOLVED_AT, CSAT_AT] {
-            if let Some(v) = ts.get(name) {
-                if name != CSAT_AT {
-                    for &i in &keep {
-                        if v[i].is_some_and(|t| created[i].is_some_and(|c| t < c)) {
-                            q.add(Reason::NegativeDuration, name, i);
-                        } else if v[i].is_some_and(|t| created[i].is_some_and(|c| t - c > o.max_duration)) {
-                            q.add(Reason::ImplausibleDuration, name, i);
-                        }
-                    }
-                }
-                columns.push(datetime_column(name, v.iter().copied()));
-            }
-        }
-        if let (Some(solved), Some(answered)) = (ts.get(SOLVED_AT), ts.get(FIRST_RESPONSE_AT)) {
-            for &i in &keep {
-                // A solve before creation is a negative duration already.
-                let before_created = solved[i].is_some_and(|s| created[i].is_some_and(|c| s < c));
-                if !before_created && solved[i].is_some_and(|s| answered[i].is_some_and(|a| s < a)) {
-                    q.add(Reason::SolvedBeforeResponse, SOLVED_AT, i);
-                }
-            }
-        }
-        // The other typed columns convert independently: in parallel.
-        let typed: Vec<&ColumnDef> = TICKETS
-            .iter()
-            .filter(|d| raw.has(d.name) && matches!(d.kind, Kind::Int | Kind::Bool | Kind::Duration | Kind::Float))
-            .collect();
-        let converted: Vec<Result<Converted>> = std::thread::scope(|s| {
-            let handles: Vec<_> = typed
-                .iter()
-                .map(|d| {
-                    let raw = &raw;
-                    s.spawn(move || {
-                        Ok(match d.kind {
-                            Kind::Int => Converted::Int(raw.ints(d.name)?),
-                            Kind::Bool => Converted::Bool(raw.bools(d.name)?),
-                            _ => Converted::Float(raw.floats(d.name)?),
-                        })
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::from(crate::error::ErrorKind::Internal("converting ticket columns".into())))
-                    })
-                })
-                .collect()
-        });
-        let mut converted: HashMap<&str, Converted> =
-            typed.iter().map(|d| d.name).zip(converted).map(|(n, c)| c.map(|c| (n, c))).collect::<Result<_>>()?;
-        for def in TICKETS.iter().filter(|d| raw.has(d.name)) {
-            let name = def.name;
-            match def.kind {
-                Kind::Int => {
-                    let Some(Converted::Int(p)) = converted.remove(name) else { continue };
-                    check(&raw, &mut q, name, &p, Reason::UnparseableNumber, Kind::Int)?;
-                    columns.push(Int64Chunked::from_iter_options(name.into(), p.values.into_iter()).into_column());
-                }
-                Kind::Bool => {
-                    let Some(Converted::Bool(p)) = converted.remove(name) else { continue };
-                    check(&raw, &mut q, name, &p, Reason::UnparseableBool, Kind::Bool)?;
-                    columns.push(BooleanChunked::from_iter_options(name.into(), p.values.into_iter()).into_column());
-                }
-                Kind::Duration | Kind::Float => {
-                    let Some(Converted::Float(p)) = converted.remove(name) else { continue };
-                    check(&raw, &mut q, name, &p, Reason::UnparseableNumber, def.kind)?;
-                    for &i in &keep {
-                        if p.values[i].is_some_and(|m| m < 0.0) {
-                            q.add(Reason::NegativeDuration, name, i);
-                        }
-                    }
-                    columns.push(Float64Chunked::from_iter_options(name.into(), p.values.into_iter()).into_column());
-                }
-                Kind::Text => columns.push(raw.strings(name)?.into_column()),
-                Kind::Rating => {
-                    let cells = raw.strings(name)?;
-                    let cell_values: Vec<Option<&str>> = cells.iter().collect();
-                    let solved = ts.get(SOLVED_AT);
-                    let rated = ts.get(CSAT_AT);
-                    let mut sat: Vec<Option<bool>> = vec![None; n];
-                    let mut recognised = 0usize;
-                    let mut unparseable = Vec::new();
-                    for &i in &keep {
-                        let r = if rated_late[i] {
-                            Rating::None
-                        } else {
-                            cell_values[i].map_or(Rating::None, |c| o.csat.rate(c))
-                        };
-                        let timed = rated.is_some_and(|v| v[i].is_some()) || solved.is_some_and(|v| v[i].is_some());
-                        sat[i] = match r {
-                            Rating::Valid(s) if timed => {
-                                recognised += 1;
-                                Some(s)
-                            }
-                            Rating::Valid(_) => {
-                                recognised += 1;
-                                q.add(Reason::CsatWithoutTime, name, i);
-                                None
-                            }
-                            Rating::OutOfRange => {
-                                recognised += 1;
-                                q.add(Reason::ScoreOutOfRange, name, i);
-                                None
-                            }
-                            Rating::Unparseable => {
-                                unparseable.push(i);
-                                None
-                            }
-                            Rating::None => None,
-                        };
-                    }
-                    if recognised == 0 && !unparseable.is_empty() {
-                        let first = unparseable[0];
-                        let value = cell_values[first].unwrap_or_default();
-                        return Err(raw.nothing_parses_at(
-                            name,
-                            first,
-                            value,
-                            &format!("a rating ({})", o.csat.describe()),
-                        ));
-                    }
-                    raw.count_values(&mut q, Reason::UnparseableNumber, name, &unparseable);
-                    columns
-                        .push(BooleanChunked::from_iter_options(CSAT_SATISFIED.into(), sat.into_iter()).into_column());
-                }
-                Kind::Id | Kind::Timestamp => {}
-            }
-        }
+        let mut columns = vec![ids.clone().into_column(), datetime_column(CREATED_AT, created.iter().copied())];
+        columns.extend(timestamp_columns(&created, &ts, &keep, o.max_duration, &mut q));
+        let stamps = Stamps { ts: &ts, keep: &keep, rated_late: &rated_late };
+        columns.extend(typed_columns(&raw, &stamps, o, &mut q)?);
         for extra in &raw.extras {
             columns.push(raw.strings(extra)?.with_name(extra.as_str().into()).into_column());
         }
@@ -383,6 +171,282 @@ impl Tickets {
             source: raw.source.clone(),
         })
     }
+}
+
+/// Parsed timestamp columns by canonical name, at full height.
+type Timestamps = HashMap<&'static str, Vec<Option<Micros>>>;
+
+/// Parses every present timestamp column (one thread per column: parsing
+/// dominates staging), counts the bad values and returns the columns with
+/// the rows whose `created_at` did not parse.
+fn parse_timestamps(raw: &RawTable, tz: Tz, q: &mut Collector<'_>) -> Result<(Timestamps, Vec<usize>)> {
+    let names: Vec<&'static str> =
+        TICKETS.iter().filter(|d| d.kind == Kind::Timestamp && raw.has(d.name)).map(|d| d.name).collect();
+    let parsed: Vec<Result<Parsed<Micros>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = names.iter().map(|name| s.spawn(|| raw.timestamps(name, tz))).collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::from(crate::error::ErrorKind::Internal("parsing ticket timestamps".into())))
+                })
+            })
+            .collect()
+    });
+    let mut ts = Timestamps::new();
+    let mut created_bad = Vec::new();
+    for (name, p) in names.iter().zip(parsed) {
+        let p = p?;
+        if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Timestamp)) {
+            return Err(e);
+        }
+        raw.count_timestamps(q, name, &p);
+        if *name == CREATED_AT {
+            created_bad = p.bad.clone();
+        }
+        ts.insert(name, p.values);
+    }
+    Ok((ts, created_bad))
+}
+
+/// Which rows have both required columns: a missing id or `created_at` is
+/// counted as `missing_required` (an unparseable `created_at` is counted
+/// already).
+fn required_rows(
+    ids: &StringChunked,
+    created: &[Option<Micros>],
+    created_bad: &[usize],
+    q: &mut Collector<'_>,
+) -> Vec<bool> {
+    let n = created.len();
+    let mut created_unparseable = vec![false; n];
+    for &i in created_bad {
+        created_unparseable[i] = true;
+    }
+    let mut usable = vec![true; n];
+    // Random access into a chunked array is slow; iterate once.
+    for (i, id) in ids.iter().enumerate() {
+        if id.is_none_or(|s| s.trim().is_empty()) {
+            q.add(Reason::MissingRequired, TICKET_ID, i);
+            usable[i] = false;
+        }
+        if created[i].is_none() {
+            if !created_unparseable[i] {
+                q.add(Reason::MissingRequired, CREATED_AT, i);
+            }
+            usable[i] = false;
+        }
+    }
+    usable
+}
+
+/// The as-of instant and what set it: the explicit one, else the latest
+/// timestamp of rows with a valid `created_at` (column by column, no
+/// per-row look-ups), else 0.
+fn resolve_as_of(explicit: Option<Micros>, created: &[Option<Micros>], ts: &Timestamps) -> (Micros, &'static str) {
+    let mut latest: Option<Micros> = created.iter().copied().max().flatten();
+    let mut source = CREATED_AT;
+    for c in [FIRST_RESPONSE_AT, SOLVED_AT, CSAT_AT] {
+        if let Some(v) = ts.get(c) {
+            let col_max = v.iter().zip(created).filter(|(_, c)| c.is_some()).filter_map(|(t, _)| *t).max();
+            if col_max > latest {
+                latest = col_max;
+                source = c;
+            }
+        }
+    }
+    match (explicit, latest) {
+        (Some(a), _) => (a, "explicit"),
+        (None, Some(l)) => (l, source),
+        (None, None) => (0, "no timestamp"),
+    }
+}
+
+/// With an explicit as-of: tickets created after it are excluded
+/// (`after_as_of`) and later events did not happen yet. Returns the rows
+/// whose rating was given after the as-of (it did not exist yet).
+fn cut_at_as_of(
+    as_of: Micros,
+    created: &[Option<Micros>],
+    ts: &mut Timestamps,
+    usable: &mut [bool],
+    q: &mut Collector<'_>,
+) -> Vec<bool> {
+    let (rated, solved) = (ts.get(CSAT_AT), ts.get(SOLVED_AT));
+    let rated_late: Vec<bool> = (0..created.len())
+        .map(|i| {
+            let rated_at = rated.and_then(|v| v[i]);
+            let solved_at = solved.and_then(|v| v[i]);
+            rated_at.is_some_and(|t| t > as_of) || (rated_at.is_none() && solved_at.is_some_and(|t| t > as_of))
+        })
+        .collect();
+    for (i, c) in created.iter().enumerate() {
+        if usable[i] && c.is_some_and(|c| c > as_of) {
+            q.add(Reason::AfterAsOf, CREATED_AT, i);
+            usable[i] = false;
+        }
+    }
+    for v in ts.values_mut() {
+        v.iter_mut().filter(|x| x.is_some_and(|t| t > as_of)).for_each(|x| *x = None);
+    }
+    rated_late
+}
+
+/// The event timestamp columns, with the usable rows' duration warnings
+/// counted: before `created_at` (`negative_duration`), longer than
+/// `max_duration` (`implausible_duration`), solved before the first
+/// response (`solved_before_response`).
+fn timestamp_columns(
+    created: &[Option<Micros>],
+    ts: &Timestamps,
+    keep: &[usize],
+    max_duration: Micros,
+    q: &mut Collector<'_>,
+) -> Vec<Column> {
+    let mut columns = Vec::new();
+    for name in [FIRST_RESPONSE_AT, SOLVED_AT, FIRST_SOLVED_AT, CSAT_AT] {
+        let Some(v) = ts.get(name) else { continue };
+        if name != CSAT_AT {
+            for &i in keep {
+                let Some((t, c)) = v[i].zip(created[i]) else { continue };
+                if t < c {
+                    q.add(Reason::NegativeDuration, name, i);
+                } else if t - c > max_duration {
+                    q.add(Reason::ImplausibleDuration, name, i);
+                }
+            }
+        }
+        columns.push(datetime_column(name, v.iter().copied()));
+    }
+    if let (Some(solved), Some(answered)) = (ts.get(SOLVED_AT), ts.get(FIRST_RESPONSE_AT)) {
+        for &i in keep {
+            // A solve before creation is a negative duration already.
+            let before_created = solved[i].is_some_and(|s| created[i].is_some_and(|c| s < c));
+            if !before_created && solved[i].is_some_and(|s| answered[i].is_some_and(|a| s < a)) {
+                q.add(Reason::SolvedBeforeResponse, SOLVED_AT, i);
+            }
+        }
+    }
+    columns
+}
+
+/// What the rating and duration checks need from the timestamp pass.
+struct Stamps<'a> {
+    ts: &'a Timestamps,
+    keep: &'a [usize],
+    rated_late: &'a [bool],
+}
+
+/// Converts the other typed columns (in parallel: they are independent)
+/// into their output columns, counting bad values; the rating column
+/// becomes `csat_satisfied`.
+fn typed_columns(raw: &RawTable, st: &Stamps<'_>, o: &TicketReadOptions, q: &mut Collector<'_>) -> Result<Vec<Column>> {
+    let mut converted = convert_in_parallel(raw)?;
+    let mut columns = Vec::new();
+    for def in TICKETS.iter().filter(|d| raw.has(d.name)) {
+        let name = def.name;
+        match (def.kind, converted.remove(name)) {
+            (Kind::Int, Some(Converted::Int(p))) => {
+                check(raw, q, name, &p, Reason::UnparseableNumber, Kind::Int)?;
+                columns.push(Int64Chunked::from_iter_options(name.into(), p.values.into_iter()).into_column());
+            }
+            (Kind::Bool, Some(Converted::Bool(p))) => {
+                check(raw, q, name, &p, Reason::UnparseableBool, Kind::Bool)?;
+                columns.push(BooleanChunked::from_iter_options(name.into(), p.values.into_iter()).into_column());
+            }
+            (Kind::Duration | Kind::Float, Some(Converted::Float(p))) => {
+                check(raw, q, name, &p, Reason::UnparseableNumber, def.kind)?;
+                for &i in st.keep {
+                    if p.values[i].is_some_and(|m| m < 0.0) {
+                        q.add(Reason::NegativeDuration, name, i);
+                    }
+                }
+                columns.push(Float64Chunked::from_iter_options(name.into(), p.values.into_iter()).into_column());
+            }
+            (Kind::Text, _) => columns.push(raw.strings(name)?.into_column()),
+            (Kind::Rating, _) => columns.push(rating_column(raw, name, st, o, q)?),
+            _ => {}
+        }
+    }
+    Ok(columns)
+}
+
+/// Converts the int, bool, duration and float columns, one thread each.
+fn convert_in_parallel(raw: &RawTable) -> Result<HashMap<&'static str, Converted>> {
+    let typed: Vec<&ColumnDef> = TICKETS
+        .iter()
+        .filter(|d| raw.has(d.name) && matches!(d.kind, Kind::Int | Kind::Bool | Kind::Duration | Kind::Float))
+        .collect();
+    let converted: Vec<Result<Converted>> = std::thread::scope(|s| {
+        let handles: Vec<_> = typed
+            .iter()
+            .map(|d| {
+                s.spawn(move || {
+                    Ok(match d.kind {
+                        Kind::Int => Converted::Int(raw.ints(d.name)?),
+                        Kind::Bool => Converted::Bool(raw.bools(d.name)?),
+                        _ => Converted::Float(raw.floats(d.name)?),
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::from(crate::error::ErrorKind::Internal("converting ticket columns".into())))
+                })
+            })
+            .collect()
+    });
+    typed.iter().map(|d| d.name).zip(converted).map(|(n, c)| c.map(|c| (n, c))).collect()
+}
+
+/// `csat_satisfied` from the rating column: satisfied, not, or null (no
+/// usable rating). A rating without a time (no `csat_at`, no `solved_at`)
+/// is `csat_without_time`, one off the scale `score_out_of_range`, one
+/// given after the as-of none; when no cell is a rating at all the column
+/// is unusable (an error naming the first value).
+fn rating_column(
+    raw: &RawTable,
+    name: &'static str,
+    st: &Stamps<'_>,
+    o: &TicketReadOptions,
+    q: &mut Collector<'_>,
+) -> Result<Column> {
+    let cells = raw.strings(name)?;
+    let cell_values: Vec<Option<&str>> = cells.iter().collect();
+    let (solved, rated) = (st.ts.get(SOLVED_AT), st.ts.get(CSAT_AT));
+    let mut sat: Vec<Option<bool>> = vec![None; cell_values.len()];
+    let mut recognised = 0usize;
+    let mut unparseable = Vec::new();
+    for &i in st.keep {
+        let r = if st.rated_late[i] { Rating::None } else { cell_values[i].map_or(Rating::None, |c| o.csat.rate(c)) };
+        let timed = rated.is_some_and(|v| v[i].is_some()) || solved.is_some_and(|v| v[i].is_some());
+        recognised += usize::from(!matches!(r, Rating::Unparseable | Rating::None));
+        sat[i] = match r {
+            Rating::Valid(s) if timed => Some(s),
+            Rating::Valid(_) => {
+                q.add(Reason::CsatWithoutTime, name, i);
+                None
+            }
+            Rating::OutOfRange => {
+                q.add(Reason::ScoreOutOfRange, name, i);
+                None
+            }
+            Rating::Unparseable => {
+                unparseable.push(i);
+                None
+            }
+            Rating::None => None,
+        };
+    }
+    if let (0, Some(&first)) = (recognised, unparseable.first()) {
+        let value = cell_values[first].unwrap_or_default();
+        return Err(raw.nothing_parses_at(name, first, value, &format!("a rating ({})", o.csat.describe())));
+    }
+    raw.count_values(q, Reason::UnparseableNumber, name, &unparseable);
+    Ok(BooleanChunked::from_iter_options(CSAT_SATISFIED.into(), sat.into_iter()).into_column())
 }
 
 /// A converted non-timestamp column.

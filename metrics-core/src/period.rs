@@ -221,6 +221,46 @@ impl Spine {
         let s = Int32Chunked::from_vec(PERIOD_START.into(), days).into_date().into_series();
         DataFrame::new_infer_height(vec![s.into()]).unwrap_or_default()
     }
+
+    /// The rows of a grouped section: every period of the spine for every
+    /// combination of the `by` values found in `data` (as text), so a
+    /// period where nothing happened is still a row. Rows x groups, never
+    /// rows x periods.
+    pub fn grid(&self, data: &DataFrame, by: &[String]) -> LazyFrame {
+        let frame = self.frame().lazy();
+        if by.is_empty() {
+            return frame;
+        }
+        let dims: Vec<Expr> = by.iter().map(|b| col(b.as_str()).cast(DataType::String)).collect();
+        let combos = data.clone().lazy().select(dims).unique(None, UniqueKeepStrategy::Any);
+        frame.cross_join(combos, None)
+    }
+
+    /// `parts` (each keyed by `period_start` and the `by` columns) joined
+    /// onto the [`Spine::grid`], the `fills` applied (the zero of each
+    /// count: no event is 0, not null), rows ordered by period then group
+    /// (a null group last).
+    pub fn on_grid(&self, data: &DataFrame, by: &[String], parts: Vec<LazyFrame>, fills: Vec<Expr>) -> LazyFrame {
+        let keys = grid_keys(by);
+        let args = JoinArgs { nulls_equal: true, ..JoinArgs::new(JoinType::Left) };
+        let frame =
+            parts.into_iter().fold(self.grid(data, by), |f, p| f.join(p, keys.clone(), keys.clone(), args.clone()));
+        sorted_by_keys(frame.with_columns(fills), by)
+    }
+}
+
+/// The key columns of a grouped section: `period_start`, then the `by`
+/// columns.
+pub fn grid_keys(by: &[String]) -> Vec<Expr> {
+    std::iter::once(col(PERIOD_START)).chain(by.iter().map(|b| col(b.as_str()))).collect()
+}
+
+/// A grouped section's rows in order: by period, then group (nulls last),
+/// ties in input order.
+pub fn sorted_by_keys(frame: LazyFrame, by: &[String]) -> LazyFrame {
+    let order: Vec<PlSmallStr> =
+        std::iter::once(PERIOD_START.into()).chain(by.iter().map(|b| b.as_str().into())).collect();
+    frame.sort(order, SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true))
 }
 
 /// The first day of the period holding `d`, weeks starting on `week_start`.

@@ -174,35 +174,7 @@ impl RawTable {
             Some(df) => df.get_column_names().iter().map(|n| n.to_string()).collect(),
             None => source.columns(0)?,
         };
-        let mut columns = input.preset.map(|p| p.columns(&header)).unwrap_or_default();
-        columns.extend(input.columns.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let mut mapped = Vec::new();
-        for def in defs {
-            let spec = match columns.get(def.name) {
-                Some(spec) => {
-                    if !header.contains(&spec.column) {
-                        return Err(Error::from(crate::error::ErrorKind::MappedColumnMissing {
-                            path: source.files[0].clone(),
-                            canonical: def.name.to_owned(),
-                            source_column: spec.column.clone(),
-                            found: header,
-                        }));
-                    }
-                    spec.clone()
-                }
-                None if header.iter().any(|h| h == def.name) => ColumnSpec::named(def.name),
-                None if def.required => {
-                    return Err(missing_columns(&source, table, defs, &columns, &header, input.preset.is_none()));
-                }
-                None => continue,
-            };
-            if wanted(def) {
-                if let Some(e) = duplicated(&source, &header, &spec, def.name) {
-                    return Err(e);
-                }
-                mapped.push((*def, spec));
-            }
-        }
+        let mapped = map_columns(input, table, defs, wanted, &source, &header)?;
         note_duplicates(&mut source, &header);
         let taken: Vec<&str> =
             mapped.iter().map(|(d, s)| if s.column.is_empty() { d.name } else { s.column.as_str() }).collect();
@@ -212,49 +184,14 @@ impl RawTable {
             .filter(|e| !taken.contains(&e.as_str()))
             .cloned()
             .collect();
-        let mut select: Vec<Selected> = mapped
-            .iter()
-            .map(|(d, s)| Selected {
-                source: s.column.clone(),
-                canonical: d.name.to_owned(),
-                scan: match d.kind {
-                    // Recoded columns are read as text, recoded, then parsed.
-                    Kind::Timestamp if s.values.is_empty() => {
-                        Some(ScanParse::Timestamp(TimestampParser::new(s.format.clone(), s.tz.unwrap_or(tz))))
-                    }
-                    Kind::Int if s.values.is_empty() => Some(ScanParse::Int),
-                    Kind::Bool if s.values.is_empty() => Some(ScanParse::Bool),
-                    _ => None,
-                },
-                position: s.position,
-            })
-            .collect();
         for e in &extras {
-            let spec = ColumnSpec::named(e.clone());
-            if let Some(err) = duplicated(&source, &header, &spec, e) {
+            if let Some(err) = duplicated(&source, &header, &ColumnSpec::named(e.clone()), e) {
                 return Err(err);
             }
         }
-        select.extend(extras.iter().map(|e| Selected {
-            source: e.clone(),
-            canonical: e.clone(),
-            scan: None,
-            position: None,
-        }));
-        for i in 1..source.files.len() {
-            let cols = source.columns(i)?;
-            if let Some(sel) = select.iter().find(|sel| !cols.contains(&sel.source)) {
-                let (s, c) = (&sel.source, &sel.canonical);
-                return Err(Error::from(crate::error::ErrorKind::MissingColumn {
-                    path: source.files[i].clone(),
-                    table: table.to_owned(),
-                    column: if s == c { c.clone() } else { format!("{c} (source column `{s}`)") },
-                    found: cols,
-                    suggest: None,
-                }));
-            }
-        }
-        let (mut df, ragged) = match frame {
+        let select = selection(&mapped, &extras, tz);
+        check_other_files(&source, &select, table)?;
+        let (df, ragged) = match frame {
             Some(f) => (frame_select(f, &select)?, Vec::new()),
             None => source.read(&select)?,
         };
@@ -266,7 +203,7 @@ impl RawTable {
             }));
         }
         let rows_read = df.height();
-        let mut files = u32_values(&df, FILE_COL)?;
+        let files = u32_values(&df, FILE_COL)?;
         // Rows arrive in file order: number them within each file.
         let mut rows = Vec::with_capacity(files.len());
         let mut current = (u32::MAX, 0u32);
@@ -274,59 +211,14 @@ impl RawTable {
             current = if f == current.0 { (f, current.1 + 1) } else { (f, 1) };
             rows.push(current.1);
         }
-        let mut findings = Vec::new();
-        if !ragged.is_empty() {
-            findings.push(QualityRow {
-                reason: Reason::RaggedRow,
-                column: String::new(),
-                count: ragged.len() as u64,
-                first_rows: ragged.iter().take(FIRST_ROWS).map(|(f, r, _)| source.row_label(*f, *r)).collect(),
-                first_values: Vec::new(),
-                hint: Some(format!(
-                    "row {} has {} fields, the header {}: an unquoted separator or a cut line",
-                    source.row_label(ragged[0].0, ragged[0].1),
-                    ragged[0].2,
-                    header.len()
-                )),
-            });
-            let set: std::collections::HashSet<(u32, u32)> = ragged.iter().map(|(f, r, _)| (*f, *r)).collect();
-            let keep: Vec<bool> = files.iter().zip(&rows).map(|(f, r)| !set.contains(&(*f, *r))).collect();
-            df = df.filter(&BooleanChunked::from_slice("keep".into(), &keep)).ctx("setting ragged rows aside")?;
-            let kept = |v: Vec<u32>| v.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| x).collect();
-            files = kept(files);
-            rows = kept(rows);
-            if df.height() == 0 {
-                return Err(Error::from(crate::error::ErrorKind::Empty {
-                    path: source.spec.clone().into(),
-                    what: format!(
-                        "no usable rows: every row has a different number of fields than the header (row {} has {}); check the separator",
-                        ragged[0].1, ragged[0].2
-                    ),
-                }));
-            }
-        }
+        let mut numbered = Numbered { df, files, rows };
+        let findings: Vec<QualityRow> =
+            set_ragged_aside(&mut numbered, &ragged, &source, header.len())?.into_iter().collect();
+        let Numbered { mut df, files, rows } = numbered;
         for (d, s) in mapped.iter().filter(|(_, s)| !s.values.is_empty()) {
             df = recode(df, d.name, &s.values)?;
         }
-        // Dimensions are trimmed: `Billing ` and `Billing` are one group,
-        // and a blank value is no value.
-        let dims: Vec<&str> = mapped
-            .iter()
-            .filter(|(d, _)| d.kind == Kind::Text)
-            .map(|(d, _)| d.name)
-            .chain(extras.iter().map(String::as_str))
-            .filter(|n| df.column(n).is_ok_and(|c| c.dtype() == &DataType::String))
-            .collect();
-        if !dims.is_empty() {
-            let trimmed: Vec<Expr> = dims
-                .iter()
-                .map(|n| {
-                    let t = col(*n).str().strip_chars(lit(NULL));
-                    when(t.clone().eq(lit(""))).then(lit(NULL).cast(DataType::String)).otherwise(t).alias(*n)
-                })
-                .collect();
-            df = df.lazy().with_columns(trimmed).collect().ctx("trimming dimensions")?;
-        }
+        let df = trim_dimensions(df, &mapped, &extras)?;
         let scan_parsed = source.format == FileFormat::Csv;
         let valid_years = input.valid_years;
         Ok(Self { source, df, mapped, extras, files, rows, scan_parsed, rows_read, findings, valid_years })
@@ -966,6 +858,162 @@ pub fn expected(kind: Kind) -> &'static str {
         Kind::Rating => "a rating",
         Kind::Id | Kind::Text => "text",
     }
+}
+
+/// Each wanted canonical column and where it comes from: the mapping
+/// (config over preset), else a header of the same name. A required column
+/// that is neither is an error naming every missing one; a mapped column
+/// not in the header or named twice is an error.
+fn map_columns(
+    input: &TableInput,
+    table: &str,
+    defs: &[ColumnDef],
+    wanted: impl Fn(&ColumnDef) -> bool,
+    source: &Source,
+    header: &[String],
+) -> Result<Vec<(ColumnDef, ColumnSpec)>> {
+    let mut columns = input.preset.map(|p| p.columns(header)).unwrap_or_default();
+    columns.extend(input.columns.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut mapped = Vec::new();
+    for def in defs {
+        let spec = match columns.get(def.name) {
+            Some(spec) if !header.contains(&spec.column) => {
+                return Err(Error::from(crate::error::ErrorKind::MappedColumnMissing {
+                    path: source.files[0].clone(),
+                    canonical: def.name.to_owned(),
+                    source_column: spec.column.clone(),
+                    found: header.to_vec(),
+                }));
+            }
+            Some(spec) => spec.clone(),
+            None if header.iter().any(|h| h == def.name) => ColumnSpec::named(def.name),
+            None if def.required => {
+                return Err(missing_columns(source, table, defs, &columns, header, input.preset.is_none()));
+            }
+            None => continue,
+        };
+        if wanted(def) {
+            if let Some(e) = duplicated(source, header, &spec, def.name) {
+                return Err(e);
+            }
+            mapped.push((*def, spec));
+        }
+    }
+    Ok(mapped)
+}
+
+/// The columns to read and how the scan parses each: timestamps, ints
+/// and bools while reading (unless recoded: those are read as text,
+/// recoded, then parsed), the rest as text.
+fn selection(mapped: &[(ColumnDef, ColumnSpec)], extras: &[String], tz: chrono_tz::Tz) -> Vec<Selected> {
+    let mut select: Vec<Selected> = mapped
+        .iter()
+        .map(|(d, s)| Selected {
+            source: s.column.clone(),
+            canonical: d.name.to_owned(),
+            scan: match d.kind {
+                Kind::Timestamp if s.values.is_empty() => {
+                    Some(ScanParse::Timestamp(TimestampParser::new(s.format.clone(), s.tz.unwrap_or(tz))))
+                }
+                Kind::Int if s.values.is_empty() => Some(ScanParse::Int),
+                Kind::Bool if s.values.is_empty() => Some(ScanParse::Bool),
+                _ => None,
+            },
+            position: s.position,
+        })
+        .collect();
+    select.extend(extras.iter().map(|e| Selected {
+        source: e.clone(),
+        canonical: e.clone(),
+        scan: None,
+        position: None,
+    }));
+    select
+}
+
+/// Every file after the first has every selected column.
+fn check_other_files(source: &Source, select: &[Selected], table: &str) -> Result<()> {
+    for i in 1..source.files.len() {
+        let cols = source.columns(i)?;
+        if let Some(sel) = select.iter().find(|sel| !cols.contains(&sel.source)) {
+            let (s, c) = (&sel.source, &sel.canonical);
+            return Err(Error::from(crate::error::ErrorKind::MissingColumn {
+                path: source.files[i].clone(),
+                table: table.to_owned(),
+                column: if s == c { c.clone() } else { format!("{c} (source column `{s}`)") },
+                found: cols,
+                suggest: None,
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// The rows read, with each row's file and row number within it.
+struct Numbered {
+    df: DataFrame,
+    files: Vec<u32>,
+    rows: Vec<u32>,
+}
+
+/// Sets ragged rows aside (`ragged_row`, found by the CSV check pass) and
+/// returns their finding; when no row is left the table is unusable.
+fn set_ragged_aside(
+    t: &mut Numbered,
+    ragged: &[(u32, u32, u32)],
+    source: &Source,
+    header_len: usize,
+) -> Result<Option<QualityRow>> {
+    let Some(&(first_file, first_row, first_fields)) = ragged.first() else { return Ok(None) };
+    let finding = QualityRow {
+        reason: Reason::RaggedRow,
+        column: String::new(),
+        count: ragged.len() as u64,
+        first_rows: ragged.iter().take(FIRST_ROWS).map(|(f, r, _)| source.row_label(*f, *r)).collect(),
+        first_values: Vec::new(),
+        hint: Some(format!(
+            "row {} has {first_fields} fields, the header {header_len}: an unquoted separator or a cut line",
+            source.row_label(first_file, first_row),
+        )),
+    };
+    let set: std::collections::HashSet<(u32, u32)> = ragged.iter().map(|(f, r, _)| (*f, *r)).collect();
+    let keep: Vec<bool> = t.files.iter().zip(&t.rows).map(|(f, r)| !set.contains(&(*f, *r))).collect();
+    t.df = t.df.filter(&BooleanChunked::from_slice("keep".into(), &keep)).ctx("setting ragged rows aside")?;
+    let kept = |v: &[u32]| v.iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect();
+    t.files = kept(&t.files);
+    t.rows = kept(&t.rows);
+    if t.df.height() == 0 {
+        return Err(Error::from(crate::error::ErrorKind::Empty {
+            path: source.spec.clone().into(),
+            what: format!(
+                "no usable rows: every row has a different number of fields than the header (row {first_row} has {first_fields}); check the separator"
+            ),
+        }));
+    }
+    Ok(Some(finding))
+}
+
+/// Dimensions are trimmed: `Billing ` and `Billing` are one group, and a
+/// blank value is no value.
+fn trim_dimensions(df: DataFrame, mapped: &[(ColumnDef, ColumnSpec)], extras: &[String]) -> Result<DataFrame> {
+    let dims: Vec<&str> = mapped
+        .iter()
+        .filter(|(d, _)| d.kind == Kind::Text)
+        .map(|(d, _)| d.name)
+        .chain(extras.iter().map(String::as_str))
+        .filter(|n| df.column(n).is_ok_and(|c| c.dtype() == &DataType::String))
+        .collect();
+    if dims.is_empty() {
+        return Ok(df);
+    }
+    let trimmed: Vec<Expr> = dims
+        .iter()
+        .map(|n| {
+            let t = col(*n).str().strip_chars(lit(NULL));
+            when(t.clone().eq(lit(""))).then(lit(NULL).cast(DataType::String)).otherwise(t).alias(*n)
+        })
+        .collect();
+    df.lazy().with_columns(trimmed).collect().ctx("trimming dimensions")
 }
 
 #[cfg(test)]

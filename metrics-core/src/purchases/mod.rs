@@ -217,11 +217,6 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
             len().cast(DataType::UInt32).alias("customers_purchasing"),
             col("__days").gt_eq(lit(2)).cast(DataType::UInt32).sum().alias("__repeaters"),
         ]);
-    let mut frame = spine.frame().lazy();
-    if !by.is_empty() {
-        let combos = t.df.clone().lazy().select(dims.clone()).unique(None, UniqueKeepStrategy::Any);
-        frame = frame.cross_join(combos, None);
-    }
     // Orders and amounts: every transaction row.
     let has_amount = t.df.column(AMOUNT).is_ok();
     let mut osel = vec![day(tz)];
@@ -234,10 +229,6 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
     }
     let orders =
         t.df.clone().lazy().select(osel).with_column(spine.bucket_date(col("__day"))).group_by(keys.clone()).agg(oaggs);
-    let args = JoinArgs { nulls_equal: true, ..JoinArgs::new(JoinType::Left) };
-    let mut order: Vec<PlSmallStr> = vec![PERIOD_START.into()];
-    order.extend(by.iter().map(|b| b.as_str().into()));
-    let sort = SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true);
     let mut fills = vec![
         col("customers_purchasing").fill_null(lit(0u32)),
         col("__repeaters").fill_null(lit(0u32)),
@@ -247,13 +238,7 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
         fills.push(col("revenue").fill_null(lit(0.0)));
         fills.push(col("__priced").fill_null(lit(0u32)));
     }
-    let table = frame
-        .join(within, keys.clone(), keys.clone(), args.clone())
-        .join(orders, keys.clone(), keys, args)
-        .with_columns(fills)
-        .sort(order, sort)
-        .collect()
-        .ctx("computing purchases")?;
+    let table = spine.on_grid(&t.df, by, vec![within, orders], fills).collect().ctx("computing purchases")?;
 
     // Lifetime: each customer's first and second purchase days, per group.
     let mut gsel: Vec<Expr> = by.iter().map(|b| col(b.as_str()).first()).collect();

@@ -298,15 +298,7 @@ pub fn duration_notes(t: &Tickets, prefer: DurationSource) -> Vec<String> {
 pub(crate) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[Metric]) -> crate::Result<DataFrame> {
     let key_names: Vec<String> = std::iter::once(PERIOD_START.to_owned()).chain(cx.by.iter().cloned()).collect();
     let keys: Vec<Expr> = key_names.iter().map(|k| col(k.as_str())).collect();
-    let mut frame = cx.spine.frame().lazy();
-    if !cx.by.is_empty() {
-        let combos =
-            t.df.clone()
-                .lazy()
-                .select(cx.by.iter().map(|b| col(b.as_str()).cast(DataType::String)).collect::<Vec<_>>())
-                .unique(None, UniqueKeepStrategy::Any);
-        frame = frame.cross_join(combos, None);
-    }
+    let mut frame = cx.spine.grid(&t.df, &cx.by);
     let args = JoinArgs { nulls_equal: true, ..JoinArgs::new(JoinType::Left) };
     // One group-by per attribution period for every grouped part, then the
     // computed frames (backlog), each joined onto the spine.
@@ -346,12 +338,7 @@ pub(crate) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[Metric]) -> 
             out_cols.push(e);
         }
     }
-    let sort = SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true);
-    frame
-        .select(out_cols)
-        .sort(key_names.iter().map(String::as_str).collect::<Vec<_>>(), sort)
-        .collect()
-        .ctx("computing support metrics")
+    crate::period::sorted_by_keys(frame.select(out_cols), &cx.by).collect().ctx("computing support metrics")
 }
 
 /// The support table with what a report's meta records of it.

@@ -215,26 +215,9 @@ pub fn surveys_table(r: &Responses, spine: &Spine, by: &[String]) -> Result<Data
         count(is(Survey::Ces)).alias("ces_responses"),
         col(CES_SCORE).mean().alias("ces_mean"),
     ]);
-    let mut frame = spine.frame().lazy();
-    if !by.is_empty() {
-        let combos =
-            r.df.clone()
-                .lazy()
-                .select(by.iter().map(|b| col(b.as_str()).cast(DataType::String)).collect::<Vec<_>>())
-                .unique(None, UniqueKeepStrategy::Any);
-        frame = frame.cross_join(combos, None);
-    }
-    let args = JoinArgs { nulls_equal: true, ..JoinArgs::new(JoinType::Left) };
-    let mut order: Vec<PlSmallStr> = vec![PERIOD_START.into()];
-    order.extend(by.iter().map(|b| b.as_str().into()));
-    let sort = SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true);
     let counts = ["promoters", "passives", "detractors", "csat_responses", "__csat_satisfied", "ces_responses"];
-    let df = frame
-        .join(agg, keys.clone(), keys, args)
-        .with_columns(counts.iter().map(|c| col(*c).fill_null(lit(0u32))).collect::<Vec<_>>())
-        .sort(order, sort)
-        .collect()
-        .ctx("computing surveys")?;
+    let fills = counts.iter().map(|c| col(*c).fill_null(lit(0u32))).collect();
+    let df = spine.on_grid(&r.df, by, vec![agg], fills).collect().ctx("computing surveys")?;
 
     // NPS and its interval, CSAT percentage: plain arithmetic per row.
     let u = |name: &str| -> Result<Vec<u32>> {

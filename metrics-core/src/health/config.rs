@@ -208,58 +208,8 @@ impl HealthConfig {
             if !(e.weight > 0.0 && e.weight.is_finite()) {
                 return Err(err(format!("weight must be > 0, found {}", e.weight)));
             }
-            let source = match e.source.as_str() {
-                "usage" => {
-                    let metric = e.metric.clone().ok_or_else(|| err("source usage needs `metric`".into()))?;
-                    let agg = match e.agg.as_deref().unwrap_or("sum") {
-                        "sum" => Agg::Sum,
-                        "mean" => Agg::Mean,
-                        "last" => Agg::Last,
-                        "trend" => Agg::Trend,
-                        other => return Err(err(format!("unknown agg `{other}` (expected sum, mean, last or trend)"))),
-                    };
-                    Source::Usage { metric, agg }
-                }
-                "nps" => Source::Nps,
-                "csat" => Source::Csat,
-                "tickets" => Source::Tickets,
-                "last_activity" => Source::LastActivity { metric: e.metric.clone() },
-                "mrr_trend" => Source::MrrTrend,
-                other => {
-                    return Err(err(format!(
-                        "unknown source `{other}` (expected usage, nps, csat, tickets, last_activity or mrr_trend)"
-                    )));
-                }
-            };
-            let normalize = match e.normalize.as_str() {
-                "range" => {
-                    let (Some(min), Some(max)) = (e.min, e.max) else {
-                        return Err(err("normalize range needs `min` and `max`".into()));
-                    };
-                    if !(min.is_finite() && max.is_finite()) || min >= max {
-                        return Err(err(format!("range min {min} must be below max {max}, both finite numbers")));
-                    }
-                    Normalize::Range { min, max }
-                }
-                "thresholds" => {
-                    let t = e.thresholds.clone().filter(|t| !t.is_empty());
-                    let t =
-                        t.ok_or_else(
-                            || err("normalize thresholds needs `thresholds = [[value, points], ...]`".into()),
-                        )?;
-                    if t.iter().any(|p| !p[0].is_finite())
-                        || t.windows(2).any(|w| w[0][0] >= w[1][0])
-                        || t.iter().any(|p| !(0.0..=100.0).contains(&p[1]))
-                    {
-                        return Err(err("thresholds must rise in value (finite numbers), with points in 0-100".into()));
-                    }
-                    Normalize::Thresholds(t.iter().map(|p| (p[0], p[1])).collect())
-                }
-                "percentile" => Normalize::Percentile,
-                other => {
-                    return Err(err(format!("unknown normalize `{other}` (expected range, thresholds or percentile)")));
-                }
-            };
+            let source = source(e).map_err(err)?;
+            let normalize = normalize(e).map_err(err)?;
             components.push(Component {
                 name: e.name.clone(),
                 source,
@@ -281,5 +231,61 @@ impl HealthConfig {
             )));
         }
         Ok(Self { components, bands })
+    }
+}
+
+/// A component's source from its entry (the message says what is wrong).
+fn source(e: &ComponentEntry) -> std::result::Result<Source, String> {
+    Ok(match e.source.as_str() {
+        "usage" => {
+            let metric = e.metric.clone().ok_or("source usage needs `metric`")?;
+            let agg = match e.agg.as_deref().unwrap_or("sum") {
+                "sum" => Agg::Sum,
+                "mean" => Agg::Mean,
+                "last" => Agg::Last,
+                "trend" => Agg::Trend,
+                other => return Err(format!("unknown agg `{other}` (expected sum, mean, last or trend)")),
+            };
+            Source::Usage { metric, agg }
+        }
+        "nps" => Source::Nps,
+        "csat" => Source::Csat,
+        "tickets" => Source::Tickets,
+        "last_activity" => Source::LastActivity { metric: e.metric.clone() },
+        "mrr_trend" => Source::MrrTrend,
+        other => {
+            return Err(format!(
+                "unknown source `{other}` (expected usage, nps, csat, tickets, last_activity or mrr_trend)"
+            ));
+        }
+    })
+}
+
+/// A component's normalisation from its entry: a finite rising range,
+/// thresholds rising in value with points in 0-100, or percentiles.
+fn normalize(e: &ComponentEntry) -> std::result::Result<Normalize, String> {
+    match e.normalize.as_str() {
+        "range" => {
+            let (Some(min), Some(max)) = (e.min, e.max) else {
+                return Err("normalize range needs `min` and `max`".into());
+            };
+            if !(min.is_finite() && max.is_finite()) || min >= max {
+                return Err(format!("range min {min} must be below max {max}, both finite numbers"));
+            }
+            Ok(Normalize::Range { min, max })
+        }
+        "thresholds" => {
+            let t = e.thresholds.clone().filter(|t| !t.is_empty());
+            let t = t.ok_or("normalize thresholds needs `thresholds = [[value, points], ...]`")?;
+            if t.iter().any(|p| !p[0].is_finite())
+                || t.windows(2).any(|w| w[0][0] >= w[1][0])
+                || t.iter().any(|p| !(0.0..=100.0).contains(&p[1]))
+            {
+                return Err("thresholds must rise in value (finite numbers), with points in 0-100".into());
+            }
+            Ok(Normalize::Thresholds(t.iter().map(|p| (p[0], p[1])).collect()))
+        }
+        "percentile" => Ok(Normalize::Percentile),
+        other => Err(format!("unknown normalize `{other}` (expected range, thresholds or percentile)")),
     }
 }

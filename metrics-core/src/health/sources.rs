@@ -180,104 +180,131 @@ impl HealthData {
         let n = i32::try_from(c.window_days).unwrap_or(i32::MAX);
         let d_start = d_end - n + 1;
         let window_start = day_start(days_to_date(d_start), self.tz);
-        let mut out: BTreeMap<String, f64> = BTreeMap::new();
         match &c.source {
-            Source::Usage { metric, agg } => {
-                let rows = self.usage.iter().filter(|r| &r.2 == metric);
-                match agg {
-                    Agg::Sum | Agg::Trend => {
-                        let mut prev: BTreeMap<String, f64> = BTreeMap::new();
-                        for r in rows {
-                            // An account with this metric before the window
-                            // and none in it has a sum of 0, not no data.
-                            if r.1 <= d_end {
-                                out.entry(r.0.clone()).or_insert(0.0);
-                            }
-                            if (d_start..=d_end).contains(&r.1) {
-                                *out.entry(r.0.clone()).or_default() += r.3;
-                            } else if *agg == Agg::Trend && (d_start - n..d_start).contains(&r.1) {
-                                *prev.entry(r.0.clone()).or_default() += r.3;
-                            }
-                        }
-                        if *agg == Agg::Trend {
-                            for (k, p) in prev {
-                                *out.entry(k).or_default() -= p;
-                            }
-                        }
+            Source::Usage { metric, agg } => self.usage_values(metric, *agg, d_start, d_end),
+            Source::Nps => self.latest_nps(as_of),
+            Source::Csat => self.csat_percent(window_start, as_of),
+            Source::Tickets => self.ticket_counts(window_start, as_of),
+            Source::LastActivity { metric } => self.days_since_activity(metric.as_deref(), d_end),
+            Source::MrrTrend => self.mrr_change(as_of, i64::from(c.window_days)),
+        }
+    }
+
+    /// A usage metric over the window of days `d_start..=d_end`: its sum,
+    /// mean, last day's value, or the sum minus the previous window's sum.
+    fn usage_values(&self, metric: &str, agg: Agg, d_start: i32, d_end: i32) -> BTreeMap<String, f64> {
+        let n = d_end - d_start + 1;
+        let rows = self.usage.iter().filter(|r| r.2 == metric);
+        let in_window = |r: &&(String, i32, String, f64)| (d_start..=d_end).contains(&r.1);
+        match agg {
+            Agg::Sum | Agg::Trend => {
+                let mut out: BTreeMap<String, f64> = BTreeMap::new();
+                let mut prev: BTreeMap<String, f64> = BTreeMap::new();
+                for r in rows {
+                    // An account with this metric before the window
+                    // and none in it has a sum of 0, not no data.
+                    if r.1 <= d_end {
+                        out.entry(r.0.clone()).or_insert(0.0);
                     }
-                    Agg::Mean => {
-                        let mut acc: BTreeMap<String, (f64, u32)> = BTreeMap::new();
-                        for r in rows.filter(|r| (d_start..=d_end).contains(&r.1)) {
-                            let e = acc.entry(r.0.clone()).or_default();
-                            e.0 += r.3;
-                            e.1 += 1;
-                        }
-                        out = acc.into_iter().map(|(k, (s, n))| (k, s / f64::from(n))).collect();
-                    }
-                    Agg::Last => {
-                        let mut acc: BTreeMap<String, (i32, f64)> = BTreeMap::new();
-                        for r in rows.filter(|r| (d_start..=d_end).contains(&r.1)) {
-                            let e = acc.entry(r.0.clone()).or_insert((r.1, 0.0));
-                            if r.1 > e.0 {
-                                *e = (r.1, 0.0);
-                            }
-                            if r.1 == e.0 {
-                                e.1 += r.3;
-                            }
-                        }
-                        out = acc.into_iter().map(|(k, (_, v))| (k, v)).collect();
+                    if (d_start..=d_end).contains(&r.1) {
+                        *out.entry(r.0.clone()).or_default() += r.3;
+                    } else if agg == Agg::Trend && (d_start - n..d_start).contains(&r.1) {
+                        *prev.entry(r.0.clone()).or_default() += r.3;
                     }
                 }
-            }
-            Source::Nps => {
-                let mut latest: BTreeMap<String, (Micros, f64)> = BTreeMap::new();
-                for (a, at, score) in self.nps.iter().filter(|r| r.1 < as_of) {
-                    let e = latest.entry(a.clone()).or_insert((*at, *score));
-                    if *at >= e.0 {
-                        *e = (*at, *score);
+                if agg == Agg::Trend {
+                    for (k, p) in prev {
+                        *out.entry(k).or_default() -= p;
                     }
                 }
-                out = latest.into_iter().map(|(k, (_, s))| (k, s)).collect();
+                out
             }
-            Source::Csat => {
-                let mut acc: BTreeMap<String, (u32, u32)> = BTreeMap::new();
-                for (a, _, rated, sat) in &self.tickets {
-                    if let (Some(t), Some(s)) = (rated, sat)
-                        && (window_start..as_of).contains(t)
-                    {
-                        let e = acc.entry(a.clone()).or_default();
-                        e.0 += u32::from(*s);
-                        e.1 += 1;
+            Agg::Mean => {
+                let mut acc: BTreeMap<String, (f64, u32)> = BTreeMap::new();
+                for r in rows.filter(in_window) {
+                    let e = acc.entry(r.0.clone()).or_default();
+                    e.0 += r.3;
+                    e.1 += 1;
+                }
+                acc.into_iter().map(|(k, (s, n))| (k, s / f64::from(n))).collect()
+            }
+            Agg::Last => {
+                let mut acc: BTreeMap<String, (i32, f64)> = BTreeMap::new();
+                for r in rows.filter(in_window) {
+                    let e = acc.entry(r.0.clone()).or_insert((r.1, 0.0));
+                    if r.1 > e.0 {
+                        *e = (r.1, 0.0);
+                    }
+                    if r.1 == e.0 {
+                        e.1 += r.3;
                     }
                 }
-                out = acc.into_iter().map(|(k, (s, n))| (k, 100.0 * f64::from(s) / f64::from(n))).collect();
+                acc.into_iter().map(|(k, (_, v))| (k, v)).collect()
             }
-            Source::Tickets => {
-                for (a, created, _, _) in self.tickets.iter().filter(|r| r.1 < as_of) {
-                    let e = out.entry(a.clone()).or_default();
-                    if *created >= window_start {
-                        *e += 1.0;
-                    }
-                }
+        }
+    }
+
+    /// Each account's latest NPS score before the as-of.
+    fn latest_nps(&self, as_of: Micros) -> BTreeMap<String, f64> {
+        let mut latest: BTreeMap<String, (Micros, f64)> = BTreeMap::new();
+        for (a, at, score) in self.nps.iter().filter(|r| r.1 < as_of) {
+            let e = latest.entry(a.clone()).or_insert((*at, *score));
+            if *at >= e.0 {
+                *e = (*at, *score);
             }
-            Source::LastActivity { metric } => {
-                let mut latest: BTreeMap<String, i32> = BTreeMap::new();
-                for r in &self.usage {
-                    if r.3 > 0.0 && r.1 <= d_end && metric.as_ref().is_none_or(|m| m == &r.2) {
-                        let e = latest.entry(r.0.clone()).or_insert(r.1);
-                        *e = (*e).max(r.1);
-                    }
-                }
-                out = latest.into_iter().map(|(k, d)| (k, f64::from(d_end - d))).collect();
+        }
+        latest.into_iter().map(|(k, (_, s))| (k, s)).collect()
+    }
+
+    /// Each account's CSAT % of the ratings given in the window.
+    fn csat_percent(&self, window_start: Micros, as_of: Micros) -> BTreeMap<String, f64> {
+        let mut acc: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+        for (a, _, rated, sat) in &self.tickets {
+            if let (Some(t), Some(s)) = (rated, sat)
+                && (window_start..as_of).contains(t)
+            {
+                let e = acc.entry(a.clone()).or_default();
+                e.0 += u32::from(*s);
+                e.1 += 1;
             }
-            Source::MrrTrend => {
-                let before = as_of - i64::from(c.window_days) * 86_400_000_000;
-                let at = |t: Micros, s: Micros, e: Option<Micros>| s < t && e.is_none_or(|e| t <= e);
-                for (a, s, e, m) in self.lines.iter().filter(|l| l.1 < as_of) {
-                    let v = out.entry(a.clone()).or_default();
-                    *v += if at(as_of, *s, *e) { *m } else { 0.0 } - if at(before, *s, *e) { *m } else { 0.0 };
-                }
+        }
+        acc.into_iter().map(|(k, (s, n))| (k, 100.0 * f64::from(s) / f64::from(n))).collect()
+    }
+
+    /// Tickets created in the window, per account with any ticket before
+    /// the as-of (0 for an account whose tickets are all older).
+    fn ticket_counts(&self, window_start: Micros, as_of: Micros) -> BTreeMap<String, f64> {
+        let mut out: BTreeMap<String, f64> = BTreeMap::new();
+        for (a, created, _, _) in self.tickets.iter().filter(|r| r.1 < as_of) {
+            let e = out.entry(a.clone()).or_default();
+            if *created >= window_start {
+                *e += 1.0;
             }
+        }
+        out
+    }
+
+    /// Days from each account's last day with positive usage (of `metric`,
+    /// or any) to the last day before the as-of.
+    fn days_since_activity(&self, metric: Option<&str>, d_end: i32) -> BTreeMap<String, f64> {
+        let mut latest: BTreeMap<String, i32> = BTreeMap::new();
+        for r in &self.usage {
+            if r.3 > 0.0 && r.1 <= d_end && metric.is_none_or(|m| m == r.2) {
+                let e = latest.entry(r.0.clone()).or_insert(r.1);
+                *e = (*e).max(r.1);
+            }
+        }
+        latest.into_iter().map(|(k, d)| (k, f64::from(d_end - d))).collect()
+    }
+
+    /// MRR at the as-of minus MRR `window_days` before, per account.
+    fn mrr_change(&self, as_of: Micros, window_days: i64) -> BTreeMap<String, f64> {
+        let before = as_of - window_days * 86_400_000_000;
+        let at = |t: Micros, s: Micros, e: Option<Micros>| s < t && e.is_none_or(|e| t <= e);
+        let mut out: BTreeMap<String, f64> = BTreeMap::new();
+        for (a, s, e, m) in self.lines.iter().filter(|l| l.1 < as_of) {
+            let v = out.entry(a.clone()).or_default();
+            *v += if at(as_of, *s, *e) { *m } else { 0.0 } - if at(before, *s, *e) { *m } else { 0.0 };
         }
         out
     }

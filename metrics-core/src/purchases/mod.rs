@@ -240,7 +240,20 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
     }
     let table = spine.on_grid(&t.df, by, vec![within, orders], fills).collect().ctx("computing purchases")?;
 
-    // Lifetime: each customer's first and second purchase days, per group.
+    let lifetime = lifetime_repeat_rates(days, &table, by, period)?;
+    output(&table, by, has_amount, lifetime)
+}
+
+/// `repeat_purchase_rate_lifetime` of each row of `table`: of the customers
+/// of the row's group whose first purchase day is before the period's
+/// end, the share whose second purchase day is too (sorted first and
+/// second days per group, two binary searches per row).
+fn lifetime_repeat_rates(
+    days: LazyFrame,
+    table: &DataFrame,
+    by: &[String],
+    period: crate::Period,
+) -> Result<Vec<Option<f64>>> {
     let mut gsel: Vec<Expr> = by.iter().map(|b| col(b.as_str()).first()).collect();
     gsel.push(col("__day").cast(DataType::Int32).min().alias("__first"));
     gsel.push(
@@ -270,7 +283,7 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
         a.sort_unstable();
         b.sort_unstable();
     });
-    let tk = crate::raw::group_keys(&table, by)?;
+    let tk = crate::raw::group_keys(table, by)?;
     let starts = table.column(PERIOD_START).ctx(PERIOD_START)?.cast(&DataType::Int32).ctx(PERIOD_START)?;
     let starts = starts.i32().ctx(PERIOD_START)?;
     let lifetime: Vec<Option<f64>> = (0..table.height())
@@ -283,6 +296,13 @@ pub fn purchases_table(t: &Transactions, spine: &Spine, by: &[String]) -> Result
             (buyers > 0).then(|| repeaters as f64 / buyers as f64)
         })
         .collect();
+    Ok(lifetime)
+}
+
+/// The `purchases` columns in order from the joined counts: customers,
+/// orders, frequency, revenue and AOV (with an amount), the period and
+/// lifetime repeat rates.
+fn output(table: &DataFrame, by: &[String], has_amount: bool, lifetime: Vec<Option<f64>>) -> Result<DataFrame> {
     let n = table.column("customers_purchasing").ctx("c")?.u32().ctx("c")?.clone();
     let r = table.column("__repeaters").ctx("r")?.u32().ctx("r")?.clone();
     let rate: Vec<Option<f64>> = n

@@ -146,47 +146,7 @@ pub fn account_changes(lines: &LazyFrame, cx: &RevenueContext) -> Result<Changes
     let mrr = df.column(MRR).ctx(MRR)?.f64().ctx(MRR)?;
     let dims: Vec<&StringChunked> = cx.by.iter().map(|b| df.column(b).ctx(b)?.str().ctx(b)).collect::<Result<_>>()?;
 
-    // Accounts as dense indices; each account's group from its first line.
-    // With dimensions of the lines themselves, the key is the account and
-    // its line's dimension values: each pair moves on its own.
-    let keys: Vec<std::borrow::Cow<'_, str>> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| {
-            let id = id.unwrap_or_default();
-            if !cx.per_line {
-                return std::borrow::Cow::Borrowed(id);
-            }
-            let mut k = id.to_owned();
-            for d in &dims {
-                k.push('\u{1f}');
-                k.push_str(d.get(i).unwrap_or("\u{0}"));
-            }
-            std::borrow::Cow::Owned(k)
-        })
-        .collect();
-    let mut index: PlHashMap<&str, u32> = PlHashMap::with_capacity(df.height());
-    let mut accounts: Vec<String> = Vec::new();
-    let mut group_values: Vec<Vec<Option<String>>> = Vec::new();
-    let mut acc_of = Vec::with_capacity(df.height());
-    for (i, id) in keys.iter().enumerate() {
-        let next = u32::try_from(accounts.len()).unwrap_or(u32::MAX);
-        let a = *index.entry(id.as_ref()).or_insert_with(|| {
-            accounts.push(id.to_string());
-            group_values.push(dims.iter().map(|d| d.get(i).map(str::to_owned)).collect());
-            next
-        });
-        acc_of.push(a);
-    }
-    // Groups, sorted.
-    let mut distinct: Vec<Vec<Option<String>>> = group_values.clone();
-    distinct.sort_by(|a, b| cmp_groups(a, b));
-    distinct.dedup();
-    let group_of: Vec<u32> = group_values
-        .iter()
-        .map(|g| distinct.binary_search_by(|x| cmp_groups(x, g)).map_or(0, |i| u32::try_from(i).unwrap_or(0)))
-        .collect();
-
+    let Accounts { names: accounts, acc_of, group_of, groups } = account_index(ids, &dims, cx.per_line);
     // Events, then a sort by account and bucket.
     let mut events: Vec<(u32, u32, f64)> = Vec::with_capacity(2 * df.height());
     let mut first_paid: Vec<Option<u32>> = vec![None; accounts.len()];
@@ -205,6 +165,69 @@ pub fn account_changes(lines: &LazyFrame, cx: &RevenueContext) -> Result<Changes
             events.push((a, b, -m));
         }
     }
+    line_refs.sort_unstable_by_key(|l| l.0);
+    Ok(Changes { rows: changes(events), group_of, first_paid, groups, accounts, lines: line_refs })
+}
+
+/// Accounts as dense indices, with each account's group.
+struct Accounts {
+    /// The account keys, by index.
+    names: Vec<String>,
+    /// Each line's account index.
+    acc_of: Vec<u32>,
+    /// Each account's group index into `groups`.
+    group_of: Vec<u32>,
+    /// The distinct groups, sorted.
+    groups: Vec<Vec<Option<String>>>,
+}
+
+/// Indexes the lines' accounts; each account's group is that of its first
+/// line. With dimensions of the lines themselves (`per_line`), the key is
+/// the account and its line's dimension values: each pair moves on its own.
+fn account_index(ids: &StringChunked, dims: &[&StringChunked], per_line: bool) -> Accounts {
+    let keys: Vec<std::borrow::Cow<'_, str>> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let id = id.unwrap_or_default();
+            if !per_line {
+                return std::borrow::Cow::Borrowed(id);
+            }
+            let mut k = id.to_owned();
+            for d in dims {
+                k.push('\u{1f}');
+                k.push_str(d.get(i).unwrap_or("\u{0}"));
+            }
+            std::borrow::Cow::Owned(k)
+        })
+        .collect();
+    let mut index: PlHashMap<&str, u32> = PlHashMap::with_capacity(keys.len());
+    let mut names: Vec<String> = Vec::new();
+    let mut group_values: Vec<Vec<Option<String>>> = Vec::new();
+    let mut acc_of = Vec::with_capacity(keys.len());
+    for (i, id) in keys.iter().enumerate() {
+        let next = u32::try_from(names.len()).unwrap_or(u32::MAX);
+        let a = *index.entry(id.as_ref()).or_insert_with(|| {
+            names.push(id.to_string());
+            group_values.push(dims.iter().map(|d| d.get(i).map(str::to_owned)).collect());
+            next
+        });
+        acc_of.push(a);
+    }
+    let mut groups: Vec<Vec<Option<String>>> = group_values.clone();
+    groups.sort_by(|a, b| cmp_groups(a, b));
+    groups.dedup();
+    let group_of: Vec<u32> = group_values
+        .iter()
+        .map(|g| groups.binary_search_by(|x| cmp_groups(x, g)).map_or(0, |i| u32::try_from(i).unwrap_or(0)))
+        .collect();
+    Accounts { names, acc_of, group_of, groups }
+}
+
+/// Each account's MRR changes from its `(account, bucket, delta)` events:
+/// sorted by account and bucket, summed per bucket, and a row kept where
+/// the (snapped) MRR before and after differ.
+fn changes(mut events: Vec<(u32, u32, f64)>) -> Vec<Change> {
     events.sort_unstable_by_key(|e| (e.0, e.1));
     let mut rows = Vec::with_capacity(events.len());
     let mut i = 0;
@@ -224,8 +247,68 @@ pub fn account_changes(lines: &LazyFrame, cx: &RevenueContext) -> Result<Changes
             }
         }
     }
-    line_refs.sort_unstable_by_key(|l| l.0);
-    Ok(Changes { rows, group_of, first_paid, groups: distinct, accounts, lines: line_refs })
+    rows
+}
+
+/// The book (MRR, customers) at the end of each bucket, per group: running
+/// sums of the flows over buckets.
+fn running_books(flows: &[Flows], g: usize, k: usize) -> Vec<(f64, i64)> {
+    let mut state = vec![(0.0f64, 0i64); g * (k + 1)];
+    for gi in 0..g {
+        let (mut m, mut c) = (0.0, 0i64);
+        for b in 0..=k {
+            let f = &flows[gi * (k + 1) + b];
+            m += f.net;
+            c += f.customers;
+            state[gi * (k + 1) + b] = (m, c);
+        }
+    }
+    state
+}
+
+impl Flows {
+    /// Adds one account change: from 0 to paid is new (reactivation if the
+    /// account paid before), to 0 churn, up expansion, down contraction
+    /// (`metrics.md`, "MRR movements").
+    fn add(&mut self, c: &Change, paid_before: bool) {
+        let (cs, ce) = (c.before > 0.0, c.after > 0.0);
+        match (cs, ce) {
+            (false, true) if paid_before => {
+                self.reactivation += c.after;
+                self.react_c += 1;
+            }
+            (false, true) => {
+                self.new += c.after;
+                self.new_c += 1;
+            }
+            (true, false) => {
+                self.churned += c.before;
+                self.churn_c += 1;
+            }
+            (true, true) if c.after > c.before => self.expansion += c.after - c.before,
+            (true, true) => self.contraction += c.before - c.after,
+            (false, false) => {}
+        }
+        self.net += c.after - c.before;
+        self.customers += i64::from(ce) - i64::from(cs);
+    }
+
+    /// The period's rates from its flows and its books at start and end,
+    /// in output order: `logo_churn_rate`, `retention_rate`,
+    /// `gross_mrr_churn_rate`, `net_mrr_churn_rate`, `nrr`, `grr`, `arpa`
+    /// (null over an empty book).
+    fn rates(&self, (start_m, start_c): (f64, i64), (end_m, end_c): (f64, i64)) -> [Option<f64>; 7] {
+        let (sc, ec) = (start_c as f64, end_c as f64);
+        [
+            ratio(f64::from(self.churn_c), sc),
+            ratio(ec - f64::from(self.new_c) - f64::from(self.react_c), sc),
+            ratio(self.churned + self.contraction, start_m),
+            ratio(self.churned + self.contraction - self.expansion - self.reactivation, start_m),
+            ratio(start_m + self.expansion - self.contraction - self.churned, start_m),
+            ratio(start_m - self.contraction - self.churned, start_m),
+            ratio(end_m, ec),
+        ]
+    }
 }
 
 /// Per group and bucket sums of one period's movements.
@@ -271,40 +354,10 @@ pub fn revenue_table(ch: &Changes, cx: &RevenueContext) -> Result<DataFrame> {
     let g = ch.groups.len();
     let mut flows = vec![Flows::default(); g * (k + 1)];
     for c in &ch.rows {
-        let f = &mut flows[ch.group_of[c.account as usize] as usize * (k + 1) + c.bucket as usize];
-        let paid = ch.first_paid[c.account as usize].is_some_and(|p| p < c.bucket);
-        let (cs, ce) = (c.before > 0.0, c.after > 0.0);
-        match (cs, ce) {
-            (false, true) if paid => {
-                f.reactivation += c.after;
-                f.react_c += 1;
-            }
-            (false, true) => {
-                f.new += c.after;
-                f.new_c += 1;
-            }
-            (true, false) => {
-                f.churned += c.before;
-                f.churn_c += 1;
-            }
-            (true, true) if c.after > c.before => f.expansion += c.after - c.before,
-            (true, true) => f.contraction += c.before - c.after,
-            (false, false) => {}
-        }
-        f.net += c.after - c.before;
-        f.customers += i64::from(ce) - i64::from(cs);
+        let paid_before = ch.first_paid[c.account as usize].is_some_and(|p| p < c.bucket);
+        flows[ch.group_of[c.account as usize] as usize * (k + 1) + c.bucket as usize].add(c, paid_before);
     }
-    // Running sums per group over buckets; rows period-major.
-    let mut state = vec![(0.0f64, 0i64); g * (k + 1)];
-    for gi in 0..g {
-        let (mut m, mut c) = (0.0, 0i64);
-        for b in 0..=k {
-            let f = &flows[gi * (k + 1) + b];
-            m += f.net;
-            c += f.customers;
-            state[gi * (k + 1) + b] = (m, c);
-        }
-    }
+    let state = running_books(&flows, g, k);
     let n = k * g;
     let mut dates = Vec::with_capacity(n);
     let mut dims: Vec<Vec<Option<&str>>> = (0..cx.by.len()).map(|_| Vec::with_capacity(n)).collect();
@@ -340,16 +393,7 @@ pub fn revenue_table(ch: &Changes, cx: &RevenueContext) -> Result<DataFrame> {
             for (col, v) in counts.iter_mut().zip([cust(start_c), cust(end_c), f.new_c, f.react_c, f.churn_c]) {
                 col.push(v);
             }
-            let (sc, ec) = (start_c as f64, end_c as f64);
-            for (col, v) in rates.iter_mut().zip([
-                ratio(f64::from(f.churn_c), sc),
-                ratio(ec - f64::from(f.new_c) - f64::from(f.react_c), sc),
-                ratio(f.churned + f.contraction, start_m),
-                ratio(f.churned + f.contraction - f.expansion - f.reactivation, start_m),
-                ratio(start_m + f.expansion - f.contraction - f.churned, start_m),
-                ratio(start_m - f.contraction - f.churned, start_m),
-                ratio(end_m, ec),
-            ]) {
+            for (col, v) in rates.iter_mut().zip(f.rates((start_m, start_c), (end_m, end_c))) {
                 col.push(v);
             }
         }

@@ -79,92 +79,7 @@ impl Responses {
         raw.count_timestamps(&mut q, RESPONDED_AT, &at);
         at.bad.iter().for_each(|&i| usable[i] = false);
 
-        let kinds = if raw.has(SURVEY) { Some(raw.strings(SURVEY)?) } else { None };
-        let scores = raw.strings(SCORE)?;
-        let (mut kind, mut nps, mut csat, mut ces) = (vec![None; n], vec![None; n], vec![None; n], vec![None; n]);
-        let mut nps_score = vec![None; n];
-        let mut unparseable = Vec::new();
-        let mut recognised = 0usize;
-        for (i, score) in scores.iter().enumerate() {
-            if !usable[i] {
-                continue;
-            }
-            if at.values[i].is_none() {
-                q.add(Reason::MissingRequired, RESPONDED_AT, i);
-                usable[i] = false;
-                continue;
-            }
-            let survey = match kinds.as_ref().and_then(|k| k.get(i)).map(str::trim).filter(|s| !s.is_empty()) {
-                None => o.default_survey,
-                Some(s) => match s.parse::<Survey>() {
-                    Ok(s) => s,
-                    Err(_) => {
-                        q.add(Reason::UnknownSurvey, SURVEY, i);
-                        usable[i] = false;
-                        continue;
-                    }
-                },
-            };
-            let Some(cell) = score.map(str::trim).filter(|s| !s.is_empty()) else {
-                q.add(Reason::MissingRequired, SCORE, i);
-                usable[i] = false;
-                continue;
-            };
-            let valid = match survey {
-                Survey::Nps => match parse_float(cell) {
-                    Some(f) if f.fract() == 0.0 && (0.0..=10.0).contains(&f) => {
-                        nps[i] = Some(if f >= 9.0 {
-                            1i8
-                        } else if f >= 7.0 {
-                            0
-                        } else {
-                            -1
-                        });
-                        nps_score[i] = Some(f);
-                        Some(true)
-                    }
-                    Some(_) => Some(false),
-                    None => None,
-                },
-                Survey::Csat => match o.csat.rate(cell) {
-                    Rating::Valid(s) => {
-                        csat[i] = Some(s);
-                        Some(true)
-                    }
-                    Rating::OutOfRange => Some(false),
-                    Rating::Unparseable | Rating::None => None,
-                },
-                // Whole scores on the scale, like NPS and CSAT.
-                Survey::Ces => match parse_float(cell) {
-                    Some(f) if f.fract() == 0.0 && f >= o.ces.min && f <= o.ces.max => {
-                        ces[i] = Some(f);
-                        Some(true)
-                    }
-                    Some(_) => Some(false),
-                    None => None,
-                },
-            };
-            match valid {
-                Some(true) => {
-                    recognised += 1;
-                    kind[i] = Some(survey.name());
-                }
-                Some(false) => {
-                    recognised += 1;
-                    q.add(Reason::ScoreOutOfRange, SCORE, i);
-                    usable[i] = false;
-                }
-                None => {
-                    unparseable.push(i);
-                    usable[i] = false;
-                }
-            }
-        }
-        if recognised == 0 && !unparseable.is_empty() {
-            let first = unparseable[0];
-            return Err(raw.nothing_parses_at(SCORE, first, scores.get(first).unwrap_or_default(), "a survey score"));
-        }
-        raw.count_values(&mut q, Reason::UnparseableNumber, SCORE, &unparseable);
+        let Scores { kind, nps, nps_score, csat, ces } = read_scores(&raw, &at.values, o, &mut usable, &mut q)?;
 
         let present = Survey::ALL.into_iter().filter(|s| kind.iter().any(|k| *k == Some(s.name()))).collect();
         let mut columns = vec![
@@ -192,6 +107,141 @@ impl Responses {
         let c = self.df.column(RESPONDED_AT).ok()?.cast(&DataType::Int64).ok()?;
         let ca = c.i64().ok()?;
         Some((ca.min()?, ca.max()?))
+    }
+}
+
+/// The score columns of the usable rows, at full height.
+struct Scores {
+    kind: Vec<Option<&'static str>>,
+    nps: Vec<Option<i8>>,
+    nps_score: Vec<Option<f64>>,
+    csat: Vec<Option<bool>>,
+    ces: Vec<Option<f64>>,
+}
+
+/// Reads each usable row's survey (`survey`, else the default) and score
+/// on that survey's scale; a missing time or score is `missing_required`,
+/// an unknown survey `unknown_survey`, a score off its scale
+/// `score_out_of_range`, one that is no score `unparseable_number` (an
+/// error when no score at all is recognised).
+fn read_scores(
+    raw: &RawTable,
+    at: &[Option<crate::parse::timestamp::Micros>],
+    o: &SurveyOptions,
+    usable: &mut [bool],
+    q: &mut crate::quality::Collector<'_>,
+) -> Result<Scores> {
+    let n = at.len();
+    let kinds = if raw.has(SURVEY) { Some(raw.strings(SURVEY)?) } else { None };
+    let scores = raw.strings(SCORE)?;
+    let (mut kind, mut nps, mut csat, mut ces) = (vec![None; n], vec![None; n], vec![None; n], vec![None; n]);
+    let mut nps_score = vec![None; n];
+    let mut unparseable = Vec::new();
+    let mut recognised = 0usize;
+    for (i, score) in scores.iter().enumerate() {
+        if !usable[i] {
+            continue;
+        }
+        if at[i].is_none() {
+            q.add(Reason::MissingRequired, RESPONDED_AT, i);
+            usable[i] = false;
+            continue;
+        }
+        let survey = match kinds.as_ref().and_then(|k| k.get(i)).map(str::trim).filter(|s| !s.is_empty()) {
+            None => o.default_survey,
+            Some(s) => match s.parse::<Survey>() {
+                Ok(s) => s,
+                Err(_) => {
+                    q.add(Reason::UnknownSurvey, SURVEY, i);
+                    usable[i] = false;
+                    continue;
+                }
+            },
+        };
+        let Some(cell) = score.map(str::trim).filter(|s| !s.is_empty()) else {
+            q.add(Reason::MissingRequired, SCORE, i);
+            usable[i] = false;
+            continue;
+        };
+        let valid = match score_cell(survey, cell, o) {
+            Scored::Valid(v) => {
+                match v {
+                    Value::Nps(category, score) => (nps[i], nps_score[i]) = (Some(category), Some(score)),
+                    Value::Csat(satisfied) => csat[i] = Some(satisfied),
+                    Value::Ces(score) => ces[i] = Some(score),
+                }
+                Some(true)
+            }
+            Scored::OutOfRange => Some(false),
+            Scored::Unparseable => None,
+        };
+        match valid {
+            Some(true) => {
+                recognised += 1;
+                kind[i] = Some(survey.name());
+            }
+            Some(false) => {
+                recognised += 1;
+                q.add(Reason::ScoreOutOfRange, SCORE, i);
+                usable[i] = false;
+            }
+            None => {
+                unparseable.push(i);
+                usable[i] = false;
+            }
+        }
+    }
+    if recognised == 0 && !unparseable.is_empty() {
+        let first = unparseable[0];
+        return Err(raw.nothing_parses_at(SCORE, first, scores.get(first).unwrap_or_default(), "a survey score"));
+    }
+    raw.count_values(q, Reason::UnparseableNumber, SCORE, &unparseable);
+    Ok(Scores { kind, nps, nps_score, csat, ces })
+}
+
+/// One score read on its survey's scale.
+enum Scored {
+    Valid(Value),
+    OutOfRange,
+    Unparseable,
+}
+
+/// A valid score: NPS category (1 promoter, 0 passive, -1 detractor) and
+/// score, CSAT satisfied or not, CES score.
+enum Value {
+    Nps(i8, f64),
+    Csat(bool),
+    Ces(f64),
+}
+
+/// Reads one non-empty score cell: NPS and CES whole numbers on their
+/// scales (0-10, `ces_scale`), CSAT by the CSAT scale or good/bad text.
+fn score_cell(survey: Survey, cell: &str, o: &SurveyOptions) -> Scored {
+    let whole_in = |lo: f64, hi: f64| match parse_float(cell) {
+        Some(f) if f.fract() == 0.0 && f >= lo && f <= hi => Ok(f),
+        Some(_) => Err(Scored::OutOfRange),
+        None => Err(Scored::Unparseable),
+    };
+    let valid = match survey {
+        Survey::Nps => whole_in(0.0, 10.0).map(|f| Value::Nps(nps_category(f), f)),
+        Survey::Ces => whole_in(o.ces.min, o.ces.max).map(Value::Ces),
+        Survey::Csat => match o.csat.rate(cell) {
+            Rating::Valid(s) => Ok(Value::Csat(s)),
+            Rating::OutOfRange => Err(Scored::OutOfRange),
+            Rating::Unparseable | Rating::None => Err(Scored::Unparseable),
+        },
+    };
+    valid.map_or_else(|e| e, Scored::Valid)
+}
+
+/// 9-10 promoter (1), 7-8 passive (0), 0-6 detractor (-1).
+fn nps_category(score: f64) -> i8 {
+    if score >= 9.0 {
+        1
+    } else if score >= 7.0 {
+        0
+    } else {
+        -1
     }
 }
 

@@ -79,10 +79,10 @@ pub mod source;
 pub mod support;
 pub mod surveys;
 
+/// The chrono-tz version cxm is built against: report and input zones
+/// (`chrono_tz::Tz`) in options.
+pub use chrono_tz;
 pub use error::{Error, ErrorKind, Result};
 pub use period::Period;
 /// The polars version cxm is built against, so callers cannot drift.
 pub use polars;
-/// The chrono-tz version cxm is built against: report and input zones
-/// (`chrono_tz::Tz`) in options.
-pub use chrono_tz;

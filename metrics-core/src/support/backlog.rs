@@ -35,15 +35,15 @@ const HOUR: f64 = 3.6e9;
 /// The sweep runs eagerly over the two timestamp columns and the
 /// dimensions; the returned frame is lazy over its small result.
 pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
-    // Each ticket as (enter, leave), read straight from the two columns.
+    // Each ticket as (enter, leave), read straight from the two columns:
+    // a ticket leaves at max(created, solved); one never solved never does.
     let created = micros(&t.df, CREATED_AT)?;
-    let spans: Vec<Option<(Micros, Micros)>> = if t.has(SOLVED_AT) {
-        let solved = micros(&t.df, SOLVED_AT)?;
-        created.iter().zip(solved.iter()).map(|(c, s)| c.map(|c| (c, s.map_or(Micros::MAX, |s| s.max(c))))).collect()
-    } else {
-        created.iter().map(|c| c.map(|c| (c, Micros::MAX))).collect()
+    let solved = if t.has(SOLVED_AT) { Some(micros(&t.df, SOLVED_AT)?) } else { None };
+    let solved_values: Box<dyn Iterator<Item = Option<Micros>> + '_> = match &solved {
+        Some(s) => Box::new(s.iter()),
+        None => Box::new(std::iter::repeat(None)),
     };
-    let span = |i: usize| spans[i];
+    let spans = created.iter().zip(solved_values).map(|(c, s)| c.map(|c| (c, s.map_or(Micros::MAX, |s| s.max(c)))));
     // Group tickets by their dimension values (one group without `--by`).
     let dim_columns: Vec<StringChunked> = cx
         .by
@@ -51,13 +51,15 @@ pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
         .map(|b| Ok(t.df.column(b).ctx(b)?.cast(&DataType::String).ctx(b)?.str().ctx(b)?.clone()))
         .collect::<crate::Result<_>>()?;
     let dims: Vec<Vec<Option<&str>>> = dim_columns.iter().map(|c| c.iter().collect()).collect();
-    let mut groups: Vec<(GroupKey<'_>, Vec<(Micros, Micros)>)> = Vec::new();
+    let ends = snapshot_instants(cx);
+    let mut per_group: Vec<(GroupKey<'_>, Vec<(u32, u32, Option<f64>)>)> = Vec::new();
     if dims.is_empty() {
-        groups.push((Vec::new(), spans.iter().flatten().copied().collect()));
+        per_group.push((Vec::new(), sweep(spans.flatten(), &ends)));
     } else {
+        let mut groups: Vec<(GroupKey<'_>, Vec<(Micros, Micros)>)> = Vec::new();
         let mut group_of: HashMap<GroupKey<'_>, usize> = HashMap::new();
-        for i in 0..spans.len() {
-            let Some(s) = span(i) else { continue };
+        for (i, span) in spans.enumerate() {
+            let Some(s) = span else { continue };
             let key: GroupKey<'_> = dims.iter().map(|d| d[i]).collect();
             let g = *group_of.entry(key.clone()).or_insert_with(|| {
                 groups.push((key, Vec::new()));
@@ -65,17 +67,13 @@ pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
             });
             groups[g].1.push(s);
         }
+        per_group.extend(groups.into_iter().map(|(key, tickets)| (key, sweep(tickets, &ends))));
     }
-    // A period end counts what happened before it; the as-of snapshot is
-    // taken after every event at as-of (a ticket solved then is solved,
-    // one created then is open).
-    let ends: Vec<(Micros, bool)> =
-        cx.spine.end_instants().into_iter().map(|e| if cx.as_of < e { (cx.as_of, true) } else { (e, false) }).collect();
     let mut out_period = Vec::new();
     let mut out_dims: Vec<Vec<Option<String>>> = vec![Vec::new(); cx.by.len()];
     let (mut count, mut over, mut median) = (Vec::new(), Vec::new(), Vec::new());
-    for (key, tickets) in groups {
-        for (k, stats) in sweep(tickets, &ends).into_iter().enumerate() {
+    for (key, stats) in per_group {
+        for (k, stats) in stats.into_iter().enumerate() {
             out_period.push(date_to_days(cx.spine.starts[k]));
             for (d, v) in out_dims.iter_mut().zip(&key) {
                 d.push(v.map(str::to_owned));
@@ -105,49 +103,91 @@ fn micros(df: &DataFrame, name: &str) -> crate::Result<Int64Chunked> {
     Ok(c.i64().ctx(name)?.clone())
 }
 
+/// The instants the backlog is taken at, ascending: each period's end, or
+/// as-of when earlier. A period end counts what happened before it; the
+/// as-of snapshot is taken after every event at as-of (`true`: a ticket
+/// solved then is solved, one created then is open).
+fn snapshot_instants(cx: &SupportContext) -> Vec<(Micros, bool)> {
+    cx.spine.end_instants().into_iter().map(|e| if cx.as_of < e { (cx.as_of, true) } else { (e, false) }).collect()
+}
+
 /// For each query instant (ascending), `(open, open over 7 days, median age
 /// hours)` of tickets given as `(enter, leave)`: open at t when
 /// `enter < t` and not `leave < t`; for an instant marked `after` (the
 /// as-of snapshot), after the events at t: `enter <= t` and not
 /// `leave <= t`. Ages are measured at t.
-pub(crate) fn sweep(tickets: Vec<(Micros, Micros)>, ends: &[(Micros, bool)]) -> Vec<(u32, u32, Option<f64>)> {
+///
+/// Each ticket is open at a contiguous run of query instants `[a, b)`,
+/// found by binary search over the (few) instants: the two counts are
+/// difference arrays, O(n log k). Only tickets open at some instant (most
+/// open and close between two period ends) are sorted, by `enter`, for a
+/// Fenwick tree over their ranks that gives the median at each instant.
+pub(crate) fn sweep(
+    tickets: impl IntoIterator<Item = (Micros, Micros)>,
+    ends: &[(Micros, bool)],
+) -> Vec<(u32, u32, Option<f64>)> {
     use rayon::slice::ParallelSliceMut;
-    let mut by_enter = tickets;
-    by_enter.par_sort_unstable();
-    let enters: Vec<Micros> = by_enter.iter().map(|t| t.0).collect();
-    // Leave events carry the rank of the ticket in `by_enter`; tickets never
-    // solved never leave.
-    let mut leaves: Vec<(Micros, u32)> = by_enter
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.1 != Micros::MAX)
-        .map(|(r, t)| (t.1, u32::try_from(r).unwrap_or(u32::MAX)))
-        .collect();
-    leaves.par_sort_unstable();
-    let mut tree = Fenwick::new(enters.len());
-    let (mut ei, mut li) = (0, 0);
-    let mut out = Vec::with_capacity(ends.len());
-    for &(t, after) in ends {
-        // Events strictly before `bound` have happened.
-        let bound = t.saturating_add(i64::from(after));
-        while ei < enters.len() && enters[ei] < bound {
-            tree.add(ei, 1);
-            ei += 1;
+    let k = ends.len();
+    // Events strictly before a bound have happened (non-decreasing).
+    let bounds: Vec<Micros> = ends.iter().map(|&(t, after)| t.saturating_add(i64::from(after))).collect();
+    let week_before: Vec<Micros> = ends.iter().map(|&(t, _)| t.saturating_sub(WEEK)).collect();
+    let (mut open, mut old) = (vec![0i64; k + 1], vec![0i64; k + 1]);
+    let mut spanning: Vec<(Micros, u32, u32)> = Vec::new();
+    for (enter, leave) in tickets {
+        // Open at j from the first bound after `enter` to the first bound
+        // after `leave` (never, for a ticket never solved).
+        let a = bounds.partition_point(|&b| b <= enter);
+        let b = if leave == Micros::MAX { k } else { bounds.partition_point(|&b| b <= leave) };
+        if a >= b {
+            continue;
         }
-        while li < leaves.len() && leaves[li].0 < bound {
-            tree.add(leaves[li].1 as usize, -1);
-            li += 1;
+        open[a] += 1;
+        open[b] -= 1;
+        // Over 7 days at j: created before t_j - 7 days.
+        let a7 = week_before.partition_point(|&w| w <= enter).max(a);
+        if a7 < b {
+            old[a7] += 1;
+            old[b] -= 1;
         }
-        let open = tree.prefix(enters.len());
-        let old = tree.prefix(enters.partition_point(|&c| c < t.saturating_sub(WEEK)));
-        let median = (open > 0).then(|| {
-            let k = open as usize;
-            let a = enters[tree.kth(((k - 1) / 2) as i64)];
-            let b = enters[tree.kth((k / 2) as i64)];
+        spanning.push((enter, a as u32, b as u32));
+    }
+    spanning.par_sort_unstable();
+    // Leaves by instant (a counting sort of ranks); enters come in rank
+    // order, as `a` rises with `enter`.
+    let mut leave_start = vec![0usize; k + 2];
+    for s in &spanning {
+        leave_start[s.2 as usize + 1] += 1;
+    }
+    for j in 0..=k {
+        leave_start[j + 1] += leave_start[j];
+    }
+    let mut leaves = vec![0u32; spanning.len()];
+    let mut fill = leave_start.clone();
+    for (r, s) in spanning.iter().enumerate() {
+        leaves[fill[s.2 as usize]] = u32::try_from(r).unwrap_or(u32::MAX);
+        fill[s.2 as usize] += 1;
+    }
+    let mut tree = Fenwick::new(spanning.len());
+    let (mut entered, mut n_open, mut n_old) = (0usize, 0i64, 0i64);
+    let mut out = Vec::with_capacity(k);
+    for (j, &(t, _)) in ends.iter().enumerate() {
+        while entered < spanning.len() && spanning[entered].1 as usize <= j {
+            tree.add(entered, 1);
+            entered += 1;
+        }
+        for &r in &leaves[leave_start[j]..leave_start[j + 1]] {
+            tree.add(r as usize, -1);
+        }
+        n_open += open[j];
+        n_old += old[j];
+        let median = (n_open > 0).then(|| {
+            let k = n_open;
+            let a = spanning[tree.kth((k - 1) / 2)].0;
+            let b = spanning[tree.kth(k / 2)].0;
             let mid = (a as f64 + b as f64) / 2.0;
             (t as f64 - mid) / HOUR
         });
-        out.push((u32::try_from(open).unwrap_or(u32::MAX), u32::try_from(old).unwrap_or(u32::MAX), median));
+        out.push((u32::try_from(n_open).unwrap_or(u32::MAX), u32::try_from(n_old).unwrap_or(u32::MAX), median));
     }
     out
 }
@@ -168,17 +208,6 @@ impl Fenwick {
             self.tree[i] += delta;
             i += i & i.wrapping_neg();
         }
-    }
-
-    /// Sum over ranks `0..end`.
-    fn prefix(&self, end: usize) -> i64 {
-        let mut i = end;
-        let mut s = 0;
-        while i > 0 {
-            s += i64::from(self.tree[i]);
-            i -= i & i.wrapping_neg();
-        }
-        s
     }
 
     /// The rank holding the `k`-th (0-based) counted element.
@@ -257,6 +286,29 @@ mod tests {
             let got = sweep(tickets.clone(), &after);
             for (k, &(t, _)) in after.iter().enumerate() {
                 prop_assert_eq!(got[k], naive_after(&tickets, t));
+            }
+        }
+
+        /// As in a report: period ends, then the as-of snapshot (after
+        /// its events) for every later period.
+        #[test]
+        fn sweep_with_an_as_of_matches_the_definition(
+            raw in proptest::collection::vec((0i64..400, 0i64..500, any::<bool>()), 0..80),
+            mut ends in proptest::collection::vec(0i64..600, 1..10),
+            as_of in 0i64..600,
+        ) {
+            let scale = 3_600_000_000;
+            let tickets: Vec<(Micros, Micros)> = raw.iter()
+                .map(|(c, s, solved)| (c * scale, if *solved { (*s).max(*c) * scale } else { Micros::MAX }))
+                .collect();
+            ends.sort_unstable();
+            let ends: Vec<(Micros, bool)> = ends.iter()
+                .map(|&e| if as_of < e { (as_of * scale, true) } else { (e * scale, false) })
+                .collect();
+            let got = sweep(tickets.clone(), &ends);
+            for (k, &(t, after)) in ends.iter().enumerate() {
+                let want = if after { naive_after(&tickets, t) } else { naive(&tickets, t) };
+                prop_assert_eq!(got[k], want);
             }
         }
     }

@@ -21,6 +21,9 @@ use crate::schema::tickets::{CREATED_AT, SOLVED_AT};
 /// The dimension values of one group (null = missing).
 type GroupKey<'a> = Vec<Option<&'a str>>;
 
+/// At one snapshot: open tickets, open over 7 days, median age in hours.
+type Snapshot = (u32, u32, Option<f64>);
+
 const WEEK: Micros = 7 * 24 * 3_600_000_000;
 const HOUR: f64 = 3.6e9;
 
@@ -52,7 +55,7 @@ pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
         .collect::<crate::Result<_>>()?;
     let dims: Vec<Vec<Option<&str>>> = dim_columns.iter().map(|c| c.iter().collect()).collect();
     let ends = snapshot_instants(cx);
-    let mut per_group: Vec<(GroupKey<'_>, Vec<(u32, u32, Option<f64>)>)> = Vec::new();
+    let mut per_group: Vec<(GroupKey<'_>, Vec<Snapshot>)> = Vec::new();
     if dims.is_empty() {
         per_group.push((Vec::new(), sweep(spans.flatten(), &ends)));
     } else {
@@ -122,10 +125,7 @@ fn snapshot_instants(cx: &SupportContext) -> Vec<(Micros, bool)> {
 /// difference arrays, O(n log k). Only tickets open at some instant (most
 /// open and close between two period ends) are sorted, by `enter`, for a
 /// Fenwick tree over their ranks that gives the median at each instant.
-pub(crate) fn sweep(
-    tickets: impl IntoIterator<Item = (Micros, Micros)>,
-    ends: &[(Micros, bool)],
-) -> Vec<(u32, u32, Option<f64>)> {
+pub(crate) fn sweep(tickets: impl IntoIterator<Item = (Micros, Micros)>, ends: &[(Micros, bool)]) -> Vec<Snapshot> {
     use rayon::slice::ParallelSliceMut;
     let k = ends.len();
     // Events strictly before a bound have happened (non-decreasing).

@@ -115,8 +115,8 @@ impl Usage {
             let metric = metrics.get(i).map(str::trim).filter(|s| !s.is_empty());
             let missing = [(id.is_none(), key), (metric.is_none(), METRIC)]
                 .into_iter()
-                .chain([(dates.values[i].is_none() && !dates.bad.contains(&i), DATE)])
-                .chain([(values.values[i].is_none() && !values.bad.contains(&i), VALUE)])
+                .chain([(dates.values.get(i).is_none() && !dates.bad.contains(&i), DATE)])
+                .chain([(values.values.get(i).is_none() && !values.bad.contains(&i), VALUE)])
                 .find(|(m, _)| *m);
             if let Some((_, column)) = missing {
                 q.add(Reason::MissingRequired, column, i);
@@ -132,7 +132,7 @@ impl Usage {
                 },
                 (id, _) => id,
             };
-            if let (Some(id), Some(metric), Some(d), Some(v)) = (account, metric, dates.values[i], values.values[i]) {
+            if let (Some(id), Some(metric), Some(d), Some(v)) = (account, metric, dates.values.get(i), values.values.get(i)) {
                 rows.push((id.to_owned(), date_to_days(local_date(d, tz)), metric.to_owned(), v));
             }
         }

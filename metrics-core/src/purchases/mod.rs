@@ -28,7 +28,7 @@ use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::period::{PERIOD_START, Spine, date_to_days, days_to_date};
 use crate::quality::{QualityRow, Reason};
-use crate::raw::{RawTable, datetime_column, expected};
+use crate::raw::{RawTable, expected};
 use crate::schema::transactions::{ACCOUNT_ID, AMOUNT, AT};
 use crate::schema::{Kind, TRANSACTIONS};
 use crate::source::Source;
@@ -147,20 +147,19 @@ impl Transactions {
             if id.is_none_or(|s| s.trim().is_empty()) {
                 q.add(Reason::MissingRequired, ACCOUNT_ID, i);
                 usable[i] = false;
-            } else if usable[i] && at.values[i].is_none() {
+            } else if usable[i] && at.values.get(i).is_none() {
                 q.add(Reason::MissingRequired, AT, i);
                 usable[i] = false;
             }
         }
-        let mut columns =
-            vec![ids.with_name(ACCOUNT_ID.into()).into_column(), datetime_column(AT, at.values.iter().copied())];
+        let mut columns = vec![ids.with_name(ACCOUNT_ID.into()).into_column(), at.values.into_datetime(AT)];
         if raw.has(AMOUNT) {
             let p = raw.floats(AMOUNT)?;
             if let Some(e) = raw.nothing_parses(AMOUNT, &p, expected(Kind::Float)) {
                 return Err(e);
             }
             raw.count_values(&mut q, Reason::UnparseableNumber, AMOUNT, &p.bad);
-            columns.push(Float64Chunked::from_iter_options(AMOUNT.into(), p.values.into_iter()).into_column());
+            columns.push(p.values.into_column(AMOUNT));
         }
         for e in &raw.extras {
             columns.push(raw.strings(e)?.with_name(e.as_str().into()).into_column());

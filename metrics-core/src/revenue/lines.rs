@@ -124,7 +124,7 @@ impl Lines {
         let (mut mrr, mrr_source) = if raw.has(MRR) {
             let p = checked_floats(&raw, MRR, &mut q)?.unwrap_or_default();
             p.bad.iter().for_each(|&i| usable[i] = false);
-            (p.values, "mrr")
+            (p.values.iter().collect(), "mrr")
         } else {
             (mrr_from_amounts(&raw, &mut usable, &mut q)?, "amount x quantity x f / interval_count")
         };
@@ -199,8 +199,8 @@ fn start_and_end(raw: &RawTable, tz: Tz, usable: &mut [bool], q: &mut Collector<
         }
         instants.insert(name, p);
     }
-    let start = instants.remove(START_AT).map(|p| p.values).unwrap_or_default();
-    let end = instants.remove(END_AT).map_or_else(|| vec![None; usable.len()], |p| p.values);
+    let start = instants.remove(START_AT).map(|p| p.values.iter().collect()).unwrap_or_default();
+    let end = instants.remove(END_AT).map_or_else(|| vec![None; usable.len()], |p| p.values.iter().collect());
     Ok((start, end))
 }
 
@@ -241,11 +241,11 @@ fn mrr_from_amounts(raw: &RawTable, usable: &mut [bool], q: &mut Collector<'_>) 
     let mut mrr = vec![None; usable.len()];
     let mut unknown = Vec::new();
     for (i, iv) in intervals.iter().enumerate() {
-        let count = count.as_ref().and_then(|c| c[i]).unwrap_or(1);
+        let count = count.as_ref().and_then(|c| c.get(i)).unwrap_or(1);
         let factor = match iv.filter(|s| !s.trim().is_empty()).map(months_factor) {
             None => {
                 if usable[i] {
-                    let column = if amount.values[i].is_none() { AMOUNT } else { INTERVAL };
+                    let column = if amount.values.get(i).is_none() { AMOUNT } else { INTERVAL };
                     q.add(Reason::MissingRequired, column, i);
                 }
                 usable[i] = false;
@@ -258,8 +258,8 @@ fn mrr_from_amounts(raw: &RawTable, usable: &mut [bool], q: &mut Collector<'_>) 
                 continue;
             }
         };
-        let qty = quantity.as_ref().and_then(|p| p.values[i]).unwrap_or(1.0);
-        mrr[i] = amount.values[i].map(|a| a * qty * factor);
+        let qty = quantity.as_ref().and_then(|p| p.values.get(i)).unwrap_or(1.0);
+        mrr[i] = amount.values.get(i).map(|a| a * qty * factor);
     }
     if !unknown.is_empty() && unknown.len() == intervals.len() - intervals.null_count() {
         let first = unknown[0];
@@ -390,7 +390,7 @@ pub fn read_rates(input: &TableInput) -> Result<BTreeMap<String, f64>> {
     let mut out = BTreeMap::new();
     for (i, c) in codes.iter().enumerate() {
         let Some(code) = c.map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty()) else { continue };
-        match rates.values[i] {
+        match rates.values.get(i) {
             Some(r) if r > 0.0 => {
                 if out.insert(code.clone(), r).is_some_and(|prev| prev != r) {
                     return Err(Error::from(crate::error::ErrorKind::BadValue {
@@ -407,7 +407,7 @@ pub fn read_rates(input: &TableInput) -> Result<BTreeMap<String, f64>> {
                     file: input.path.clone(),
                     row: raw.rows[i].to_string(),
                     column: "rate".into(),
-                    value: rates.values[i].map(|r| r.to_string()).unwrap_or_default(),
+                    value: rates.values.get(i).map(|r| r.to_string()).unwrap_or_default(),
                     reason: format!("is not a positive rate for {code}"),
                 }));
             }

@@ -11,7 +11,7 @@ use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::parse::timestamp::Micros;
 use crate::quality::{Collector, QualityRow, Reason};
-use crate::raw::{Parsed, RawTable, datetime_column, expected};
+use crate::raw::{Parsed, RawTable, Values, expected};
 use crate::schema::{ColumnDef, Kind, TICKETS, tickets::*};
 use crate::source::Source;
 use crate::{Error, Result};
@@ -149,10 +149,17 @@ impl Tickets {
         let keep: Vec<usize> = (0..n).filter(|&i| usable[i]).collect();
         // Columns are built at full height and filtered once at the end
         // (polars filters them in parallel).
-        let mut columns = vec![ids.clone().into_column(), datetime_column(CREATED_AT, created.iter().copied())];
-        columns.extend(timestamp_columns(&created, &ts, &keep, o.max_duration, &mut q));
+        check_durations(&created, &ts, &keep, o.max_duration, &mut q);
         let stamps = Stamps { ts: &ts, keep: &keep, rated_late: &rated_late };
-        columns.extend(typed_columns(&raw, &stamps, o, &mut q)?);
+        let typed = typed_columns(&raw, &stamps, o, &mut q)?;
+        // The parsed instants move into their columns, no copy.
+        let mut columns = vec![ids.clone().into_column(), created.into_datetime(CREATED_AT)];
+        for name in [FIRST_RESPONSE_AT, SOLVED_AT, FIRST_SOLVED_AT, CSAT_AT] {
+            if let Some(v) = ts.remove(name) {
+                columns.push(v.into_datetime(name));
+            }
+        }
+        columns.extend(typed);
         for extra in &raw.extras {
             columns.push(raw.strings(extra)?.with_name(extra.as_str().into()).into_column());
         }
@@ -174,7 +181,7 @@ impl Tickets {
 }
 
 /// Parsed timestamp columns by canonical name, at full height.
-type Timestamps = HashMap<&'static str, Vec<Option<Micros>>>;
+type Timestamps = HashMap<&'static str, Values<Micros>>;
 
 /// Parses every present timestamp column (one thread per column: parsing
 /// dominates staging), counts the bad values and returns the columns with
@@ -214,7 +221,7 @@ fn parse_timestamps(raw: &RawTable, tz: Tz, q: &mut Collector<'_>) -> Result<(Ti
 /// already).
 fn required_rows(
     ids: &StringChunked,
-    created: &[Option<Micros>],
+    created: &Values<Micros>,
     created_bad: &[usize],
     q: &mut Collector<'_>,
 ) -> Vec<bool> {
@@ -230,7 +237,7 @@ fn required_rows(
             q.add(Reason::MissingRequired, TICKET_ID, i);
             usable[i] = false;
         }
-        if created[i].is_none() {
+        if created.get(i).is_none() {
             if !created_unparseable[i] {
                 q.add(Reason::MissingRequired, CREATED_AT, i);
             }
@@ -243,12 +250,12 @@ fn required_rows(
 /// The as-of instant and what set it: the explicit one, else the latest
 /// timestamp of rows with a valid `created_at` (column by column, no
 /// per-row look-ups), else 0.
-fn resolve_as_of(explicit: Option<Micros>, created: &[Option<Micros>], ts: &Timestamps) -> (Micros, &'static str) {
-    let mut latest: Option<Micros> = created.iter().copied().max().flatten();
+fn resolve_as_of(explicit: Option<Micros>, created: &Values<Micros>, ts: &Timestamps) -> (Micros, &'static str) {
+    let mut latest: Option<Micros> = created.iter().max().flatten();
     let mut source = CREATED_AT;
     for c in [FIRST_RESPONSE_AT, SOLVED_AT, CSAT_AT] {
         if let Some(v) = ts.get(c) {
-            let col_max = v.iter().zip(created).filter(|(_, c)| c.is_some()).filter_map(|(t, _)| *t).max();
+            let col_max = v.iter().zip(created.iter()).filter(|(_, c)| c.is_some()).filter_map(|(t, _)| t).max();
             if col_max > latest {
                 latest = col_max;
                 source = c;
@@ -267,7 +274,7 @@ fn resolve_as_of(explicit: Option<Micros>, created: &[Option<Micros>], ts: &Time
 /// whose rating was given after the as-of (it did not exist yet).
 fn cut_at_as_of(
     as_of: Micros,
-    created: &[Option<Micros>],
+    created: &Values<Micros>,
     ts: &mut Timestamps,
     usable: &mut [bool],
     q: &mut Collector<'_>,
@@ -275,8 +282,8 @@ fn cut_at_as_of(
     let (rated, solved) = (ts.get(CSAT_AT), ts.get(SOLVED_AT));
     let rated_late: Vec<bool> = (0..created.len())
         .map(|i| {
-            let rated_at = rated.and_then(|v| v[i]);
-            let solved_at = solved.and_then(|v| v[i]);
+            let rated_at = rated.and_then(|v| v.get(i));
+            let solved_at = solved.and_then(|v| v.get(i));
             rated_at.is_some_and(|t| t > as_of) || (rated_at.is_none() && solved_at.is_some_and(|t| t > as_of))
         })
         .collect();
@@ -287,47 +294,43 @@ fn cut_at_as_of(
         }
     }
     for v in ts.values_mut() {
-        v.iter_mut().filter(|x| x.is_some_and(|t| t > as_of)).for_each(|x| *x = None);
+        v.update(|t| (t <= as_of).then_some(t));
     }
     rated_late
 }
 
-/// The event timestamp columns, with the usable rows' duration warnings
-/// counted: before `created_at` (`negative_duration`), longer than
-/// `max_duration` (`implausible_duration`), solved before the first
-/// response (`solved_before_response`).
-fn timestamp_columns(
-    created: &[Option<Micros>],
+/// Counts the usable rows' duration warnings: before `created_at`
+/// (`negative_duration`), longer than `max_duration`
+/// (`implausible_duration`), solved before the first response
+/// (`solved_before_response`).
+fn check_durations(
+    created: &Values<Micros>,
     ts: &Timestamps,
     keep: &[usize],
     max_duration: Micros,
     q: &mut Collector<'_>,
-) -> Vec<Column> {
-    let mut columns = Vec::new();
-    for name in [FIRST_RESPONSE_AT, SOLVED_AT, FIRST_SOLVED_AT, CSAT_AT] {
+) {
+    for name in [FIRST_RESPONSE_AT, SOLVED_AT, FIRST_SOLVED_AT] {
         let Some(v) = ts.get(name) else { continue };
-        if name != CSAT_AT {
-            for &i in keep {
-                let Some((t, c)) = v[i].zip(created[i]) else { continue };
-                if t < c {
-                    q.add(Reason::NegativeDuration, name, i);
-                } else if t - c > max_duration {
-                    q.add(Reason::ImplausibleDuration, name, i);
-                }
+        for &i in keep {
+            let Some((t, c)) = v.get(i).zip(created.get(i)) else { continue };
+            if t < c {
+                q.add(Reason::NegativeDuration, name, i);
+            } else if t - c > max_duration {
+                q.add(Reason::ImplausibleDuration, name, i);
             }
         }
-        columns.push(datetime_column(name, v.iter().copied()));
     }
     if let (Some(solved), Some(answered)) = (ts.get(SOLVED_AT), ts.get(FIRST_RESPONSE_AT)) {
         for &i in keep {
+            let (s, c, a) = (solved.get(i), created.get(i), answered.get(i));
             // A solve before creation is a negative duration already.
-            let before_created = solved[i].is_some_and(|s| created[i].is_some_and(|c| s < c));
-            if !before_created && solved[i].is_some_and(|s| answered[i].is_some_and(|a| s < a)) {
+            let before_created = s.is_some_and(|s| c.is_some_and(|c| s < c));
+            if !before_created && s.is_some_and(|s| a.is_some_and(|a| s < a)) {
                 q.add(Reason::SolvedBeforeResponse, SOLVED_AT, i);
             }
         }
     }
-    columns
 }
 
 /// What the rating and duration checks need from the timestamp pass.
@@ -348,20 +351,20 @@ fn typed_columns(raw: &RawTable, st: &Stamps<'_>, o: &TicketReadOptions, q: &mut
         match (def.kind, converted.remove(name)) {
             (Kind::Int, Some(Converted::Int(p))) => {
                 check(raw, q, name, &p, Reason::UnparseableNumber, Kind::Int)?;
-                columns.push(Int64Chunked::from_iter_options(name.into(), p.values.into_iter()).into_column());
+                columns.push(p.values.into_column(name));
             }
             (Kind::Bool, Some(Converted::Bool(p))) => {
                 check(raw, q, name, &p, Reason::UnparseableBool, Kind::Bool)?;
-                columns.push(BooleanChunked::from_iter_options(name.into(), p.values.into_iter()).into_column());
+                columns.push(p.values.into_column(name));
             }
             (Kind::Duration | Kind::Float, Some(Converted::Float(p))) => {
                 check(raw, q, name, &p, Reason::UnparseableNumber, def.kind)?;
                 for &i in st.keep {
-                    if p.values[i].is_some_and(|m| m < 0.0) {
+                    if p.values.get(i).is_some_and(|m| m < 0.0) {
                         q.add(Reason::NegativeDuration, name, i);
                     }
                 }
-                columns.push(Float64Chunked::from_iter_options(name.into(), p.values.into_iter()).into_column());
+                columns.push(p.values.into_column(name));
             }
             (Kind::Text, _) => columns.push(raw.strings(name)?.into_column()),
             (Kind::Rating, _) => columns.push(rating_column(raw, name, st, o, q)?),
@@ -422,7 +425,7 @@ fn rating_column(
     let mut unparseable = Vec::new();
     for &i in st.keep {
         let r = if st.rated_late[i] { Rating::None } else { cell_values[i].map_or(Rating::None, |c| o.csat.rate(c)) };
-        let timed = rated.is_some_and(|v| v[i].is_some()) || solved.is_some_and(|v| v[i].is_some());
+        let timed = rated.is_some_and(|v| v.get(i).is_some()) || solved.is_some_and(|v| v.get(i).is_some());
         recognised += usize::from(!matches!(r, Rating::Unparseable | Rating::None));
         sat[i] = match r {
             Rating::Valid(s) if timed => Some(s),

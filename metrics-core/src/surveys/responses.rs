@@ -10,7 +10,7 @@ use crate::error::PolarsContext;
 use crate::mapping::TableInput;
 use crate::parse::values::parse_float;
 use crate::quality::{QualityRow, Reason};
-use crate::raw::{RawTable, datetime_column, expected};
+use crate::raw::{RawTable, expected};
 use crate::schema::surveys::*;
 use crate::schema::{Kind, SURVEY_RESPONSES};
 use crate::source::Source;
@@ -83,7 +83,7 @@ impl Responses {
 
         let present = Survey::ALL.into_iter().filter(|s| kind.iter().any(|k| *k == Some(s.name()))).collect();
         let mut columns = vec![
-            datetime_column(RESPONDED_AT, at.values.iter().copied()),
+            at.values.into_datetime(RESPONDED_AT),
             StringChunked::from_iter_options(KIND.into(), kind.into_iter()).into_column(),
             Int8Chunked::from_iter_options(NPS_CATEGORY.into(), nps.into_iter()).into_column(),
             Float64Chunked::from_iter_options(NPS_SCORE.into(), nps_score.into_iter()).into_column(),
@@ -126,7 +126,7 @@ struct Scores {
 /// error when no score at all is recognised).
 fn read_scores(
     raw: &RawTable,
-    at: &[Option<crate::parse::timestamp::Micros>],
+    at: &crate::raw::Values<crate::parse::timestamp::Micros>,
     o: &SurveyOptions,
     usable: &mut [bool],
     q: &mut crate::quality::Collector<'_>,
@@ -142,7 +142,7 @@ fn read_scores(
         if !usable[i] {
             continue;
         }
-        if at[i].is_none() {
+        if at.get(i).is_none() {
             q.add(Reason::MissingRequired, RESPONDED_AT, i);
             usable[i] = false;
             continue;

@@ -560,6 +560,16 @@ impl RawTable {
         Ok(p)
     }
 
+    /// A numeric column as floats (a Parquet or in-memory number column),
+    /// or `None` when the column is text or another type.
+    pub(crate) fn numbers(&self, name: &str) -> Result<Option<Float64Chunked>> {
+        let c = self.column(name)?;
+        if !c.dtype().is_primitive_numeric() {
+            return Ok(None);
+        }
+        Ok(Some(c.cast(&DataType::Float64).ctx(name)?.f64().ctx(name)?.clone()))
+    }
+
     /// The column as text (ids, dimensions, ratings).
     pub fn strings(&self, name: &str) -> Result<StringChunked> {
         text(self.column(name)?, name)
@@ -927,11 +937,14 @@ pub fn group_keys(df: &DataFrame, by: &[String]) -> Result<Vec<String>> {
 /// indexed by id when their range is small, else a hash of integers; other
 /// ids hash as text.
 pub fn superseded_rows(ids: &StringChunked, usable: &[bool]) -> Vec<usize> {
-    let values: Vec<Option<&str>> = ids.iter().collect();
-    let numeric: Option<Vec<u64>> = (0..usable.len())
-        .filter(|&i| usable[i])
-        .map(|i| {
-            let b = values[i]?.as_bytes();
+    // Iterated, never collected: a chunked array's random access is slow
+    // and a full-height Vec<Option<&str>> is 16 bytes a row.
+    let numeric: Option<Vec<u64>> = ids
+        .iter()
+        .zip(usable)
+        .filter(|(_, u)| **u)
+        .map(|(v, _)| {
+            let b = v?.as_bytes();
             (!b.is_empty() && b.len() <= 19 && b.iter().all(u8::is_ascii_digit) && (b.len() == 1 || b[0] != b'0'))
                 .then(|| b.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0')))
         })
@@ -961,8 +974,8 @@ pub fn superseded_rows(ids: &StringChunked, usable: &[bool]) -> Vec<usize> {
         }
         None => {
             let mut last: PlHashMap<&str, usize> = PlHashMap::with_capacity(usable.len());
-            for i in (0..usable.len()).filter(|&i| usable[i]) {
-                if let Some(prev) = values[i].and_then(|id| last.insert(id, i)) {
+            for (i, id) in ids.iter().enumerate().filter(|(i, _)| usable[*i]) {
+                if let Some(prev) = id.and_then(|id| last.insert(id, i)) {
                     superseded.push(prev);
                 }
             }

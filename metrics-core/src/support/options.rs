@@ -76,12 +76,25 @@ impl CsatScale {
         if starts("bad") {
             return Rating::Valid(false);
         }
-        match crate::parse::values::parse_float(v) {
-            Some(f) if f.fract() == 0.0 && f >= self.min as f64 && f <= self.max as f64 => {
-                Rating::Valid(f as i64 >= self.satisfied_min)
-            }
-            Some(_) => Rating::OutOfRange,
-            None => Rating::Unparseable,
+        crate::parse::values::parse_float(v).map_or(Rating::Unparseable, |f| self.rate_number(f))
+    }
+
+    /// Reads one numeric rating: a whole number on the scale is valid, any
+    /// other finite number out of range, NaN or infinity unparseable.
+    ///
+    /// ```
+    /// use metrics_core::support::{CsatScale, Rating};
+    /// let s = CsatScale::default();
+    /// assert_eq!((s.rate_number(4.0), s.rate_number(3.0)), (Rating::Valid(true), Rating::Valid(false)));
+    /// assert_eq!((s.rate_number(4.5), s.rate_number(f64::NAN)), (Rating::OutOfRange, Rating::Unparseable));
+    /// ```
+    pub fn rate_number(&self, f: f64) -> Rating {
+        if !f.is_finite() {
+            Rating::Unparseable
+        } else if f.fract() == 0.0 && f >= self.min as f64 && f <= self.max as f64 {
+            Rating::Valid(f as i64 >= self.satisfied_min)
+        } else {
+            Rating::OutOfRange
         }
     }
 

@@ -150,7 +150,7 @@ impl Tickets {
         // Columns are built at full height and filtered once at the end
         // (polars filters them in parallel).
         check_durations(&created, &ts, &keep, o.max_duration, &mut q);
-        let stamps = Stamps { ts: &ts, keep: &keep, rated_late: &rated_late };
+        let stamps = Stamps { ts: &ts, usable: &usable, keep: &keep, rated_late: &rated_late };
         let typed = typed_columns(&raw, &stamps, o, &mut q)?;
         // The parsed instants move into their columns, no copy.
         let mut columns = vec![ids.clone().into_column(), created.into_datetime(CREATED_AT)];
@@ -336,6 +336,7 @@ fn check_durations(
 /// What the rating and duration checks need from the timestamp pass.
 struct Stamps<'a> {
     ts: &'a Timestamps,
+    usable: &'a [bool],
     keep: &'a [usize],
     rated_late: &'a [bool],
 }
@@ -417,14 +418,24 @@ fn rating_column(
     o: &TicketReadOptions,
     q: &mut Collector<'_>,
 ) -> Result<Column> {
-    let cells = raw.strings(name)?;
-    let cell_values: Vec<Option<&str>> = cells.iter().collect();
+    // Numeric ratings (a Parquet integer column) are rated as numbers, text
+    // as text; both are iterated once, never collected.
+    let numbers = raw.numbers(name)?;
+    let text = if numbers.is_none() { Some(raw.strings(name)?) } else { None };
+    let ratings: Box<dyn Iterator<Item = Rating> + '_> = match (&numbers, &text) {
+        (Some(f), _) => Box::new(f.iter().map(|v| v.map_or(Rating::None, |f| o.csat.rate_number(f)))),
+        (None, Some(t)) => Box::new(t.iter().map(|v| v.map_or(Rating::None, |c| o.csat.rate(c)))),
+        (None, None) => Box::new(std::iter::empty()),
+    };
     let (solved, rated) = (st.ts.get(SOLVED_AT), st.ts.get(CSAT_AT));
-    let mut sat: Vec<Option<bool>> = vec![None; cell_values.len()];
+    let mut sat: Vec<Option<bool>> = vec![None; st.usable.len()];
     let mut recognised = 0usize;
     let mut unparseable = Vec::new();
-    for &i in st.keep {
-        let r = if st.rated_late[i] { Rating::None } else { cell_values[i].map_or(Rating::None, |c| o.csat.rate(c)) };
+    for (i, r) in ratings.enumerate() {
+        if !st.usable[i] {
+            continue;
+        }
+        let r = if st.rated_late[i] { Rating::None } else { r };
         let timed = rated.is_some_and(|v| v.get(i).is_some()) || solved.is_some_and(|v| v.get(i).is_some());
         recognised += usize::from(!matches!(r, Rating::Unparseable | Rating::None));
         sat[i] = match r {
@@ -445,8 +456,11 @@ fn rating_column(
         };
     }
     if let (0, Some(&first)) = (recognised, unparseable.first()) {
-        let value = cell_values[first].unwrap_or_default();
-        return Err(raw.nothing_parses_at(name, first, value, &format!("a rating ({})", o.csat.describe())));
+        let value = match (&numbers, &text) {
+            (Some(f), _) => f.get(first).map(|v| v.to_string()).unwrap_or_default(),
+            (None, t) => t.as_ref().and_then(|t| t.get(first)).unwrap_or_default().to_owned(),
+        };
+        return Err(raw.nothing_parses_at(name, first, &value, &format!("a rating ({})", o.csat.describe())));
     }
     raw.count_values(q, Reason::UnparseableNumber, name, &unparseable);
     Ok(BooleanChunked::from_iter_options(CSAT_SATISFIED.into(), sat.into_iter()).into_column())

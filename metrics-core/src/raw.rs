@@ -227,11 +227,7 @@ impl RawTable {
     /// A data-quality collector for this table, holding the findings made
     /// while reading.
     pub(crate) fn collector(&self) -> Collector<'_> {
-        let mut q = Collector::new(&self.source, &self.files, &self.rows);
-        for f in &self.findings {
-            q.add_labelled(f.clone());
-        }
-        q
+        collector_of(&self.source, &self.files, &self.rows, &self.findings)
     }
 
     /// Counts a converted timestamp column's failures: values outside the
@@ -576,6 +572,29 @@ impl RawTable {
     }
 }
 
+/// A collector over a table's parts, so that its read columns can be
+/// released (`release`) while findings are still being counted.
+pub(crate) fn collector_of<'a>(
+    source: &'a Source,
+    files: &'a [u32],
+    rows: &'a [u32],
+    findings: &[QualityRow],
+) -> Collector<'a> {
+    let mut q = Collector::new(source, files, rows);
+    for f in findings {
+        q.add_labelled(f.clone());
+    }
+    q
+}
+
+/// Frees read columns once they are converted: the scan's copy of a
+/// column is not kept beside the converted one (a later read of it fails).
+pub(crate) fn release(df: &mut DataFrame, names: &[&str]) {
+    for name in names {
+        let _ = df.drop_in_place(name);
+    }
+}
+
 /// Every mapped key is a canonical column of the table, and a preset
 /// describes this table.
 fn check_mapping(input: &TableInput, table: &str, defs: &[ColumnDef]) -> Result<()> {
@@ -855,7 +874,6 @@ impl<T: Copy + Default> Values<T> {
     pub fn take(&self, keep: &[usize]) -> Self {
         keep.iter().map(|&i| self.get(i)).collect()
     }
-
 }
 
 /// The validity bitmap of a [`Values`] (none when every value is present),

@@ -132,7 +132,9 @@ impl Usage {
                 },
                 (id, _) => id,
             };
-            if let (Some(id), Some(metric), Some(d), Some(v)) = (account, metric, dates.values.get(i), values.values.get(i)) {
+            if let (Some(id), Some(metric), Some(d), Some(v)) =
+                (account, metric, dates.values.get(i), values.values.get(i))
+            {
                 rows.push((id.to_owned(), date_to_days(local_date(d, tz)), metric.to_owned(), v));
             }
         }

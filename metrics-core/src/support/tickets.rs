@@ -128,11 +128,13 @@ impl Tickets {
         let wanted =
             |d: &ColumnDef| d.kind != Kind::Text || o.dims.iter().any(|b| b == d.name) || (d.name == TAGS && o.tags);
         let tz = input.input_tz.unwrap_or(o.input_tz);
-        let raw = RawTable::open(frame, input, "tickets", TICKETS, &o.dims, wanted, tz)?;
+        let mut raw = RawTable::open(frame, input, "tickets", TICKETS, &o.dims, wanted, tz)?;
         let n = raw.df.height();
-        let mut q = raw.collector();
+        let mut q = crate::raw::collector_of(&raw.source, &raw.files, &raw.rows, &raw.findings);
         let (mut ts, created_bad) = parse_timestamps(&raw, tz, &mut q)?;
         let ids = raw.strings(TICKET_ID)?;
+        let converted: Vec<&str> = ts.keys().copied().collect();
+        crate::raw::release(&mut raw.df, &converted);
         let created = ts.remove(CREATED_AT).unwrap_or_default();
         let mut usable = required_rows(&ids, &created, &created_bad, &mut q);
         let (as_of, as_of_source) = resolve_as_of(o.as_of, &created, &ts);
@@ -146,6 +148,7 @@ impl Tickets {
             usable[i] = false;
         }
         raw.count_superseded(&mut q, TICKET_ID, &ids, &superseded);
+        crate::raw::release(&mut raw.df, &[TICKET_ID]);
         let keep: Vec<usize> = (0..n).filter(|&i| usable[i]).collect();
         // Columns are built at full height and filtered once at the end
         // (polars filters them in parallel).

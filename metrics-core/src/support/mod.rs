@@ -158,13 +158,15 @@ pub(crate) fn grouped(period_col: &'static str, aggs: Vec<Expr>) -> Part {
 }
 
 /// The merged group-by of every grouped part attributed by `period_col`.
+/// Rows without that period fall in a null group, dropped after the
+/// aggregation: no filtered copy of the columns is made.
 pub(crate) fn group_by_period(t: &Tickets, cx: &SupportContext, period_col: &str, aggs: Vec<Expr>) -> LazyFrame {
     t.df.clone()
         .lazy()
-        .filter(col(period_col).is_not_null())
         .with_column(col(period_col).alias(PERIOD_START))
         .group_by(keys(cx))
         .agg(aggs)
+        .filter(col(PERIOD_START).is_not_null())
 }
 
 /// `end - start` in `unit_micros` units as f64; null when either end is
@@ -322,7 +324,11 @@ pub(crate) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[Metric]) -> 
         let schema = f.collect_schema().ctx("planning support")?;
         let mut sel = keys.clone();
         sel.extend(wanted.iter().filter(|c| schema.contains(c.as_str())).map(|c| col(c.as_str())));
-        frame = frame.join(f.select(sel), keys.clone(), keys.clone(), args.clone());
+        // Each group-by runs on its own (on every core), not beside the
+        // others: their full-height intermediates are never held at once.
+        // The result is one row per period and group.
+        let part = f.select(sel).collect().ctx("computing support metrics")?;
+        frame = frame.join(part.lazy(), keys.clone(), keys.clone(), args.clone());
     }
     let schema = frame.collect_schema().ctx("planning support")?;
     let mut out_cols = keys.clone();

@@ -292,20 +292,14 @@ impl RawTable {
     /// Counts superseded rows as `duplicate_id` with their ids, and says
     /// how many ids kept their last row (an update log holds many rows per
     /// id: one line, not one finding per row).
-    pub(crate) fn count_superseded(
-        &self,
-        q: &mut Collector<'_>,
-        name: &str,
-        ids: &StringChunked,
-        superseded: &[usize],
-    ) {
+    pub(crate) fn count_superseded(&self, q: &mut Collector<'_>, name: &str, ids: &IdColumn, superseded: &[usize]) {
         if superseded.is_empty() {
             return;
         }
         q.add_all(Reason::DuplicateId, name, superseded);
-        let distinct: std::collections::HashSet<Option<&str>> = superseded.iter().map(|&i| ids.get(i)).collect();
+        let distinct = ids.distinct_at(superseded);
         let values = self.texts_at(name, &superseded[..superseded.len().min(crate::quality::FIRST_VALUES)]);
-        let hint = match distinct.len() {
+        let hint = match distinct {
             1 => "kept the last row of the one id that occurs more than once".to_owned(),
             n => format!("kept the last row of each of {} ids that occur more than once", thousands(n)),
         };
@@ -564,6 +558,16 @@ impl RawTable {
             return Ok(None);
         }
         Ok(Some(c.cast(&DataType::Float64).ctx(name)?.f64().ctx(name)?.clone()))
+    }
+
+    /// An id column: integers as `Int64`, anything else as text.
+    pub(crate) fn ids(&self, name: &str) -> Result<IdColumn> {
+        let c = self.column(name)?;
+        Ok(if c.dtype().is_integer() {
+            IdColumn::Int(c.cast(&DataType::Int64).ctx(name)?.i64().ctx(name)?.clone())
+        } else {
+            IdColumn::Text(text(c, name)?)
+        })
     }
 
     /// The column as text (ids, dimensions, ratings).
@@ -967,40 +971,104 @@ pub fn superseded_rows(ids: &StringChunked, usable: &[bool]) -> Vec<usize> {
                 .then(|| b.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0')))
         })
         .collect();
-    let mut superseded = Vec::new();
-    match numeric {
-        Some(keys) => {
-            let positions = (0..usable.len()).filter(|&i| usable[i]);
-            let (lo, hi) = keys.iter().fold((u64::MAX, 0), |(lo, hi), k| (lo.min(*k), hi.max(*k)));
-            if !keys.is_empty() && hi - lo <= 8 * keys.len() as u64 {
-                let mut last = vec![usize::MAX; usize::try_from(hi - lo + 1).unwrap_or(0)];
-                for (k, i) in keys.iter().zip(positions) {
-                    let slot = &mut last[(k - lo) as usize];
-                    if *slot != usize::MAX {
-                        superseded.push(*slot);
-                    }
-                    *slot = i;
-                }
-            } else {
-                let mut last: PlHashMap<u64, usize> = PlHashMap::with_capacity(keys.len());
-                for (k, i) in keys.iter().zip(positions) {
-                    if let Some(prev) = last.insert(*k, i) {
-                        superseded.push(prev);
-                    }
-                }
-            }
-        }
+    let mut superseded = match numeric {
+        Some(keys) => superseded_by_keys(&keys, usable.len(), (0..usable.len()).filter(|&i| usable[i])),
         None => {
+            let mut superseded = Vec::new();
             let mut last: PlHashMap<&str, usize> = PlHashMap::with_capacity(usable.len());
             for (i, id) in ids.iter().enumerate().filter(|(i, _)| usable[*i]) {
                 if let Some(prev) = id.and_then(|id| last.insert(id, i)) {
                     superseded.push(prev);
                 }
             }
+            superseded
         }
-    }
+    };
     superseded.sort_unstable();
     superseded
+}
+
+/// [`superseded_rows`] for an integer id column (a Parquet or in-memory
+/// integer column): the integers are the keys, no text is made.
+pub fn superseded_int_rows(ids: &Int64Chunked, usable: &[bool]) -> Vec<usize> {
+    // Order-preserving map of i64 onto u64.
+    let keys: Vec<u64> =
+        ids.iter().zip(usable).filter(|(_, u)| **u).map(|(v, _)| v.map_or(0, |k| (k as u64) ^ (1 << 63))).collect();
+    let mut superseded = superseded_by_keys(&keys, usable.len(), (0..usable.len()).filter(|&i| usable[i]));
+    superseded.sort_unstable();
+    superseded
+}
+
+/// The positions (all below `rows`) superseded by a later one with the
+/// same key (`keys[j]` is the key of the j-th position): a dense table of
+/// the last position per key when the keys' range is small, else a hash of
+/// integers.
+fn superseded_by_keys(keys: &[u64], rows: usize, positions: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut superseded = Vec::new();
+    let (lo, hi) = keys.iter().fold((u64::MAX, 0), |(lo, hi), k| (lo.min(*k), hi.max(*k)));
+    if !keys.is_empty() && hi - lo <= 8 * keys.len() as u64 && rows < u32::MAX as usize {
+        let mut last = vec![u32::MAX; usize::try_from(hi - lo + 1).unwrap_or(0)];
+        for (k, i) in keys.iter().zip(positions) {
+            let slot = &mut last[(k - lo) as usize];
+            if *slot != u32::MAX {
+                superseded.push(*slot as usize);
+            }
+            *slot = u32::try_from(i).unwrap_or(u32::MAX);
+        }
+    } else {
+        let mut last: PlHashMap<u64, usize> = PlHashMap::with_capacity(keys.len());
+        for (k, i) in keys.iter().zip(positions) {
+            if let Some(prev) = last.insert(*k, i) {
+                superseded.push(prev);
+            }
+        }
+    }
+    superseded
+}
+
+/// A table's id column: integers stay integers (no text copy of millions
+/// of ids), anything else is text.
+#[derive(Debug, Clone)]
+pub enum IdColumn {
+    /// An integer column (Parquet, an in-memory frame).
+    Int(Int64Chunked),
+    /// Text.
+    Text(StringChunked),
+}
+
+impl IdColumn {
+    /// Whether each row's id is missing (null, or blank text).
+    pub fn missing(&self) -> Box<dyn Iterator<Item = bool> + '_> {
+        match self {
+            Self::Int(c) => Box::new(c.iter().map(|v| v.is_none())),
+            Self::Text(c) => Box::new(c.iter().map(|v| v.is_none_or(|s| s.trim().is_empty()))),
+        }
+    }
+
+    /// Rows superseded by a later usable row with the same id
+    /// ([`superseded_rows`]).
+    pub fn superseded(&self, usable: &[bool]) -> Vec<usize> {
+        match self {
+            Self::Int(c) => superseded_int_rows(c, usable),
+            Self::Text(c) => superseded_rows(c, usable),
+        }
+    }
+
+    /// Distinct ids at rows `at`.
+    pub fn distinct_at(&self, at: &[usize]) -> usize {
+        match self {
+            Self::Int(c) => at.iter().map(|&i| c.get(i)).collect::<std::collections::HashSet<_>>().len(),
+            Self::Text(c) => at.iter().map(|&i| c.get(i)).collect::<std::collections::HashSet<_>>().len(),
+        }
+    }
+
+    /// The column, under `name`.
+    pub fn into_column(self, name: &str) -> Column {
+        match self {
+            Self::Int(c) => c.with_name(name.into()).into_column(),
+            Self::Text(c) => c.with_name(name.into()).into_column(),
+        }
+    }
 }
 
 /// A hint when every failing value is one short token (`?`, `N/A`, `-`):
@@ -1207,5 +1275,24 @@ mod tests {
         // Unusable rows neither win nor lose.
         let usable = [true, true, false, true, true, true];
         assert_eq!(sup(&[Some("1"), Some("2"), Some("1"), Some("3"), Some("2"), Some("4")], &usable), [1]);
+    }
+
+    proptest::proptest! {
+        /// Integer ids give what the same ids written as text give, on the
+        /// dense and the hashed path (negative ids included).
+        #[test]
+        fn integer_ids_agree_with_their_text(
+            ids in proptest::collection::vec(proptest::option::of(-5i64..5), 0..60),
+            far in proptest::bool::ANY,
+            usable in proptest::collection::vec(proptest::bool::ANY, 60),
+        ) {
+            let ids: Vec<Option<i64>> = ids.iter().map(|v| v.map(|k| if far { k * 1_000_000_007 } else { k })).collect();
+            let usable: Vec<bool> =
+                ids.iter().zip(&usable).map(|(id, u)| *u && id.is_some()).collect();
+            let ints = Int64Chunked::from_iter_options("id".into(), ids.iter().copied());
+            let text: Vec<Option<String>> = ids.iter().map(|v| v.map(|k| k.to_string())).collect();
+            let text = StringChunked::from_iter_options("id".into(), text.iter().map(|t| t.as_deref()));
+            proptest::prop_assert_eq!(superseded_int_rows(&ints, &usable), superseded_rows(&text, &usable));
+        }
     }
 }

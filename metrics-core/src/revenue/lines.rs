@@ -281,7 +281,7 @@ fn drop_superseded(raw: &RawTable, usable: &mut [bool], q: &mut Collector<'_>) -
         ids.iter().zip(usable.iter()).map(|(id, u)| *u && id.is_some_and(|s| !s.trim().is_empty())).collect();
     let superseded = crate::raw::superseded_rows(&ids, &with_id);
     superseded.iter().for_each(|&i| usable[i] = false);
-    raw.count_superseded(q, SUBSCRIPTION_ID, &ids, &superseded);
+    raw.count_superseded(q, SUBSCRIPTION_ID, &crate::raw::IdColumn::Text(ids), &superseded);
     Ok(())
 }
 

@@ -200,7 +200,7 @@ impl Accounts {
         }
         let superseded = crate::raw::superseded_rows(&ids, &keep);
         superseded.iter().for_each(|&i| keep[i] = false);
-        raw.count_superseded(&mut q, ACCOUNT_ID, &ids, &superseded);
+        raw.count_superseded(&mut q, ACCOUNT_ID, &crate::raw::IdColumn::Text(ids.clone()), &superseded);
         let mut columns = vec![ids.clone().with_name(ACCOUNT_ID.into()).into_column()];
         for e in &raw.extras {
             columns.push(raw.strings(e)?.with_name(e.as_str().into()).into_column());

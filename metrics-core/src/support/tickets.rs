@@ -71,7 +71,8 @@ pub const DEFAULT_MAX_DURATION: Micros = 365 * 86_400_000_000;
 /// Staged tickets, ready for the metric plan builders.
 #[derive(Debug, Clone)]
 pub struct Tickets {
-    /// One row per usable ticket. Timestamps are `Datetime(us, UTC)`, counts
+    /// One row per usable ticket. `ticket_id` is `Int64` when the source
+    /// column is an integer column, text otherwise. Timestamps are `Datetime(us, UTC)`, counts
     /// `Int64`, flags `Boolean`, `csat_satisfied` `Boolean` (null = no
     /// usable rating), vendor durations `Float64` minutes, dimensions text.
     /// Canonical columns that were not mapped are absent.
@@ -132,7 +133,7 @@ impl Tickets {
         let n = raw.df.height();
         let mut q = crate::raw::collector_of(&raw.source, &raw.files, &raw.rows, &raw.findings);
         let (mut ts, created_bad) = parse_timestamps(&raw, tz, &mut q)?;
-        let ids = raw.strings(TICKET_ID)?;
+        let ids = raw.ids(TICKET_ID)?;
         let converted: Vec<&str> = ts.keys().copied().collect();
         crate::raw::release(&mut raw.df, &converted);
         let created = ts.remove(CREATED_AT).unwrap_or_default();
@@ -143,7 +144,7 @@ impl Tickets {
             None => vec![false; n],
         };
         // Duplicates: the last usable row read wins (polars' parallel hash).
-        let superseded = crate::raw::superseded_rows(&ids, &usable);
+        let superseded = ids.superseded(&usable);
         for &i in &superseded {
             usable[i] = false;
         }
@@ -156,7 +157,7 @@ impl Tickets {
         let stamps = Stamps { ts: &ts, usable: &usable, keep: &keep, rated_late: &rated_late };
         let typed = typed_columns(&raw, &stamps, o, &mut q)?;
         // The parsed instants move into their columns, no copy.
-        let mut columns = vec![ids.clone().into_column(), created.into_datetime(CREATED_AT)];
+        let mut columns = vec![ids.into_column(TICKET_ID), created.into_datetime(CREATED_AT)];
         for name in [FIRST_RESPONSE_AT, SOLVED_AT, FIRST_SOLVED_AT, CSAT_AT] {
             if let Some(v) = ts.remove(name) {
                 columns.push(v.into_datetime(name));
@@ -223,7 +224,7 @@ fn parse_timestamps(raw: &RawTable, tz: Tz, q: &mut Collector<'_>) -> Result<(Ti
 /// counted as `missing_required` (an unparseable `created_at` is counted
 /// already).
 fn required_rows(
-    ids: &StringChunked,
+    ids: &crate::raw::IdColumn,
     created: &Values<Micros>,
     created_bad: &[usize],
     q: &mut Collector<'_>,
@@ -235,8 +236,8 @@ fn required_rows(
     }
     let mut usable = vec![true; n];
     // Random access into a chunked array is slow; iterate once.
-    for (i, id) in ids.iter().enumerate() {
-        if id.is_none_or(|s| s.trim().is_empty()) {
+    for (i, missing) in ids.missing().enumerate() {
+        if missing {
             q.add(Reason::MissingRequired, TICKET_ID, i);
             usable[i] = false;
         }

@@ -210,6 +210,33 @@ impl Spine {
         out.alias(PERIOD_START)
     }
 
+    /// The `period_start` of each instant as a `Date` column named `name`,
+    /// null outside the spine: a binary search over the periods' start
+    /// instants (local midnights, found once per period), so no row pays
+    /// for a time-zone conversion. Agrees with [`Spine::bucket`] on every
+    /// instant inside the spine (a property test checks it).
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use metrics_core::period::{Period, Spine};
+    /// let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    /// let spine = Spine::new(Period::Week, chrono_tz::UTC, d(3, 2), d(3, 9));
+    /// let at = |day: u32| metrics_core::period::day_start(d(3, day), chrono_tz::UTC) + 3_600_000_000;
+    /// let c = spine.bucket_instants("p", [Some(at(4)), Some(at(10)), Some(at(20)), None].into_iter());
+    /// let days: Vec<Option<i32>> = c.phys.iter().collect();
+    /// let monday = |day| Some(metrics_core::period::date_to_days(d(3, day)));
+    /// assert_eq!(days, [monday(2), monday(9), None, None]);
+    /// ```
+    pub fn bucket_instants(&self, name: &str, instants: impl Iterator<Item = Option<Micros>>) -> DateChunked {
+        let starts: Vec<Micros> = self.starts.iter().map(|d| day_start(*d, self.tz)).collect();
+        let days: Vec<i32> = self.starts.iter().map(|d| date_to_days(*d)).collect();
+        let end = self.end_instants().last().copied().unwrap_or(Micros::MIN);
+        let first = starts.first().copied().unwrap_or(Micros::MAX);
+        let period_of =
+            |t: Micros| (first <= t && t < end).then(|| days[starts.partition_point(|&s| s <= t).saturating_sub(1)]);
+        Int32Chunked::from_iter_options(name.into(), instants.map(|t| t.and_then(period_of))).into_date()
+    }
+
     /// The exclusive end of each period as an instant (the next period's start).
     pub fn end_instants(&self) -> Vec<Micros> {
         self.starts.iter().map(|s| day_start(self.period.next(*s), self.tz)).collect()
@@ -420,5 +447,37 @@ mod tests {
         // Sao Paulo 2015-10-18 had no midnight: the day starts at 01:00 -02 = 03:00Z.
         let sp: Tz = "America/Sao_Paulo".parse().unwrap();
         assert_eq!(day_start(d(2015, 10, 18), sp), 1_445_137_200_000_000);
+    }
+
+    proptest::proptest! {
+        /// The binary-search kernel gives, for every instant inside the
+        /// spine, the period the time-zone expression gives; outside, null.
+        #[test]
+        fn bucketing_instants_agrees_with_the_zone_expression(
+            zone in proptest::sample::select(vec!["UTC", "America/New_York", "America/Sao_Paulo", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Apia"]),
+            period in proptest::sample::select(Period::ALL.to_vec()),
+            week_start in proptest::sample::select(vec![Weekday::Mon, Weekday::Sun, Weekday::Wed]),
+            first in 0i64..3000,
+            span in 0i64..800,
+            instants in proptest::collection::vec(proptest::option::of(-200i64..4200), 0..80),
+        ) {
+            let tz: Tz = zone.parse().unwrap();
+            let base = d(2012, 1, 1);
+            let from = base + chrono::Days::new(first as u64);
+            let spine = Spine::with_week_start(period, tz, from, from + chrono::Days::new(span as u64), week_start);
+            let hour = 3_600_000_000i64;
+            let at: Vec<Option<Micros>> = instants.iter().map(|v| v.map(|h| day_start(from, tz) + (h - 100) * hour * 5)).collect();
+            let kernel: Vec<Option<i32>> = spine.bucket_instants("p", at.iter().copied()).phys.iter().collect();
+            let dt = Int64Chunked::from_iter_options("t".into(), at.iter().copied())
+                .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+            let df = DataFrame::new_infer_height(vec![dt.into_column()]).unwrap();
+            let expr = df.lazy().select([spine.bucket(col("t")).cast(DataType::Int32)]).collect().unwrap();
+            let by_zone: Vec<Option<i32>> = expr.column(PERIOD_START).unwrap().i32().unwrap().iter().collect();
+            let (lo, hi) = (spine.starts.first().map(|s| day_start(*s, tz)), spine.end_instants().last().copied());
+            for ((k, z), t) in kernel.iter().zip(&by_zone).zip(&at) {
+                let inside = matches!((t, lo, hi), (Some(t), Some(lo), Some(hi)) if lo <= *t && *t < hi);
+                proptest::prop_assert_eq!(*k, if inside { *z } else { None }, "instant {:?}", t);
+            }
+        }
     }
 }

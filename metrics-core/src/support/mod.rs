@@ -128,25 +128,47 @@ pub const P_SOLVED: &str = "__period_solved";
 /// Staged column: the period of `csat_at`, else of `solved_at`.
 pub const P_RATED: &str = "__period_rated";
 
-/// Adds the period (local date of the period start, `Date`) of every
-/// instant a metric is attributed to, computed once for all metrics in one
-/// parallel pass: [`P_CREATED`], and [`P_SOLVED`] / [`P_RATED`] when their
-/// instants are present.
+/// Adds the period (local date of the period start, `Date`; null outside
+/// the spine) of every instant a metric is attributed to, computed once for
+/// all metrics ([`Spine::bucket_instants`], one thread per column):
+/// [`P_CREATED`], and [`P_SOLVED`] / [`P_RATED`] when their instants are
+/// present.
 pub fn add_periods(t: &mut Tickets, spine: &Spine) -> crate::Result<()> {
-    let mut exprs = vec![spine.bucket(col(CREATED_AT)).alias(P_CREATED)];
-    if t.has(SOLVED_AT) {
-        exprs.push(spine.bucket(col(SOLVED_AT)).alias(P_SOLVED));
-    }
-    let rated = match (t.has(CSAT_AT), t.has(SOLVED_AT)) {
-        (true, true) => Some(col(CSAT_AT).fill_null(col(SOLVED_AT))),
-        (true, false) => Some(col(CSAT_AT)),
-        (false, true) => Some(col(SOLVED_AT)),
-        (false, false) => None,
+    let instants = |name: &str| -> crate::Result<Option<Int64Chunked>> {
+        if !t.has(name) {
+            return Ok(None);
+        }
+        let c = t.df.column(name).ctx(name)?.cast(&DataType::Int64).ctx(name)?;
+        Ok(Some(c.i64().ctx(name)?.clone()))
     };
-    if let Some(r) = rated.filter(|_| t.has(CSAT)) {
-        exprs.push(spine.bucket(r).alias(P_RATED));
+    let (created, solved, csat_at) = (instants(CREATED_AT)?, instants(SOLVED_AT)?, instants(CSAT_AT)?);
+    let bucket = |name: &str, at: Box<dyn Iterator<Item = Option<Micros>> + '_>| {
+        spine.bucket_instants(name, at).into_series().into_column()
+    };
+    let columns: Vec<Column> = std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        if let Some(c) = &created {
+            handles.push(s.spawn(move || bucket(P_CREATED, Box::new(c.iter()))));
+        }
+        if let Some(c) = &solved {
+            handles.push(s.spawn(move || bucket(P_SOLVED, Box::new(c.iter()))));
+        }
+        // The rating's instant, else the solve's.
+        let rated: Option<Box<dyn Iterator<Item = Option<Micros>> + Send + '_>> = match (&csat_at, &solved) {
+            (Some(r), Some(so)) => Some(Box::new(r.iter().zip(so.iter()).map(|(a, b)| a.or(b)))),
+            (Some(r), None) => Some(Box::new(r.iter())),
+            (None, Some(so)) => Some(Box::new(so.iter())),
+            (None, None) => None,
+        };
+        if let Some(at) = rated.filter(|_| t.has(CSAT)) {
+            handles.push(s.spawn(move || bucket(P_RATED, at)));
+        }
+        handles.into_iter().map(|h| h.join()).collect::<std::result::Result<Vec<_>, _>>()
+    })
+    .map_err(|_| crate::Error::from(crate::error::ErrorKind::Internal("assigning periods".into())))?;
+    for c in columns {
+        t.df.with_column(c).ctx("assigning periods")?;
     }
-    t.df = std::mem::take(&mut t.df).lazy().with_columns(exprs).collect().ctx("assigning periods")?;
     Ok(())
 }
 

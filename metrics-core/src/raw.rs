@@ -560,6 +560,12 @@ impl RawTable {
         Ok(Some(c.cast(&DataType::Float64).ctx(name)?.f64().ctx(name)?.clone()))
     }
 
+    /// Whether a read column holds text still to be parsed (not typed by
+    /// the file or parsed during the scan).
+    pub(crate) fn is_text(&self, name: &str) -> bool {
+        self.column(name).is_ok_and(|c| c.dtype() == &DataType::String)
+    }
+
     /// An id column: integers as `Int64`, anything else as text.
     pub(crate) fn ids(&self, name: &str) -> Result<IdColumn> {
         let c = self.column(name)?;

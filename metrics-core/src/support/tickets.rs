@@ -132,10 +132,29 @@ impl Tickets {
         let mut raw = RawTable::open(frame, input, "tickets", TICKETS, &o.dims, wanted, tz)?;
         let n = raw.df.height();
         let mut q = crate::raw::collector_of(&raw.source, &raw.files, &raw.rows, &raw.findings);
-        let (mut ts, created_bad) = parse_timestamps(&raw, tz, &mut q)?;
+        let names: Vec<&'static str> =
+            TICKETS.iter().filter(|d| d.kind == Kind::Timestamp && raw.has(d.name)).map(|d| d.name).collect();
+        let (mut ts, created_bad) = if names.iter().any(|n| raw.is_text(n)) {
+            // Text to parse (an in-memory frame): one thread per column.
+            let parsed = parse_timestamps(&raw, &names, tz, &mut q)?;
+            crate::raw::release(&mut raw.df, &names);
+            parsed
+        } else {
+            // Typed instants (Parquet, or parsed during the CSV scan): one
+            // column at a time, each released once converted, so the scan's
+            // copies and the converted ones are never all held at once.
+            let (mut ts, mut created_bad) = (Timestamps::new(), Vec::new());
+            for name in names {
+                let p = checked_timestamps(&raw, name, tz, &mut q)?;
+                if name == CREATED_AT {
+                    created_bad = p.bad;
+                }
+                ts.insert(name, p.values);
+                crate::raw::release(&mut raw.df, &[name]);
+            }
+            (ts, created_bad)
+        };
         let ids = raw.ids(TICKET_ID)?;
-        let converted: Vec<&str> = ts.keys().copied().collect();
-        crate::raw::release(&mut raw.df, &converted);
         let created = ts.remove(CREATED_AT).unwrap_or_default();
         let mut usable = required_rows(&ids, &created, &created_bad, &mut q);
         let (as_of, as_of_source) = resolve_as_of(o.as_of, &created, &ts);
@@ -150,11 +169,11 @@ impl Tickets {
         }
         raw.count_superseded(&mut q, TICKET_ID, &ids, &superseded);
         crate::raw::release(&mut raw.df, &[TICKET_ID]);
-        let keep: Vec<usize> = (0..n).filter(|&i| usable[i]).collect();
+        let kept = usable.iter().filter(|u| **u).count();
         // Columns are built at full height and filtered once at the end
         // (polars filters them in parallel).
-        check_durations(&created, &ts, &keep, o.max_duration, &mut q);
-        let stamps = Stamps { ts: &ts, usable: &usable, keep: &keep, rated_late: &rated_late };
+        check_durations(&created, &ts, &usable, o.max_duration, &mut q);
+        let stamps = Stamps { ts: &ts, usable: &usable, rated_late: &rated_late };
         let typed = typed_columns(&raw, &stamps, o, &mut q)?;
         // The parsed instants move into their columns, no copy.
         let mut columns = vec![ids.into_column(TICKET_ID), created.into_datetime(CREATED_AT)];
@@ -169,7 +188,7 @@ impl Tickets {
         }
         let mask = BooleanChunked::from_slice("usable".into(), &usable);
         let df = DataFrame::new_infer_height(columns).ctx("staging tickets")?;
-        let df = if keep.len() == n { df } else { df.filter(&mask).ctx("staging tickets")? };
+        let df = if kept == n { df } else { df.filter(&mask).ctx("staging tickets")? };
         let present = TICKETS.iter().filter(|d| raw.has(d.name)).map(|d| d.name).collect();
         Ok(Self {
             df,
@@ -190,9 +209,12 @@ type Timestamps = HashMap<&'static str, Values<Micros>>;
 /// Parses every present timestamp column (one thread per column: parsing
 /// dominates staging), counts the bad values and returns the columns with
 /// the rows whose `created_at` did not parse.
-fn parse_timestamps(raw: &RawTable, tz: Tz, q: &mut Collector<'_>) -> Result<(Timestamps, Vec<usize>)> {
-    let names: Vec<&'static str> =
-        TICKETS.iter().filter(|d| d.kind == Kind::Timestamp && raw.has(d.name)).map(|d| d.name).collect();
+fn parse_timestamps(
+    raw: &RawTable,
+    names: &[&'static str],
+    tz: Tz,
+    q: &mut Collector<'_>,
+) -> Result<(Timestamps, Vec<usize>)> {
     let parsed: Vec<Result<Parsed<Micros>>> = std::thread::scope(|s| {
         let handles: Vec<_> = names.iter().map(|name| s.spawn(|| raw.timestamps(name, tz))).collect();
         handles
@@ -207,17 +229,28 @@ fn parse_timestamps(raw: &RawTable, tz: Tz, q: &mut Collector<'_>) -> Result<(Ti
     let mut ts = Timestamps::new();
     let mut created_bad = Vec::new();
     for (name, p) in names.iter().zip(parsed) {
-        let p = p?;
-        if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Timestamp)) {
-            return Err(e);
-        }
-        raw.count_timestamps(q, name, &p);
+        let p = counted(raw, name, p?, q)?;
         if *name == CREATED_AT {
             created_bad = p.bad.clone();
         }
         ts.insert(name, p.values);
     }
     Ok((ts, created_bad))
+}
+
+/// One timestamp column converted, checked and counted.
+fn checked_timestamps(raw: &RawTable, name: &'static str, tz: Tz, q: &mut Collector<'_>) -> Result<Parsed<Micros>> {
+    counted(raw, name, raw.timestamps(name, tz)?, q)
+}
+
+/// A converted timestamp column: an error when no value parses, else its
+/// bad values counted.
+fn counted(raw: &RawTable, name: &str, p: Parsed<Micros>, q: &mut Collector<'_>) -> Result<Parsed<Micros>> {
+    if let Some(e) = raw.nothing_parses(name, &p, expected(Kind::Timestamp)) {
+        return Err(e);
+    }
+    raw.count_timestamps(q, name, &p);
+    Ok(p)
 }
 
 /// Which rows have both required columns: a missing id or `created_at` is
@@ -310,13 +343,13 @@ fn cut_at_as_of(
 fn check_durations(
     created: &Values<Micros>,
     ts: &Timestamps,
-    keep: &[usize],
+    usable: &[bool],
     max_duration: Micros,
     q: &mut Collector<'_>,
 ) {
     for name in [FIRST_RESPONSE_AT, SOLVED_AT, FIRST_SOLVED_AT] {
         let Some(v) = ts.get(name) else { continue };
-        for &i in keep {
+        for i in (0..usable.len()).filter(|&i| usable[i]) {
             let Some((t, c)) = v.get(i).zip(created.get(i)) else { continue };
             if t < c {
                 q.add(Reason::NegativeDuration, name, i);
@@ -326,7 +359,7 @@ fn check_durations(
         }
     }
     if let (Some(solved), Some(answered)) = (ts.get(SOLVED_AT), ts.get(FIRST_RESPONSE_AT)) {
-        for &i in keep {
+        for i in (0..usable.len()).filter(|&i| usable[i]) {
             let (s, c, a) = (solved.get(i), created.get(i), answered.get(i));
             // A solve before creation is a negative duration already.
             let before_created = s.is_some_and(|s| c.is_some_and(|c| s < c));
@@ -341,7 +374,6 @@ fn check_durations(
 struct Stamps<'a> {
     ts: &'a Timestamps,
     usable: &'a [bool],
-    keep: &'a [usize],
     rated_late: &'a [bool],
 }
 
@@ -364,7 +396,7 @@ fn typed_columns(raw: &RawTable, st: &Stamps<'_>, o: &TicketReadOptions, q: &mut
             }
             (Kind::Duration | Kind::Float, Some(Converted::Float(p))) => {
                 check(raw, q, name, &p, Reason::UnparseableNumber, def.kind)?;
-                for &i in st.keep {
+                for i in (0..st.usable.len()).filter(|&i| st.usable[i]) {
                     if p.values.get(i).is_some_and(|m| m < 0.0) {
                         q.add(Reason::NegativeDuration, name, i);
                     }

@@ -1,6 +1,8 @@
 //! The revenue pipeline end to end (read CSV, normalise and convert MRR,
 //! movements, rates, CLV, cohorts, collect) on generated subscription
-//! lines. Throughput is reported in subscription lines per second. Size:
+//! lines, beside the scan floor of the same file (the subscription columns
+//! read once). Throughput is reported in subscription lines per second, and
+//! the pipeline's time as a multiple of the floor on stderr. Size:
 //! `CXM_BENCH_LINES` (default 1,000,000).
 
 // criterion's macros generate undocumented functions.
@@ -43,9 +45,11 @@ fn revenue_pipeline(c: &mut Criterion) {
     let mut group = c.benchmark_group("revenue");
     group.sample_size(10);
     group.throughput(Throughput::Elements(n as u64));
-    group.bench_function(format!("csv_{n}_lines_revenue_and_cohorts"), |b| {
-        b.iter(|| black_box(report::run(&inputs, &options, Command::Report).expect("report")))
-    });
+    let pipeline = || black_box(report::run(&inputs, &options, Command::Report).expect("report"));
+    let floor = || black_box(cxm_benches::scan_floor(&subs, &cxm_benches::SUBSCRIPTION_COLUMNS));
+    group.bench_function(format!("csv_{n}_lines_revenue_and_cohorts"), |b| b.iter(pipeline));
+    group.bench_function(format!("scan_floor_csv_{n}_lines"), |b| b.iter(floor));
+    cxm_benches::print_floor_multiple(&format!("revenue/csv_{n}_lines"), || drop(pipeline()), || drop(floor()));
     options.by = vec!["segment".into()];
     group.bench_function(format!("csv_{n}_lines_by_segment"), |b| {
         b.iter(|| black_box(report::run(&inputs, &options, Command::Revenue).expect("report")))

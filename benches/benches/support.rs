@@ -18,7 +18,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use metrics_core::mapping::TableInput;
-use metrics_core::polars::prelude::*;
 use metrics_core::report::{self, Command, Inputs, ReportOptions};
 
 fn rows() -> usize {
@@ -36,7 +35,7 @@ fn support_pipeline(c: &mut Criterion) {
     let options = ReportOptions::default();
 
     let pipeline = || black_box(report::run(&inputs, &options, Command::Support).expect("report"));
-    let floor = || black_box(scan_floor(&path));
+    let floor = || black_box(cxm_benches::scan_floor(&path, &cxm_benches::TICKET_COLUMNS));
 
     let mut group = c.benchmark_group("support");
     group.sample_size(10);
@@ -44,48 +43,7 @@ fn support_pipeline(c: &mut Criterion) {
     group.bench_function(format!("csv_{n}_tickets"), |b| b.iter(pipeline));
     group.bench_function(format!("scan_floor_csv_{n}_tickets"), |b| b.iter(floor));
     group.finish();
-    let (p, f) = (median_seconds(|| drop(pipeline())), median_seconds(|| drop(floor())));
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!("support/csv_{n}_tickets: {:.2} x the scan floor ({p:.3} s / {f:.3} s, medians of 3)", p / f);
-    }
-}
-
-/// The eight columns of the support table, read once from the CSV, each
-/// reduced to its null count: the cost of reading, without the metrics.
-fn scan_floor(path: &std::path::Path) -> DataFrame {
-    let cols = [
-        "ticket_id",
-        "created_at",
-        "first_response_at",
-        "solved_at",
-        "reopens",
-        "agent_replies",
-        "group_stations",
-        "csat",
-    ];
-    LazyCsvReader::new(PlRefPath::new(path.to_string_lossy().as_ref()))
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .finish()
-        .expect("scan")
-        .select(cols.iter().map(|c| col(*c).null_count()).collect::<Vec<_>>())
-        .collect_with_engine(Engine::Streaming)
-        .expect("collect")
-        .unwrap_single()
-}
-
-/// The median wall time of three runs of `f`, in seconds.
-fn median_seconds(f: impl Fn()) -> f64 {
-    let mut t: Vec<f64> = (0..3)
-        .map(|_| {
-            let start = std::time::Instant::now();
-            f();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[1]
+    cxm_benches::print_floor_multiple(&format!("support/csv_{n}_tickets"), || drop(pipeline()), || drop(floor()));
 }
 
 criterion_group!(benches, support_pipeline);

@@ -174,7 +174,22 @@ impl Tickets {
         // (polars filters them in parallel).
         check_durations(&created, &ts, &usable, o.max_duration, &mut q);
         let stamps = Stamps { ts: &ts, usable: &usable, rated_late: &rated_late };
-        let typed = typed_columns(&raw, &stamps, o, &mut q)?;
+        let present: Vec<&ColumnDef> = TICKETS.iter().filter(|d| raw.has(d.name)).collect();
+        let converts = |d: &&&ColumnDef| matches!(d.kind, Kind::Int | Kind::Bool | Kind::Duration | Kind::Float);
+        let typed = if present.iter().filter(converts).any(|d| raw.is_text(d.name)) {
+            // Text to parse (an in-memory frame): in parallel.
+            typed_columns(&raw, &stamps, o, &mut q)?
+        } else {
+            // Typed columns, one at a time, each released once converted.
+            let mut typed = Vec::new();
+            for def in present {
+                typed.extend(typed_column(&raw, def, None, &stamps, o, &mut q)?);
+                if def.kind != Kind::Text {
+                    crate::raw::release(&mut raw.df, &[def.name]);
+                }
+            }
+            typed
+        };
         // The parsed instants move into their columns, no copy.
         let mut columns = vec![ids.into_column(TICKET_ID), created.into_datetime(CREATED_AT)];
         for name in [FIRST_RESPONSE_AT, SOLVED_AT, FIRST_SOLVED_AT, CSAT_AT] {
@@ -384,31 +399,52 @@ fn typed_columns(raw: &RawTable, st: &Stamps<'_>, o: &TicketReadOptions, q: &mut
     let mut converted = convert_in_parallel(raw)?;
     let mut columns = Vec::new();
     for def in TICKETS.iter().filter(|d| raw.has(d.name)) {
-        let name = def.name;
-        match (def.kind, converted.remove(name)) {
-            (Kind::Int, Some(Converted::Int(p))) => {
-                check(raw, q, name, &p, Reason::UnparseableNumber, Kind::Int)?;
-                columns.push(p.values.into_column(name));
-            }
-            (Kind::Bool, Some(Converted::Bool(p))) => {
-                check(raw, q, name, &p, Reason::UnparseableBool, Kind::Bool)?;
-                columns.push(p.values.into_column(name));
-            }
-            (Kind::Duration | Kind::Float, Some(Converted::Float(p))) => {
-                check(raw, q, name, &p, Reason::UnparseableNumber, def.kind)?;
-                for i in (0..st.usable.len()).filter(|&i| st.usable[i]) {
-                    if p.values.get(i).is_some_and(|m| m < 0.0) {
-                        q.add(Reason::NegativeDuration, name, i);
-                    }
-                }
-                columns.push(p.values.into_column(name));
-            }
-            (Kind::Text, _) => columns.push(raw.strings(name)?.into_column()),
-            (Kind::Rating, _) => columns.push(rating_column(raw, name, st, o, q)?),
-            _ => {}
-        }
+        columns.extend(typed_column(raw, def, converted.remove(def.name), st, o, q)?);
     }
     Ok(columns)
+}
+
+/// Converts one typed column now (when `converted` is `None`) or takes its
+/// conversion, counts its bad values and returns its output column (none
+/// for ids and timestamps, staged apart).
+fn typed_column(
+    raw: &RawTable,
+    def: &ColumnDef,
+    converted: Option<Converted>,
+    st: &Stamps<'_>,
+    o: &TicketReadOptions,
+    q: &mut Collector<'_>,
+) -> Result<Option<Column>> {
+    let name = def.name;
+    let converted = match (converted, def.kind) {
+        (Some(c), _) => Some(c),
+        (None, Kind::Int) => Some(Converted::Int(raw.ints(name)?)),
+        (None, Kind::Bool) => Some(Converted::Bool(raw.bools(name)?)),
+        (None, Kind::Duration | Kind::Float) => Some(Converted::Float(raw.floats(name)?)),
+        (None, _) => None,
+    };
+    Ok(Some(match (def.kind, converted) {
+        (Kind::Int, Some(Converted::Int(p))) => {
+            check(raw, q, name, &p, Reason::UnparseableNumber, Kind::Int)?;
+            p.values.into_column(name)
+        }
+        (Kind::Bool, Some(Converted::Bool(p))) => {
+            check(raw, q, name, &p, Reason::UnparseableBool, Kind::Bool)?;
+            p.values.into_column(name)
+        }
+        (Kind::Duration | Kind::Float, Some(Converted::Float(p))) => {
+            check(raw, q, name, &p, Reason::UnparseableNumber, def.kind)?;
+            for i in (0..st.usable.len()).filter(|&i| st.usable[i]) {
+                if p.values.get(i).is_some_and(|m| m < 0.0) {
+                    q.add(Reason::NegativeDuration, name, i);
+                }
+            }
+            p.values.into_column(name)
+        }
+        (Kind::Text, _) => raw.strings(name)?.into_column(),
+        (Kind::Rating, _) => rating_column(raw, name, st, o, q)?,
+        _ => return Ok(None),
+    }))
 }
 
 /// Converts the int, bool, duration and float columns, one thread each.

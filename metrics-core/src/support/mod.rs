@@ -9,6 +9,7 @@
 pub mod backlog;
 pub mod csat;
 pub mod options;
+pub mod quantiles;
 pub mod rates;
 pub mod resolution;
 pub mod response;
@@ -65,6 +66,17 @@ pub enum Part {
     /// A computed frame keyed by `period_start` and the dimensions (the
     /// backlog sweep's result).
     Frame(Box<LazyFrame>),
+    /// Quantiles of a value over the tickets attributed to each period by
+    /// one period column, computed by selection ([`quantiles::frame`]):
+    /// `(output column, quantile in [0, 1])`.
+    Quantiles {
+        /// The staged period column the rows are attributed by.
+        period: &'static str,
+        /// The value (null = left out of the sample).
+        value: Expr,
+        /// Output columns and their quantiles.
+        quantiles: Vec<(String, f64)>,
+    },
 }
 
 impl Part {
@@ -266,23 +278,31 @@ pub const FIRST_RESOLUTION: DurationColumns = DurationColumns {
     p90: "first_resolution_p90_hours",
 };
 
-/// Statistics of a duration column `d` (null = excluded): count, mean,
-/// each extra percentile (`<prefix>_p<N>_<unit>`), median, p90, named by
-/// `cols`. Quantiles interpolate linearly between closest ranks (numpy's
-/// default, DuckDB `quantile_cont`); empty samples give null.
-pub(crate) fn duration_stats(d: Expr, cols: &DurationColumns, extra: &[f64]) -> (Vec<Expr>, Vec<String>) {
+/// Statistics of a duration column `d` (null = excluded), attributed by
+/// `period`: count, mean, each extra percentile (`<prefix>_p<N>_<unit>`),
+/// median, p90, named by `cols`. Count and mean are aggregations of the
+/// period's group-by (`aggs` adds others to it); the quantiles interpolate
+/// linearly between closest ranks (numpy's default, DuckDB
+/// `quantile_cont`) and are computed by selection ([`quantiles`]); empty
+/// samples give null. Returns the parts and the column names in order.
+pub(crate) fn duration_parts(
+    period: &'static str,
+    d: Expr,
+    cols: &DurationColumns,
+    extra: &[f64],
+    aggs: Vec<Expr>,
+) -> (Vec<Part>, Vec<String>) {
     let mut names = vec![cols.count.to_owned(), cols.mean.to_owned()];
-    let mut exprs = vec![d.clone().count(), d.clone().mean()];
+    let mut quantiles = Vec::new();
     for &p in extra.iter().filter(|p| **p != 50.0 && **p != 90.0) {
-        names.push(format!("{}_{}_{}", cols.prefix, percentile_name(p), cols.unit));
-        exprs.push(d.clone().quantile(lit(p / 100.0), QuantileMethod::Linear));
+        quantiles.push((format!("{}_{}_{}", cols.prefix, percentile_name(p), cols.unit), p / 100.0));
     }
-    names.push(cols.median.to_owned());
-    exprs.push(d.clone().quantile(lit(0.5), QuantileMethod::Linear));
-    names.push(cols.p90.to_owned());
-    exprs.push(d.quantile(lit(0.9), QuantileMethod::Linear));
-    let exprs = exprs.into_iter().zip(&names).map(|(e, n)| e.alias(n.as_str())).collect();
-    (exprs, names)
+    quantiles.push((cols.median.to_owned(), 0.5));
+    quantiles.push((cols.p90.to_owned(), 0.9));
+    names.extend(quantiles.iter().map(|(n, _)| n.clone()));
+    let mut grouped_aggs = vec![d.clone().count().alias(cols.count), d.clone().mean().alias(cols.mean)];
+    grouped_aggs.extend(aggs);
+    (vec![grouped(period, grouped_aggs), Part::Quantiles { period, value: d, quantiles }], names)
 }
 
 /// `timestamps`, `vendor` or `none`: the mapped source, `prefer`'s when
@@ -336,6 +356,9 @@ pub(crate) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[Metric]) -> 
                 e.1.extend(post.iter().cloned());
             }
             Part::Frame(f) => frames.push((**f).clone()),
+            Part::Quantiles { period, value, quantiles } => {
+                frames.push(quantiles::frame(t, cx, period, value.clone(), quantiles)?.lazy());
+            }
         }
     }
     for (period, (aggs, post)) in by_period {

@@ -3,8 +3,7 @@
 use polars::prelude::*;
 
 use super::{
-    DurationSource, Metric, P_CREATED, P_SOLVED, Planned, SupportContext, Tickets, duration, duration_stats, grouped,
-    skipped,
+    DurationSource, Metric, P_CREATED, P_SOLVED, Planned, SupportContext, Tickets, duration, duration_parts, skipped,
 };
 use crate::schema::tickets::{CREATED_AT, FIRST_SOLVED_AT, RESOLUTION_MINUTES, SOLVED_AT};
 
@@ -27,20 +26,18 @@ pub fn source(t: &Tickets, prefer: DurationSource) -> &'static str {
 /// attributed to `created_at` (the only instant such an export has).
 pub fn resolution_time(t: &Tickets, cx: &SupportContext) -> Planned {
     let extra = &cx.options.percentiles;
-    let (part, columns) = match source(t, cx.options.durations) {
+    let (parts, columns) = match source(t, cx.options.durations) {
         "timestamps" => {
-            let (aggs, cols) = duration_stats(duration(CREATED_AT, SOLVED_AT, HOUR), &super::RESOLUTION, extra);
-            (grouped(P_SOLVED, aggs), cols)
+            duration_parts(P_SOLVED, duration(CREATED_AT, SOLVED_AT, HOUR), &super::RESOLUTION, extra, Vec::new())
         }
         "vendor" => {
             let m = col(RESOLUTION_MINUTES);
             let h = when(m.clone().gt_eq(lit(0.0))).then(m / lit(60.0)).otherwise(lit(NULL).cast(DataType::Float64));
-            let (aggs, cols) = duration_stats(h, &super::RESOLUTION, extra);
-            (grouped(P_CREATED, aggs), cols)
+            duration_parts(P_CREATED, h, &super::RESOLUTION, extra, Vec::new())
         }
         _ => return Err(skipped("resolution_time", SOLVED_AT)),
     };
-    Ok(Metric { parts: vec![part], counts: vec![super::RESOLUTION.count.to_owned()], columns })
+    Ok(Metric { parts, counts: vec![super::RESOLUTION.count.to_owned()], columns })
 }
 
 /// First resolution time (docs/metrics.md, "First resolution time"): `first_solved_at - created_at` in
@@ -55,9 +52,8 @@ pub fn first_resolution_time(t: &Tickets, cx: &SupportContext) -> Planned {
         return Err(skipped("first_resolution_time", SOLVED_AT));
     }
     let d = duration(CREATED_AT, FIRST_SOLVED_AT, HOUR);
-    let (aggs, columns) = duration_stats(d, &super::FIRST_RESOLUTION, &cx.options.percentiles);
     // A ticket without first_solved_at has a null duration: the statistics
     // skip it.
-    let part = grouped(P_SOLVED, aggs);
-    Ok(Metric { parts: vec![part], counts: vec![super::FIRST_RESOLUTION.count.to_owned()], columns })
+    let (parts, columns) = duration_parts(P_SOLVED, d, &super::FIRST_RESOLUTION, &cx.options.percentiles, Vec::new());
+    Ok(Metric { parts, counts: vec![super::FIRST_RESOLUTION.count.to_owned()], columns })
 }

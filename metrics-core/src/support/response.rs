@@ -2,9 +2,7 @@
 
 use polars::prelude::*;
 
-use super::{
-    DurationSource, Metric, P_CREATED, Planned, SupportContext, Tickets, duration, duration_stats, grouped, skipped,
-};
+use super::{DurationSource, Metric, P_CREATED, Planned, SupportContext, Tickets, duration, duration_parts, skipped};
 use crate::schema::tickets::{CREATED_AT, FIRST_RESPONSE_AT, FIRST_RESPONSE_MINUTES};
 
 const MINUTE: f64 = 6e7;
@@ -37,9 +35,9 @@ pub fn first_response_time(t: &Tickets, cx: &SupportContext) -> Planned {
         }
         _ => return Err(skipped("first_response_time", FIRST_RESPONSE_AT)),
     };
-    let (mut aggs, mut columns) = duration_stats(d, &super::FRT, &cx.options.percentiles);
-    aggs.push(answered.not().cast(DataType::UInt32).sum().alias("unanswered_count"));
+    let unanswered = answered.not().cast(DataType::UInt32).sum().alias("unanswered_count");
+    let (parts, mut columns) = duration_parts(P_CREATED, d, &super::FRT, &cx.options.percentiles, vec![unanswered]);
     columns.push("unanswered_count".to_owned());
     let counts = vec![super::FRT.count.to_owned(), "unanswered_count".to_owned()];
-    Ok(Metric { parts: vec![grouped(P_CREATED, aggs)], columns, counts })
+    Ok(Metric { parts, columns, counts })
 }

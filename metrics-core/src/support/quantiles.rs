@@ -1,0 +1,178 @@
+//! Duration quantiles per period and group by selection, not sorting.
+//!
+//! polars' grouped `quantile` sorts every group once per quantile. Here the
+//! durations are laid out group by group with a counting sort (O(n)), and
+//! each group's quantiles come from `select_nth_unstable` on a shrinking
+//! slice: for the median and p90 about two passes over the group instead of
+//! two sorts. The interpolation is polars' `QuantileMethod::Linear` to the
+//! bit (`metrics.md`, "Common rules": h = (n-1)p, x[⌊h⌋] + (h-⌊h⌋)(x[⌊h⌋+1] -
+//! x[⌊h⌋])), so the table is the same whichever computes it.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::{SupportContext, Tickets};
+use crate::error::PolarsContext;
+use crate::period::PERIOD_START;
+
+/// The value column inside the kernel.
+const VALUE: &str = "__quantile_value";
+
+/// Linear-interpolated quantiles of `v` at `qs` (each in [0, 1]), `None`
+/// for an empty sample; `v` is reordered in place.
+///
+/// ```
+/// use metrics_core::support::quantiles::by_selection;
+/// let mut v = [5.0, 1.0, 4.0, 2.0, 3.0];
+/// assert_eq!(by_selection(&mut v, &[0.9, 0.5, 0.0]), [Some(4.6), Some(3.0), Some(1.0)]);
+/// assert_eq!(by_selection(&mut [], &[0.5]), [None]);
+/// ```
+pub fn by_selection(v: &mut [f64], qs: &[f64]) -> Vec<Option<f64>> {
+    let n = v.len();
+    let mut out = vec![None; qs.len()];
+    if n == 0 {
+        return out;
+    }
+    let mut order: Vec<usize> = (0..qs.len()).collect();
+    order.sort_by(|a, b| qs[*a].total_cmp(&qs[*b]));
+    // Everything before `from` is at most everything from it on.
+    let mut from = 0;
+    for k in order {
+        let h = (n - 1) as f64 * qs[k];
+        let idx = (h as usize).min(n - 1);
+        let (_, lower, right) = v[from..].select_nth_unstable_by(idx - from, f64::total_cmp);
+        let lower = *lower;
+        out[k] = Some(if h.ceil() as usize == idx {
+            lower
+        } else {
+            let upper = right.iter().copied().min_by(f64::total_cmp).unwrap_or(lower);
+            if lower == upper { lower } else { (h - idx as f64) * (upper - lower) + lower }
+        });
+        from = idx;
+    }
+    out
+}
+
+/// One frame keyed by `period_start` and the `by` dimensions with one
+/// column per `(name, quantile)`: the quantiles of `value` over the tickets
+/// attributed to each period by `period_col` (rows where either is null are
+/// left out; groups without a value have no row).
+pub(crate) fn frame(
+    t: &Tickets,
+    cx: &SupportContext,
+    period_col: &str,
+    value: Expr,
+    quantiles: &[(String, f64)],
+) -> crate::Result<DataFrame> {
+    let mut sel = vec![col(period_col).cast(DataType::Int32).alias(PERIOD_START), value.alias(VALUE)];
+    sel.extend(cx.by.iter().map(|b| col(b.as_str()).cast(DataType::String).alias(b.as_str())));
+    let df = t.df.clone().lazy().select(sel).collect().ctx("reading durations")?;
+    let periods = df.column(PERIOD_START).ctx(PERIOD_START)?.i32().ctx(PERIOD_START)?.clone();
+    let values = df.column(VALUE).ctx(VALUE)?.f64().ctx(VALUE)?.clone();
+    let dims: Vec<StringChunked> =
+        cx.by.iter().map(|b| Ok(df.column(b).ctx(b)?.str().ctx(b)?.clone())).collect::<crate::Result<_>>()?;
+    let Grouped { keys, group_of } = groups(&periods, &values, &dims);
+    // A counting sort lays the values out group by group.
+    let mut start = vec![0usize; keys.len() + 1];
+    for &g in group_of.iter().filter(|g| **g != u32::MAX) {
+        start[g as usize + 1] += 1;
+    }
+    for g in 0..keys.len() {
+        start[g + 1] += start[g];
+    }
+    let mut laid = vec![0f64; start[keys.len()]];
+    let mut next = start.clone();
+    for (g, v) in group_of.iter().zip(values.iter()) {
+        if let (true, Some(v)) = (*g != u32::MAX, v) {
+            laid[next[*g as usize]] = v;
+            next[*g as usize] += 1;
+        }
+    }
+    let mut slices: Vec<&mut [f64]> = Vec::with_capacity(keys.len());
+    let mut rest = laid.as_mut_slice();
+    for g in 0..keys.len() {
+        let (head, tail) = rest.split_at_mut(start[g + 1] - start[g]);
+        slices.push(head);
+        rest = tail;
+    }
+    let qs: Vec<f64> = quantiles.iter().map(|(_, q)| *q).collect();
+    let results: Vec<Vec<Option<f64>>> = slices.into_par_iter().map(|s| by_selection(s, &qs)).collect();
+    let mut cols =
+        vec![Int32Chunked::from_iter_values(PERIOD_START.into(), keys.iter().map(|k| k.0)).into_date().into_column()];
+    for (i, b) in cx.by.iter().enumerate() {
+        let v = keys.iter().map(|k| k.1[i].as_deref());
+        cols.push(StringChunked::from_iter_options(b.as_str().into(), v).into_column());
+    }
+    for (j, (name, _)) in quantiles.iter().enumerate() {
+        let v = results.iter().map(|r| r[j]);
+        cols.push(Float64Chunked::from_iter_options(name.as_str().into(), v).into_column());
+    }
+    DataFrame::new_infer_height(cols).ctx("duration quantiles")
+}
+
+/// Each row's group (`u32::MAX` when its period or value is null) and each
+/// group's key: the period (days since the epoch) and dimension values.
+struct Grouped {
+    keys: Vec<(i32, Vec<Option<String>>)>,
+    group_of: Vec<u32>,
+}
+
+fn groups(periods: &Int32Chunked, values: &Float64Chunked, dims: &[StringChunked]) -> Grouped {
+    let mut keys: Vec<(i32, Vec<Option<String>>)> = Vec::new();
+    let mut group_of = Vec::with_capacity(periods.len());
+    if dims.is_empty() {
+        let mut index: HashMap<i32, u32> = HashMap::new();
+        for (p, v) in periods.iter().zip(values.iter()) {
+            group_of.push(match (p, v) {
+                (Some(p), Some(_)) => *index.entry(p).or_insert_with(|| {
+                    keys.push((p, Vec::new()));
+                    (keys.len() - 1) as u32
+                }),
+                _ => u32::MAX,
+            });
+        }
+    } else {
+        let columns: Vec<Vec<Option<&str>>> = dims.iter().map(|d| d.iter().collect()).collect();
+        let mut index: HashMap<(i32, Vec<Option<&str>>), u32> = HashMap::new();
+        for (i, (p, v)) in periods.iter().zip(values.iter()).enumerate() {
+            group_of.push(match (p, v) {
+                (Some(p), Some(_)) => {
+                    let key = (p, columns.iter().map(|c| c[i]).collect::<Vec<_>>());
+                    *index.entry(key).or_insert_with(|| {
+                        keys.push((p, columns.iter().map(|c| c[i].map(str::to_owned)).collect()));
+                        (keys.len() - 1) as u32
+                    })
+                }
+                _ => u32::MAX,
+            });
+        }
+    }
+    Grouped { keys, group_of }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Bit for bit what polars' linear quantile gives on the same sample.
+        #[test]
+        fn selection_equals_polars_quantiles(
+            v in proptest::collection::vec(proptest::sample::select(vec![0.0, 1.5, 2.0, 7.25, 1e9, 3.0, 0.1]), 0..40),
+            extra in proptest::collection::vec(0.0f64..1.0, 0..4),
+        ) {
+            let mut qs = vec![0.5, 0.9];
+            qs.extend(extra);
+            let mut w = v.clone();
+            let got = by_selection(&mut w, &qs);
+            let s = Float64Chunked::from_vec("v".into(), v);
+            for (q, g) in qs.iter().zip(got) {
+                let want = s.quantile(*q, QuantileMethod::Linear).unwrap();
+                prop_assert_eq!(g.map(f64::to_bits), want.map(f64::to_bits), "q = {}", q);
+            }
+        }
+    }
+}

@@ -437,6 +437,11 @@ impl RawTable {
                 };
                 let phys = c.cast(&DataType::Int64).ctx(name)?;
                 let naive = zone.is_none();
+                if per_us == 1.0 && !naive {
+                    // Zoned microseconds are the instants as they are:
+                    // copied chunk by chunk, no per-value work.
+                    return Ok(self.in_valid_years(copied(phys.i64().ctx(name)?)));
+                }
                 from_ints(phys.i64().ctx(name)?, |v| {
                     let us = if per_us == 0.001 { v.div_euclid(1000) } else { v.checked_mul(per_us as i64)? };
                     if naive {
@@ -493,6 +498,8 @@ impl RawTable {
                 out.first_bad = None;
                 out
             }
+            DataType::Int64 if !self.scan_parsed => copied(c.i64().ctx(name)?),
+            DataType::Int32 => widened(c.i32().ctx(name)?),
             d if d.is_integer() => from_ints(c.cast(&DataType::Int64).ctx(name)?.i64().ctx(name)?, Some),
             d if d.is_float() => from_floats(c.cast(&DataType::Float64).ctx(name)?.f64().ctx(name)?, |f| {
                 (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
@@ -770,6 +777,29 @@ impl<T: Copy + Default> Parsed<T> {
     }
 }
 
+/// Every value of an integer column as it is, chunk by chunk (a copy of the
+/// values buffer and the validity; no value can fail).
+fn copied(ca: &Int64Chunked) -> Parsed<i64> {
+    let mut out = Parsed::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        out.values.extend_from_array(arr.values(), arr.validity().map(|b| b.iter()));
+    }
+    out.nonempty = ca.len() - ca.null_count();
+    out
+}
+
+/// Every value of an `Int32` column as an `i64` (Parquet's usual integer
+/// width), without a full-height cast first.
+fn widened(ca: &Int32Chunked) -> Parsed<i64> {
+    let mut out = Parsed::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        let wide: Vec<i64> = arr.values().iter().map(|v| i64::from(*v)).collect();
+        out.values.extend_from_array(&wide, arr.validity().map(|b| b.iter()));
+    }
+    out.nonempty = ca.len() - ca.null_count();
+    out
+}
+
 fn from_ints<T: Copy + Default>(ca: &Int64Chunked, f: impl Fn(i64) -> Option<T>) -> Parsed<T> {
     let mut out = Parsed::with_capacity(ca.len());
     for v in ca.iter() {
@@ -833,6 +863,15 @@ impl<T: Copy + Default> Values<T> {
     /// `n` missing values.
     pub fn nones(n: usize) -> Self {
         Self { data: vec![T::default(); n], valid: vec![false; n] }
+    }
+
+    /// Appends a run of values with their validity (`None`: all valid).
+    fn extend_from_array(&mut self, values: &[T], validity: Option<impl Iterator<Item = bool>>) {
+        self.data.extend_from_slice(values);
+        match validity {
+            Some(v) => self.valid.extend(v),
+            None => self.valid.extend(std::iter::repeat_n(true, values.len())),
+        }
     }
 
     /// Appends a value.

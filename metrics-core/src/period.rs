@@ -230,11 +230,22 @@ impl Spine {
     pub fn bucket_instants(&self, name: &str, instants: impl Iterator<Item = Option<Micros>>) -> DateChunked {
         let starts: Vec<Micros> = self.starts.iter().map(|d| day_start(*d, self.tz)).collect();
         let days: Vec<i32> = self.starts.iter().map(|d| date_to_days(*d)).collect();
-        let end = self.end_instants().last().copied().unwrap_or(Micros::MIN);
-        let first = starts.first().copied().unwrap_or(Micros::MAX);
-        let period_of =
-            |t: Micros| (first <= t && t < end).then(|| days[starts.partition_point(|&s| s <= t).saturating_sub(1)]);
-        Int32Chunked::from_iter_options(name.into(), instants.map(|t| t.and_then(period_of))).into_date()
+        let mut bounds = starts.clone();
+        bounds.push(self.end_instants().last().copied().unwrap_or(Micros::MIN));
+        let (first, end) = (bounds[0], bounds[bounds.len() - 1]);
+        // Exports are mostly in time order: the previous row's period is
+        // tried first, then a binary search.
+        let mut last = 0usize;
+        let mut period_of = |t: Micros| {
+            if !(first <= t && t < end) {
+                return None;
+            }
+            if !(bounds[last] <= t && t < bounds[last + 1]) {
+                last = starts.partition_point(|&s| s <= t).saturating_sub(1);
+            }
+            Some(days[last])
+        };
+        Int32Chunked::from_iter_options(name.into(), instants.map(|t| t.and_then(&mut period_of))).into_date()
     }
 
     /// The exclusive end of each period as an instant (the next period's start).

@@ -123,13 +123,21 @@ fn groups(periods: &Int32Chunked, values: &Float64Chunked, dims: &[StringChunked
     let mut keys: Vec<(i32, Vec<Option<String>>)> = Vec::new();
     let mut group_of = Vec::with_capacity(periods.len());
     if dims.is_empty() {
-        let mut index: HashMap<i32, u32> = HashMap::new();
+        // Periods are a few hundred days apart at most: a table indexed by
+        // day, not a hash.
+        let lo = periods.min().unwrap_or(0);
+        let span = periods.max().map_or(0, |hi| usize::try_from(i64::from(hi) - i64::from(lo) + 1).unwrap_or(0));
+        let mut index = vec![u32::MAX; span];
         for (p, v) in periods.iter().zip(values.iter()) {
             group_of.push(match (p, v) {
-                (Some(p), Some(_)) => *index.entry(p).or_insert_with(|| {
-                    keys.push((p, Vec::new()));
-                    (keys.len() - 1) as u32
-                }),
+                (Some(p), Some(_)) => {
+                    let slot = &mut index[(p - lo) as usize];
+                    if *slot == u32::MAX {
+                        keys.push((p, Vec::new()));
+                        *slot = (keys.len() - 1) as u32;
+                    }
+                    *slot
+                }
                 _ => u32::MAX,
             });
         }

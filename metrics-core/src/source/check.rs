@@ -5,10 +5,10 @@
 //! polars skips the fields after the last column it reads and pads short
 //! rows with nulls, so on its own it would accept a shifted row in silence
 //! (or reject it only when every column is read). This pass makes the
-//! outcome the same whatever columns a command reads. Each record is
-//! counted from its first byte in one tight loop; only the header and a
-//! record cut by the end of a read buffer go through the byte-by-byte
-//! state machine.
+//! outcome the same whatever columns a command reads. After the header,
+//! bytes are counted 64 at a time with bit masks (quotes, line breaks,
+//! separators), the in-quotes state as a prefix XOR of the quote mask: the
+//! same state machine as byte by byte, several times faster.
 
 use std::io::Read;
 
@@ -75,46 +75,64 @@ impl Counter {
         }
     }
 
-    /// One whole record from its first byte, quotes and all (a quoted
-    /// field may hold separators and line breaks): counted in one tight
-    /// loop. Returns its length with the line break, or `None`, counting
-    /// nothing, when the chunk ends first (the state machine carries the
-    /// record over).
-    fn record(&mut self, bytes: &[u8]) -> Option<usize> {
-        let (sep, mut quoted, mut seps) = (self.sep, false, 0u32);
-        for (j, &b) in bytes.iter().enumerate() {
-            if b == b'\n' && !quoted {
-                self.seps = seps;
-                // `\r` alone is no content, as in the state machine.
-                self.content = bytes[..j].iter().any(|&c| c != b'\r');
-                self.end_record();
-                return Some(j + 1);
-            }
-            quoted ^= b == b'"';
-            seps += u32::from(b == sep && !quoted);
-        }
-        None
-    }
-
     /// A chunk of whole lines starting at file offset `base`.
     fn feed(&mut self, chunk: &[u8], base: u64, keep: &dyn Fn(u32) -> bool) {
         if std::str::from_utf8(chunk).is_err() {
             self.feed_bytes(chunk, base, keep);
             return;
         }
+        // The header byte by byte (its text is kept), the rest 64 bytes at
+        // a time: the two keep the same state, so either can stop anywhere.
         let mut i = 0;
-        while i < chunk.len() {
-            let at_start = !self.in_quotes && self.seps == 0 && !self.content && self.records > 0;
-            if at_start && let Some(len) = self.record(&chunk[i..]) {
-                i += len;
-                continue;
-            }
-            // The header, or a record the previous chunk began: the state
-            // machine, to the end of the line.
-            let end = chunk[i..].iter().position(|&b| b == b'\n').map_or(chunk.len(), |p| i + p + 1);
-            chunk[i..end].iter().for_each(|&b| self.byte(b));
-            i = end;
+        while self.records == 0 && i < chunk.len() {
+            self.byte(chunk[i]);
+            i += 1;
         }
+        let mut blocks = chunk[i..].chunks_exact(64);
+        for block in &mut blocks {
+            let mut full = [0u8; 64];
+            full.copy_from_slice(block);
+            self.block(&full, 64);
+        }
+        let rest = blocks.remainder();
+        if !rest.is_empty() {
+            let mut padded = [0u8; 64];
+            padded[..rest.len()].copy_from_slice(rest);
+            self.block(&padded, rest.len());
+        }
+    }
+
+    /// The state machine over the first `len` bytes of `b`, 64 at a time:
+    /// bit masks of quotes, line breaks, separators and `\r` (eight bytes
+    /// per word compare, no SIMD intrinsics), the in-quotes mask as the
+    /// prefix XOR of the quotes, then one step per record end.
+    fn block(&mut self, b: &[u8; 64], len: usize) {
+        let [quote, newline, sep, cr] = masks(b, [b'"', b'\n', self.sep, b'\r']);
+        let valid = below(len as u32);
+        let mut inside = prefix_xor(quote);
+        if self.in_quotes {
+            inside = !inside;
+        }
+        self.in_quotes = (inside >> (len - 1)) & 1 == 1;
+        let outside = !inside & valid;
+        let ends = newline & outside;
+        let seps = sep & outside;
+        // As in `byte`: everything is content but a `\r` or a line break
+        // outside quotes.
+        let content = valid & !(cr & outside) & !ends;
+        let (mut start, mut left) = (0u32, ends);
+        while left != 0 {
+            let end = left.trailing_zeros();
+            let record = below(end) & !below(start);
+            self.seps += (seps & record).count_ones();
+            self.content |= content & record != 0;
+            self.end_record();
+            start = end + 1;
+            left &= left - 1;
+        }
+        let tail = !below(start);
+        self.seps += (seps & tail).count_ones();
+        self.content |= content & tail != 0;
     }
 
     /// The state machine over every byte, noting invalid UTF-8 in columns
@@ -226,6 +244,44 @@ fn check_in_chunks(
         }
     }
     Ok(c.finish())
+}
+
+/// Bits `0..n` set (all for n >= 64).
+fn below(n: u32) -> u64 {
+    if n >= 64 { !0 } else { (1u64 << n) - 1 }
+}
+
+/// Bit i set when an odd number of bits at or below i are set in `x`:
+/// inside quotes, counting each quote as a toggle.
+fn prefix_xor(mut x: u64) -> u64 {
+    for shift in [1, 2, 4, 8, 16, 32] {
+        x ^= x << shift;
+    }
+    x
+}
+
+/// For each byte in `bytes`, the mask of the positions in `b` holding it.
+fn masks<const N: usize>(b: &[u8; 64], bytes: [u8; N]) -> [u64; N] {
+    let mut out = [0u64; N];
+    for (w, word) in b.chunks_exact(8).enumerate() {
+        let mut le = [0u8; 8];
+        le.copy_from_slice(word);
+        let x = u64::from_le_bytes(le);
+        for (m, &c) in out.iter_mut().zip(&bytes) {
+            *m |= eq_bits(x, c) << (8 * w);
+        }
+    }
+    out
+}
+
+/// The eight bits of the bytes of `x` equal to `c` (SWAR: a byte is zero
+/// after the XOR exactly when its high bit stays clear in `t`).
+fn eq_bits(x: u64, c: u8) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let y = x ^ (0x0101_0101_0101_0101 * u64::from(c));
+    let t = ((y & LOW7).wrapping_add(LOW7)) | y;
+    let zero = !t & 0x8080_8080_8080_8080;
+    ((zero >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
 }
 
 /// The separator of `,`, `;`, tab and `|` that splits the first lines
@@ -340,6 +396,19 @@ mod tests {
             // Records cut by the end of a read buffer, anywhere.
             let small = check_in_chunks(text.as_bytes(), b',', &|_| true, breaks.len() % 17 + 1).unwrap();
             proptest::prop_assert_eq!((small.header, small.ragged), (slow.header, slow.ragged));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_masks_mark_exactly_the_equal_bytes(
+            bytes in proptest::collection::vec(proptest::sample::select(vec![0u8, b'"', b'\n', b',', b'\r', 0x7F, 0x80, 0xFF, b'a']), 64),
+            c in proptest::sample::select(vec![0u8, b'"', b'\n', b',', 0x80, 0xFF]),
+        ) {
+            let mut b = [0u8; 64];
+            b.copy_from_slice(&bytes);
+            let want = bytes.iter().enumerate().fold(0u64, |m, (i, x)| m | (u64::from(*x == c) << i));
+            proptest::prop_assert_eq!(masks(&b, [c])[0], want);
         }
     }
 

@@ -109,17 +109,24 @@ pub(super) fn stage_tickets(
     Ok(tickets)
 }
 
-pub(super) fn stage_surveys(
+/// Reads and stages the survey responses, with the accounts' dimensions
+/// joined (nothing recorded yet: [`record_surveys`]).
+pub(super) fn read_surveys(
     input: &TableInput,
     o: &ReportOptions,
     accounts: Option<&Accounts>,
     for_health: bool,
-    r: &mut Report,
 ) -> Result<Responses> {
     let dims = dims_with_account(o, accounts, for_health);
     o.surveys.csat.validate()?;
     let mut responses = Responses::from_path(input, &o.surveys, &dims, input.input_tz.unwrap_or(o.input_tz))?;
     responses.df = join_account_dims(std::mem::take(&mut responses.df), accounts, &o.by, "survey responses")?;
+    Ok(responses)
+}
+
+/// Records staged survey responses in the report (meta, data quality, the
+/// NPS scale note).
+pub(super) fn record_surveys(input: &TableInput, responses: Responses, r: &mut Report) -> Result<Responses> {
     if let Some(note) = nps_scale_note(&responses.df) {
         r.meta.notes.push(note);
     }
@@ -191,14 +198,20 @@ pub(super) fn texts_set(df: &DataFrame) -> Result<std::collections::BTreeSet<Str
     Ok(c.str().ctx(ACCOUNT_ID)?.iter().flatten().map(str::to_owned).collect())
 }
 
-pub(super) fn stage_lines(input: &TableInput, o: &ReportOptions, r: &mut Report) -> Result<Lines> {
+/// Reads and stages the subscription lines (nothing recorded yet:
+/// [`record_lines`]).
+pub(super) fn read_lines(input: &TableInput, o: &ReportOptions) -> Result<Lines> {
     let lo = LinesOptions {
         input_tz: o.input_tz,
         reporting_currency: o.revenue.reporting_currency.clone(),
         rates: o.revenue.rates.clone(),
         dims: o.by.clone(),
     };
-    let lines = Lines::from_path(input, &lo)?;
+    Lines::from_path(input, &lo)
+}
+
+/// Records staged subscription lines in the report.
+pub(super) fn record_lines(input: &TableInput, lines: Lines, r: &mut Report) -> Result<Lines> {
     let what = "no usable subscription lines: every row was rejected (run `cxm validate` to see why)";
     record(r, "subscriptions", input, &lines, what)?;
     Ok(lines)

@@ -25,7 +25,10 @@ use crate::{Error, Result};
 mod inputs;
 mod sections;
 
-use inputs::{health_data, stage_accounts, stage_lines, stage_surveys, stage_tickets, stage_transactions, stage_usage};
+use inputs::{
+    health_data, read_lines, read_surveys, record_lines, record_surveys, stage_accounts, stage_tickets,
+    stage_transactions, stage_usage,
+};
 use sections::{health_sections, purchases_section, revenue_sections, support_section, surveys_section};
 
 /// The input tables of a report; absent tables leave their sections out.
@@ -256,26 +259,33 @@ pub fn run_with_progress(
         }
         None => None,
     };
-    let tickets = match p.tickets {
-        Some(input) => {
+    // Subscription lines and survey responses are read beside the tickets
+    // (their reading is independent and the tickets' is partly serial);
+    // each is recorded, and its error raised, in the usual order.
+    let (tickets, lines, responses) = std::thread::scope(|s| {
+        let lines = p.subscriptions.map(|input| s.spawn(move || read_lines(input, o)));
+        let acc = accounts.as_ref();
+        let responses = p.surveys.map(|input| s.spawn(move || read_surveys(input, o, acc, p.health_surveys)));
+        let tickets = p.tickets.map(|input| {
             step("reading tickets");
-            Some(stage_tickets(input, o, accounts.as_ref(), p.health_tickets, &mut r)?)
-        }
-        None => None,
-    };
-    let lines = match p.subscriptions {
-        Some(input) => {
+            stage_tickets(input, o, accounts.as_ref(), p.health_tickets, &mut r)
+        });
+        (tickets, lines.map(joined), responses.map(joined))
+    });
+    let tickets = tickets.transpose()?;
+    let lines = match (p.subscriptions, lines) {
+        (Some(input), Some(read)) => {
             step("reading subscriptions");
-            Some(stage_lines(input, o, &mut r)?)
+            Some(record_lines(input, read?, &mut r)?)
         }
-        None => None,
+        _ => None,
     };
-    let responses = match p.surveys {
-        Some(input) => {
+    let responses = match (p.surveys, responses) {
+        (Some(input), Some(read)) => {
             step("reading survey responses");
-            Some(stage_surveys(input, o, accounts.as_ref(), p.health_surveys, &mut r)?)
+            Some(record_surveys(input, read?, &mut r)?)
         }
-        None => None,
+        _ => None,
     };
     let usage = match p.usage {
         Some(input) => {
@@ -324,6 +334,11 @@ pub fn run_with_progress(
         health_sections(config, &data, usage.as_ref(), accounts.as_ref(), o, command, &mut r)?;
     }
     Ok(r)
+}
+
+/// A reading thread's result (a panic in it is an internal error).
+fn joined<T>(h: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
+    h.join().unwrap_or_else(|_| Err(Error::from(crate::error::ErrorKind::Internal("reading an input".into()))))
 }
 
 /// Which inputs a command reads and which sections it computes.

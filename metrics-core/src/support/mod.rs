@@ -67,7 +67,7 @@ pub enum Part {
     /// backlog sweep's result).
     Frame(Box<LazyFrame>),
     /// Quantiles of a value over the tickets attributed to each period by
-    /// one period column, computed by selection ([`quantiles::frame`]):
+    /// one period column, computed by selection ([`quantiles`]):
     /// `(output column, quantile in [0, 1])`.
     Quantiles {
         /// The staged period column the rows are attributed by.

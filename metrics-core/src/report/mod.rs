@@ -259,34 +259,7 @@ pub fn run_with_progress(
         }
         None => None,
     };
-    // Subscription lines and survey responses are read beside the tickets
-    // (their reading is independent and the tickets' is partly serial);
-    // each is recorded, and its error raised, in the usual order.
-    let (tickets, lines, responses) = std::thread::scope(|s| {
-        let lines = p.subscriptions.map(|input| s.spawn(move || read_lines(input, o)));
-        let acc = accounts.as_ref();
-        let responses = p.surveys.map(|input| s.spawn(move || read_surveys(input, o, acc, p.health_surveys)));
-        let tickets = p.tickets.map(|input| {
-            step("reading tickets");
-            stage_tickets(input, o, accounts.as_ref(), p.health_tickets, &mut r)
-        });
-        (tickets, lines.map(joined), responses.map(joined))
-    });
-    let tickets = tickets.transpose()?;
-    let lines = match (p.subscriptions, lines) {
-        (Some(input), Some(read)) => {
-            step("reading subscriptions");
-            Some(record_lines(input, read?, &mut r)?)
-        }
-        _ => None,
-    };
-    let responses = match (p.surveys, responses) {
-        (Some(input), Some(read)) => {
-            step("reading survey responses");
-            Some(record_surveys(input, read?, &mut r)?)
-        }
-        _ => None,
-    };
+    let (tickets, lines, responses) = stage_main_inputs(&p, o, accounts.as_ref(), &mut step, &mut r)?;
     let usage = match p.usage {
         Some(input) => {
             step("reading usage");
@@ -334,6 +307,47 @@ pub fn run_with_progress(
         health_sections(config, &data, usage.as_ref(), accounts.as_ref(), o, command, &mut r)?;
     }
     Ok(r)
+}
+
+/// The tickets, subscription lines and survey responses a command reads.
+type MainInputs = (Option<Tickets>, Option<Lines>, Option<Responses>);
+
+/// Stages the tickets, subscription lines and survey responses. Lines and
+/// responses are read beside the tickets (their reading is independent and
+/// the tickets' is partly serial); each is recorded, and its error raised,
+/// in the usual order: tickets, subscriptions, survey responses.
+fn stage_main_inputs(
+    p: &Plan<'_>,
+    o: &ReportOptions,
+    accounts: Option<&Accounts>,
+    step: &mut dyn FnMut(&str),
+    r: &mut Report,
+) -> Result<MainInputs> {
+    let (tickets, lines, responses) = std::thread::scope(|s| {
+        let lines = p.subscriptions.map(|input| s.spawn(move || read_lines(input, o)));
+        let responses = p.surveys.map(|input| s.spawn(move || read_surveys(input, o, accounts, p.health_surveys)));
+        let tickets = p.tickets.map(|input| {
+            step("reading tickets");
+            stage_tickets(input, o, accounts, p.health_tickets, r)
+        });
+        (tickets, lines.map(joined), responses.map(joined))
+    });
+    let tickets = tickets.transpose()?;
+    let lines = match (p.subscriptions, lines) {
+        (Some(input), Some(read)) => {
+            step("reading subscriptions");
+            Some(record_lines(input, read?, r)?)
+        }
+        _ => None,
+    };
+    let responses = match (p.surveys, responses) {
+        (Some(input), Some(read)) => {
+            step("reading survey responses");
+            Some(record_surveys(input, read?, r)?)
+        }
+        _ => None,
+    };
+    Ok((tickets, lines, responses))
 }
 
 /// A reading thread's result (a panic in it is an internal error).

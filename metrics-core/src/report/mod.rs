@@ -286,17 +286,30 @@ pub fn run_with_progress(
         )?),
         _ => None,
     };
-    if let Some(t) = tickets.filter(|_| p.wants_support) {
-        step("computing support metrics");
-        support_section(t, o, command, &mut r)?;
-    }
-    if let Some(lines) = lines.filter(|_| p.wants_revenue) {
-        step("computing revenue and cohorts");
-        revenue_sections(&lines, accounts.as_ref(), o, command, &mut r)?;
-    }
-    if let Some(responses) = responses.filter(|_| p.wants_surveys) {
-        step("computing surveys");
-        surveys_section(&responses, o, command, &mut r)?;
+    let (lines, responses) = (lines.filter(|_| p.wants_revenue), responses.filter(|_| p.wants_surveys));
+    let others = Others { lines: lines.as_ref(), responses: responses.as_ref(), accounts: accounts.as_ref() };
+    match tickets.filter(|_| p.wants_support) {
+        // Support beside revenue and surveys: they share no input.
+        Some(t) if others.any() => {
+            step("computing support metrics");
+            others.steps(&mut step);
+            let mut other = r.clone();
+            let base = r.clone();
+            let (support, rest) = std::thread::scope(|s| {
+                let h = s.spawn(|| others.compute(o, command, &mut other).map(|()| other));
+                (support_section(t, o, command, &mut r), joined(h))
+            });
+            support?;
+            merge_sections(&mut r, &base, rest?);
+        }
+        t => {
+            if let Some(t) = t {
+                step("computing support metrics");
+                support_section(t, o, command, &mut r)?;
+            }
+            others.steps(&mut step);
+            others.compute(o, command, &mut r)?;
+        }
     }
     if let Some(t) = transactions {
         step("computing purchases");
@@ -307,6 +320,52 @@ pub fn run_with_progress(
         health_sections(config, &data, usage.as_ref(), accounts.as_ref(), o, command, &mut r)?;
     }
     Ok(r)
+}
+
+/// The revenue and surveys sections' inputs, computed together (beside
+/// support when there are tickets).
+struct Others<'a> {
+    lines: Option<&'a Lines>,
+    responses: Option<&'a Responses>,
+    accounts: Option<&'a Accounts>,
+}
+
+impl Others<'_> {
+    fn any(&self) -> bool {
+        self.lines.is_some() || self.responses.is_some()
+    }
+
+    /// Reports their steps to the progress display.
+    fn steps(&self, step: &mut dyn FnMut(&str)) {
+        if self.lines.is_some() {
+            step("computing revenue and cohorts");
+        }
+        if self.responses.is_some() {
+            step("computing surveys");
+        }
+    }
+
+    fn compute(&self, o: &ReportOptions, command: Command, r: &mut Report) -> Result<()> {
+        if let Some(lines) = self.lines {
+            revenue_sections(lines, self.accounts, o, command, r)?;
+        }
+        if let Some(responses) = self.responses {
+            surveys_section(responses, o, command, r)?;
+        }
+        Ok(())
+    }
+}
+
+/// Adds to `r` what `other` (a copy of `base`) gained: its sections and
+/// notes after `base`'s, in order, and the rules it set.
+fn merge_sections(r: &mut Report, base: &Report, other: Report) {
+    r.sections.extend(other.sections.into_iter().skip(base.sections.len()));
+    r.meta.notes.extend(other.meta.notes.into_iter().skip(base.meta.notes.len()));
+    for (k, v) in other.meta.rules {
+        if base.meta.rules.get(&k) != Some(&v) {
+            r.meta.rules.insert(k, v);
+        }
+    }
 }
 
 /// The tickets, subscription lines and survey responses a command reads.

@@ -499,7 +499,7 @@ impl RawTable {
                 out
             }
             DataType::Int64 if !self.scan_parsed => copied(c.i64().ctx(name)?),
-            DataType::Int32 => widened(c.i32().ctx(name)?),
+            DataType::Int32 => copied(c.i32().ctx(name)?),
             d if d.is_integer() => from_ints(c.cast(&DataType::Int64).ctx(name)?.i64().ctx(name)?, Some),
             d if d.is_float() => from_floats(c.cast(&DataType::Float64).ctx(name)?.f64().ctx(name)?, |f| {
                 (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
@@ -777,24 +777,18 @@ impl<T: Copy + Default> Parsed<T> {
     }
 }
 
-/// Every value of an integer column as it is, chunk by chunk (a copy of the
-/// values buffer and the validity; no value can fail).
-fn copied(ca: &Int64Chunked) -> Parsed<i64> {
+/// Every value of an `Int64` or `Int32` column (Parquet's usual integer
+/// widths) as an `i64`, chunk by chunk: the values buffer and the validity
+/// copied, no per-value closure, no full-height cast first; no value can
+/// fail.
+fn copied<T>(ca: &ChunkedArray<T>) -> Parsed<i64>
+where
+    T: PolarsNumericType,
+    T::Native: Into<i64>,
+{
     let mut out = Parsed::with_capacity(ca.len());
     for arr in ca.downcast_iter() {
-        out.values.extend_from_array(arr.values(), arr.validity().map(|b| b.iter()));
-    }
-    out.nonempty = ca.len() - ca.null_count();
-    out
-}
-
-/// Every value of an `Int32` column as an `i64` (Parquet's usual integer
-/// width), without a full-height cast first.
-fn widened(ca: &Int32Chunked) -> Parsed<i64> {
-    let mut out = Parsed::with_capacity(ca.len());
-    for arr in ca.downcast_iter() {
-        let wide: Vec<i64> = arr.values().iter().map(|v| i64::from(*v)).collect();
-        out.values.extend_from_array(&wide, arr.validity().map(|b| b.iter()));
+        out.values.extend_from_array(arr.values().iter().map(|v| (*v).into()), arr.validity().map(|b| b.iter()));
     }
     out.nonempty = ca.len() - ca.null_count();
     out
@@ -866,11 +860,16 @@ impl<T: Copy + Default> Values<T> {
     }
 
     /// Appends a run of values with their validity (`None`: all valid).
-    fn extend_from_array(&mut self, values: &[T], validity: Option<impl Iterator<Item = bool>>) {
-        self.data.extend_from_slice(values);
+    fn extend_from_array(
+        &mut self,
+        values: impl ExactSizeIterator<Item = T>,
+        validity: Option<impl Iterator<Item = bool>>,
+    ) {
+        let n = values.len();
+        self.data.extend(values);
         match validity {
             Some(v) => self.valid.extend(v),
-            None => self.valid.extend(std::iter::repeat_n(true, values.len())),
+            None => self.valid.extend(std::iter::repeat_n(true, n)),
         }
     }
 

@@ -294,7 +294,7 @@ pub fn run_with_progress(
             step("computing support metrics");
             others.steps(&mut step);
             let mut other = r.clone();
-            let base = r.clone();
+            let base = Before::of(&r);
             let (support, rest) = std::thread::scope(|s| {
                 let h = s.spawn(|| others.compute(o, command, &mut other).map(|()| other));
                 (support_section(t, o, command, &mut r), joined(h))
@@ -356,13 +356,28 @@ impl Others<'_> {
     }
 }
 
-/// Adds to `r` what `other` (a copy of `base`) gained: its sections and
-/// notes after `base`'s, in order, and the rules it set.
-fn merge_sections(r: &mut Report, base: &Report, other: Report) {
-    r.sections.extend(other.sections.into_iter().skip(base.sections.len()));
-    r.meta.notes.extend(other.meta.notes.into_iter().skip(base.meta.notes.len()));
+/// What a report held when a copy of it was made: what the copy gains is
+/// what comes after.
+struct Before {
+    sections: usize,
+    notes: usize,
+    rules: BTreeMap<String, String>,
+}
+
+impl Before {
+    fn of(r: &Report) -> Self {
+        Self { sections: r.sections.len(), notes: r.meta.notes.len(), rules: r.meta.rules.clone() }
+    }
+}
+
+/// Adds to `r` what `other` (a copy of the report as `base` describes it)
+/// gained: its sections and notes after `base`'s, in order, and the rules
+/// it set.
+fn merge_sections(r: &mut Report, base: &Before, other: Report) {
+    r.sections.extend(other.sections.into_iter().skip(base.sections));
+    r.meta.notes.extend(other.meta.notes.into_iter().skip(base.notes));
     for (k, v) in other.meta.rules {
-        if base.meta.rules.get(&k) != Some(&v) {
+        if base.rules.get(&k) != Some(&v) {
             r.meta.rules.insert(k, v);
         }
     }

@@ -42,6 +42,20 @@ struct Counter {
 }
 
 impl Counter {
+    /// A counter before the first byte of a file.
+    fn new(sep: u8) -> Self {
+        Self {
+            sep,
+            in_quotes: false,
+            seps: 0,
+            content: false,
+            records: 0,
+            header_fields: 0,
+            header: Vec::new(),
+            out: Checked::default(),
+        }
+    }
+
     fn end_record(&mut self) {
         if self.records == 0 {
             self.header_fields = self.seps + 1;
@@ -210,16 +224,7 @@ fn check_in_chunks(
     keep: &dyn Fn(u32) -> bool,
     chunk: usize,
 ) -> std::io::Result<Checked> {
-    let mut c = Counter {
-        sep,
-        in_quotes: false,
-        seps: 0,
-        content: false,
-        records: 0,
-        header_fields: 0,
-        header: Vec::new(),
-        out: Checked::default(),
-    };
+    let mut c = Counter::new(sep);
     let mut buf = vec![0u8; chunk.max(1)];
     let mut filled = 0usize;
     let mut base = 0u64;
@@ -363,16 +368,7 @@ mod tests {
     /// The byte-by-byte state machine alone, the definition the fast line
     /// paths must agree with.
     fn by_bytes(text: &[u8]) -> Checked {
-        let mut c = Counter {
-            sep: b',',
-            in_quotes: false,
-            seps: 0,
-            content: false,
-            records: 0,
-            header_fields: 0,
-            header: Vec::new(),
-            out: Checked::default(),
-        };
+        let mut c = Counter::new(b',');
         text.iter().for_each(|&b| c.byte(b));
         c.finish()
     }

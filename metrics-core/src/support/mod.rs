@@ -66,14 +66,19 @@ pub enum Part {
     /// A computed frame keyed by `period_start` and the dimensions (the
     /// backlog sweep's result).
     Frame(Box<LazyFrame>),
-    /// Quantiles of a value over the tickets attributed to each period by
-    /// one period column, computed by selection ([`quantiles`]):
-    /// `(output column, quantile in [0, 1])`.
+    /// The count, mean and quantiles of a value over the tickets attributed
+    /// to each period by one period column, computed group by group in row
+    /// order ([`quantiles`]): the same numbers on every run, whatever the
+    /// threads do.
     Quantiles {
         /// The staged period column the rows are attributed by.
         period: &'static str,
         /// The value (null = left out of the sample).
         value: Expr,
+        /// The output column of the sample's size.
+        count: String,
+        /// The output column of the sample's mean.
+        mean: String,
         /// Output columns and their quantiles.
         quantiles: Vec<(String, f64)>,
     },
@@ -280,8 +285,9 @@ pub const FIRST_RESOLUTION: DurationColumns = DurationColumns {
 
 /// Statistics of a duration column `d` (null = excluded), attributed by
 /// `period`: count, mean, each extra percentile (`<prefix>_p<N>_<unit>`),
-/// median, p90, named by `cols`. Count and mean are aggregations of the
-/// period's group-by (`aggs` adds others to it); the quantiles interpolate
+/// median, p90, named by `cols`, computed group by group in row order
+/// ([`quantiles`]; `aggs`, if any, join the period's group-by); the mean is
+/// a compensated sum over the count, the quantiles interpolate
 /// linearly between closest ranks (numpy's default, DuckDB
 /// `quantile_cont`) and are computed by selection ([`quantiles`]); empty
 /// samples give null. Returns the parts and the column names in order.
@@ -300,9 +306,12 @@ pub(crate) fn duration_parts(
     quantiles.push((cols.median.to_owned(), 0.5));
     quantiles.push((cols.p90.to_owned(), 0.9));
     names.extend(quantiles.iter().map(|(n, _)| n.clone()));
-    let mut grouped_aggs = vec![d.clone().count().alias(cols.count), d.clone().mean().alias(cols.mean)];
-    grouped_aggs.extend(aggs);
-    (vec![grouped(period, grouped_aggs), Part::Quantiles { period, value: d, quantiles }], names)
+    let sample = Part::Quantiles { period, value: d, count: cols.count.into(), mean: cols.mean.into(), quantiles };
+    let mut parts = vec![sample];
+    if !aggs.is_empty() {
+        parts.push(grouped(period, aggs));
+    }
+    (parts, names)
 }
 
 /// `timestamps`, `vendor` or `none`: the mapped source, `prefer`'s when
@@ -356,8 +365,9 @@ pub(crate) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[Metric]) -> 
                 e.1.extend(post.iter().cloned());
             }
             Part::Frame(f) => frames.push((**f).clone()),
-            Part::Quantiles { period, value, quantiles } => {
-                frames.push(quantiles::frame(t, cx, period, value.clone(), quantiles)?.lazy());
+            Part::Quantiles { period, value, count, mean, quantiles } => {
+                let names = quantiles::Names { count, mean, quantiles };
+                frames.push(quantiles::frame(t, cx, period, value.clone(), &names)?.lazy());
             }
         }
     }
@@ -369,10 +379,17 @@ pub(crate) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[Metric]) -> 
         let schema = f.collect_schema().ctx("planning support")?;
         let mut sel = keys.clone();
         sel.extend(wanted.iter().filter(|c| schema.contains(c.as_str())).map(|c| col(c.as_str())));
-        // Each group-by runs on its own (on every core), not beside the
-        // others: their full-height intermediates are never held at once.
-        // The result is one row per period and group.
-        let part = f.select(sel).collect().ctx("computing support metrics")?;
+        // Each group-by runs on its own, in polars' streaming engine: morsel
+        // by morsel on every core, so no full-height intermediate (a
+        // duration, a flag cast to a count) is ever materialised. Its
+        // aggregations are integer counts and sums, whose result does not
+        // depend on the order the morsels arrive in; float means come from
+        // the sample kernel (`Part::Quantiles`), in row order.
+        let part = f
+            .select(sel)
+            .collect_with_engine(Engine::Streaming)
+            .map(|r| r.unwrap_single())
+            .ctx("computing support metrics")?;
         frame = frame.join(part.lazy(), keys.clone(), keys.clone(), args.clone());
     }
     let schema = frame.collect_schema().ctx("planning support")?;

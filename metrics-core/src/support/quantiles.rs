@@ -55,8 +55,40 @@ pub fn by_selection(v: &mut [f64], qs: &[f64]) -> Vec<Option<f64>> {
     out
 }
 
-/// One frame keyed by `period_start` and the `by` dimensions with one
-/// column per `(name, quantile)`: the quantiles of `value` over the tickets
+/// The output columns of one sample's statistics.
+pub(crate) struct Names<'a> {
+    /// The sample's size (`UInt32`).
+    pub count: &'a str,
+    /// Its mean.
+    pub mean: &'a str,
+    /// `(column, quantile in [0, 1])`.
+    pub quantiles: &'a [(String, f64)],
+}
+
+/// The mean of `v`: a compensated (Neumaier) sum in slice order over the
+/// length, `None` for an empty slice. The same slice gives the same bits
+/// whatever the number of threads.
+///
+/// ```
+/// use metrics_core::support::quantiles::mean;
+/// assert_eq!(mean(&[1e16, 1.0, -1e16, 1.0]), Some(0.5));
+/// assert_eq!(mean(&[]), None);
+/// ```
+pub fn mean(v: &[f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let (mut sum, mut carry) = (0.0f64, 0.0f64);
+    for &x in v {
+        let t = sum + x;
+        carry += if sum.abs() >= x.abs() { (sum - t) + x } else { (x - t) + sum };
+        sum = t;
+    }
+    Some((sum + carry) / v.len() as f64)
+}
+
+/// One frame keyed by `period_start` and the `by` dimensions with the
+/// count, mean and quantiles of `value` named by `names`, over the tickets
 /// attributed to each period by `period_col` (rows where either is null are
 /// left out; groups without a value have no row).
 pub(crate) fn frame(
@@ -64,8 +96,9 @@ pub(crate) fn frame(
     cx: &SupportContext,
     period_col: &str,
     value: Expr,
-    quantiles: &[(String, f64)],
+    names: &Names<'_>,
 ) -> crate::Result<DataFrame> {
+    let quantiles = names.quantiles;
     let mut sel = vec![col(period_col).cast(DataType::Int32).alias(PERIOD_START), value.alias(VALUE)];
     sel.extend(cx.by.iter().map(|b| col(b.as_str()).cast(DataType::String).alias(b.as_str())));
     let df = t.df.clone().lazy().select(sel).collect().ctx("reading durations")?;
@@ -98,15 +131,19 @@ pub(crate) fn frame(
         rest = tail;
     }
     let qs: Vec<f64> = quantiles.iter().map(|(_, q)| *q).collect();
-    let results: Vec<Vec<Option<f64>>> = slices.into_par_iter().map(|s| by_selection(s, &qs)).collect();
+    let results: Vec<(Option<f64>, Vec<Option<f64>>)> =
+        slices.into_par_iter().map(|s| (mean(s), by_selection(s, &qs))).collect();
     let mut cols =
         vec![Int32Chunked::from_iter_values(PERIOD_START.into(), keys.iter().map(|k| k.0)).into_date().into_column()];
     for (i, b) in cx.by.iter().enumerate() {
         let v = keys.iter().map(|k| k.1[i].as_deref());
         cols.push(StringChunked::from_iter_options(b.as_str().into(), v).into_column());
     }
+    let counts = (0..keys.len()).map(|g| (start[g + 1] - start[g]) as u32);
+    cols.push(UInt32Chunked::from_iter_values(names.count.into(), counts).into_column());
+    cols.push(Float64Chunked::from_iter_options(names.mean.into(), results.iter().map(|r| r.0)).into_column());
     for (j, (name, _)) in quantiles.iter().enumerate() {
-        let v = results.iter().map(|r| r[j]);
+        let v = results.iter().map(|r| r.1[j]);
         cols.push(Float64Chunked::from_iter_options(name.as_str().into(), v).into_column());
     }
     DataFrame::new_infer_height(cols).ctx("duration quantiles")
@@ -166,6 +203,18 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// The compensated mean of durations (whole microseconds in minutes)
+        /// is within an ulp or two of the exact mean, and the same for the
+        /// same order.
+        #[test]
+        fn mean_is_the_exact_mean(micros in proptest::collection::vec(0i64..400 * 86_400_000_000, 1..300)) {
+            let v: Vec<f64> = micros.iter().map(|m| *m as f64 / 60e6).collect();
+            let exact = micros.iter().map(|m| i128::from(*m)).sum::<i128>() as f64 / 60e6 / v.len() as f64;
+            let got = mean(&v).unwrap();
+            prop_assert!((got - exact).abs() <= 4.0 * f64::EPSILON * exact.abs(), "{} vs {}", got, exact);
+            prop_assert_eq!(mean(&v).map(f64::to_bits), Some(got.to_bits()));
+        }
+
         /// Bit for bit what polars' linear quantile gives on the same sample.
         #[test]
         fn selection_equals_polars_quantiles(

@@ -62,6 +62,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod calendar;
 pub mod demo;
 pub mod error;
 pub mod health;

@@ -140,6 +140,10 @@ pub(crate) struct ReportArgs {
     /// (linear interpolation between closest ranks).
     #[arg(long, value_delimiter = ',', value_name = "P")]
     pub(crate) percentiles: Vec<f64>,
+    /// Also report every duration metric in business time, measured with the config's
+    /// `[calendars.NAME]` (columns `frt_business_*`, `resolution_business_*`, ...).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) calendar: Option<String>,
     /// First contact resolution rule [default: zendesk].
     #[arg(long, value_enum)]
     pub(crate) fcr: Option<FcrArg>,

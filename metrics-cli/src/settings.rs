@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use metrics_core::calendar::{BusinessCalendar, CalendarSection};
 use metrics_core::mapping::{ColumnSpec, DurationUnit, TableInput};
 use metrics_core::parse::timestamp::{TimestampFormat, ValidYears};
 use metrics_core::preset::Preset;
@@ -29,6 +30,8 @@ struct ConfigFile {
     transactions: Option<TableSection>,
     usage: Option<TableSection>,
     health: Option<metrics_core::health::HealthSection>,
+    #[serde(default)]
+    calendars: BTreeMap<String, CalendarSection>,
 }
 
 /// `[surveys]`: the survey_responses input and the survey rules.
@@ -99,6 +102,7 @@ struct SupportSection {
     durations: Option<String>,
     max_duration_days: Option<f64>,
     percentiles: Option<Vec<f64>>,
+    calendar: Option<String>,
 }
 
 /// `[support] escalation = { column = "reassignment_count", min = 1 }`.
@@ -224,6 +228,9 @@ impl Settings {
         report_options(a, file.report.take().unwrap_or_default(), &mut o)?;
         let support = file.support.take().unwrap_or_default();
         let escalation_column = support.escalation.as_ref().map(|e| e.column.clone());
+        let calendar = a.calendar.as_deref().map(|n| (n, "--calendar"));
+        let calendar = calendar.or(support.calendar.as_deref().map(|n| (n, "[support] calendar")));
+        o.support.calendar = calendar.map(|(name, from)| named_calendar(&file.calendars, name, from)).transpose()?;
         support_options(a, support, &mut o)?;
         revenue_options(a, file.revenue.take().unwrap_or_default(), &base, &mut o)?;
         let surveys = file.surveys.take().unwrap_or_default();
@@ -336,6 +343,17 @@ fn support_options(a: &ReportArgs, support: SupportSection, o: &mut ReportOption
         Err(e) => return Err(anyhow::anyhow!("[support] {e}")),
     };
     Ok(())
+}
+
+/// The calendar `name` of the config's `[calendars.*]`; `from` says who
+/// asked for it.
+fn named_calendar(all: &BTreeMap<String, CalendarSection>, name: &str, from: &str) -> Result<BusinessCalendar> {
+    let Some(section) = all.get(name) else {
+        let known: Vec<&str> = all.keys().map(String::as_str).collect();
+        let known = if known.is_empty() { "the config has none".to_owned() } else { known.join(", ") };
+        bail!("{from}: no calendar `{name}` in the config's [calendars.*] ({known})");
+    };
+    Ok(BusinessCalendar::from_section(name, section)?)
 }
 
 /// Whether a library error is about this option.

@@ -514,3 +514,48 @@ fn health_from_a_config_and_at_risk() {
         .code(1)
         .stderr(predicate::str::contains("no health score configured"));
 }
+
+/// `--calendar` names a `[calendars.*]` section of the config; the business
+/// twins follow their calendar columns and meta names the calendar. The
+/// values are those of `metrics-core/tests/it/business.rs`, worked by hand.
+#[test]
+fn calendar_flag_adds_business_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let tickets = write(
+        dir.path(),
+        "t.csv",
+        "ticket_id,created_at,first_response_at,solved_at\n\
+         1,2025-03-03T21:30:00Z,2025-03-04T14:15:00Z,2025-03-04T15:00:00Z\n\
+         2,2025-03-03T15:00:00Z,2025-03-03T15:20:00Z,2025-03-05T15:00:00Z\n\
+         3,2025-03-07T21:00:00Z,2025-03-10T13:30:00Z,\n",
+    );
+    let hours = ["mon", "tue", "wed", "thu", "fri"].map(|d| format!("hours.{d} = [\"09:00-17:00\"]\n")).concat();
+    let config = write(dir.path(), "cxm.toml", &format!("[calendars.office]\ntz = \"America/New_York\"\n{hours}"));
+    let out = dir.path().join("out");
+    cxm()
+        .args(["support", "--tz", "UTC", "--calendar", "office", "--tickets"])
+        .arg(&tickets)
+        .arg("--config")
+        .arg(&config)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(out.join("support.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let get = |c: &str| row[header.iter().position(|h| *h == c).unwrap()].parse::<f64>().unwrap();
+    assert_eq!((get("frt_business_count"), get("frt_business_median_minutes")), (3.0, 45.0));
+    assert_eq!((get("resolution_business_count"), get("resolution_business_mean_hours")), (2.0, 8.75));
+    let meta = std::fs::read_to_string(out.join("meta.json")).unwrap();
+    assert!(meta.contains("office (America/New_York; 40 h a week; 0 holidays)"), "{meta}");
+    cxm()
+        .args(["support", "--calendar", "nope", "--tickets"])
+        .arg(&tickets)
+        .arg("--config")
+        .arg(&config)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no calendar `nope`").and(predicate::str::contains("office")));
+}

@@ -7,6 +7,7 @@
 //! (see [`backlog`]), because an expression would explode tickets x periods.
 
 pub mod backlog;
+pub mod business;
 pub mod csat;
 pub mod options;
 pub mod quantiles;
@@ -469,6 +470,9 @@ pub fn compute(t: &Tickets, o: &SupportOptions) -> crate::Result<Computed> {
     let spine = spine(t, &o)?;
     let mut t = t.clone();
     add_periods(&mut t, &spine)?;
+    if let Some(c) = &o.calendar {
+        business::add_business(&mut t, c)?;
+    }
     let (period, tz) = (o.window.period, o.window.tz);
     let cx = SupportContext { period, tz, by: o.by.clone(), spine, as_of: t.as_of, options: o };
     let (planned, rules) = plan_all(&t, &cx)?;
@@ -501,17 +505,29 @@ pub fn plan_all(t: &Tickets, cx: &SupportContext) -> crate::Result<(Vec<Planned>
     rules.push(("backlog_mode".to_owned(), "tickets (approximate for reopened tickets)".to_owned()));
     rules.push(("csat_scale".to_owned(), cx.options.csat.describe()));
     rules.push(("quantiles".to_owned(), "linear interpolation between closest ranks".to_owned()));
+    if let Some(c) = &cx.options.calendar {
+        rules.push(("calendar".to_owned(), c.describe()));
+    }
     let solved = if t.has(SOLVED_AT) { None } else { Some(Err(skipped("tickets_solved", SOLVED_AT))) };
-    let planned = vec![
-        Ok(volume::volume(t)),
-        frt,
-        resolution::resolution_time(t, cx),
-        resolution::first_resolution_time(t, cx),
+    let with_calendar = cx.options.calendar.is_some();
+    let twin = |f: fn(&Tickets, &SupportContext) -> Planned| with_calendar.then(|| f(t, cx));
+    let planned = [
+        Some(Ok(volume::volume(t))),
+        Some(frt),
+        twin(business::frt_business),
+        Some(resolution::resolution_time(t, cx)),
+        twin(business::resolution_business),
+        Some(resolution::first_resolution_time(t, cx)),
+        twin(business::first_resolution_business),
+    ]
+    .into_iter()
+    .flatten()
+    .chain([
         rates::fcr(t, cx),
         rates::escalation(t, cx),
         rates::reopens(t),
         backlog::backlog(t, cx)?,
         csat::csat(t),
-    ];
+    ]);
     Ok((solved.into_iter().chain(planned).collect(), rules))
 }

@@ -166,6 +166,9 @@ pub struct SupportOptions {
     pub window: crate::period::Window,
     /// Dimensions, in output order: columns of the staged tickets.
     pub by: Vec<String>,
+    /// The business calendar of the `_business_` twins of every duration
+    /// metric (none: calendar time only).
+    pub calendar: Option<crate::calendar::BusinessCalendar>,
 }
 
 crate::period::window_setters!(SupportOptions);
@@ -176,6 +179,14 @@ impl SupportOptions {
     #[must_use]
     pub fn with_percentiles(mut self, p: impl IntoIterator<Item = f64>) -> Self {
         self.percentiles = p.into_iter().collect();
+        self
+    }
+
+    /// Adds the business-time twins of every duration metric, measured
+    /// with `calendar` (docs/calendars.md).
+    #[must_use]
+    pub fn with_calendar(mut self, calendar: crate::calendar::BusinessCalendar) -> Self {
+        self.calendar = Some(calendar);
         self
     }
 
@@ -213,6 +224,7 @@ impl Default for SupportOptions {
             max_duration: super::tickets::DEFAULT_MAX_DURATION,
             window: crate::period::Window::new(crate::period::Period::Week),
             by: Vec::new(),
+            calendar: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Every integration test of `metrics-core` in one binary (one link, as
 //! polars, uv and ripgrep do): one module per area.
 
+mod business;
 mod common;
 mod errors;
 mod fixtures;

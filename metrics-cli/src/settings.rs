@@ -32,6 +32,7 @@ struct ConfigFile {
     health: Option<metrics_core::health::HealthSection>,
     #[serde(default)]
     calendars: BTreeMap<String, CalendarSection>,
+    sla: Option<metrics_core::support::sla::SlaSection>,
 }
 
 /// `[surveys]`: the survey_responses input and the survey rules.
@@ -232,6 +233,9 @@ impl Settings {
         let calendar = calendar.or(support.calendar.as_deref().map(|n| (n, "[support] calendar")));
         o.support.calendar = calendar.map(|(name, from)| named_calendar(&file.calendars, name, from)).transpose()?;
         support_options(a, support, &mut o)?;
+        if let Some(s) = &file.sla {
+            o.sla = Some(metrics_core::support::sla::SlaOptions::from_section(s, &file.calendars)?);
+        }
         revenue_options(a, file.revenue.take().unwrap_or_default(), &base, &mut o)?;
         let surveys = file.surveys.take().unwrap_or_default();
         survey_options(&surveys, &mut o)?;

@@ -559,3 +559,42 @@ fn calendar_flag_adds_business_columns() {
         .code(1)
         .stderr(predicate::str::contains("no calendar `nope`").and(predicate::str::contains("office")));
 }
+
+/// `[sla]` adds the `sla` section beside `support`, keyed like it; the
+/// counts are those of `metrics-core/src/support/sla/tests.rs`, worked by
+/// hand (here without the as-of cut: as-of is the latest timestamp).
+#[test]
+fn sla_config_adds_the_sla_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let tickets = write(
+        dir.path(),
+        "t.csv",
+        "ticket_id,priority,created_at,first_response_at,solved_at\n\
+         1, Urgent ,2025-03-03T00:00:00Z,2025-03-03T01:00:00Z,2025-03-03T09:00:00Z\n\
+         2,HIGH,2025-03-03T00:00:00Z,2025-03-03T05:00:00Z,2025-03-03T23:00:00Z\n\
+         3,low,2025-03-03T00:00:00Z,,\n",
+    );
+    let config = write(
+        dir.path(),
+        "cxm.toml",
+        "[sla.targets]\nurgent = { first_response = \"1h\", resolution = \"8h\" }\n\
+         high = { first_response = \"4h\", resolution = \"1d\" }\ndefault = { first_response = \"24h\" }\n",
+    );
+    let out = dir.path().join("out");
+    cxm()
+        .args(["report", "--tz", "UTC", "--tickets"])
+        .arg(&tickets)
+        .arg("--config")
+        .arg(&config)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    let sla = std::fs::read_to_string(out.join("sla.csv")).unwrap();
+    // As-of is 23:00 on Monday: ticket 3 has waited 23 h of its 24, still running.
+    assert_eq!(
+        sla,
+        "period_start,sla_frt_met,sla_frt_breached,sla_frt_rate,sla_resolution_met,sla_resolution_breached,sla_resolution_rate\n\
+         2025-03-03,1,1,0.5,1,1,0.5\n"
+    );
+}

@@ -13,6 +13,11 @@ fn dims_with_account(o: &ReportOptions, accounts: Option<&Accounts>, for_health:
     if (for_health || from_accounts) && !dims.iter().any(|d| d == ACCOUNT_ID) {
         dims.push(ACCOUNT_ID.to_owned());
     }
+    // SLA targets are per priority.
+    let priority = crate::schema::tickets::PRIORITY;
+    if o.sla.is_some() && !dims.iter().any(|d| d == priority) {
+        dims.push(priority.to_owned());
+    }
     dims
 }
 

@@ -104,6 +104,8 @@ pub struct ReportOptions {
     pub health: Option<HealthConfig>,
     /// `health` lists only red accounts, weakest first (`--at-risk`).
     pub at_risk: bool,
+    /// SLA targets: when set, the report has an `sla` section (`[sla]`).
+    pub sla: Option<crate::support::sla::SlaOptions>,
     /// The years a timestamp may fall in (`[report] valid_years`): applied
     /// to every input, and `since`, `until` and `as_of` must lie in them.
     pub valid_years: ValidYears,
@@ -130,6 +132,7 @@ impl Default for ReportOptions {
             surveys: SurveyOptions::default(),
             health: None,
             at_risk: false,
+            sla: None,
             valid_years: ValidYears::default(),
             max_excluded: DEFAULT_MAX_EXCLUDED,
         }

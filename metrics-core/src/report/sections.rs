@@ -21,6 +21,11 @@ pub(super) fn support_section(tickets: Tickets, o: &ReportOptions, command: Comm
     r.meta.notes.extend(support::duration_notes(&tickets, o.support.durations));
     r.meta.skipped.extend(c.skipped);
     r.sections.push(("support".to_owned(), c.table));
+    if let Some(sla) = &o.sla {
+        let time = sla.calendar.as_ref().map_or_else(|| "calendar time".to_owned(), |c| c.describe());
+        r.meta.rules.insert("sla_time".into(), time);
+        r.sections.push(("sla".to_owned(), support::sla::table(&tickets, &so, sla)?));
+    }
     Ok(())
 }
 

@@ -14,6 +14,7 @@ pub mod quantiles;
 pub mod rates;
 pub mod resolution;
 pub mod response;
+pub mod sla;
 pub mod tickets;
 pub mod volume;
 

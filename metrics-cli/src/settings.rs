@@ -106,12 +106,22 @@ struct SupportSection {
     calendar: Option<String>,
 }
 
-/// `[support] escalation = { column = "reassignment_count", min = 1 }`.
+/// `[support] escalation = { column = "reassignment_count", min = 1 }` or
+/// `escalation = "sla_breach"`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EscalationEntry {
-    column: String,
-    min: i64,
+#[serde(untagged)]
+enum EscalationEntry {
+    Rule(String),
+    Count { column: String, min: i64 },
+}
+
+impl EscalationEntry {
+    fn column(&self) -> Option<&str> {
+        match self {
+            Self::Count { column, .. } => Some(column),
+            Self::Rule(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,14 +238,9 @@ impl Settings {
         let mut o = ReportOptions::default();
         report_options(a, file.report.take().unwrap_or_default(), &mut o)?;
         let support = file.support.take().unwrap_or_default();
-        let escalation_column = support.escalation.as_ref().map(|e| e.column.clone());
-        let calendar = a.calendar.as_deref().map(|n| (n, "--calendar"));
-        let calendar = calendar.or(support.calendar.as_deref().map(|n| (n, "[support] calendar")));
-        o.support.calendar = calendar.map(|(name, from)| named_calendar(&file.calendars, name, from)).transpose()?;
+        let escalation_column = support.escalation.as_ref().and_then(|e| e.column().map(str::to_owned));
+        time_rules(a, &support, &file, &mut o)?;
         support_options(a, support, &mut o)?;
-        if let Some(s) = &file.sla {
-            o.sla = Some(metrics_core::support::sla::SlaOptions::from_section(s, &file.calendars)?);
-        }
         revenue_options(a, file.revenue.take().unwrap_or_default(), &base, &mut o)?;
         let surveys = file.surveys.take().unwrap_or_default();
         survey_options(&surveys, &mut o)?;
@@ -336,7 +341,10 @@ fn support_options(a: &ReportArgs, support: SupportSection, o: &mut ReportOption
     if let Some(d) = &support.durations {
         o.support.durations = d.parse().context("[support] durations")?;
     }
-    o.support.escalation_min = support.escalation.as_ref().map(|e| e.min);
+    o.support.escalation_min = match support.escalation {
+        Some(EscalationEntry::Count { min, .. }) => Some(min),
+        _ => None,
+    };
     o.support.percentiles =
         if a.percentiles.is_empty() { support.percentiles.unwrap_or_default() } else { a.percentiles.clone() };
     o.support = match o.support.validated() {
@@ -346,6 +354,29 @@ fn support_options(a: &ReportArgs, support: SupportSection, o: &mut ReportOption
         }
         Err(e) => return Err(anyhow::anyhow!("[support] {e}")),
     };
+    Ok(())
+}
+
+/// The business calendar (`--calendar`, `[support] calendar`), the SLA
+/// rules (`[sla]`) and escalation by SLA breach.
+fn time_rules(a: &ReportArgs, support: &SupportSection, file: &ConfigFile, o: &mut ReportOptions) -> Result<()> {
+    let calendar = a.calendar.as_deref().map(|n| (n, "--calendar"));
+    let calendar = calendar.or(support.calendar.as_deref().map(|n| (n, "[support] calendar")));
+    o.support.calendar = calendar.map(|(name, from)| named_calendar(&file.calendars, name, from)).transpose()?;
+    if let Some(s) = &file.sla {
+        o.sla = Some(metrics_core::support::sla::SlaOptions::from_section(s, &file.calendars)?);
+    }
+    match &support.escalation {
+        Some(EscalationEntry::Rule(r)) if r.trim() == "sla_breach" => {
+            let sla = o.sla.clone();
+            o.support.escalation_sla =
+                Some(sla.context("[support] escalation = \"sla_breach\" needs an [sla] section with targets")?);
+        }
+        Some(EscalationEntry::Rule(r)) => {
+            bail!("[support] escalation: unknown rule `{r}` (expected \"sla_breach\" or {{ column, min }})")
+        }
+        _ => {}
+    }
     Ok(())
 }
 

@@ -597,4 +597,33 @@ fn sla_config_adds_the_sla_section() {
         "period_start,sla_frt_met,sla_frt_breached,sla_frt_rate,sla_resolution_met,sla_resolution_breached,sla_resolution_rate\n\
          2025-03-03,1,1,0.5,1,1,0.5\n"
     );
+    // Escalation by SLA breach: tickets 1 (resolution) and 2 (first
+    // response) breached, 2 of 3.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let with_rule = write(dir.path(), "esc.toml", &format!("[support]\nescalation = \"sla_breach\"\n{text}"));
+    let out = dir.path().join("esc");
+    cxm()
+        .args(["support", "--tz", "UTC", "--tickets"])
+        .arg(&tickets)
+        .arg("--config")
+        .arg(&with_rule)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    let support = std::fs::read_to_string(out.join("support.csv")).unwrap();
+    let mut lines = support.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = |c: &str| row[header.iter().position(|h| *h == c).unwrap()];
+    assert_eq!((at("escalated_count"), at("escalation_rate")), ("2", "0.6666666666666666"));
+    let alone = write(dir.path(), "alone.toml", "[support]\nescalation = \"sla_breach\"\n");
+    cxm()
+        .args(["support", "--tickets"])
+        .arg(&tickets)
+        .arg("--config")
+        .arg(&alone)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("needs an [sla] section"));
 }

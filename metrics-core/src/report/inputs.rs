@@ -15,7 +15,8 @@ fn dims_with_account(o: &ReportOptions, accounts: Option<&Accounts>, for_health:
     }
     // SLA targets are per priority.
     let priority = crate::schema::tickets::PRIORITY;
-    if o.sla.is_some() && !dims.iter().any(|d| d == priority) {
+    let sla = o.sla.is_some() || o.support.escalation_sla.is_some();
+    if sla && !dims.iter().any(|d| d == priority) {
         dims.push(priority.to_owned());
     }
     dims

@@ -474,6 +474,9 @@ pub fn compute(t: &Tickets, o: &SupportOptions) -> crate::Result<Computed> {
     if let Some(c) = &o.calendar {
         business::add_business(&mut t, c)?;
     }
+    if let Some(sla) = &o.escalation_sla {
+        sla::add_outcomes(&mut t, sla)?;
+    }
     let (period, tz) = (o.window.period, o.window.tz);
     let cx = SupportContext { period, tz, by: o.by.clone(), spine, as_of: t.as_of, options: o };
     let (planned, rules) = plan_all(&t, &cx)?;

@@ -169,6 +169,11 @@ pub struct SupportOptions {
     /// The business calendar of the `_business_` twins of every duration
     /// metric (none: calendar time only).
     pub calendar: Option<crate::calendar::BusinessCalendar>,
+    /// Escalation by SLA breach: when set, a ticket is escalated when it
+    /// breached a first-response or resolution target of these rules
+    /// (`[support] escalation = "sla_breach"`); takes precedence over
+    /// every other escalation rule.
+    pub escalation_sla: Option<super::sla::SlaOptions>,
 }
 
 crate::period::window_setters!(SupportOptions);
@@ -187,6 +192,14 @@ impl SupportOptions {
     #[must_use]
     pub fn with_calendar(mut self, calendar: crate::calendar::BusinessCalendar) -> Self {
         self.calendar = Some(calendar);
+        self
+    }
+
+    /// Escalation by SLA breach: a ticket is escalated when it breached a
+    /// target of `sla` (takes precedence over the other rules).
+    #[must_use]
+    pub fn with_escalation_sla(mut self, sla: super::sla::SlaOptions) -> Self {
+        self.escalation_sla = Some(sla);
         self
     }
 
@@ -225,6 +238,7 @@ impl Default for SupportOptions {
             window: crate::period::Window::new(crate::period::Period::Week),
             by: Vec::new(),
             calendar: None,
+            escalation_sla: None,
         }
     }
 }

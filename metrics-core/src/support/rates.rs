@@ -57,6 +57,9 @@ pub enum EscalationRule {
     /// `escalation_count >= min` (a count column such as ServiceNow's
     /// `reassignment_count`).
     CountAtLeast(i64),
+    /// The ticket breached a first-response or resolution target of the
+    /// SLA rules ([`SupportOptions::escalation_sla`], docs/calendars.md).
+    SlaBreach,
 }
 
 impl EscalationRule {
@@ -67,15 +70,19 @@ impl EscalationRule {
             EscalationRule::GroupStations => "group_stations > 1".to_owned(),
             EscalationRule::Tag(t) => format!("tag `{t}`"),
             EscalationRule::CountAtLeast(min) => format!("escalation_count >= {min}"),
+            EscalationRule::SlaBreach => "sla_breach (a first-response or resolution target breached)".to_owned(),
         }
     }
 }
 
-/// The first available rule, per column (not per row): a configured count
-/// rule when `escalation_count` is mapped, then `escalated`, then
-/// `group_stations`, then the configured tag when `tags` is mapped.
+/// The first available rule, per column (not per row): SLA breach when
+/// configured, a configured count rule when `escalation_count` is mapped,
+/// then `escalated`, then `group_stations`, then the configured tag when
+/// `tags` is mapped.
 pub fn escalation_rule(t: &Tickets, o: &SupportOptions) -> Option<EscalationRule> {
-    if let Some(min) = o.escalation_min.filter(|_| t.has(ESCALATION_COUNT)) {
+    if o.escalation_sla.is_some() {
+        Some(EscalationRule::SlaBreach)
+    } else if let Some(min) = o.escalation_min.filter(|_| t.has(ESCALATION_COUNT)) {
         Some(EscalationRule::CountAtLeast(min))
     } else if t.has(ESCALATED) {
         Some(EscalationRule::Flag)
@@ -100,6 +107,7 @@ pub fn escalation(t: &Tickets, cx: &SupportContext) -> Planned {
             let pattern = format!(r"(^|[\s,;|]){}($|[\s,;|])", regex_escape(&tag));
             col(TAGS).str().contains(lit(pattern), false)
         }
+        Some(EscalationRule::SlaBreach) => super::sla::breached_any(),
         None => return Err(skipped("escalation", ESCALATED)),
     };
     let part = grouped(P_CREATED, vec![count_true(rule).alias("escalated_count"), len().alias("__esc_created")])

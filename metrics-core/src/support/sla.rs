@@ -168,8 +168,13 @@ pub fn outcome(
 /// Staged columns: each clock's met and breached flags.
 const FLAGS: [&str; 4] = ["__sla_frt_met", "__sla_frt_breached", "__sla_resolution_met", "__sla_resolution_breached"];
 
+/// Whether a ticket breached either target (after [`add_outcomes`]).
+pub(crate) fn breached_any() -> Expr {
+    col(FLAGS[1]).or(col(FLAGS[3]))
+}
+
 /// Adds the four flag columns ([`FLAGS`]) of every ticket.
-fn add_outcomes(t: &mut Tickets, sla: &SlaOptions) -> Result<()> {
+pub(crate) fn add_outcomes(t: &mut Tickets, sla: &SlaOptions) -> Result<()> {
     let prepared: Option<Prepared> = sla.calendar.as_ref().map(|c| business::prepared(t, c)).transpose()?;
     let elapsed = |a: Micros, b: Micros| match &prepared {
         Some(p) => p.business(a, b),

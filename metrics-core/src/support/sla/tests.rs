@@ -50,8 +50,7 @@ fn options() -> SlaOptions {
 ///
 /// First response: met 1 and 4, breached 2 and 3: rate 0.5. Resolution:
 /// met 2 and 6, breached 1: rate 2/3.
-#[test]
-fn a_week_of_priorities_worked_by_hand() {
+fn week() -> Tickets {
     let df = df!(
         "ticket_id" => ["1", "2", "3", "4", "5", "6"],
         "priority" => [Some(" Urgent "), Some("HIGH"), Some("low"), None, Some("urgent"), Some("urgent")],
@@ -68,8 +67,12 @@ fn a_week_of_priorities_worked_by_hand() {
         dims: vec!["priority".into()],
         ..Default::default()
     };
-    let t = Tickets::from_frame(df, &TableInput::default(), &read).unwrap();
-    let table = table(&t, &SupportOptions::default(), &options()).unwrap();
+    Tickets::from_frame(df, &TableInput::default(), &read).unwrap()
+}
+
+#[test]
+fn a_week_of_priorities_worked_by_hand() {
+    let table = table(&week(), &SupportOptions::default(), &options()).unwrap();
     assert_eq!(table.height(), 1);
     let u = |c: &str| table.column(c).unwrap().u32().unwrap().get(0);
     let f = |c: &str| table.column(c).unwrap().f64().unwrap().get(0);
@@ -87,4 +90,16 @@ fn bad_targets_name_the_key() {
     assert!(e.contains("sla.targets.urgent.first_response") && e.contains("1 hour"), "{e}");
     let s: SlaSection = toml::from_str("calendar = \"office\"").unwrap();
     assert!(SlaOptions::from_section(&s, &BTreeMap::new()).unwrap_err().to_string().contains("office"));
+}
+
+/// Escalation by SLA breach over the same week: tickets 1 (resolution),
+/// 2 and 3 (first response) breached a target: 3 of 6 created.
+#[test]
+fn escalation_by_sla_breach() {
+    let o = SupportOptions::default().with_escalation_sla(options());
+    let c = crate::support::compute(&week(), &o).unwrap();
+    let t = &c.table;
+    assert_eq!(t.column("escalated_count").unwrap().u32().unwrap().get(0), Some(3));
+    assert_eq!(t.column("escalation_rate").unwrap().f64().unwrap().get(0), Some(0.5));
+    assert!(c.rules.iter().any(|(k, v)| k == "escalation" && v.starts_with("sla_breach")));
 }

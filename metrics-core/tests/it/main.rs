@@ -12,5 +12,6 @@ mod properties;
 mod purchases;
 mod revenue;
 mod revenue_properties;
+mod sla_properties;
 mod survey_properties;
 mod surveys;

@@ -24,6 +24,7 @@ pub(super) fn support_section(tickets: Tickets, o: &ReportOptions, command: Comm
     if let Some(sla) = &o.sla {
         let time = sla.calendar.as_ref().map_or_else(|| "calendar time".to_owned(), |c| c.describe());
         r.meta.rules.insert("sla_time".into(), time);
+        r.meta.skipped.extend(support::sla::unmeasured(&tickets));
         r.sections.push(("sla".to_owned(), support::sla::table(&tickets, &so, sla)?));
     }
     Ok(())

@@ -192,10 +192,14 @@ pub(crate) fn add_outcomes(t: &mut Tickets, sla: &SlaOptions) -> Result<()> {
         Err(_) => vec![None; n],
     };
     let mut flags = [vec![false; n], vec![false; n], vec![false; n], vec![false; n]];
+    // A clock whose end column is not in the export is not measured: it
+    // would never end (or end only at the solve), and breach by as-of.
+    let (frt_known, res_known) = (t.has(FIRST_RESPONSE_AT), t.has(SOLVED_AT));
     for i in 0..n {
         let (Some(c), Some(targets)) = (created[i], sla.targets_of(priority[i].as_deref())) else { continue };
-        let frt = outcome(c, responded[i].or(solved[i]), t.as_of, targets.first_response, elapsed);
-        let res = outcome(c, solved[i], t.as_of, targets.resolution, elapsed);
+        let frt_target = targets.first_response.filter(|_| frt_known);
+        let frt = outcome(c, responded[i].or(solved[i]), t.as_of, frt_target, elapsed);
+        let res = outcome(c, solved[i], t.as_of, targets.resolution.filter(|_| res_known), elapsed);
         for (k, o) in [frt, res].into_iter().enumerate() {
             flags[2 * k][i] = o == Outcome::Met;
             flags[2 * k + 1][i] = o == Outcome::Breached;
@@ -207,8 +211,23 @@ pub(crate) fn add_outcomes(t: &mut Tickets, sla: &SlaOptions) -> Result<()> {
     Ok(())
 }
 
+/// The SLA clocks the tickets cannot measure, with the column each needs:
+/// first response without `first_response_at`, resolution without
+/// `solved_at` (their counts are 0 and their rates null).
+pub fn unmeasured(t: &Tickets) -> Vec<super::Skipped> {
+    let mut out = Vec::new();
+    if !t.has(FIRST_RESPONSE_AT) {
+        out.push(super::skipped("sla_first_response", FIRST_RESPONSE_AT));
+    }
+    if !t.has(SOLVED_AT) {
+        out.push(super::skipped("sla_resolution", SOLVED_AT));
+    }
+    out
+}
+
 /// The `sla` table: one row per period of the support spine and `by`
-/// group, tickets attributed to the period of `created_at`. Columns
+/// group, tickets attributed to the period of `created_at`. A clock whose
+/// end column is not mapped ([`unmeasured`]) counts nothing. Columns
 /// `sla_frt_met`, `sla_frt_breached`, `sla_frt_rate` (met / (met +
 /// breached), null when 0), `sla_resolution_met`, `sla_resolution_breached`,
 /// `sla_resolution_rate`.

@@ -103,3 +103,35 @@ fn escalation_by_sla_breach() {
     assert_eq!(t.column("escalation_rate").unwrap().f64().unwrap().get(0), Some(0.5));
     assert!(c.rules.iter().any(|(k, v)| k == "escalation" && v.starts_with("sla_breach")));
 }
+
+/// Without `first_response_at` the first-response clock is not measured
+/// (the solve would end every clock); without `solved_at`, neither is the
+/// resolution clock (it would breach by as-of): counts 0, rates null.
+#[test]
+fn clocks_without_their_column_count_nothing() {
+    let df = df!(
+        "ticket_id" => ["1", "2"],
+        "priority" => ["urgent", "urgent"],
+        "created_at" => ["2025-03-03T00:00:00Z", "2025-03-03T00:00:00Z"],
+        "solved_at" => [Some("2025-03-03T02:00:00Z"), None],
+    )
+    .unwrap();
+    let read = TicketReadOptions {
+        as_of: Some(at("2025-03-05T00:00:00Z")),
+        dims: vec!["priority".into()],
+        ..Default::default()
+    };
+    let t = Tickets::from_frame(df, &TableInput::default(), &read).unwrap();
+    let table = table(&t, &SupportOptions::default(), &options()).unwrap();
+    let u = |c: &str| table.column(c).unwrap().u32().unwrap().get(0);
+    assert_eq!((u("sla_frt_met"), u("sla_frt_breached")), (Some(0), Some(0)));
+    assert_eq!(table.column("sla_frt_rate").unwrap().f64().unwrap().get(0), None);
+    // Ticket 1 solved after 2 h (met), ticket 2 unsolved for 48 h (breached).
+    assert_eq!((u("sla_resolution_met"), u("sla_resolution_breached")), (Some(1), Some(1)));
+    let skipped = unmeasured(&t);
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(
+        (skipped[0].metric.as_str(), skipped[0].missing_column.as_str()),
+        ("sla_first_response", "first_response_at")
+    );
+}

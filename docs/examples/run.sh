@@ -100,6 +100,8 @@ SN_REOPENED=233       # incidents with a resolved_at and reopen_count > 0 on the
 SN_REOPENS=275        # sum of reopen_count over those resolved incidents
 SN_CRITICAL=220       # incidents whose last row has priority "1 - Critical"
 SN_BAD_ROWS=57,039    # rows whose opened_at does not parse with %m/%d/%Y %H:%M
+SN_SLA_MET=13356      # last rows resolved within 4 h ("1 - Critical") or 5 days (the rest) of opened_at
+SN_SLA_BREACHED=7413  # 5995 resolved later, plus 1418 unresolved and past their target at as-of 2017-02-10 14:18
 
 run sn_month 0 support --config docs/examples/servicenow/cxm.toml --period month
 eq "servicenow rows_read" "$SN_ROWS" "$(get sn_month "d['meta']['inputs']['tickets']['rows_read']")"
@@ -117,6 +119,10 @@ run sn_wrong 1 support --config docs/examples/servicenow/wrong-format.toml
 has "servicenow wrong format: column" sn_wrong.err "in column opened_at"
 has "servicenow wrong format: suggestion" sn_wrong.err "parse as %d/%m/%Y %H:%M"
 has "servicenow wrong format: count" sn_wrong.err "$SN_BAD_ROWS of 119,998"
+run sn_sla 0 support --config docs/examples/servicenow/sla.toml --period month
+eq "servicenow sla met" "$SN_SLA_MET" "$(get sn_sla "sum(r['sla_resolution_met'] for r in d['sla'])")"
+eq "servicenow sla breached" "$SN_SLA_BREACHED" "$(get sn_sla "sum(r['sla_resolution_breached'] for r in d['sla'])")"
+eq "servicenow sla first response not measured" "0" "$(get sn_sla "sum(r['sla_frt_met'] + r['sla_frt_breached'] for r in d['sla'])")"
 done_example servicenow
 
 # --------------------------------------------------------------------------

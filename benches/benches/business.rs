@@ -10,9 +10,6 @@
 
 use std::hint::black_box;
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use metrics_core::calendar::{BusinessCalendar, CalendarSection};
 

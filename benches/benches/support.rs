@@ -12,10 +12,6 @@
 
 use std::hint::black_box;
 
-// The same allocator as the `cxm` binary.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use metrics_core::mapping::TableInput;
 use metrics_core::report::{self, Command, Inputs, ReportOptions};

@@ -14,12 +14,12 @@ use clap::Parser;
 use metrics_core::report::{self, Command, Report};
 
 use cli::{Cli, Cmd, Format};
-
-// polars allocates and frees large buffers at a high rate; mimalloc serves
-// them faster than the system allocator (polars' own recommendation).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use settings::{Settings, Target, UsageError};
+
+// No global allocator is set: on the 10M report the system allocator is
+// faster than mimalloc (3.4 against 3.9 s) with a lower peak
+// (benches/README.md, "Allocator"), since glibc hands large buffers back
+// with munmap at once instead of purging them later.
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -950,6 +950,27 @@ impl Values<i64> {
         Int64Chunked::from_vec_validity(name.into(), self.data, validity).into_column()
     }
 
+    /// An `Int32` column when every value fits (counts such as `reopens`:
+    /// half the memory of `Int64`), else an `Int64` one ([`Self::into_column`]).
+    ///
+    /// ```
+    /// use metrics_core::polars::prelude::DataType;
+    /// use metrics_core::raw::Values;
+    /// let small: Values<i64> = [Some(3), None].into_iter().collect();
+    /// assert_eq!(small.into_narrow_column("n").dtype(), &DataType::Int32);
+    /// let big: Values<i64> = [Some(1 << 40)].into_iter().collect();
+    /// assert_eq!(big.into_narrow_column("n").dtype(), &DataType::Int64);
+    /// ```
+    pub fn into_narrow_column(self, name: &str) -> Column {
+        if !self.data.iter().all(|v| i32::try_from(*v).is_ok()) {
+            return self.into_column(name);
+        }
+        let validity = validity!(&self.valid);
+        let data: Vec<i32> = self.data.iter().map(|v| *v as i32).collect();
+        drop(self);
+        Int32Chunked::from_vec_validity(name.into(), data, validity).into_column()
+    }
+
     /// A UTC microsecond `Datetime` column, moving the values.
     pub fn into_datetime(self, name: &str) -> Column {
         let validity = validity!(&self.valid);

@@ -107,6 +107,9 @@ pub(super) fn stage_tickets(
         max_duration: o.support.max_duration,
     };
     let mut tickets = Tickets::from_path(input, &read)?;
+    // Duplicates are resolved in staging; no section reads the ids after
+    // it, so the report does not carry them (80 MB at 10M tickets).
+    let _ = tickets.df.drop_in_place(crate::schema::tickets::TICKET_ID);
     tickets.df = join_account_dims(std::mem::take(&mut tickets.df), accounts, &o.by, "tickets")?;
     let what = "no usable rows: every row was rejected (run `cxm validate` to see each reason and its rows)";
     record(r, "tickets", input, &tickets, what)?;

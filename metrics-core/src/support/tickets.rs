@@ -426,7 +426,7 @@ fn typed_column(
     Ok(Some(match (def.kind, converted) {
         (Kind::Int, Some(Converted::Int(p))) => {
             check(raw, q, name, &p, Reason::UnparseableNumber, Kind::Int)?;
-            p.values.into_column(name)
+            p.values.into_narrow_column(name)
         }
         (Kind::Bool, Some(Converted::Bool(p))) => {
             check(raw, q, name, &p, Reason::UnparseableBool, Kind::Bool)?;

@@ -147,9 +147,14 @@ pub(crate) struct ReportArgs {
     /// First contact resolution rule [default: zendesk].
     #[arg(long, value_enum)]
     pub(crate) fcr: Option<FcrArg>,
-    /// Output format [default: table on a terminal, else csv].
+    /// Output format [default: the terminal view, on a terminal and in a pipe alike].
     #[arg(long, value_enum)]
     pub(crate) format: Option<Format>,
+    /// Only this section of the report (`support`, `sla`, `revenue`, `cohorts`, `surveys`,
+    /// `purchases`, `health`, `health_summary`, or `data_quality`); a single CSV or Markdown
+    /// table needs it when the report has several.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) section: Option<String>,
     /// CSV field separator of every input: one character, `tab` or `whitespace` (runs of spaces)
     /// [default: detected from `,` `;` tab `|`].
     #[arg(long, value_name = "SEP")]

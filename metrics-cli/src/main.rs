@@ -93,11 +93,14 @@ fn run(cli: Cli) -> Result<()> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let report = result.map_err(with_flags)?;
+    let mut report = result.map_err(with_flags)?;
+    keep_section(&mut report, &settings)?;
     write(&report, &settings)?;
     if !cli.quiet {
-        // The terminal table shows the notes already.
-        let notes = !(settings.format == Format::Table && settings.target == Target::Stdout);
+        // The table on a terminal shows the notes already (a piped one goes
+        // to a file or a program, so stderr still says them).
+        let on_screen = settings.target == Target::Stdout && std::io::stdout().is_terminal();
+        let notes = !(settings.format == Format::Table && on_screen);
         let summary = render::quality_summary(&report, notes);
         if !summary.is_empty() {
             std::io::stderr().lock().write_all(render::escape_controls(&summary).as_bytes())?;
@@ -134,7 +137,36 @@ fn with_flags(e: metrics_core::Error) -> anyhow::Error {
     }
 }
 
-/// The main table of a command (for single-file CSV/Markdown output).
+/// Applies `--section`, and refuses a single CSV or Markdown table of a
+/// report with several (usage errors, exit 2; nothing is written).
+fn keep_section(report: &mut Report, settings: &Settings) -> Result<()> {
+    let names: Vec<String> = report.sections.iter().map(|(n, _)| n.clone()).collect();
+    match settings.section.as_deref() {
+        Some("data_quality") => report.sections.clear(),
+        Some(s) if names.iter().any(|n| n == s) => report.sections.retain(|(n, _)| n == s),
+        Some(s) => {
+            let have = names.iter().map(String::as_str).chain(["data_quality"]).collect::<Vec<_>>().join(", ");
+            return Err(UsageError(format!("--section {s}: this report has no such section (it has {have})")).into());
+        }
+        None => {}
+    }
+    let single =
+        matches!(settings.format, Format::Csv | Format::Markdown) && !matches!(settings.target, Target::Folder(_));
+    if single && report.sections.len() > 1 {
+        let format = if settings.format == Format::Csv { "csv" } else { "markdown" };
+        return Err(UsageError(format!(
+            "--format {format} holds one table, and this report has {} ({}): add --section NAME for one of them, \
+             or --output DIR for a file per table",
+            report.sections.len(),
+            names.join(", ")
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// The one table of a single-file CSV/Markdown output: the only section,
+/// else data quality.
 fn main_table(report: &Report) -> (Vec<String>, Vec<Vec<render::Cell>>) {
     match report.sections.first() {
         Some((_, df)) => render::cells(df),

@@ -150,6 +150,8 @@ pub(crate) struct Settings {
     pub(crate) options: ReportOptions,
     pub(crate) format: Format,
     pub(crate) target: Target,
+    /// `--section`: only this section is written.
+    pub(crate) section: Option<String>,
 }
 
 /// A usage error (exit 2) rather than a data error (exit 1).
@@ -254,7 +256,7 @@ impl Settings {
             t.columns.entry("escalation_count".to_owned()).or_insert_with(|| ColumnSpec::named(c));
         }
         let (format, target) = output(a, stdout_is_terminal)?;
-        Ok(Self { inputs, options: o, format, target })
+        Ok(Self { inputs, options: o, format, target, section: a.section.clone() })
     }
 }
 
@@ -449,10 +451,10 @@ fn inputs(a: &ReportArgs, file: ConfigFile, surveys: SurveysSection, base: &Path
 /// The output format and target: `--output` decides by its extension (a
 /// path without one is a folder), else the terminal gets a table and a
 /// pipe CSV.
-fn output(a: &ReportArgs, stdout_is_terminal: bool) -> Result<(Format, Target)> {
-    let Some(p) = &a.output else {
-        return Ok((a.format.unwrap_or(if stdout_is_terminal { Format::Table } else { Format::Csv }), Target::Stdout));
-    };
+fn output(a: &ReportArgs, _stdout_is_terminal: bool) -> Result<(Format, Target)> {
+    // A pipe gets what the terminal shows (every section, no colour, no
+    // progress), never one table of several.
+    let Some(p) = &a.output else { return Ok((a.format.unwrap_or(Format::Table), Target::Stdout)) };
     match format_of_path(p)? {
         Some(f) if a.format.is_some_and(|g| g != f) => {
             Err(UsageError(format!("--format conflicts with the extension of --output {}", p.display())).into())

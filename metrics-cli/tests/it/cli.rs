@@ -133,11 +133,50 @@ fn demo_config_runs_the_report() {
     let d = dir.path().join("d");
     cxm().args(["demo", "--rows", "300", "--out"]).arg(&d).assert().success();
     cxm()
-        .args(["report", "--format", "csv", "--config"])
+        .args(["report", "--format", "csv", "--section", "support", "--config"])
         .arg(d.join("cxm.toml"))
         .assert()
         .success()
-        .stdout(predicate::str::starts_with("period_start,"));
+        .stdout(predicate::str::starts_with("period_start,tickets_created,"));
+}
+
+/// A pipe without `--format` gets the terminal view of every section; a
+/// single CSV or Markdown table of a report with several needs
+/// `--section` (or a folder) and says so, writing nothing.
+#[test]
+fn pipes_keep_every_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    cxm().args(["demo", "--rows", "300", "--out"]).arg(&d).assert().success();
+    let out = cxm().args(["report", "-q", "--config"]).arg(d.join("cxm.toml")).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for section in ["support", "revenue", "logo_retention", "surveys", "purchases", "health", "data quality"] {
+        assert!(text.contains(section), "{section} missing from the piped report");
+    }
+    for format in ["csv", "markdown"] {
+        let file = dir.path().join(format!("r.{}", if format == "csv" { "csv" } else { "md" }));
+        cxm()
+            .args(["report", "--format", format, "--config"])
+            .arg(d.join("cxm.toml"))
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains("--section NAME").and(predicate::str::contains("support, revenue")));
+        cxm().args(["report", "--output"]).arg(&file).arg("--config").arg(d.join("cxm.toml")).assert().code(2);
+        assert!(!file.exists());
+    }
+    cxm()
+        .args(["report", "--format", "csv", "--section", "revenue", "--config"])
+        .arg(d.join("cxm.toml"))
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("period_start,mrr_start"));
+    cxm()
+        .args(["report", "--section", "nope", "--config"])
+        .arg(d.join("cxm.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("it has support,"));
 }
 
 fn fails_cleanly(args: &[&str], tickets: &Path, needles: &[&str]) {
@@ -488,11 +527,15 @@ fn surveys_from_the_demo_and_the_fixture() {
 #[test]
 fn health_from_a_config_and_at_risk() {
     let cfg = fixture("health/cxm.toml");
-    let out = cxm().args(["health", "--format", "csv", "--config"]).arg(&cfg).assert().success();
+    let out = cxm().args(["health", "--format", "csv", "--section", "health", "--config"]).arg(&cfg).assert().success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(text.starts_with("account_id,health_score,health_band,logins_value,logins_points,nps_value,"), "{text}");
     assert!(text.contains("\nH4,66.6666666666666"), "{text}");
-    let out = cxm().args(["health", "--at-risk", "--format", "csv", "--config"]).arg(&cfg).assert().success();
+    let out = cxm()
+        .args(["health", "--at-risk", "--format", "csv", "--section", "health", "--config"])
+        .arg(&cfg)
+        .assert()
+        .success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     let ids: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
     assert_eq!(ids, ["H3", "H2"]);

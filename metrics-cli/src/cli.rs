@@ -39,6 +39,19 @@ pub(crate) enum Cmd {
     /// Write a seeded, realistic demo data set (tickets, subscriptions, accounts, rates, survey
     /// responses, transactions, usage and a cxm.toml using them all) to a folder.
     Demo(DemoArgs),
+    /// Print a shell completion script: `cxm completions bash > ~/.local/share/bash-completion/completions/cxm`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `cxm man > cxm.1 && man ./cxm.1`; with --output DIR, write
+    /// one page per command (cxm.1, cxm-report.1, ...).
+    Man {
+        /// A folder for every page (created if needed; existing pages are not overwritten).
+        #[arg(long, short, value_name = "DIR")]
+        output: Option<PathBuf>,
+    },
 }
 
 /// Output formats that are built.

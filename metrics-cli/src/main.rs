@@ -52,6 +52,12 @@ fn run(cli: Cli) -> Result<()> {
             }
             return Ok(());
         }
+        Cmd::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "cxm", &mut std::io::stdout().lock());
+            return Ok(());
+        }
+        Cmd::Man { output } => return man_pages(output.as_deref()),
         Cmd::Report(a) => (a, Command::Report),
         Cmd::Support(a) => (a, Command::Support),
         Cmd::Revenue(a) => (a, Command::Revenue),
@@ -107,6 +113,31 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `cxm man`: the top page on stdout, or every page into a folder (never
+/// over an existing file).
+fn man_pages(dir: Option<&Path>) -> Result<()> {
+    let mut cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    cmd.build();
+    let Some(dir) = dir else {
+        clap_mangen::Man::new(cmd).render(&mut std::io::stdout().lock())?;
+        return Ok(());
+    };
+    let mut pages = Vec::new();
+    let mut todo = vec![cmd];
+    while let Some(c) = todo.pop() {
+        todo.extend(c.get_subcommands().cloned());
+        let man = clap_mangen::Man::new(c);
+        let mut bytes = Vec::new();
+        man.render(&mut bytes)?;
+        pages.push((dir.join(man.get_filename()), bytes));
+    }
+    if let Some((p, _)) = pages.iter().find(|(p, _)| p.exists()) {
+        return Err(UsageError(format!("{}: already exists (cxm man does not overwrite)", p.display())).into());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
+    atomic_write(&pages)
 }
 
 /// The library's error with the CLI's context: which flag or config key

@@ -32,6 +32,31 @@ fn help_lists_the_built_commands_and_formats() {
     assert!(text.contains("markdown") && !text.contains("html"), "only built formats are listed");
 }
 
+/// Completions for every shell clap knows, and man pages: one on stdout,
+/// or one per command in a folder, never over an existing page.
+#[test]
+fn completions_and_man_pages() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = cxm().args(["completions", shell]).assert().success();
+        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        assert!(text.contains("report") && text.contains("calendar"), "{shell}");
+    }
+    cxm().args(["completions", "tcsh"]).assert().code(2).stderr(predicate::str::contains("bash"));
+    let out = cxm().arg("man").assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains(".TH cxm 1") && text.contains("cxm\\-report(1)"), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    cxm().args(["man", "--output"]).arg(dir.path()).assert().success();
+    for page in ["cxm.1", "cxm-report.1", "cxm-support.1", "cxm-demo.1", "cxm-man.1"] {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        assert!(text.starts_with(".ie"), "{page}");
+    }
+    let report = dir.path().join("cxm-report.1");
+    std::fs::write(&report, "mine").unwrap();
+    cxm().args(["man", "--output"]).arg(dir.path()).assert().code(2).stderr(predicate::str::contains("already exists"));
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), "mine");
+}
+
 #[test]
 fn a_wrong_flag_is_a_usage_error() {
     cxm().args(["report", "--tickts", "x.csv"]).assert().code(2).stderr(predicate::str::contains("--tickets"));

@@ -13,6 +13,10 @@ pub(crate) struct Cli {
     /// Hide the progress bar and the data-quality summary on stderr.
     #[arg(long, short, global = true)]
     pub(crate) quiet: bool,
+    /// Colour in the terminal view: `auto` (a terminal, and NO_COLOR unset or empty), `always`,
+    /// `never`.
+    #[arg(long, value_enum, global = true, default_value_t = ColorArg::Auto)]
+    pub(crate) color: ColorArg,
     #[command(subcommand)]
     pub(crate) command: Cmd,
 }
@@ -65,6 +69,17 @@ pub(crate) enum Format {
     Json,
     /// Markdown tables (numbers rounded to 2 decimals).
     Markdown,
+}
+
+/// When the terminal view uses colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorArg {
+    /// On a terminal, unless NO_COLOR is set to a non-empty value.
+    Auto,
+    /// Always, even in a pipe or with NO_COLOR.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Period lengths.

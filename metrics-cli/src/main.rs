@@ -101,7 +101,8 @@ fn run(cli: Cli) -> Result<()> {
     }
     let mut report = result.map_err(with_flags)?;
     keep_section(&mut report, &settings)?;
-    write(&report, &settings)?;
+    let style = render::Style { color: use_color(cli.color, &settings) };
+    write(&report, &settings, style)?;
     if !cli.quiet {
         // The table on a terminal shows the notes already (a piped one goes
         // to a file or a program, so stderr still says them).
@@ -168,6 +169,24 @@ fn with_flags(e: metrics_core::Error) -> anyhow::Error {
     }
 }
 
+/// Whether the terminal view is coloured: `--color`, else a terminal on
+/// stdout without a non-empty `NO_COLOR` (no-color.org).
+fn use_color(arg: cli::ColorArg, settings: &Settings) -> bool {
+    match arg {
+        cli::ColorArg::Always => {
+            // The flag wins over NO_COLOR (no-color.org), which the
+            // terminal back end would otherwise honour on its own.
+            crossterm::style::force_color_output(true);
+            true
+        }
+        cli::ColorArg::Never => false,
+        cli::ColorArg::Auto => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            settings.target == Target::Stdout && std::io::stdout().is_terminal() && !no_color
+        }
+    }
+}
+
 /// Applies `--section`, and refuses a single CSV or Markdown table of a
 /// report with several (usage errors, exit 2; nothing is written).
 fn keep_section(report: &mut Report, settings: &Settings) -> Result<()> {
@@ -205,7 +224,7 @@ fn main_table(report: &Report) -> (Vec<String>, Vec<Vec<render::Cell>>) {
     }
 }
 
-fn render_one(report: &Report, settings: &Settings) -> Result<Vec<u8>> {
+fn render_one(report: &Report, settings: &Settings, style: render::Style) -> Result<Vec<u8>> {
     Ok(match settings.format {
         Format::Json => render::json(report)?.into_bytes(),
         Format::Csv => {
@@ -226,7 +245,7 @@ fn render_one(report: &Report, settings: &Settings) -> Result<Vec<u8>> {
                     out.push_str(&render::triangle(df, by, "logo_retention"));
                     out.push_str(&render::triangle(df, by, "revenue_retention"));
                 } else {
-                    out.push_str(&render::terminal(name, df, by));
+                    out.push_str(&render::terminal(name, df, by, style));
                 }
             }
             let (h, r) = render::quality_rows(&report.data_quality);
@@ -234,6 +253,10 @@ fn render_one(report: &Report, settings: &Settings) -> Result<Vec<u8>> {
             if !r.is_empty() {
                 out.push_str(&render::plain_table(&h, &r));
             }
+            // Every table cell is escaped already (and may carry colour);
+            // the lines below are escaped as a whole.
+            let tables = out;
+            let mut out = String::new();
             let m = &report.meta;
             for note in &report.meta.notes {
                 out.push_str(&format!("note: {note}\n"));
@@ -256,21 +279,21 @@ fn render_one(report: &Report, settings: &Settings) -> Result<Vec<u8>> {
             for s in &m.skipped {
                 out.push_str(&format!("skipped {}: no `{}` column\n", s.metric, s.missing_column));
             }
-            render::escape_controls(&out).into_bytes()
+            (tables + &render::escape_controls(&out)).into_bytes()
         }
     })
 }
 
-fn write(report: &Report, settings: &Settings) -> Result<()> {
+fn write(report: &Report, settings: &Settings, style: render::Style) -> Result<()> {
     match &settings.target {
         Target::Stdout => {
-            let bytes = render_one(report, settings)?;
+            let bytes = render_one(report, settings, style)?;
             let mut out = std::io::stdout().lock();
             out.write_all(&bytes)?;
             out.flush()?;
             Ok(())
         }
-        Target::File(p) => atomic_write(&[(p.clone(), render_one(report, settings)?)]),
+        Target::File(p) => atomic_write(&[(p.clone(), render_one(report, settings, style)?)]),
         Target::Folder(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
             let ext = match settings.format {

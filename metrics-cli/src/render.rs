@@ -259,9 +259,53 @@ pub(crate) fn json(report: &Report) -> Result<String> {
 /// of them when each has several groups.
 const TERMINAL_PERIODS: usize = 8;
 
+/// How the terminal view looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Style {
+    /// ANSI colour: worsening values red, improving ones green, negative
+    /// numbers red.
+    pub(crate) color: bool,
+}
+
+/// One value of metric `column` for the terminal: fractions as
+/// percentages (`0.4101` → `41.0%`), the rest to 2 decimals; a change for
+/// the worse against `prev` (the same group's previous period) marked `↓`
+/// (a good metric falling) or `↑` (a bad one rising), and coloured when
+/// `style.color`.
+fn metric_cell(column: &str, v: &Cell, prev: Option<f64>, style: Style) -> TCell {
+    use metrics_core::catalog::{Direction, direction, is_fraction};
+    let text = match v {
+        Cell::Float(f) if is_fraction(column) => format!("{:.1}%", f * 100.0),
+        other => other.rounded(),
+    };
+    let now = match v {
+        Cell::Float(f) => Some(*f),
+        Cell::Int(i) => Some(*i as f64),
+        _ => None,
+    };
+    let change = now.zip(prev).map(|(n, p)| n.total_cmp(&p));
+    let worse = match (direction(column), change) {
+        (Direction::HigherIsBetter, Some(std::cmp::Ordering::Less)) => Some("↓"),
+        (Direction::LowerIsBetter, Some(std::cmp::Ordering::Greater)) => Some("↑"),
+        _ => None,
+    };
+    let better = matches!(
+        (direction(column), change),
+        (Direction::HigherIsBetter, Some(std::cmp::Ordering::Greater))
+            | (Direction::LowerIsBetter, Some(std::cmp::Ordering::Less))
+    );
+    let cell = tc(worse.map_or(text.clone(), |m| format!("{text} {m}"))).set_alignment(CellAlignment::Right);
+    match (style.color, worse.is_some() || now.is_some_and(|n| n < 0.0), better) {
+        (true, true, _) => cell.fg(comfy_table::Color::Red),
+        (true, false, true) => cell.fg(comfy_table::Color::Green),
+        _ => cell,
+    }
+}
+
 /// A section for a terminal: one row per metric, one column per period
-/// (and group), the most recent periods last.
-pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize) -> String {
+/// (and group), the most recent periods last; rates as percentages,
+/// changes for the worse marked ([`metric_cell`]).
+pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize, style: Style) -> String {
     let (header, rows) = cells(df);
     let keys = 1 + by;
     let mut periods: Vec<String> = rows.iter().map(|r| r[0].rounded()).collect();
@@ -278,6 +322,11 @@ pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize) -> String {
     let visible = &rows[shown..end.max(shown)];
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
+    if style.color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
     let mut head = vec![tc(name)];
     head.extend(visible.iter().map(|r| {
         // One line per key (period, then each group), each escaped.
@@ -286,8 +335,22 @@ pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize) -> String {
     }));
     t.set_header(head);
     for (j, h) in header.iter().enumerate().skip(keys) {
+        // Each group's previous value, hidden periods included.
+        let mut prev: std::collections::HashMap<Vec<String>, Option<f64>> = std::collections::HashMap::new();
         let mut row = vec![tc(h)];
-        row.extend(visible.iter().map(|r| tc(r[j].rounded()).set_alignment(CellAlignment::Right)));
+        for (i, r) in rows[..end.max(shown)].iter().enumerate() {
+            let group: Vec<String> = r[1..keys].iter().map(Cell::rounded).collect();
+            let before = prev.get(&group).copied().flatten();
+            if i >= shown {
+                row.push(metric_cell(h, &r[j], before, style));
+            }
+            let now = match r[j] {
+                Cell::Float(f) => Some(f),
+                Cell::Int(n) => Some(n as f64),
+                _ => None,
+            };
+            prev.insert(group, now);
+        }
         t.add_row(row);
     }
     let mut out = t.to_string();
@@ -342,7 +405,7 @@ pub(crate) fn triangle(df: &DataFrame, by: usize, value: &str) -> String {
     let ages = shown_ages.map_or(0, |m| m + 1).min(TERMINAL_COHORTS + 1);
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
-    let mut head: Vec<TCell> = header[..keys].iter().map(TCell::new).collect();
+    let mut head: Vec<TCell> = header[..keys].iter().map(tc).collect();
     head.push(tc("accounts"));
     head.extend((0..ages).map(|a| tc(a.to_string())));
     t.set_header(head);
@@ -354,11 +417,11 @@ pub(crate) fn triangle(df: &DataFrame, by: usize, value: &str) -> String {
             if !line.is_empty() {
                 t.add_row(std::mem::take(&mut line));
             }
-            line = key.iter().map(TCell::new).collect();
+            line = key.iter().map(tc).collect();
             line.push(tc(r[size].rounded()).set_alignment(CellAlignment::Right));
             current = Some(key);
         }
-        line.push(tc(r[v].rounded()).set_alignment(CellAlignment::Right));
+        line.push(metric_cell(value, &r[v], None, Style::default()));
     }
     if !line.is_empty() {
         t.add_row(line);
@@ -402,7 +465,7 @@ pub(crate) fn accounts_table(df: &DataFrame) -> String {
 pub(crate) fn plain_table(header: &[String], rows: &[Vec<Cell>]) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
-    t.set_header(header.iter().map(TCell::new));
+    t.set_header(header.iter().map(tc));
     for r in rows {
         t.add_row(r.iter().map(|c| tc(c.rounded())));
     }

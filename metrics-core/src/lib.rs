@@ -63,6 +63,7 @@
 #![deny(missing_docs)]
 
 pub mod calendar;
+pub mod catalog;
 pub mod demo;
 pub mod error;
 pub mod health;

@@ -695,3 +695,31 @@ fn sla_config_adds_the_sla_section() {
         .code(1)
         .stderr(predicate::str::contains("needs an [sla] section"));
 }
+
+/// `--color always` colours the terminal view even in a pipe (and over
+/// NO_COLOR); the default in a pipe has none; text from the input stays
+/// escaped either way, so it can never send its own escape sequences.
+#[test]
+fn color_is_asked_for_and_input_stays_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let tickets = write(
+        dir.path(),
+        "t.csv",
+        "ticket_id,created_at,first_response_at,channel\n\
+         1,2025-03-03T09:00:00Z,2025-03-03T10:00:00Z,\"web\u{1b}]0;pwned\u{7}\"\n\
+         2,2025-03-10T09:00:00Z,2025-03-10T12:00:00Z,\"web\u{1b}]0;pwned\u{7}\"\n",
+    );
+    let run = |extra: &[&str]| {
+        let mut c = cxm();
+        c.args(["support", "-q", "--tz", "UTC", "--by", "channel", "--tickets"]).arg(&tickets).args(extra);
+        String::from_utf8(c.env("NO_COLOR", "1").assert().success().get_output().stdout.clone()).unwrap()
+    };
+    let plain = run(&[]);
+    assert!(!plain.contains('\u{1b}'), "{plain}");
+    // FRT rose from 60 to 180 minutes: marked, and red with colour.
+    assert!(plain.contains("180.00 ↑"), "{plain}");
+    let coloured = run(&["--color", "always"]);
+    assert!(coloured.contains("\u{1b}[38;5;9m"), "{coloured}");
+    assert!(coloured.contains("web\\u{1b}]0;pwned\\u{7}") && !coloured.contains("\u{1b}]0;"), "{coloured}");
+    assert!(!run(&["--color", "never"]).contains('\u{1b}'));
+}

@@ -43,6 +43,9 @@ pub(crate) enum Cmd {
     /// Write a seeded, realistic demo data set (tickets, subscriptions, accounts, rates, survey
     /// responses, transactions, usage and a cxm.toml using them all) to a folder.
     Demo(DemoArgs),
+    /// Write a commented cxm.toml listing every setting with its default (never over an
+    /// existing file); --demo also writes the demo data beside it and points the inputs at it.
+    Init(InitArgs),
     /// Print a shell completion script: `cxm completions bash > ~/.local/share/bash-completion/completions/cxm`.
     Completions {
         /// The shell.
@@ -208,6 +211,20 @@ pub(crate) struct DemoArgs {
     /// Random seed; the same seed gives the same bytes.
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The file to write.
+    #[arg(long, short, default_value = "cxm.toml", value_name = "PATH")]
+    pub(crate) output: PathBuf,
+    /// Set the preset of the table it describes (zendesk, freshdesk, hubspot, intercom: tickets;
+    /// stripe: subscriptions).
+    #[arg(long, value_parser = parse_preset, value_name = "NAME")]
+    pub(crate) preset: Option<Preset>,
+    /// Also write the demo data into a `demo` folder beside the file, and point every input at it.
+    #[arg(long)]
+    pub(crate) demo: bool,
 }
 
 fn parse_preset(s: &str) -> Result<Preset, String> {

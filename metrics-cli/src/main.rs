@@ -2,6 +2,7 @@
 
 mod cli;
 mod guard;
+mod init;
 mod render;
 mod settings;
 
@@ -9,7 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
 use metrics_core::report::{self, Command, Report};
 
@@ -58,6 +59,7 @@ fn run(cli: Cli) -> Result<()> {
             return Ok(());
         }
         Cmd::Man { output } => return man_pages(output.as_deref()),
+        Cmd::Init(a) => return init_config(&a, cli.quiet),
         Cmd::Report(a) => (a, Command::Report),
         Cmd::Support(a) => (a, Command::Support),
         Cmd::Revenue(a) => (a, Command::Revenue),
@@ -111,6 +113,29 @@ fn run(cli: Cli) -> Result<()> {
         let summary = render::quality_summary(&report, notes);
         if !summary.is_empty() {
             std::io::stderr().lock().write_all(render::escape_controls(&summary).as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// `cxm init`: the commented config, and with `--demo` the demo data in a
+/// `demo` folder beside it; nothing is overwritten.
+fn init_config(a: &cli::InitArgs, quiet: bool) -> Result<()> {
+    if a.output.exists() || a.output.is_symlink() {
+        bail!("{}: already exists (cxm init does not overwrite; choose another --output)", a.output.display());
+    }
+    let dir = a.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut wrote = Vec::new();
+    if a.demo {
+        wrote = metrics_core::demo::write_demo(&dir.join("demo"), metrics_core::demo::DEFAULT_ROWS, 1)?;
+    }
+    let init = init::Init { preset: a.preset, demo: a.demo.then_some("demo"), every: false };
+    atomic_write(&[(a.output.clone(), init.render().into_bytes())])?;
+    wrote.push(a.output.clone());
+    if !quiet {
+        let mut err = std::io::stderr().lock();
+        for f in wrote {
+            writeln!(err, "wrote {}", f.display())?;
         }
     }
     Ok(())

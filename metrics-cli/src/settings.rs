@@ -260,6 +260,13 @@ impl Settings {
     }
 }
 
+/// Whether `text` is a config file cxm accepts (every key known).
+#[cfg(test)]
+pub(crate) fn check_config_text(text: &str) -> Result<()> {
+    toml::from_str::<ConfigFile>(text)?;
+    Ok(())
+}
+
 /// The config file and the folder its relative paths start from (none:
 /// defaults, paths as given).
 fn read_config(path: Option<&Path>) -> Result<(ConfigFile, PathBuf)> {

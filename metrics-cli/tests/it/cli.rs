@@ -723,3 +723,25 @@ fn color_is_asked_for_and_input_stays_escaped() {
     assert!(coloured.contains("web\\u{1b}]0;pwned\\u{7}") && !coloured.contains("\u{1b}]0;"), "{coloured}");
     assert!(!run(&["--color", "never"]).contains('\u{1b}'));
 }
+
+/// `cxm init --demo` writes the demo data and a config pointing at it that
+/// `cxm validate` reads cleanly; a second `cxm init` refuses to overwrite;
+/// `--preset` sets the preset of the table it describes.
+#[test]
+fn init_then_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("cxm.toml");
+    cxm().args(["init", "-q", "--demo", "--output"]).arg(&cfg).assert().success();
+    cxm().args(["validate", "-q", "--config"]).arg(&cfg).assert().success();
+    let before = std::fs::read_to_string(&cfg).unwrap();
+    cxm().args(["init", "--output"]).arg(&cfg).assert().code(1).stderr(predicate::str::contains("already exists"));
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), before);
+    let other = dir.path().join("other.toml");
+    cxm().args(["init", "-q", "--preset", "stripe", "--output"]).arg(&other).assert().success();
+    let text = std::fs::read_to_string(&other).unwrap();
+    assert!(
+        text.contains("\n[subscriptions]\n# path = \"subscriptions.csv\"") && text.contains("\npreset = \"stripe\""),
+        "{text}"
+    );
+    assert!(text.contains("# preset = \"zendesk\""), "{text}");
+}

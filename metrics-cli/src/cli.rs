@@ -46,6 +46,9 @@ pub(crate) enum Cmd {
     /// Write a commented cxm.toml listing every setting with its default (never over an
     /// existing file); --demo also writes the demo data beside it and points the inputs at it.
     Init(InitArgs),
+    /// Print the settings a command would use, resolved from flags, the config file and
+    /// defaults, and where each came from.
+    Config(ReportArgs),
     /// Print a shell completion script: `cxm completions bash > ~/.local/share/bash-completion/completions/cxm`.
     Completions {
         /// The shell.

@@ -1,6 +1,7 @@
 //! `cxm`: flags and config in, library calls, rendering out.
 
 mod cli;
+mod explain;
 mod guard;
 mod init;
 mod render;
@@ -60,6 +61,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Man { output } => return man_pages(output.as_deref()),
         Cmd::Init(a) => return init_config(&a, cli.quiet),
+        Cmd::Config(a) => return print_config(&a),
         Cmd::Report(a) => (a, Command::Report),
         Cmd::Support(a) => (a, Command::Support),
         Cmd::Revenue(a) => (a, Command::Revenue),
@@ -115,6 +117,34 @@ fn run(cli: Cli) -> Result<()> {
             std::io::stderr().lock().write_all(render::escape_controls(&summary).as_bytes())?;
         }
     }
+    Ok(())
+}
+
+/// `cxm config`: the resolved settings and their sources, as a table (or
+/// CSV, JSON, Markdown with `--format`) on stdout.
+fn print_config(a: &cli::ReportArgs) -> Result<()> {
+    let settings = Settings::resolve(a, std::io::stdout().is_terminal())?;
+    let rows = explain::explain(a, &settings)?;
+    let header = ["setting", "value", "source"].map(str::to_owned).to_vec();
+    let cells: Vec<Vec<render::Cell>> = rows
+        .iter()
+        .map(|(k, v, s)| {
+            vec![render::Cell::Text(k.clone()), render::Cell::Text(v.clone()), render::Cell::Text(s.name().into())]
+        })
+        .collect();
+    let text = match a.format {
+        Some(Format::Json) => {
+            let map: serde_json::Map<String, serde_json::Value> = rows
+                .iter()
+                .map(|(k, v, s)| (k.clone(), serde_json::json!({ "value": v, "source": s.name() })))
+                .collect();
+            format!("{}\n", serde_json::to_string_pretty(&map)?)
+        }
+        Some(Format::Csv) => String::from_utf8(render::csv(&header, &cells)?)?,
+        Some(Format::Markdown) => render::markdown(&header, &cells),
+        Some(Format::Table) | None => render::plain_table(&header, &cells),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
 }
 

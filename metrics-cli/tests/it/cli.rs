@@ -745,3 +745,28 @@ fn init_then_validate() {
     );
     assert!(text.contains("# preset = \"zendesk\""), "{text}");
 }
+
+/// `cxm config` says where every setting came from: a flag over the file
+/// over the default.
+#[test]
+fn config_explains_each_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "cxm.toml",
+        "[report]\nperiod = \"month\"\ntz = \"Europe/Berlin\"\n[support]\nfcr = \"one-touch\"\n",
+    );
+    let out = cxm()
+        .args(["config", "--format", "json", "--tz", "UTC", "--percentiles", "95", "--config"])
+        .arg(&cfg)
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let at = |k: &str| (v[k]["value"].as_str().unwrap().to_owned(), v[k]["source"].as_str().unwrap().to_owned());
+    assert_eq!(at("report.period"), ("month".into(), "file".into()));
+    assert_eq!(at("report.tz"), ("UTC".into(), "flag".into()));
+    assert_eq!(at("support.fcr"), ("one-touch".into(), "file".into()));
+    assert_eq!(at("support.percentiles"), ("95".into(), "flag".into()));
+    assert_eq!(at("report.week_start"), ("mon".into(), "default".into()));
+    assert_eq!(at("tickets.path"), ("not given".into(), "default".into()));
+}

@@ -116,7 +116,7 @@ fn input_rows(r: &mut Rows<'_>, a: &ReportArgs, s: &Settings) {
     for (name, t, flag) in tables {
         r.add(&format!("{name}.path"), or_none(t.map(|t| t.path.clone()), "not given"), flag);
         if let Some(p) = t.and_then(|t| t.preset) {
-            let flag = a.preset.iter().any(|f| *f == p);
+            let flag = a.preset.contains(&p);
             r.add(&format!("{name}.preset"), p.name().to_owned(), flag);
         }
     }

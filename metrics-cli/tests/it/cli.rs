@@ -770,3 +770,17 @@ fn config_explains_each_setting() {
     assert_eq!(at("report.week_start"), ("mon".into(), "default".into()));
     assert_eq!(at("tickets.path"), ("not given".into(), "default".into()));
 }
+
+/// `meta.run` holds what a CI job charts: wall time, rows read (the sum
+/// over the inputs) and rows per output table.
+#[test]
+fn json_meta_has_the_run_cost() {
+    let out = cxm().args(["report", "--demo", "-q", "--format", "json"]).assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let run = &v["meta"]["run"];
+    assert!(run["wall_seconds"].as_f64().unwrap() > 0.0);
+    let read: u64 = v["meta"]["inputs"].as_object().unwrap().values().map(|i| i["rows_read"].as_u64().unwrap()).sum();
+    assert_eq!(run["rows_read"].as_u64(), Some(read));
+    let support_rows = v["support"].as_array().unwrap().len() as u64;
+    assert_eq!(run["output_rows"]["support"].as_u64(), Some(support_rows));
+}

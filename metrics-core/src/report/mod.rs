@@ -187,6 +187,24 @@ pub struct Meta {
     pub notes: Vec<String>,
     /// The `max_excluded` in force.
     pub max_excluded: f64,
+    /// What the run cost ([`run_with_progress`] sets it; absent from a
+    /// report built otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunMeta>,
+}
+
+/// What a run cost, for a CI job to chart (docs/cli.md, "JSON shape").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct RunMeta {
+    /// Wall time from the first read to the last table, in seconds.
+    pub wall_seconds: f64,
+    /// Rows read over every input table.
+    pub rows_read: usize,
+    /// `rows_read / wall_seconds` (0 when no time passed).
+    pub rows_per_second: f64,
+    /// Rows of each output table, by section name.
+    pub output_rows: BTreeMap<String, usize>,
 }
 
 /// A computed report.
@@ -239,6 +257,23 @@ pub fn run(inputs: &Inputs, o: &ReportOptions, command: Command) -> Result<Repor
 /// [`run`], telling `progress` before each step (reading an input,
 /// computing a section) starts.
 pub fn run_with_progress(
+    inputs: &Inputs,
+    o: &ReportOptions,
+    command: Command,
+    progress: &mut dyn FnMut(Step<'_>),
+) -> Result<Report> {
+    let start = std::time::Instant::now();
+    let mut r = run_steps(inputs, o, command, progress)?;
+    let wall_seconds = start.elapsed().as_secs_f64();
+    let rows_read = r.meta.inputs.values().map(|i| i.rows_read).sum();
+    let rows_per_second = if wall_seconds > 0.0 { rows_read as f64 / wall_seconds } else { 0.0 };
+    let output_rows = r.sections.iter().map(|(n, df)| (n.clone(), df.height())).collect();
+    r.meta.run = Some(RunMeta { wall_seconds, rows_read, rows_per_second, output_rows });
+    Ok(r)
+}
+
+/// Every step of a run: stage the inputs, then compute the sections.
+fn run_steps(
     inputs: &Inputs,
     o: &ReportOptions,
     command: Command,
@@ -579,6 +614,7 @@ fn new_report(o: &ReportOptions, command: Command, p: &Plan<'_>) -> Report {
             skipped: Vec::new(),
             notes: Vec::new(),
             max_excluded: o.max_excluded,
+            run: None,
         },
         data_quality: DataQuality::new(),
         sections: Vec::new(),

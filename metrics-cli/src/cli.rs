@@ -75,6 +75,8 @@ pub(crate) enum Format {
     Json,
     /// Markdown tables (numbers rounded to 2 decimals).
     Markdown,
+    /// One self-contained HTML page: headline tiles, trend charts, tables (no network needed).
+    Html,
 }
 
 /// When the terminal view uses colour.

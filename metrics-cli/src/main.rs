@@ -3,6 +3,7 @@
 mod cli;
 mod explain;
 mod guard;
+mod html;
 mod init;
 mod render;
 mod settings;
@@ -142,7 +143,7 @@ fn print_config(a: &cli::ReportArgs) -> Result<()> {
         }
         Some(Format::Csv) => String::from_utf8(render::csv(&header, &cells)?)?,
         Some(Format::Markdown) => render::markdown(&header, &cells),
-        Some(Format::Table) | None => render::plain_table(&header, &cells),
+        Some(Format::Table | Format::Html) | None => render::plain_table(&header, &cells),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
@@ -282,6 +283,7 @@ fn main_table(report: &Report) -> (Vec<String>, Vec<Vec<render::Cell>>) {
 fn render_one(report: &Report, settings: &Settings, style: render::Style) -> Result<Vec<u8>> {
     Ok(match settings.format {
         Format::Json => render::json(report)?.into_bytes(),
+        Format::Html => html::page(report, &settings.options.by)?.into_bytes(),
         Format::Csv => {
             let (h, r) = main_table(report);
             render::csv(&h, &r)?
@@ -360,7 +362,7 @@ fn write(report: &Report, settings: &Settings, style: render::Style) -> Result<(
                 Ok(match settings.format {
                     Format::Json => render::json_rows(h, r).into_bytes(),
                     Format::Markdown => render::markdown(h, r).into_bytes(),
-                    Format::Csv | Format::Table => render::csv(h, r)?,
+                    Format::Csv | Format::Table | Format::Html => render::csv(h, r)?,
                 })
             };
             let mut files = Vec::new();

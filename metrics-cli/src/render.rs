@@ -50,8 +50,17 @@ impl Cell {
         }
     }
 
+    /// The value as a number, if it is one.
+    pub(crate) fn as_f64(&self) -> Option<f64> {
+        match self {
+            Cell::Float(f) => Some(*f),
+            Cell::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+
     /// Rounded to 2 decimals (table, Markdown).
-    fn rounded(&self) -> String {
+    pub(crate) fn rounded(&self) -> String {
         match self {
             Cell::Float(f) => format!("{f:.2}"),
             Cell::Text(s) => neutralise(s),

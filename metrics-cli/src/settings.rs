@@ -225,8 +225,9 @@ fn format_of_path(p: &Path) -> Result<Option<Format>> {
         Some("csv") => Some(Format::Csv),
         Some("json") => Some(Format::Json),
         Some("md") => Some(Format::Markdown),
+        Some("html") => Some(Format::Html),
         Some(other) => return Err(UsageError(format!(
-            "--output {}: unknown extension `.{other}` (expected .csv, .json or .md, or a folder without extension)",
+            "--output {}: unknown extension `.{other}` (expected .csv, .json, .md or .html, or a folder without extension)",
             p.display()
         ))
         .into()),
@@ -468,10 +469,11 @@ fn output(a: &ReportArgs, _stdout_is_terminal: bool) -> Result<(Format, Target)>
         }
         Some(f) => Ok((f, Target::File(p.clone()))),
         None => match a.format.unwrap_or(Format::Csv) {
-            Format::Table => {
-                Err(UsageError("--format table writes to a terminal; choose csv, json or markdown for a folder".into())
-                    .into())
-            }
+            Format::Table | Format::Html => Err(UsageError(
+                "--format table and html write one page; choose csv, json or markdown for a folder (or --output report.html)"
+                    .into(),
+            )
+            .into()),
             f => Ok((f, Target::Folder(p.clone()))),
         },
     }

@@ -3,5 +3,6 @@
 
 mod bad;
 mod cli;
+mod html;
 mod library;
 mod render;

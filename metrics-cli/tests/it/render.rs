@@ -75,3 +75,10 @@ fn terminal_health_at_risk() {
         cfg.to_str().unwrap()
     ]));
 }
+
+/// A small HTML report (the support fixture): tiles, charts with their
+/// data tables, data quality and meta.
+#[test]
+fn html_report() {
+    insta::assert_snapshot!(render("html", &["--tz", "UTC"]));
+}

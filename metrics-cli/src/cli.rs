@@ -49,6 +49,9 @@ pub(crate) enum Cmd {
     /// Print the settings a command would use, resolved from flags, the config file and
     /// defaults, and where each came from.
     Config(ReportArgs),
+    /// Print the SQL of the support table for an engine that holds the tickets (DuckDB now;
+    /// docs/sql.md): the same periods, zone, groups and rules as `cxm support`.
+    Sql(SqlArgs),
     /// Print a shell completion script: `cxm completions bash > ~/.local/share/bash-completion/completions/cxm`.
     Completions {
         /// The shell.
@@ -216,6 +219,20 @@ pub(crate) struct DemoArgs {
     /// Random seed; the same seed gives the same bytes.
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SqlArgs {
+    /// The SQL dialect: duckdb (spark, datafusion, postgres, trino, snowflake and bigquery are
+    /// planned).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) dialect: String,
+    /// The engine's name of a cxm table, e.g. `--table tickets=analytics.support.tickets`
+    /// [default: the cxm name].
+    #[arg(long, value_name = "NAME=IDENT")]
+    pub(crate) table: Vec<String>,
+    #[command(flatten)]
+    pub(crate) report: ReportArgs,
 }
 
 #[derive(Debug, Args)]

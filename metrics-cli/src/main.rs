@@ -63,6 +63,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Man { output } => return man_pages(output.as_deref()),
         Cmd::Init(a) => return init_config(&a, cli.quiet),
         Cmd::Config(a) => return print_config(&a),
+        Cmd::Sql(a) => return print_sql(&a),
         Cmd::Report(a) => (a, Command::Report),
         Cmd::Support(a) => (a, Command::Support),
         Cmd::Revenue(a) => (a, Command::Revenue),
@@ -118,6 +119,44 @@ fn run(cli: Cli) -> Result<()> {
             std::io::stderr().lock().write_all(render::escape_controls(&summary).as_bytes())?;
         }
     }
+    Ok(())
+}
+
+/// `cxm sql`: the support table's SQL for the engine, on stdout.
+fn print_sql(a: &cli::SqlArgs) -> Result<()> {
+    use metrics_core::sql::{Dialect, SqlRequest, support_sql};
+    let dialect: Dialect = a.dialect.parse().map_err(|e: metrics_core::Error| UsageError(format!("--{e}")))?;
+    let mut tickets = "tickets".to_owned();
+    for t in &a.table {
+        match t.split_once('=') {
+            Some(("tickets", ident)) if !ident.trim().is_empty() => tickets = ident.trim().to_owned(),
+            Some((name, _)) if name != "tickets" => {
+                return Err(UsageError(format!("--table {t}: only `tickets` is rendered so far (docs/sql.md)")).into());
+            }
+            _ => {
+                return Err(
+                    UsageError(format!("--table {t}: expected NAME=IDENT, e.g. tickets=analytics.tickets")).into()
+                );
+            }
+        }
+    }
+    let settings = Settings::resolve(&a.report, false)?;
+    let o = &settings.options;
+    let (Some(since), Some(until)) = (o.since, o.until) else {
+        return Err(UsageError(
+            "cxm sql needs --since and --until: the periods are laid out here, not by the engine (docs/sql.md)".into(),
+        )
+        .into());
+    };
+    let period = o.period.unwrap_or(metrics_core::Period::Week);
+    let spine = metrics_core::period::Spine::with_week_start(period, o.tz, since, until, o.week_start);
+    let mut support = o.support.clone().with_by(o.by.clone());
+    support.window.period = period;
+    support.window.tz = o.tz;
+    let mut request = SqlRequest::new(dialect, tickets, support, spine);
+    request.as_of = o.as_of;
+    let sql = support_sql(&request).map_err(with_flags)?;
+    std::io::stdout().lock().write_all(sql.as_bytes())?;
     Ok(())
 }
 

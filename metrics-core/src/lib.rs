@@ -78,6 +78,7 @@ pub mod report;
 pub mod revenue;
 pub mod schema;
 pub mod source;
+pub mod sql;
 pub mod support;
 pub mod surveys;
 

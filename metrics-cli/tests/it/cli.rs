@@ -784,3 +784,28 @@ fn json_meta_has_the_run_cost() {
     let support_rows = v["support"].as_array().unwrap().len() as u64;
     assert_eq!(run["output_rows"]["support"].as_u64(), Some(support_rows));
 }
+
+/// `cxm sql`: an unknown dialect is a usage error listing the known ones;
+/// a dialect not rendered yet is refused, never approximated; the periods
+/// need --since and --until; --table takes NAME=IDENT.
+#[test]
+fn sql_refuses_what_it_cannot_render() {
+    let range = ["--since", "2026-03-01", "--until", "2026-03-31"];
+    cxm()
+        .args(["sql", "--dialect", "oracle"])
+        .args(range)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("duckdb, spark"));
+    cxm()
+        .args(["sql", "--dialect", "trino"])
+        .args(range)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not rendered yet"));
+    cxm().args(["sql", "--dialect", "duckdb"]).assert().code(2).stderr(predicate::str::contains("--since and --until"));
+    cxm().args(["sql", "--dialect", "duckdb", "--table", "tickets"]).args(range).assert().code(2);
+    let out = cxm().args(["sql", "--dialect", "duckdb", "--table", "tickets=db.main.t"]).args(range).assert().success();
+    let sql = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(sql.contains("FROM db.main.t") && sql.contains("(DATE '2026-03-30',"), "{sql}");
+}

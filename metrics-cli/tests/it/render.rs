@@ -82,3 +82,18 @@ fn terminal_health_at_risk() {
 fn html_report() {
     insta::assert_snapshot!(render("html", &["--tz", "UTC"]));
 }
+
+/// The DuckDB SQL of a grouped weekly support table in Berlin with an
+/// extra percentile (its numbers are checked against `cxm support` by
+/// tests/sql/run.sh, executed by DuckDB).
+#[test]
+fn sql_duckdb_support() {
+    let out = Command::cargo_bin("cxm")
+        .unwrap()
+        .args(["sql", "--dialect", "duckdb", "--table", "tickets=analytics.support.tickets"])
+        .args(["--since", "2026-03-01", "--until", "2026-04-05", "--tz", "Europe/Berlin"])
+        .args(["--by", "channel", "--percentiles", "95"])
+        .assert()
+        .success();
+    insta::assert_snapshot!(String::from_utf8(out.get_output().stdout.clone()).unwrap());
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""`cxm sql --dialect duckdb`, executed by DuckDB, against `cxm support`, cell by cell.
+
+  check_duckdb.py --cxm BIN --tickets FILE.parquet --since DATE --until DATE [--tz ZONE] [--by COL]
+                  [--as-of INSTANT] [--percentiles P,...]
+
+Runs both on the same tickets with the same settings: cxm in process (CSV on
+stdout) and the rendered SQL in DuckDB (the table `tickets` a view over the
+file). Headers must be equal, and every cell: text exactly, numbers within a
+relative 1e-9 (absolute 1e-9 near zero), empty = null. Prints a line and
+exits 0 when they agree; prints the first differences and exits 1 when not.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+import subprocess
+import sys
+
+import duckdb
+
+
+def cxm(args: list[str]) -> str:
+    out = subprocess.run(args, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{' '.join(args)}: exit {out.returncode}\n{out.stderr}")
+    return out.stdout
+
+
+def same(a: str, b) -> bool:
+    if b is None:
+        return a == ""
+    if isinstance(b, bool):
+        return a == str(b).lower()
+    if isinstance(b, (int, float)):
+        if a == "":
+            return False
+        x, y = float(a), float(b)
+        return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
+    return a == str(b)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cxm", required=True)
+    ap.add_argument("--tickets", required=True)
+    ap.add_argument("--since", required=True)
+    ap.add_argument("--until", required=True)
+    ap.add_argument("--tz", default="UTC")
+    ap.add_argument("--period", default="week")
+    ap.add_argument("--by", default=None)
+    ap.add_argument("--as-of", default=None)
+    ap.add_argument("--percentiles", default=None)
+    a = ap.parse_args()
+    common = ["--tz", a.tz, "--since", a.since, "--until", a.until, "--period", a.period]
+    if a.by:
+        common += ["--by", a.by]
+    if a.as_of:
+        common += ["--as-of", a.as_of]
+    if a.percentiles:
+        common += ["--percentiles", a.percentiles]
+    want = list(csv.reader(io.StringIO(cxm([a.cxm, "support", "-q", "--format", "csv", "--tickets", a.tickets, *common]))))
+    sql = cxm([a.cxm, "sql", "--dialect", "duckdb", "--table", "tickets=tickets", *common])
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"CREATE VIEW tickets AS SELECT * FROM read_parquet('{a.tickets}')")
+    cur = con.execute(sql)
+    header = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    problems = []
+    if header != want[0]:
+        problems.append(f"header: cxm {want[0]}\n        sql {header}")
+    if len(rows) != len(want) - 1:
+        problems.append(f"rows: cxm {len(want) - 1}, sql {len(rows)}")
+    for i, (w, g) in enumerate(zip(want[1:], rows)):
+        for name, x, y in zip(header, w, g):
+            if not same(x, y):
+                problems.append(f"row {i + 1} ({w[0]}) {name}: cxm {x!r}, sql {y!r}")
+    label = f"duckdb {a.tz}{' by ' + a.by if a.by else ''}"
+    if problems:
+        print(f"{label}: {len(problems)} differences", *problems[:20], sep="\n  ")
+        return 1
+    print(f"{label}: {len(rows)} rows x {len(header)} columns equal")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -49,7 +49,7 @@ pub(crate) enum Cmd {
     /// Print the settings a command would use, resolved from flags, the config file and
     /// defaults, and where each came from.
     Config(ReportArgs),
-    /// Print the SQL of the support table for an engine that holds the tickets (DuckDB now;
+    /// Print the SQL of the support table for an engine that holds the tickets (DuckDB, Spark;
     /// docs/sql.md): the same periods, zone, groups and rules as `cxm support`.
     Sql(SqlArgs),
     /// Print a shell completion script: `cxm completions bash > ~/.local/share/bash-completion/completions/cxm`.
@@ -223,7 +223,7 @@ pub(crate) struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SqlArgs {
-    /// The SQL dialect: duckdb (spark, datafusion, postgres, trino, snowflake and bigquery are
+    /// The SQL dialect: duckdb or spark (datafusion, postgres, trino, snowflake and bigquery are
     /// planned).
     #[arg(long, value_name = "NAME")]
     pub(crate) dialect: String,

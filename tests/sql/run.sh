@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# `cxm sql --dialect duckdb` executed by DuckDB equals `cxm support`, cell by
-# cell, on 100k generated tickets (../shared/bench/gen.py, seed 1): UTC; Europe/Berlin
-# by channel with extra percentiles; America/New_York by priority with an
-# explicit as-of; daily and monthly periods. The python packages (DuckDB,
-# and numpy and pyarrow for gen.py) go into a venv beside the cargo target
-# folder, made once.
+# `cxm sql`, executed by DuckDB and by Spark (a local Sail server through Spark
+# Connect), equals `cxm support`, cell by cell, on 100k generated tickets
+# (../shared/bench/gen.py, seed 1): UTC; Europe/Berlin by channel with extra
+# percentiles; America/New_York by priority with an explicit as-of; daily and
+# monthly periods. The python packages (DuckDB, pysail and the Spark Connect
+# client, and numpy and pyarrow for gen.py) go into a venv beside the cargo
+# target folder, made once.
 #
 #   bash tests/sql/run.sh PATH_TO_CXM_BINARY      (from the repo root, next to ../shared)
 set -euo pipefail
@@ -16,16 +17,41 @@ if [ ! -f "$bench/gen.py" ]; then
   exit 0
 fi
 venv="${CARGO_TARGET_DIR:-$HOME/.cache/cxm-target}/../cxm-sql-venv"
-if [ ! -x "$venv/bin/python" ]; then
+if [ ! -x "$venv/bin/sail" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet -r "$bench/requirements.txt"
+  "$venv/bin/pip" install --quiet -r "$bench/requirements.txt" "pysail==0.7.2" "pyspark-client==4.2.0"
 fi
 data=$(mktemp -d)
-trap 'rm -rf "$data"' EXIT
+sail_pid=""
+cleanup() {
+  # Sail's wrapper swallows SIGINT: stop it with SIGTERM, by PID.
+  if [ -n "$sail_pid" ]; then kill -TERM "$sail_pid" 2>/dev/null || true; fi
+  rm -rf "$data"
+}
+trap cleanup EXIT
 "$venv/bin/python" "$bench/gen.py" --rows 100000 --seed 1 --out "$data" --format parquet > /dev/null 2>&1
-check() { "$venv/bin/python" tests/sql/check_duckdb.py --cxm "$cxm" --tickets "$data/tickets.parquet" "$@"; }
-check --since 2024-01-01 --until 2025-12-31
-check --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --by channel --percentiles 95,99
-check --since 2024-06-01 --until 2025-03-31 --tz America/New_York --by priority --as-of 2025-03-15T12:00:00Z
-check --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period day
-check --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period month --by group
+port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$venv/bin/sail" spark server --ip 127.0.0.1 --port "$port" > "$data/sail.log" 2>&1 &
+sail_pid=$!
+# Sail starts in about a second; wait for its port (at most 60 s).
+"$venv/bin/python" - "$port" <<'PY'
+import socket, sys, time
+for _ in range(600):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=0.2).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit("the Sail server did not start")
+PY
+check() {
+  "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --tickets "$data/tickets.parquet" \
+    --remote "sc://127.0.0.1:$port" "$@"
+}
+for engine in duckdb spark; do
+  check --engine $engine --since 2024-01-01 --until 2025-12-31
+  check --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --by channel --percentiles 95,99
+  check --engine $engine --since 2024-06-01 --until 2025-03-31 --tz America/New_York --by priority --as-of 2025-03-15T12:00:00Z
+  check --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period day
+  check --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period month --by group
+done

@@ -97,3 +97,16 @@ fn sql_duckdb_support() {
         .success();
     insta::assert_snapshot!(String::from_utf8(out.get_output().stdout.clone()).unwrap());
 }
+
+/// The same table in Spark SQL (run on Sail by tests/sql/run.sh).
+#[test]
+fn sql_spark_support() {
+    let out = Command::cargo_bin("cxm")
+        .unwrap()
+        .args(["sql", "--dialect", "spark", "--table", "tickets=support.tickets"])
+        .args(["--since", "2026-03-01", "--until", "2026-04-05", "--tz", "Europe/Berlin"])
+        .args(["--by", "group", "--percentiles", "95"])
+        .assert()
+        .success();
+    insta::assert_snapshot!(String::from_utf8(out.get_output().stdout.clone()).unwrap());
+}

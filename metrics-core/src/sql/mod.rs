@@ -71,7 +71,7 @@ impl Dialect {
         Capabilities {
             exact_percentile: matches!(self, DuckDb | Spark | Postgres | Snowflake),
             filter_clause: matches!(self, DuckDb | Postgres | Trino | DataFusion),
-            rendered: matches!(self, DuckDb),
+            rendered: matches!(self, DuckDb | Spark),
         }
     }
 }
@@ -98,8 +98,8 @@ pub struct Capabilities {
     pub exact_percentile: bool,
     /// `count(*) FILTER (WHERE ...)`.
     pub filter_clause: bool,
-    /// cxm renders the support section for it (the other dialects are
-    /// planned: docs/sql.md).
+    /// cxm renders the support section for it (DuckDB and Spark; the
+    /// other dialects are planned: docs/sql.md).
     pub rendered: bool,
 }
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Attribution, Column, Cond, Measure, SqlRequest, Value, support_columns};
+use super::{Attribution, Column, Cond, Dialect, Measure, SqlRequest, Value, support_columns};
 use crate::{Error, Result};
 
 /// Instants missing from a column compare as never (`coalesce(x, NEVER)`).
@@ -30,36 +30,63 @@ pub fn support_sql(r: &SqlRequest) -> Result<String> {
         return Err(Error::invalid_option(
             "dialect",
             r.dialect.name(),
-            "is not rendered yet (duckdb is; docs/sql.md lists the plan for the others)",
+            "is not rendered yet (duckdb and spark are; docs/sql.md lists the plan for the others)",
         ));
     }
     let o = r.options.validated()?;
     let cols = support_columns(&o);
-    let by: Vec<String> = o.by.iter().map(|b| ident(b)).collect();
+    let d = r.dialect;
+    let by: Vec<String> = o.by.iter().map(|b| quoted(d, b)).collect();
     let mut q = String::from("WITH\n");
     spine_cte(&mut q, r);
     tickets_ctes(&mut q, r, &by);
     for at in [Attribution::Created, Attribution::Solved, Attribution::Rated] {
-        attributed_cte(&mut q, at, &cols, &by, &o.csat);
+        attributed_cte(&mut q, d, at, &cols, &by, &o.csat);
     }
-    backlog_cte(&mut q, &by);
+    backlog_cte(&mut q, d, &by);
     grid_cte(&mut q, &by);
     select(&mut q, &cols, &by);
     Ok(q)
 }
 
-/// A quoted identifier when it is not a plain lower-case word.
+/// A metric's column name (always a plain lower-case word).
 fn ident(name: &str) -> String {
+    quoted(Dialect::DuckDb, name)
+}
+
+/// An identifier, quoted in the dialect's way (`"x"`, Spark's `` `x` ``)
+/// when it is not a plain lower-case word.
+fn quoted(d: Dialect, name: &str) -> String {
     let plain = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit())
         && !matches!(name, "group" | "order" | "select" | "from" | "where" | "asof" | "end" | "start");
-    if plain { name.to_owned() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
+    match (plain, d) {
+        (true, _) => name.to_owned(),
+        (false, Dialect::Spark) => format!("`{}`", name.replace('`', "``")),
+        (false, _) => format!("\"{}\"", name.replace('"', "\"\"")),
+    }
+}
+
+/// Epoch microseconds of a timestamp column.
+fn epoch_us(d: Dialect, c: &str) -> String {
+    match d {
+        Dialect::Spark => format!("unix_micros({c})"),
+        _ => format!("epoch_us({c})"),
+    }
+}
+
+/// The exact linear-interpolation quantile aggregate.
+fn quantile(d: Dialect, v: &str, p: f64) -> String {
+    match d {
+        Dialect::Spark => format!("percentile({v}, {p:?})"),
+        _ => format!("quantile_cont({v}, {p:?})"),
+    }
 }
 
 /// The periods: start date and UTC bounds in epoch microseconds.
 fn spine_cte(q: &mut String, r: &SqlRequest) {
     let sp = &r.spine;
-    q.push_str("spine(period_start, lo, hi) AS (VALUES\n");
+    q.push_str("spine AS (SELECT * FROM (VALUES\n");
     let rows: Vec<String> = sp
         .starts
         .iter()
@@ -70,15 +97,15 @@ fn spine_cte(q: &mut String, r: &SqlRequest) {
         })
         .collect();
     q.push_str(&rows.join(",\n"));
-    q.push_str("\n),\n");
+    q.push_str("\n) AS v(period_start, lo, hi)),\n");
 }
 
 /// `raw`: the tickets' instants as epoch microseconds; `asof`; `t`: the
 /// tickets as of as-of (later events not yet happened, later tickets not
 /// yet created, a rating after as-of dropped).
 fn tickets_ctes(q: &mut String, r: &SqlRequest, by: &[String]) {
-    let us = |c: &str| format!("epoch_us({c}) AS {c}");
-    let dims: String = by.iter().map(|b| format!(", CAST({b} AS VARCHAR) AS {b}")).collect();
+    let us = |c: &str| format!("{} AS {c}", epoch_us(r.dialect, c));
+    let dims: String = by.iter().map(|b| format!(", CAST({b} AS STRING) AS {b}")).collect();
     let _ = writeln!(
         q,
         "raw AS (\n  SELECT {}, {}, {}, {}, reopens, agent_replies, escalated, csat{dims}\n  FROM {}\n  WHERE created_at IS NOT NULL\n),",
@@ -90,11 +117,11 @@ fn tickets_ctes(q: &mut String, r: &SqlRequest, by: &[String]) {
     );
     match r.as_of {
         Some(a) => {
-            let _ = writeln!(q, "cutoff(at_us) AS (SELECT CAST({a} AS BIGINT)),");
+            let _ = writeln!(q, "cutoff AS (SELECT CAST({a} AS BIGINT) AS at_us),");
         }
         None => q.push_str(
-            "cutoff(at_us) AS (SELECT greatest(max(created_at), coalesce(max(first_response_at), 0), \
-             coalesce(max(solved_at), 0), coalesce(max(csat_at), 0)) FROM raw),\n",
+            "cutoff AS (SELECT greatest(max(created_at), coalesce(max(first_response_at), 0), \
+             coalesce(max(solved_at), 0), coalesce(max(csat_at), 0)) AS at_us FROM raw),\n",
         ),
     }
     let cut = |c: &str| format!("CASE WHEN {c} <= a.at_us THEN {c} END AS {c}");
@@ -113,7 +140,7 @@ fn tickets_ctes(q: &mut String, r: &SqlRequest, by: &[String]) {
 fn value(v: &Value) -> String {
     match v {
         Value::Duration { from, to, unit_micros } => {
-            format!("CASE WHEN {to} >= {from} THEN CAST({to} - {from} AS DOUBLE) / {unit_micros:?} END")
+            format!("CASE WHEN {to} >= {from} THEN CAST({to} - {from} AS DOUBLE) / {unit_micros:e} END")
         }
         Value::Int(c) => format!("coalesce({c}, 0)"),
     }
@@ -153,7 +180,14 @@ fn cte_name(at: Attribution) -> &'static str {
 
 /// One group-by of the tickets whose `at` instant falls in a period: a
 /// range join against the spine.
-fn attributed_cte(q: &mut String, at: Attribution, cols: &[Column], by: &[String], csat: &crate::support::CsatScale) {
+fn attributed_cte(
+    q: &mut String,
+    d: Dialect,
+    at: Attribution,
+    cols: &[Column],
+    by: &[String],
+    csat: &crate::support::CsatScale,
+) {
     let mut aggs = Vec::new();
     for c in cols.iter().filter(|c| c.attribution == at) {
         let e = match &c.measure {
@@ -161,7 +195,7 @@ fn attributed_cte(q: &mut String, at: Attribution, cols: &[Column], by: &[String
             Measure::CountIf(x) => format!("count(*) FILTER (WHERE {})", cond(x, csat)),
             Measure::CountValues(v) => format!("count({})", value(v)),
             Measure::Mean(v) => format!("avg({})", value(v)),
-            Measure::Quantile(v, p) => format!("quantile_cont({}, {p:?})", value(v)),
+            Measure::Quantile(v, p) => quantile(d, &value(v), *p),
             Measure::Sum(v) => format!("sum({})", value(v)),
             _ => continue,
         };
@@ -170,7 +204,8 @@ fn attributed_cte(q: &mut String, at: Attribution, cols: &[Column], by: &[String
     let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
     let _ = writeln!(
         q,
-        "{} AS (\n  SELECT s.period_start{keys},\n{}\n  FROM t x JOIN spine s ON {i} >= s.lo AND {i} < s.hi\n  GROUP BY ALL\n),",
+        "{} AS (\n  SELECT s.period_start{keys},\n{}\n  FROM t x JOIN spine s ON {i} >= s.lo AND {i} < s.hi\n  \
+         GROUP BY s.period_start{keys}\n),",
         cte_name(at),
         aggs.join(",\n"),
         i = instant(at),
@@ -179,18 +214,19 @@ fn attributed_cte(q: &mut String, at: Attribution, cols: &[Column], by: &[String
 
 /// The tickets open at each period's end (or at as-of when earlier: then
 /// after every event at that instant), per group: a range join.
-fn backlog_cte(q: &mut String, by: &[String]) {
+fn backlog_cte(q: &mut String, d: Dialect, by: &[String]) {
     let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
     let _ = writeln!(
         q,
-        "ends AS (\n  SELECT period_start, least(hi, a.at_us) AS at,\n    \
+        "ends AS (\n  SELECT period_start, least(hi, a.at_us) AS snap_us,\n    \
          CASE WHEN hi <= a.at_us THEN least(hi, a.at_us) ELSE a.at_us + 1 END AS bound\n  FROM spine, cutoff a\n),\n\
-         open_at_end AS (\n  SELECT e.period_start{keys}, CAST(e.at - x.created_at AS DOUBLE) / 3.6e9 AS age\n  \
+         open_at_end AS (\n  SELECT e.period_start{keys}, CAST(e.snap_us - x.created_at AS DOUBLE) / 3.6e9 AS age\n  \
          FROM t x JOIN ends e ON x.created_at < e.bound AND coalesce(x.solved_at, {NEVER}) >= e.bound\n  \
          WHERE coalesce(x.solved_at, {NEVER}) >= x.created_at\n),\nbacklog AS (\n  SELECT period_start{k},\n    \
          count(*) AS backlog_count,\n    count(*) FILTER (WHERE age > 168) AS backlog_over_7d_count,\n    \
-         quantile_cont(age, 0.5) AS backlog_median_age_hours\n  FROM open_at_end\n  GROUP BY ALL\n),",
-        k = by.iter().map(|b| format!(", {b}")).collect::<String>()
+         {median} AS backlog_median_age_hours\n  FROM open_at_end\n  GROUP BY period_start{k}\n),",
+        k = by.iter().map(|b| format!(", {b}")).collect::<String>(),
+        median = quantile(d, "age", 0.5)
     );
 }
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""`cxm sql --dialect duckdb`, executed by DuckDB, against `cxm support`, cell by cell.
+"""`cxm sql`, executed by DuckDB or Spark (Sail), against `cxm support`, cell by cell.
 
-  check_duckdb.py --cxm BIN --tickets FILE.parquet --since DATE --until DATE [--tz ZONE] [--by COL]
-                  [--as-of INSTANT] [--percentiles P,...]
+  check_sql.py --cxm BIN --tickets FILE.parquet --since DATE --until DATE [--tz ZONE] [--by COL]
+               [--as-of INSTANT] [--percentiles P,...] [--period P]
+               [--engine duckdb | --engine spark --remote sc://HOST:PORT]
 
 Runs both on the same tickets with the same settings: cxm in process (CSV on
-stdout) and the rendered SQL in DuckDB (the table `tickets` a view over the
-file). Headers must be equal, and every cell: text exactly, numbers within a
+stdout) and the rendered SQL in the engine (the table `tickets` a view over
+the file). Headers must be equal, and every cell: text exactly, numbers within a
 relative 1e-9 (absolute 1e-9 near zero), empty = null. Prints a line and
 exits 0 when they agree; prints the first differences and exits 1 when not.
 """
@@ -19,7 +20,6 @@ import math
 import subprocess
 import sys
 
-import duckdb
 
 
 def cxm(args: list[str]) -> str:
@@ -34,7 +34,9 @@ def same(a: str, b) -> bool:
         return a == ""
     if isinstance(b, bool):
         return a == str(b).lower()
-    if isinstance(b, (int, float)):
+    if hasattr(b, "isoformat"):
+        return a == b.isoformat()
+    if isinstance(b, (int, float)) or type(b).__name__ == "Decimal":
         if a == "":
             return False
         x, y = float(a), float(b)
@@ -53,6 +55,8 @@ def main() -> int:
     ap.add_argument("--by", default=None)
     ap.add_argument("--as-of", default=None)
     ap.add_argument("--percentiles", default=None)
+    ap.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
+    ap.add_argument("--remote", default="sc://127.0.0.1:50051")
     a = ap.parse_args()
     common = ["--tz", a.tz, "--since", a.since, "--until", a.until, "--period", a.period]
     if a.by:
@@ -62,13 +66,23 @@ def main() -> int:
     if a.percentiles:
         common += ["--percentiles", a.percentiles]
     want = list(csv.reader(io.StringIO(cxm([a.cxm, "support", "-q", "--format", "csv", "--tickets", a.tickets, *common]))))
-    sql = cxm([a.cxm, "sql", "--dialect", "duckdb", "--table", "tickets=tickets", *common])
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"CREATE VIEW tickets AS SELECT * FROM read_parquet('{a.tickets}')")
-    cur = con.execute(sql)
-    header = [d[0] for d in cur.description]
-    rows = cur.fetchall()
+    sql = cxm([a.cxm, "sql", "--dialect", a.engine, "--table", "tickets=tickets", *common])
+    if a.engine == "duckdb":
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute(f"CREATE VIEW tickets AS SELECT * FROM read_parquet('{a.tickets}')")
+        cur = con.execute(sql)
+        header = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    else:
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.builder.remote(a.remote).getOrCreate()
+        spark.read.parquet(a.tickets).createOrReplaceTempView("tickets")
+        df = spark.sql(sql)
+        header = df.columns
+        rows = [tuple(r) for r in df.collect()]
     problems = []
     if header != want[0]:
         problems.append(f"header: cxm {want[0]}\n        sql {header}")
@@ -78,7 +92,7 @@ def main() -> int:
         for name, x, y in zip(header, w, g):
             if not same(x, y):
                 problems.append(f"row {i + 1} ({w[0]}) {name}: cxm {x!r}, sql {y!r}")
-    label = f"duckdb {a.tz}{' by ' + a.by if a.by else ''}"
+    label = f"{a.engine} {a.tz}{' by ' + a.by if a.by else ''}"
     if problems:
         print(f"{label}: {len(problems)} differences", *problems[:20], sep="\n  ")
         return 1

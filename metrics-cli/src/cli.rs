@@ -49,8 +49,9 @@ pub(crate) enum Cmd {
     /// Print the settings a command would use, resolved from flags, the config file and
     /// defaults, and where each came from.
     Config(ReportArgs),
-    /// Print the SQL of the support table for an engine that holds the tickets (DuckDB, Spark;
-    /// docs/sql.md): the same periods, zone, groups and rules as `cxm support`.
+    /// Print the SQL of the support table for an engine that holds the tickets (DuckDB, Spark,
+    /// DataFusion, Postgres, Trino, Snowflake, BigQuery): the same periods, zone, groups and rules
+    /// as `cxm support`.
     Sql(SqlArgs),
     /// Print a shell completion script: `cxm completions bash > ~/.local/share/bash-completion/completions/cxm`.
     Completions {
@@ -223,8 +224,7 @@ pub(crate) struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SqlArgs {
-    /// The SQL dialect: duckdb or spark (datafusion, postgres, trino, snowflake and bigquery are
-    /// planned).
+    /// The SQL dialect: duckdb, spark, datafusion, postgres, trino, snowflake or bigquery.
     #[arg(long, value_name = "NAME")]
     pub(crate) dialect: String,
     /// The engine's name of a cxm table, e.g. `--table tickets=analytics.support.tickets`

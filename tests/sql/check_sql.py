@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""`cxm sql`, executed by DuckDB or Spark (Sail), against `cxm support`, cell by cell.
+"""`cxm sql`, executed by DuckDB, DataFusion or Spark (Sail), against `cxm support`, cell by cell.
 
   check_sql.py --cxm BIN --tickets FILE.parquet --since DATE --until DATE [--tz ZONE] [--by COL]
                [--as-of INSTANT] [--percentiles P,...] [--period P]
-               [--engine duckdb | --engine spark --remote sc://HOST:PORT]
+               [--engine duckdb | datafusion | spark --remote sc://HOST:PORT]
 
 Runs both on the same tickets with the same settings: cxm in process (CSV on
 stdout) and the rendered SQL in the engine (the table `tickets` a view over
@@ -55,7 +55,7 @@ def main() -> int:
     ap.add_argument("--by", default=None)
     ap.add_argument("--as-of", default=None)
     ap.add_argument("--percentiles", default=None)
-    ap.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
+    ap.add_argument("--engine", choices=["duckdb", "datafusion", "spark"], default="duckdb")
     ap.add_argument("--remote", default="sc://127.0.0.1:50051")
     a = ap.parse_args()
     common = ["--tz", a.tz, "--since", a.since, "--until", a.until, "--period", a.period]
@@ -75,6 +75,14 @@ def main() -> int:
         cur = con.execute(sql)
         header = [d[0] for d in cur.description]
         rows = cur.fetchall()
+    elif a.engine == "datafusion":
+        from datafusion import SessionContext
+
+        ctx = SessionContext()
+        ctx.register_parquet("tickets", a.tickets)
+        df = ctx.sql(sql)
+        header = df.schema().names
+        rows = [tuple(r[c] for c in header) for r in df.to_pylist()]
     else:
         from pyspark.sql import SparkSession
 

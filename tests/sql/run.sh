@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# `cxm sql`, executed by DuckDB and by Spark (a local Sail server through Spark
-# Connect), equals `cxm support`, cell by cell, on 100k generated tickets
+# `cxm sql`, executed by DuckDB, by DataFusion and by Spark (a local Sail server
+# through Spark Connect), equals `cxm support`, cell by cell, on 100k generated tickets
 # (../shared/bench/gen.py, seed 1): UTC; Europe/Berlin by channel with extra
 # percentiles; America/New_York by priority with an explicit as-of; daily and
-# monthly periods. The python packages (DuckDB, pysail and the Spark Connect
-# client, and numpy and pyarrow for gen.py) go into a venv beside the cargo
+# monthly periods. The python packages (DuckDB, DataFusion, pysail and the Spark
+# Connect client, and numpy and pyarrow for gen.py) go into a venv beside the cargo
 # target folder, made once.
 #
 #   bash tests/sql/run.sh PATH_TO_CXM_BINARY      (from the repo root, next to ../shared)
@@ -17,9 +17,10 @@ if [ ! -f "$bench/gen.py" ]; then
   exit 0
 fi
 venv="${CARGO_TARGET_DIR:-$HOME/.cache/cxm-target}/../cxm-sql-venv"
-if [ ! -x "$venv/bin/sail" ]; then
+if [ ! -x "$venv/bin/sail" ] || ! "$venv/bin/python" -c "import datafusion" 2>/dev/null; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet -r "$bench/requirements.txt" "pysail==0.7.2" "pyspark-client==4.2.0"
+  "$venv/bin/pip" install --quiet -r "$bench/requirements.txt" "pysail==0.7.2" "pyspark-client==4.2.0" \
+    "datafusion==55.0.0"
 fi
 data=$(mktemp -d)
 sail_pid=""
@@ -48,7 +49,7 @@ check() {
   "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --tickets "$data/tickets.parquet" \
     --remote "sc://127.0.0.1:$port" "$@"
 }
-for engine in duckdb spark; do
+for engine in duckdb datafusion spark; do
   check --engine $engine --since 2024-01-01 --until 2025-12-31
   check --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --by channel --percentiles 95,99
   check --engine $engine --since 2024-06-01 --until 2025-03-31 --tz America/New_York --by priority --as-of 2025-03-15T12:00:00Z

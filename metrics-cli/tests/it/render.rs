@@ -83,30 +83,21 @@ fn html_report() {
     insta::assert_snapshot!(render("html", &["--tz", "UTC"]));
 }
 
-/// The DuckDB SQL of a grouped weekly support table in Berlin with an
-/// extra percentile (its numbers are checked against `cxm support` by
-/// tests/sql/run.sh, executed by DuckDB).
+/// The SQL of a grouped weekly support table in Berlin with an extra
+/// percentile, in every dialect. DuckDB, DataFusion and Spark are executed
+/// and compared with `cxm support` by tests/sql/run.sh; the others are
+/// parsed by metrics-core's tests (docs/sql.md).
 #[test]
-fn sql_duckdb_support() {
-    let out = Command::cargo_bin("cxm")
-        .unwrap()
-        .args(["sql", "--dialect", "duckdb", "--table", "tickets=analytics.support.tickets"])
-        .args(["--since", "2026-03-01", "--until", "2026-04-05", "--tz", "Europe/Berlin"])
-        .args(["--by", "channel", "--percentiles", "95"])
-        .assert()
-        .success();
-    insta::assert_snapshot!(String::from_utf8(out.get_output().stdout.clone()).unwrap());
-}
-
-/// The same table in Spark SQL (run on Sail by tests/sql/run.sh).
-#[test]
-fn sql_spark_support() {
-    let out = Command::cargo_bin("cxm")
-        .unwrap()
-        .args(["sql", "--dialect", "spark", "--table", "tickets=support.tickets"])
-        .args(["--since", "2026-03-01", "--until", "2026-04-05", "--tz", "Europe/Berlin"])
-        .args(["--by", "group", "--percentiles", "95"])
-        .assert()
-        .success();
-    insta::assert_snapshot!(String::from_utf8(out.get_output().stdout.clone()).unwrap());
+fn sql_every_dialect() {
+    for dialect in ["duckdb", "spark", "datafusion", "postgres", "trino", "snowflake", "bigquery"] {
+        let out = Command::cargo_bin("cxm")
+            .unwrap()
+            .args(["sql", "--dialect", dialect, "--table", "tickets=analytics.support.tickets"])
+            .args(["--since", "2026-03-01", "--until", "2026-04-05", "--tz", "Europe/Berlin"])
+            .args(["--by", "group", "--percentiles", "95"])
+            .assert()
+            .success();
+        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        insta::assert_snapshot!(format!("sql_{dialect}"), text);
+    }
 }

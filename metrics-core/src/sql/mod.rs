@@ -70,8 +70,8 @@ impl Dialect {
         use Dialect::*;
         Capabilities {
             exact_percentile: matches!(self, DuckDb | Spark | Postgres | Snowflake),
-            filter_clause: matches!(self, DuckDb | Postgres | Trino | DataFusion),
-            rendered: matches!(self, DuckDb | Spark),
+            filter_clause: !matches!(self, Snowflake | BigQuery),
+            rendered: true,
         }
     }
 }
@@ -86,8 +86,9 @@ impl std::str::FromStr for Dialect {
     }
 }
 
-/// What a dialect can do; a metric it cannot compute exactly is refused,
-/// never approximated.
+/// What a dialect can do. Where it has no exact aggregate for a metric,
+/// the renderer writes an exact fallback (percentiles by a window over the
+/// sorted values) or refuses; it never approximates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Capabilities {
@@ -96,10 +97,10 @@ pub struct Capabilities {
     /// GROUP`); DataFusion's rounds its weight to 1e-6 and Trino has only
     /// `approx_percentile`.
     pub exact_percentile: bool,
-    /// `count(*) FILTER (WHERE ...)`.
+    /// `count(*) FILTER (WHERE ...)` (the renderer writes `count(CASE
+    /// WHEN ... THEN 1 END)`, which every dialect reads).
     pub filter_clause: bool,
-    /// cxm renders the support section for it (DuckDB and Spark; the
-    /// other dialects are planned: docs/sql.md).
+    /// cxm renders the support section for it.
     pub rendered: bool,
 }
 

@@ -1,8 +1,9 @@
-//! Rendering [`super::support_columns`] as one SQL query.
+//! Rendering [`super::support_columns`] as one SQL query per dialect.
 
 use std::fmt::Write as _;
 
 use super::{Attribution, Column, Cond, Dialect, Measure, SqlRequest, Value, support_columns};
+use crate::support::CsatScale;
 use crate::{Error, Result};
 
 /// Instants missing from a column compare as never (`coalesce(x, NEVER)`).
@@ -19,134 +20,332 @@ const NEVER: i64 = i64::MAX;
 /// use metrics_core::support::SupportOptions;
 /// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
 /// let spine = Spine::new(Period::Week, chrono_tz::UTC, d("2026-03-02"), d("2026-03-09"));
-/// let sql = support_sql(&SqlRequest::new(Dialect::DuckDb, "tickets", SupportOptions::default(), spine))?;
+/// let sql = support_sql(&SqlRequest::new(Dialect::DuckDb, "tickets", SupportOptions::default(), spine.clone()))?;
 /// assert!(sql.contains("quantile_cont(") && sql.contains("FROM tickets"));
-/// assert!(support_sql(&SqlRequest::new(Dialect::Trino, "t", SupportOptions::default(),
-///     Spine::new(Period::Week, chrono_tz::UTC, d("2026-03-02"), d("2026-03-02")))).is_err());
+/// // DataFusion's own percentile is not exact: a window over the sorted values instead.
+/// let sql = support_sql(&SqlRequest::new(Dialect::DataFusion, "t", SupportOptions::default(), spine))?;
+/// assert!(sql.contains("row_number() OVER") && !sql.contains("percentile_cont"));
 /// # Ok::<(), metrics_core::Error>(())
 /// ```
 pub fn support_sql(r: &SqlRequest) -> Result<String> {
     if !r.dialect.capabilities().rendered {
-        return Err(Error::invalid_option(
-            "dialect",
-            r.dialect.name(),
-            "is not rendered yet (duckdb and spark are; docs/sql.md lists the plan for the others)",
-        ));
+        return Err(Error::invalid_option("dialect", r.dialect.name(), "is not rendered yet (docs/sql.md)"));
     }
     let o = r.options.validated()?;
     let cols = support_columns(&o);
-    let d = r.dialect;
-    let by: Vec<String> = o.by.iter().map(|b| quoted(d, b)).collect();
+    let x = Syntax(r.dialect);
+    let by: Vec<String> = o.by.iter().map(|b| x.quote(b)).collect();
     let mut q = String::from("WITH\n");
-    spine_cte(&mut q, r);
-    tickets_ctes(&mut q, r, &by);
+    x.spine_cte(&mut q, r);
+    x.tickets_ctes(&mut q, r, &by);
+    let mut joins = Vec::new();
     for at in [Attribution::Created, Attribution::Solved, Attribution::Rated] {
-        attributed_cte(&mut q, d, at, &cols, &by, &o.csat);
+        joins.extend(x.attributed(&mut q, at, &cols, &by, &o.csat));
     }
-    backlog_cte(&mut q, d, &by);
+    joins.extend(x.backlog(&mut q, &by));
     grid_cte(&mut q, &by);
-    select(&mut q, &cols, &by);
+    x.select(&mut q, &cols, &by, &joins);
     Ok(q)
 }
 
-/// A metric's column name (always a plain lower-case word).
-fn ident(name: &str) -> String {
-    quoted(Dialect::DuckDb, name)
-}
+/// A dialect's spelling of what the query needs.
+struct Syntax(Dialect);
 
-/// An identifier, quoted in the dialect's way (`"x"`, Spark's `` `x` ``)
-/// when it is not a plain lower-case word.
-fn quoted(d: Dialect, name: &str) -> String {
-    let plain = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !name.starts_with(|c: char| c.is_ascii_digit())
-        && !matches!(name, "group" | "order" | "select" | "from" | "where" | "asof" | "end" | "start");
-    match (plain, d) {
-        (true, _) => name.to_owned(),
-        (false, Dialect::Spark) => format!("`{}`", name.replace('`', "``")),
-        (false, _) => format!("\"{}\"", name.replace('"', "\"\"")),
-    }
-}
-
-/// Epoch microseconds of a timestamp column.
-fn epoch_us(d: Dialect, c: &str) -> String {
-    match d {
-        Dialect::Spark => format!("unix_micros({c})"),
-        _ => format!("epoch_us({c})"),
-    }
-}
-
-/// The exact linear-interpolation quantile aggregate.
-fn quantile(d: Dialect, v: &str, p: f64) -> String {
-    match d {
-        Dialect::Spark => format!("percentile({v}, {p:?})"),
-        _ => format!("quantile_cont({v}, {p:?})"),
-    }
-}
-
-/// The periods: start date and UTC bounds in epoch microseconds.
-fn spine_cte(q: &mut String, r: &SqlRequest) {
-    let sp = &r.spine;
-    q.push_str("spine AS (SELECT * FROM (VALUES\n");
-    let rows: Vec<String> = sp
-        .starts
-        .iter()
-        .zip(sp.end_instants())
-        .map(|(d, hi)| {
-            let lo = crate::period::day_start(*d, sp.tz);
-            format!("  (DATE '{d}', CAST({lo} AS BIGINT), CAST({hi} AS BIGINT))")
-        })
-        .collect();
-    q.push_str(&rows.join(",\n"));
-    q.push_str("\n) AS v(period_start, lo, hi)),\n");
-}
-
-/// `raw`: the tickets' instants as epoch microseconds; `asof`; `t`: the
-/// tickets as of as-of (later events not yet happened, later tickets not
-/// yet created, a rating after as-of dropped).
-fn tickets_ctes(q: &mut String, r: &SqlRequest, by: &[String]) {
-    let us = |c: &str| format!("{} AS {c}", epoch_us(r.dialect, c));
-    let dims: String = by.iter().map(|b| format!(", CAST({b} AS STRING) AS {b}")).collect();
-    let _ = writeln!(
-        q,
-        "raw AS (\n  SELECT {}, {}, {}, {}, reopens, agent_replies, escalated, csat{dims}\n  FROM {}\n  WHERE created_at IS NOT NULL\n),",
-        us("created_at"),
-        us("first_response_at"),
-        us("solved_at"),
-        us("csat_at"),
-        r.tickets
-    );
-    match r.as_of {
-        Some(a) => {
-            let _ = writeln!(q, "cutoff AS (SELECT CAST({a} AS BIGINT) AS at_us),");
+impl Syntax {
+    /// An identifier, quoted in the dialect's way when it is not a plain
+    /// lower-case word.
+    fn quote(&self, name: &str) -> String {
+        let plain = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && !matches!(name, "group" | "order" | "select" | "from" | "where" | "asof" | "end" | "start" | "at");
+        match (plain, self.0) {
+            (true, _) => name.to_owned(),
+            (false, Dialect::Spark | Dialect::BigQuery) => format!("`{}`", name.replace('`', "``")),
+            (false, _) => format!("\"{}\"", name.replace('"', "\"\"")),
         }
-        None => q.push_str(
-            "cutoff AS (SELECT greatest(max(created_at), coalesce(max(first_response_at), 0), \
-             coalesce(max(solved_at), 0), coalesce(max(csat_at), 0)) AS at_us FROM raw),\n",
-        ),
     }
-    let cut = |c: &str| format!("CASE WHEN {c} <= a.at_us THEN {c} END AS {c}");
-    let dims: String = by.iter().map(|b| format!(", {b}")).collect();
-    let _ = writeln!(
-        q,
-        "t AS (\n  SELECT created_at, {}, {}, {},\n    reopens, agent_replies, escalated,\n    \
-         CASE WHEN coalesce(csat_at > a.at_us, false) OR (csat_at IS NULL AND coalesce(solved_at > a.at_us, false))\n      \
-         THEN NULL ELSE csat END AS csat{dims}\n  FROM raw, cutoff a\n  WHERE created_at <= a.at_us\n),",
-        cut("first_response_at"),
-        cut("solved_at"),
-        cut("csat_at")
-    );
-}
 
-fn value(v: &Value) -> String {
-    match v {
-        Value::Duration { from, to, unit_micros } => {
-            format!("CASE WHEN {to} >= {from} THEN CAST({to} - {from} AS DOUBLE) / {unit_micros:e} END")
+    /// Epoch microseconds of a timestamp column.
+    fn epoch_us(&self, c: &str) -> String {
+        match self.0 {
+            Dialect::DuckDb => format!("epoch_us({c})"),
+            Dialect::Spark => format!("unix_micros({c})"),
+            Dialect::BigQuery => format!("UNIX_MICROS({c})"),
+            Dialect::DataFusion => format!("CAST(arrow_cast({c}, 'Timestamp(Microsecond, Some(\"UTC\"))') AS BIGINT)"),
+            Dialect::Postgres => format!("CAST(EXTRACT(EPOCH FROM {c}) * 1000000 AS BIGINT)"),
+            Dialect::Trino => format!("CAST(to_unixtime({c}) * 1000000 AS BIGINT)"),
+            Dialect::Snowflake => format!("DATE_PART(EPOCH_MICROSECOND, {c})"),
         }
-        Value::Int(c) => format!("coalesce({c}, 0)"),
+    }
+
+    fn double(&self) -> &'static str {
+        match self.0 {
+            Dialect::Postgres => "DOUBLE PRECISION",
+            Dialect::BigQuery => "FLOAT64",
+            _ => "DOUBLE",
+        }
+    }
+
+    fn bigint(&self) -> &'static str {
+        if self.0 == Dialect::BigQuery { "INT64" } else { "BIGINT" }
+    }
+
+    fn string(&self) -> &'static str {
+        match self.0 {
+            Dialect::Postgres | Dialect::Trino => "VARCHAR",
+            _ => "STRING",
+        }
+    }
+
+    /// The exact linear-interpolation quantile aggregate, or none: the
+    /// dialect has none, and [`Self::window_quantiles`] computes it.
+    fn quantile(&self, v: &str, p: f64) -> Option<String> {
+        match self.0 {
+            Dialect::DuckDb => Some(format!("quantile_cont({v}, {p:?})")),
+            Dialect::Spark => Some(format!("percentile({v}, {p:?})")),
+            Dialect::Postgres | Dialect::Snowflake => {
+                Some(format!("percentile_cont({p:?}) WITHIN GROUP (ORDER BY {v})"))
+            }
+            Dialect::DataFusion | Dialect::Trino | Dialect::BigQuery => None,
+        }
+    }
+
+    /// The periods: start date and UTC bounds in epoch microseconds.
+    fn spine_cte(&self, q: &mut String, r: &SqlRequest) {
+        let sp = &r.spine;
+        let big = self.bigint();
+        let rows: Vec<(String, i64, i64)> = sp
+            .starts
+            .iter()
+            .zip(sp.end_instants())
+            .map(|(d, hi)| (d.to_string(), crate::period::day_start(*d, sp.tz), hi))
+            .collect();
+        if self.0 == Dialect::BigQuery {
+            let structs: Vec<String> = rows
+                .iter()
+                .map(|(d, lo, hi)| {
+                    format!(
+                        "  STRUCT(DATE '{d}' AS period_start, CAST({lo} AS {big}) AS lo, CAST({hi} AS {big}) AS hi)"
+                    )
+                })
+                .collect();
+            let _ = writeln!(q, "spine AS (SELECT * FROM UNNEST([\n{}\n])),", structs.join(",\n"));
+        } else {
+            let values: Vec<String> = rows
+                .iter()
+                .map(|(d, lo, hi)| format!("  (DATE '{d}', CAST({lo} AS {big}), CAST({hi} AS {big}))"))
+                .collect();
+            let _ =
+                writeln!(q, "spine AS (SELECT * FROM (VALUES\n{}\n) AS v(period_start, lo, hi)),", values.join(",\n"));
+        }
+    }
+
+    /// `raw`: the tickets' instants as epoch microseconds; `cutoff`: as-of;
+    /// `t`: the tickets as of as-of (later events not yet happened, later
+    /// tickets not yet created, a rating after as-of dropped).
+    fn tickets_ctes(&self, q: &mut String, r: &SqlRequest, by: &[String]) {
+        let us = |c: &str| format!("{} AS {c}", self.epoch_us(c));
+        let dims: String = by.iter().map(|b| format!(", CAST({b} AS {}) AS {b}", self.string())).collect();
+        let _ = writeln!(
+            q,
+            "raw AS (\n  SELECT {}, {}, {}, {}, reopens, agent_replies, escalated, csat{dims}\n  FROM {}\n  \
+             WHERE created_at IS NOT NULL\n),",
+            us("created_at"),
+            us("first_response_at"),
+            us("solved_at"),
+            us("csat_at"),
+            r.tickets
+        );
+        match r.as_of {
+            Some(a) => {
+                let _ = writeln!(q, "cutoff AS (SELECT CAST({a} AS {}) AS at_us),", self.bigint());
+            }
+            None => q.push_str(
+                "cutoff AS (SELECT greatest(max(created_at), coalesce(max(first_response_at), 0), \
+                 coalesce(max(solved_at), 0), coalesce(max(csat_at), 0)) AS at_us FROM raw),\n",
+            ),
+        }
+        let cut = |c: &str| format!("CASE WHEN {c} <= a.at_us THEN {c} END AS {c}");
+        let dims: String = by.iter().map(|b| format!(", {b}")).collect();
+        let _ = writeln!(
+            q,
+            "t AS (\n  SELECT created_at, {}, {}, {},\n    reopens, agent_replies, escalated,\n    \
+             CASE WHEN coalesce(csat_at > a.at_us, false) OR (csat_at IS NULL AND coalesce(solved_at > a.at_us, false))\n      \
+             THEN NULL ELSE csat END AS csat{dims}\n  FROM raw CROSS JOIN cutoff a\n  WHERE created_at <= a.at_us\n),",
+            cut("first_response_at"),
+            cut("solved_at"),
+            cut("csat_at")
+        );
+    }
+
+    fn value(&self, v: &Value) -> String {
+        match v {
+            Value::Duration { from, to, unit_micros } => {
+                format!("CASE WHEN {to} >= {from} THEN CAST({to} - {from} AS {}) / {unit_micros:e} END", self.double())
+            }
+            Value::Int(c) => format!("coalesce({c}, 0)"),
+        }
+    }
+
+    /// One group-by of the tickets whose `at` instant falls in a period (a
+    /// range join against the spine), and the window quantiles of its
+    /// values where the dialect has no exact aggregate. Returns the
+    /// `(alias, CTE)` pairs the final select joins.
+    fn attributed(
+        &self,
+        q: &mut String,
+        at: Attribution,
+        cols: &[Column],
+        by: &[String],
+        csat: &CsatScale,
+    ) -> Vec<Join> {
+        let name = cte_name(at);
+        let mut aggs = Vec::new();
+        let mut windowed: Vec<(&Value, Vec<(String, f64)>)> = Vec::new();
+        for c in cols.iter().filter(|c| c.attribution == at) {
+            let e = match &c.measure {
+                Measure::Count => "count(*)".to_owned(),
+                Measure::CountIf(x) => format!("count(CASE WHEN {} THEN 1 END)", cond(x, csat)),
+                Measure::CountValues(v) => format!("count({})", self.value(v)),
+                Measure::Mean(v) => format!("avg({})", self.value(v)),
+                Measure::Sum(v) => format!("sum({})", self.value(v)),
+                Measure::Quantile(v, p) => match self.quantile(&self.value(v), *p) {
+                    Some(e) => e,
+                    None => {
+                        match windowed.iter_mut().find(|(w, _)| *w == v) {
+                            Some((_, qs)) => qs.push((c.name.clone(), *p)),
+                            None => windowed.push((v, vec![(c.name.clone(), *p)])),
+                        }
+                        continue;
+                    }
+                },
+                _ => continue,
+            };
+            aggs.push(format!("    {e} AS {}", c.name));
+        }
+        let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
+        let join = format!("FROM t x JOIN spine s ON {i} >= s.lo AND {i} < s.hi", i = instant(at));
+        let _ = writeln!(
+            q,
+            "{name} AS (\n  SELECT s.period_start{keys},\n{}\n  {join}\n  GROUP BY s.period_start{keys}\n),",
+            aggs.join(",\n")
+        );
+        let mut out = vec![Join { alias: alias(at).to_owned(), cte: name.to_owned(), columns: Vec::new() }];
+        for (k, (v, qs)) in windowed.into_iter().enumerate() {
+            let source = format!("SELECT s.period_start{keys}, {} AS v\n  {join}", self.value(v));
+            let cte = format!("{name}_q{k}");
+            self.window_quantiles(q, &cte, &source, by, &qs);
+            let columns = qs.into_iter().map(|(c, _)| c).collect();
+            out.push(Join { alias: format!("{}q{k}", alias(at)), cte, columns });
+        }
+        out
+    }
+
+    /// Quantiles by a window over the sorted values, for a dialect without
+    /// an exact aggregate: with the values of a group numbered 0..n-1 in
+    /// order, `x[⌊h⌋] + (h - ⌊h⌋)(x[⌊h⌋+1] - x[⌊h⌋])` at h = (n-1)p, the
+    /// rule of metrics.md, "Common rules".
+    fn window_quantiles(&self, q: &mut String, name: &str, source: &str, by: &[String], qs: &[(String, f64)]) {
+        let keys: String = by.iter().map(|b| format!(", {b}")).collect();
+        let part = format!("PARTITION BY period_start{keys}");
+        let mut cols = Vec::new();
+        for (col, p) in qs {
+            let h = format!("(n - 1) * {p:?}");
+            let at = |i: &str| format!("max(CASE WHEN i = {i} THEN v END)");
+            let (lo, hi) = (at(&format!("floor({h})")), at(&format!("least(floor({h}) + 1, n - 1)")));
+            cols.push(format!("    {lo} + ({h} - floor({h})) * ({hi} - {lo}) AS {col}"));
+        }
+        let _ = writeln!(
+            q,
+            "{name}_v AS (\n  {source}\n),\n{name}_r AS (\n  SELECT period_start{keys}, v,\n    \
+             row_number() OVER ({part} ORDER BY v) - 1 AS i,\n    count(*) OVER ({part}) AS n\n  \
+             FROM {name}_v WHERE v IS NOT NULL\n),\n{name} AS (\n  SELECT period_start{keys},\n{}\n  \
+             FROM {name}_r\n  GROUP BY period_start{keys}, n\n),",
+            cols.join(",\n")
+        );
+    }
+
+    /// The tickets open at each period's end (or at as-of when earlier:
+    /// then after every event at that instant), per group: a range join.
+    fn backlog(&self, q: &mut String, by: &[String]) -> Vec<Join> {
+        let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
+        let k: String = by.iter().map(|b| format!(", {b}")).collect();
+        let _ = writeln!(
+            q,
+            "ends AS (\n  SELECT period_start, least(hi, a.at_us) AS snap_us,\n    \
+             CASE WHEN hi <= a.at_us THEN hi ELSE a.at_us + 1 END AS bound\n  FROM spine CROSS JOIN cutoff a\n),\n\
+             open_at_end AS (\n  SELECT e.period_start{keys}, CAST(e.snap_us - x.created_at AS {}) / 3.6e9 AS age\n  \
+             FROM t x JOIN ends e ON x.created_at < e.bound AND coalesce(x.solved_at, {NEVER}) >= e.bound\n  \
+             WHERE coalesce(x.solved_at, {NEVER}) >= x.created_at\n),",
+            self.double()
+        );
+        let median = self.quantile("age", 0.5);
+        let _ = writeln!(
+            q,
+            "backlog AS (\n  SELECT period_start{k},\n    count(*) AS backlog_count,\n    \
+             count(CASE WHEN age > 168 THEN 1 END) AS backlog_over_7d_count{}\n  FROM open_at_end\n  \
+             GROUP BY period_start{k}\n),",
+            median.as_ref().map_or(String::new(), |m| format!(",\n    {m} AS backlog_median_age_hours"))
+        );
+        let mut out = vec![Join { alias: "b".into(), cte: "backlog".into(), columns: Vec::new() }];
+        if median.is_none() {
+            let qs = [("backlog_median_age_hours".to_owned(), 0.5)];
+            self.window_quantiles(
+                q,
+                "backlog_q",
+                &format!("SELECT period_start{k}, age AS v FROM open_at_end"),
+                by,
+                &qs,
+            );
+            out.push(Join { alias: "bq".into(), cte: "backlog_q".into(), columns: vec![qs[0].0.clone()] });
+        }
+        out
+    }
+
+    /// The final select: every column from the CTE that computes it,
+    /// joined onto the grid.
+    fn select(&self, q: &mut String, cols: &[Column], by: &[String], joins: &[Join]) {
+        let mut out = vec!["g.period_start".to_owned()];
+        out.extend(by.iter().map(|b| format!("g.{b}")));
+        for c in cols.iter().filter(|c| !c.name.starts_with("__")) {
+            // A window quantile's own CTE, else its attribution's group-by.
+            let a = joins.iter().find(|j| j.columns.contains(&c.name)).map_or(alias(c.attribution), |j| &j.alias);
+            let name = &c.name;
+            out.push(match &c.measure {
+                Measure::Ratio { num, den, scale } => format!(
+                    "CASE WHEN coalesce({a}.{den}, 0) > 0 THEN {scale:?} * CAST({a}.{num} AS {}) / {a}.{den} END AS {name}",
+                    self.double()
+                ),
+                _ if c.count => format!("coalesce({a}.{name}, 0) AS {name}"),
+                _ => format!("{a}.{name} AS {name}"),
+            });
+        }
+        let on = |a: &str| {
+            let mut keys = vec![format!("{a}.period_start = g.period_start")];
+            keys.extend(by.iter().map(|b| format!("({a}.{b} IS NOT DISTINCT FROM g.{b})")));
+            format!("({})", keys.join(" AND "))
+        };
+        let order: Vec<String> = std::iter::once("g.period_start".to_owned())
+            .chain(by.iter().map(|b| format!("g.{b} NULLS LAST")))
+            .collect();
+        let _ = write!(q, "SELECT\n  {}\nFROM grid g\n", out.join(",\n  "));
+        for j in joins {
+            let _ = writeln!(q, "LEFT JOIN {} {} ON {}", j.cte, j.alias, on(&j.alias));
+        }
+        let _ = writeln!(q, "ORDER BY {}", order.join(", "));
     }
 }
 
-fn cond(c: &Cond, csat: &crate::support::CsatScale) -> String {
+/// A CTE the final select joins onto the grid, and the columns it alone
+/// computes (the window quantiles; empty for a group-by, whose columns are
+/// found by attribution).
+struct Join {
+    alias: String,
+    cte: String,
+    columns: Vec<String>,
+}
+
+fn cond(c: &Cond, csat: &CsatScale) -> String {
     let valid = format!("csat BETWEEN {} AND {} AND csat = floor(csat)", csat.min, csat.max);
     match c {
         Cond::IsNull(col) => format!("{col} IS NULL"),
@@ -178,56 +377,13 @@ fn cte_name(at: Attribution) -> &'static str {
     }
 }
 
-/// One group-by of the tickets whose `at` instant falls in a period: a
-/// range join against the spine.
-fn attributed_cte(
-    q: &mut String,
-    d: Dialect,
-    at: Attribution,
-    cols: &[Column],
-    by: &[String],
-    csat: &crate::support::CsatScale,
-) {
-    let mut aggs = Vec::new();
-    for c in cols.iter().filter(|c| c.attribution == at) {
-        let e = match &c.measure {
-            Measure::Count => "count(*)".to_owned(),
-            Measure::CountIf(x) => format!("count(*) FILTER (WHERE {})", cond(x, csat)),
-            Measure::CountValues(v) => format!("count({})", value(v)),
-            Measure::Mean(v) => format!("avg({})", value(v)),
-            Measure::Quantile(v, p) => quantile(d, &value(v), *p),
-            Measure::Sum(v) => format!("sum({})", value(v)),
-            _ => continue,
-        };
-        aggs.push(format!("    {e} AS {}", ident(&c.name)));
+fn alias(at: Attribution) -> &'static str {
+    match at {
+        Attribution::Created => "c",
+        Attribution::Solved => "s",
+        Attribution::Rated => "r",
+        Attribution::PeriodEnd => "b",
     }
-    let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
-    let _ = writeln!(
-        q,
-        "{} AS (\n  SELECT s.period_start{keys},\n{}\n  FROM t x JOIN spine s ON {i} >= s.lo AND {i} < s.hi\n  \
-         GROUP BY s.period_start{keys}\n),",
-        cte_name(at),
-        aggs.join(",\n"),
-        i = instant(at),
-    );
-}
-
-/// The tickets open at each period's end (or at as-of when earlier: then
-/// after every event at that instant), per group: a range join.
-fn backlog_cte(q: &mut String, d: Dialect, by: &[String]) {
-    let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
-    let _ = writeln!(
-        q,
-        "ends AS (\n  SELECT period_start, least(hi, a.at_us) AS snap_us,\n    \
-         CASE WHEN hi <= a.at_us THEN least(hi, a.at_us) ELSE a.at_us + 1 END AS bound\n  FROM spine, cutoff a\n),\n\
-         open_at_end AS (\n  SELECT e.period_start{keys}, CAST(e.snap_us - x.created_at AS DOUBLE) / 3.6e9 AS age\n  \
-         FROM t x JOIN ends e ON x.created_at < e.bound AND coalesce(x.solved_at, {NEVER}) >= e.bound\n  \
-         WHERE coalesce(x.solved_at, {NEVER}) >= x.created_at\n),\nbacklog AS (\n  SELECT period_start{k},\n    \
-         count(*) AS backlog_count,\n    count(*) FILTER (WHERE age > 168) AS backlog_over_7d_count,\n    \
-         {median} AS backlog_median_age_hours\n  FROM open_at_end\n  GROUP BY period_start{k}\n),",
-        k = by.iter().map(|b| format!(", {b}")).collect::<String>(),
-        median = quantile(d, "age", 0.5)
-    );
 }
 
 /// Every period for every group found in the tickets.
@@ -241,46 +397,4 @@ fn grid_cte(q: &mut String, by: &[String]) {
             by.join(", ")
         );
     }
-}
-
-fn select(q: &mut String, cols: &[Column], by: &[String]) {
-    let mut out = vec!["g.period_start".to_owned()];
-    out.extend(by.iter().map(|b| format!("g.{b}")));
-    let alias = |c: &Column| match c.attribution {
-        Attribution::Created => "c",
-        Attribution::Solved => "s",
-        Attribution::Rated => "r",
-        Attribution::PeriodEnd => "b",
-    };
-    for c in cols.iter().filter(|c| !c.name.starts_with("__")) {
-        let a = alias(c);
-        let name = ident(&c.name);
-        out.push(match &c.measure {
-            Measure::Ratio { num, den, scale } => format!(
-                "CASE WHEN coalesce({a}.{d}, 0) > 0 THEN {scale:?} * CAST({a}.{n} AS DOUBLE) / {a}.{d} END AS {name}",
-                n = ident(num),
-                d = ident(den)
-            ),
-            _ if c.count => format!("coalesce({a}.{name}, 0) AS {name}"),
-            _ => format!("{a}.{name} AS {name}"),
-        });
-    }
-    let on = |a: &str| {
-        let mut keys = vec![format!("{a}.period_start = g.period_start")];
-        keys.extend(by.iter().map(|b| format!("{a}.{b} IS NOT DISTINCT FROM g.{b}")));
-        format!("({})", keys.join(" AND "))
-    };
-    let order: Vec<String> =
-        std::iter::once("g.period_start".to_owned()).chain(by.iter().map(|b| format!("g.{b} NULLS LAST"))).collect();
-    let _ = write!(
-        q,
-        "SELECT\n  {}\nFROM grid g\nLEFT JOIN by_created c ON {}\nLEFT JOIN by_solved s ON {}\n\
-         LEFT JOIN by_rated r ON {}\nLEFT JOIN backlog b ON {}\nORDER BY {}\n",
-        out.join(",\n  "),
-        on("c"),
-        on("s"),
-        on("r"),
-        on("b"),
-        order.join(", ")
-    );
 }

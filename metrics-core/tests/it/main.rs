@@ -13,5 +13,6 @@ mod purchases;
 mod revenue;
 mod revenue_properties;
 mod sla_properties;
+mod sql;
 mod survey_properties;
 mod surveys;

@@ -1,0 +1,50 @@
+//! The support SQL of every dialect parses with that dialect's grammar
+//! (`sqlparser`). DuckDB, DataFusion and Spark are also executed by their
+//! engines and compared with `cxm support` (tests/sql/run.sh); Postgres,
+//! Trino, Snowflake and BigQuery are checked for syntax only here.
+
+use metrics_core::period::{Period, Spine};
+use metrics_core::sql::{Dialect, SqlRequest, support_sql};
+use metrics_core::support::SupportOptions;
+use sqlparser::dialect::{
+    BigQueryDialect, DatabricksDialect, DuckDbDialect, GenericDialect, PostgreSqlDialect, SnowflakeDialect,
+};
+use sqlparser::parser::Parser;
+
+fn sql(d: Dialect) -> String {
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let spine = Spine::new(Period::Week, metrics_core::chrono_tz::Europe::Berlin, day("2026-03-01"), day("2026-04-05"));
+    let o = SupportOptions::default().with_by(["group", "channel"]).with_percentiles([95.0]);
+    let mut r = SqlRequest::new(d, "analytics.tickets", o, spine);
+    r.as_of = Some(1_775_000_000_000_000);
+    support_sql(&r).unwrap()
+}
+
+#[test]
+fn every_dialect_parses() {
+    for d in Dialect::ALL {
+        let text = sql(d);
+        let parsed = match d {
+            Dialect::DuckDb => Parser::parse_sql(&DuckDbDialect {}, &text),
+            Dialect::Spark => Parser::parse_sql(&DatabricksDialect {}, &text),
+            Dialect::Postgres => Parser::parse_sql(&PostgreSqlDialect {}, &text),
+            Dialect::Snowflake => Parser::parse_sql(&SnowflakeDialect {}, &text),
+            Dialect::BigQuery => Parser::parse_sql(&BigQueryDialect {}, &text),
+            _ => Parser::parse_sql(&GenericDialect {}, &text),
+        };
+        let statements = parsed.unwrap_or_else(|e| panic!("{}: {e}\n{text}", d.name()));
+        assert_eq!(statements.len(), 1, "{}", d.name());
+    }
+}
+
+/// A dialect without an exact percentile aggregate gets the window
+/// fallback, never an approximate function.
+#[test]
+fn no_dialect_approximates_a_percentile() {
+    for d in Dialect::ALL {
+        let text = sql(d).to_lowercase();
+        assert!(!text.contains("approx"), "{}", d.name());
+        let window = text.contains("row_number() over");
+        assert_eq!(window, !d.capabilities().exact_percentile, "{}", d.name());
+    }
+}

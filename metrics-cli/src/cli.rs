@@ -49,9 +49,9 @@ pub(crate) enum Cmd {
     /// Print the settings a command would use, resolved from flags, the config file and
     /// defaults, and where each came from.
     Config(ReportArgs),
-    /// Print the SQL of the support table for an engine that holds the tickets (DuckDB, Spark,
-    /// DataFusion, Postgres, Trino, Snowflake, BigQuery): the same periods, zone, groups and rules
-    /// as `cxm support`.
+    /// Print the SQL of the support table (or with --section surveys, the NPS of the surveys
+    /// table) for an engine that holds the data (DuckDB, Spark, DataFusion, Postgres, Trino,
+    /// Snowflake, BigQuery): the same periods, zone, groups and rules as cxm's own tables.
     Sql(SqlArgs),
     /// Print a shell completion script: `cxm completions bash > ~/.local/share/bash-completion/completions/cxm`.
     Completions {

@@ -124,14 +124,16 @@ fn run(cli: Cli) -> Result<()> {
 
 /// `cxm sql`: the support table's SQL for the engine, on stdout.
 fn print_sql(a: &cli::SqlArgs) -> Result<()> {
-    use metrics_core::sql::{Dialect, SqlRequest, support_sql};
+    use metrics_core::sql::{Dialect, SqlRequest, SurveysRequest, support_sql, surveys_sql};
     let dialect: Dialect = a.dialect.parse().map_err(|e: metrics_core::Error| UsageError(format!("--{e}")))?;
-    let mut tickets = "tickets".to_owned();
+    let (mut tickets, mut responses) = ("tickets".to_owned(), "survey_responses".to_owned());
     for t in &a.table {
-        match t.split_once('=') {
-            Some(("tickets", ident)) if !ident.trim().is_empty() => tickets = ident.trim().to_owned(),
-            Some((name, _)) if name != "tickets" => {
-                return Err(UsageError(format!("--table {t}: only `tickets` is rendered so far (docs/sql.md)")).into());
+        match t.split_once('=').map(|(n, i)| (n, i.trim())) {
+            Some(("tickets", ident)) if !ident.is_empty() => tickets = ident.to_owned(),
+            Some(("survey_responses", ident)) if !ident.is_empty() => responses = ident.to_owned(),
+            Some((name, _)) if !matches!(name, "tickets" | "survey_responses") => {
+                let why = "is not a table cxm renders SQL for (tickets, survey_responses)";
+                return Err(UsageError(format!("--table {t}: `{name}` {why}")).into());
             }
             _ => {
                 return Err(
@@ -150,6 +152,22 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
     };
     let period = o.period.unwrap_or(metrics_core::Period::Week);
     let spine = metrics_core::period::Spine::with_week_start(period, o.tz, since, until, o.week_start);
+    let surveys = match a.report.section.as_deref() {
+        None | Some("support") => false,
+        Some("surveys") => true,
+        Some(other) => {
+            let why = "cxm sql renders support and surveys (docs/sql.md)";
+            return Err(UsageError(format!("--section {other}: {why}")).into());
+        }
+    };
+    if surveys {
+        let mut request = SurveysRequest::new(dialect, responses, spine);
+        request.by = o.by.clone();
+        request.default_survey = o.surveys.default_survey;
+        let sql = surveys_sql(&request).map_err(with_flags)?;
+        std::io::stdout().lock().write_all(sql.as_bytes())?;
+        return Ok(());
+    }
     let mut support = o.support.clone().with_by(o.by.clone());
     support.window.period = period;
     support.window.tz = o.tz;

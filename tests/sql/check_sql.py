@@ -47,7 +47,8 @@ def same(a: str, b) -> bool:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cxm", required=True)
-    ap.add_argument("--tickets", required=True)
+    ap.add_argument("--tickets", help="the tickets file (the support section)")
+    ap.add_argument("--surveys", help="the survey responses file (the surveys section's NPS)")
     ap.add_argument("--since", required=True)
     ap.add_argument("--until", required=True)
     ap.add_argument("--tz", default="UTC")
@@ -65,13 +66,17 @@ def main() -> int:
         common += ["--as-of", a.as_of]
     if a.percentiles:
         common += ["--percentiles", a.percentiles]
-    want = list(csv.reader(io.StringIO(cxm([a.cxm, "support", "-q", "--format", "csv", "--tickets", a.tickets, *common]))))
-    sql = cxm([a.cxm, "sql", "--dialect", a.engine, "--table", "tickets=tickets", *common])
+    if a.surveys:
+        section, table, path = "surveys", "survey_responses", a.surveys
+    else:
+        section, table, path = "support", "tickets", a.tickets
+    want = list(csv.reader(io.StringIO(cxm([a.cxm, section, "-q", "--format", "csv", f"--{section if section == 'surveys' else 'tickets'}", path, *common]))))
+    sql = cxm([a.cxm, "sql", "--dialect", a.engine, "--section", section, "--table", f"{table}={table}", *common])
     if a.engine == "duckdb":
         import duckdb
 
         con = duckdb.connect()
-        con.execute(f"CREATE VIEW tickets AS SELECT * FROM read_parquet('{a.tickets}')")
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
         cur = con.execute(sql)
         header = [d[0] for d in cur.description]
         rows = cur.fetchall()
@@ -79,7 +84,7 @@ def main() -> int:
         from datafusion import SessionContext
 
         ctx = SessionContext()
-        ctx.register_parquet("tickets", a.tickets)
+        ctx.register_parquet(table, path)
         df = ctx.sql(sql)
         header = df.schema().names
         rows = [tuple(r[c] for c in header) for r in df.to_pylist()]
@@ -87,7 +92,7 @@ def main() -> int:
         from pyspark.sql import SparkSession
 
         spark = SparkSession.builder.remote(a.remote).getOrCreate()
-        spark.read.parquet(a.tickets).createOrReplaceTempView("tickets")
+        spark.read.parquet(path).createOrReplaceTempView(table)
         df = spark.sql(sql)
         header = df.columns
         rows = [tuple(r) for r in df.collect()]
@@ -100,7 +105,7 @@ def main() -> int:
         for name, x, y in zip(header, w, g):
             if not same(x, y):
                 problems.append(f"row {i + 1} ({w[0]}) {name}: cxm {x!r}, sql {y!r}")
-    label = f"{a.engine} {a.tz}{' by ' + a.by if a.by else ''}"
+    label = f"{a.engine} {section} {a.tz}{' by ' + a.by if a.by else ''}"
     if problems:
         print(f"{label}: {len(problems)} differences", *problems[:20], sep="\n  ")
         return 1

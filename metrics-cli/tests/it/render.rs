@@ -99,5 +99,13 @@ fn sql_every_dialect() {
             .success();
         let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
         insta::assert_snapshot!(format!("sql_{dialect}"), text);
+        let out = Command::cargo_bin("cxm")
+            .unwrap()
+            .args(["sql", "--dialect", dialect, "--section", "surveys", "--period", "month"])
+            .args(["--since", "2026-01-01", "--until", "2026-03-31", "--tz", "Europe/Berlin"])
+            .assert()
+            .success();
+        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        insta::assert_snapshot!(format!("sql_surveys_{dialect}"), text);
     }
 }

@@ -304,3 +304,29 @@ fn durations(prefix: &str, unit: &str, at: Attribution, v: &Value, extra: &[f64]
     c.push(col(&format!("{prefix}_p90_{unit}"), at, Measure::Quantile(v.clone(), 0.9), false));
     c
 }
+
+/// What the surveys SQL is rendered for: NPS from a survey responses
+/// table with `responded_at`, `score` and `survey` (docs/sql.md).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SurveysRequest {
+    /// The dialect.
+    pub dialect: Dialect,
+    /// The engine's identifier of the survey responses table.
+    pub table: String,
+    /// The survey of a response whose `survey` is empty.
+    pub default_survey: crate::surveys::Survey,
+    /// Dimensions (columns of the table).
+    pub by: Vec<String>,
+    /// The periods.
+    pub spine: Spine,
+}
+
+impl SurveysRequest {
+    /// A request for the table `table` in `dialect`, NPS the default survey.
+    pub fn new(dialect: Dialect, table: impl Into<String>, spine: Spine) -> Self {
+        Self { dialect, table: table.into(), default_survey: crate::surveys::Survey::Nps, by: Vec::new(), spine }
+    }
+}
+
+pub use render::surveys_sql;

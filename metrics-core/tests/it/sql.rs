@@ -4,7 +4,7 @@
 //! Trino, Snowflake and BigQuery are checked for syntax only here.
 
 use metrics_core::period::{Period, Spine};
-use metrics_core::sql::{Dialect, SqlRequest, support_sql};
+use metrics_core::sql::{Dialect, SqlRequest, SurveysRequest, support_sql, surveys_sql};
 use metrics_core::support::SupportOptions;
 use sqlparser::dialect::{
     BigQueryDialect, DatabricksDialect, DuckDbDialect, GenericDialect, PostgreSqlDialect, SnowflakeDialect,
@@ -20,10 +20,18 @@ fn sql(d: Dialect) -> String {
     support_sql(&r).unwrap()
 }
 
+fn nps_sql(d: Dialect) -> String {
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let spine =
+        Spine::new(Period::Month, metrics_core::chrono_tz::Europe::Berlin, day("2026-01-01"), day("2026-04-05"));
+    let mut r = SurveysRequest::new(d, "analytics.survey_responses", spine);
+    r.by = vec!["account_id".into()];
+    surveys_sql(&r).unwrap()
+}
+
 #[test]
 fn every_dialect_parses() {
-    for d in Dialect::ALL {
-        let text = sql(d);
+    for (d, text) in Dialect::ALL.into_iter().flat_map(|d| [(d, sql(d)), (d, nps_sql(d))]) {
         let parsed = match d {
             Dialect::DuckDb => Parser::parse_sql(&DuckDbDialect {}, &text),
             Dialect::Spark => Parser::parse_sql(&DatabricksDialect {}, &text),

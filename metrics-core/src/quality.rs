@@ -142,8 +142,7 @@ pub const FIRST_ROWS: usize = 5;
 #[derive(Debug)]
 pub(crate) struct Collector<'a> {
     source: &'a Source,
-    files: &'a [u32],
-    rows: &'a [u32],
+    ids: &'a crate::raw::RowIds,
     found: BTreeMap<(Reason, String), Found>,
 }
 
@@ -157,8 +156,8 @@ struct Found {
 }
 
 impl<'a> Collector<'a> {
-    pub(crate) fn new(source: &'a Source, files: &'a [u32], rows: &'a [u32]) -> Self {
-        Self { source, files, rows, found: BTreeMap::new() }
+    pub(crate) fn new(source: &'a Source, ids: &'a crate::raw::RowIds) -> Self {
+        Self { source, ids, found: BTreeMap::new() }
     }
 
     /// Counts the row at position `i` of the read frame.
@@ -166,7 +165,7 @@ impl<'a> Collector<'a> {
         let entry = self.found.entry((reason, column.to_owned())).or_default();
         entry.count += 1;
         if entry.rows.len() < FIRST_ROWS {
-            entry.rows.push(self.source.row_label(self.files[i], self.rows[i]));
+            entry.rows.push(self.source.row_label(self.ids.file(i), self.ids.row(i)));
         }
     }
 

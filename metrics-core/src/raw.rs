@@ -66,10 +66,8 @@ pub struct RawTable {
     pub mapped: Vec<(ColumnDef, ColumnSpec)>,
     /// Extra (non-canonical) source columns read as dimensions.
     pub extras: Vec<String>,
-    /// File index of each row.
-    pub files: Vec<u32>,
-    /// One-based row number of each row within its file.
-    pub rows: Vec<u32>,
+    /// Each row's file and one-based row number within it.
+    pub ids: RowIds,
     /// Whether timestamp columns were parsed during the scan (CSV input).
     pub scan_parsed: bool,
     /// Rows read from the files, before ragged rows were set aside.
@@ -191,7 +189,7 @@ impl RawTable {
         }
         let select = selection(&mapped, &extras, tz);
         check_other_files(&source, &select, table)?;
-        let (df, ragged) = match frame {
+        let (mut df, ragged) = match frame {
             Some(f) => (frame_select(f, &select)?, Vec::new()),
             None => source.read(&select)?,
         };
@@ -203,31 +201,28 @@ impl RawTable {
             }));
         }
         let rows_read = df.height();
-        let files = u32_values(&df, FILE_COL)?;
-        // Rows arrive in file order: number them within each file.
-        let mut rows = Vec::with_capacity(files.len());
-        let mut current = (u32::MAX, 0u32);
-        for &f in &files {
-            current = if f == current.0 { (f, current.1 + 1) } else { (f, 1) };
-            rows.push(current.1);
-        }
-        let mut numbered = Numbered { df, files, rows };
+        // Rows arrive in file order: numbered within each file, as runs.
+        let files = df.column(FILE_COL).ctx(FILE_COL)?.cast(&DataType::UInt32).ctx(FILE_COL)?;
+        let ids = RowIds::of_files(files.u32().ctx(FILE_COL)?.into_no_null_iter());
+        drop(files);
+        let _ = df.drop_in_place(FILE_COL);
+        let mut numbered = Numbered { df, ids };
         let findings: Vec<QualityRow> =
             set_ragged_aside(&mut numbered, &ragged, &source, header.len())?.into_iter().collect();
-        let Numbered { mut df, files, rows } = numbered;
+        let Numbered { mut df, ids } = numbered;
         for (d, s) in mapped.iter().filter(|(_, s)| !s.values.is_empty()) {
             df = recode(df, d.name, &s.values)?;
         }
         let df = trim_dimensions(df, &mapped, &extras)?;
         let scan_parsed = source.format == FileFormat::Csv;
         let valid_years = input.valid_years;
-        Ok(Self { source, df, mapped, extras, files, rows, scan_parsed, rows_read, findings, valid_years })
+        Ok(Self { source, df, mapped, extras, ids, scan_parsed, rows_read, findings, valid_years })
     }
 
     /// A data-quality collector for this table, holding the findings made
     /// while reading.
     pub(crate) fn collector(&self) -> Collector<'_> {
-        collector_of(&self.source, &self.files, &self.rows, &self.findings)
+        collector_of(&self.source, &self.ids, &self.findings)
     }
 
     /// Counts a converted timestamp column's failures: values outside the
@@ -320,7 +315,7 @@ impl RawTable {
         // Read from the files only up to the last row asked for, one field:
         // no second scan of the whole table.
         let Some(index) = self.source.column_index(0, &spec.column, spec.position) else { return Vec::new() };
-        let rows: Vec<(u32, u32)> = at.iter().map(|&i| (self.files[i], self.rows[i])).collect();
+        let rows: Vec<(u32, u32)> = at.iter().map(|&i| (self.ids.file(i), self.ids.row(i))).collect();
         self.source.cells(&rows, index)
     }
 
@@ -395,8 +390,8 @@ impl RawTable {
             _ => "",
         };
         Error::from(crate::error::ErrorKind::OutOfRange {
-            path: self.source.files[self.files[i] as usize].clone(),
-            row: self.source.row_label(self.files[i], self.rows[i]),
+            path: self.source.files[self.ids.file(i) as usize].clone(),
+            row: self.source.row_label(self.ids.file(i), self.ids.row(i)),
             column: spec.column.clone(),
             detail: format!(
                 "{value:?} reads as {read_as}, outside the valid years {}-{}; no value in this column is a plausible instant{hint}",
@@ -410,8 +405,8 @@ impl RawTable {
     /// position `i` with its text `value` (the column named as in the file).
     pub fn nothing_parses_at(&self, name: &str, i: usize, value: &str, expected: &str) -> Error {
         Error::from(crate::error::ErrorKind::NothingParses {
-            path: self.source.files[self.files[i] as usize].clone(),
-            row: self.rows[i].to_string(),
+            path: self.source.files[self.ids.file(i) as usize].clone(),
+            row: self.ids.row(i).to_string(),
             column: self.spec(name).map_or(name, |s| s.column.as_str()).to_owned(),
             value: value.to_owned(),
             expected: expected.to_owned(),
@@ -591,13 +586,8 @@ impl RawTable {
 
 /// A collector over a table's parts, so that its read columns can be
 /// released (`release`) while findings are still being counted.
-pub(crate) fn collector_of<'a>(
-    source: &'a Source,
-    files: &'a [u32],
-    rows: &'a [u32],
-    findings: &[QualityRow],
-) -> Collector<'a> {
-    let mut q = Collector::new(source, files, rows);
+pub(crate) fn collector_of<'a>(source: &'a Source, ids: &'a RowIds, findings: &[QualityRow]) -> Collector<'a> {
+    let mut q = Collector::new(source, ids);
     for f in findings {
         q.add_labelled(f.clone());
     }
@@ -723,11 +713,6 @@ fn recode(df: DataFrame, name: &str, values: &std::collections::BTreeMap<String,
         )
         .collect()
         .ctx(&format!("recoding column {name}"))
-}
-
-fn u32_values(df: &DataFrame, name: &str) -> Result<Vec<u32>> {
-    let c = df.column(name).ctx(name)?.cast(&DataType::UInt32).ctx(name)?;
-    Ok(c.u32().ctx(name)?.into_no_null_iter().collect())
 }
 
 fn text(c: &Column, name: &str) -> Result<StringChunked> {
@@ -1253,8 +1238,7 @@ fn check_other_files(source: &Source, select: &[Selected], table: &str) -> Resul
 /// The rows read, with each row's file and row number within it.
 struct Numbered {
     df: DataFrame,
-    files: Vec<u32>,
-    rows: Vec<u32>,
+    ids: RowIds,
 }
 
 /// Sets ragged rows aside (`ragged_row`, found by the CSV check pass) and
@@ -1278,11 +1262,9 @@ fn set_ragged_aside(
         )),
     };
     let set: std::collections::HashSet<(u32, u32)> = ragged.iter().map(|(f, r, _)| (*f, *r)).collect();
-    let keep: Vec<bool> = t.files.iter().zip(&t.rows).map(|(f, r)| !set.contains(&(*f, *r))).collect();
+    let keep: Vec<bool> = (0..t.ids.len()).map(|i| !set.contains(&(t.ids.file(i), t.ids.row(i)))).collect();
     t.df = t.df.filter(&BooleanChunked::from_slice("keep".into(), &keep)).ctx("setting ragged rows aside")?;
-    let kept = |v: &[u32]| v.iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect();
-    t.files = kept(&t.files);
-    t.rows = kept(&t.rows);
+    t.ids = t.ids.kept(&keep);
     if t.df.height() == 0 {
         return Err(Error::from(crate::error::ErrorKind::Empty {
             path: source.spec.clone().into(),
@@ -1359,5 +1341,92 @@ mod tests {
             let text = StringChunked::from_iter_options("id".into(), text.iter().map(|t| t.as_deref()));
             proptest::prop_assert_eq!(superseded_int_rows(&ints, &usable), superseded_rows(&text, &usable));
         }
+    }
+}
+
+/// Where each row of a read table came from: its file (index into the
+/// source's files) and its one-based row number within that file. Rows
+/// arrive in file order, numbered consecutively, so they are kept as runs
+/// (one per file, plus one after each row set aside), not two numbers per
+/// row.
+///
+/// ```
+/// use metrics_core::raw::RowIds;
+/// let ids = RowIds::of_files([0, 0, 0, 1, 1].into_iter());
+/// assert_eq!((ids.file(2), ids.row(2), ids.file(3), ids.row(3)), (0, 3, 1, 1));
+/// let kept = ids.kept(&[true, false, true, true, true]);
+/// assert_eq!((kept.len(), kept.row(1), kept.row(2)), (4, 3, 1));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowIds {
+    /// Position of each run's first row.
+    starts: Vec<usize>,
+    /// Each run's file.
+    files: Vec<u32>,
+    /// Each run's first row number.
+    first_rows: Vec<u32>,
+    len: usize,
+}
+
+impl RowIds {
+    /// The rows of files read in order: `files` gives each row's file.
+    pub fn of_files(files: impl Iterator<Item = u32>) -> Self {
+        let mut ids = Self::default();
+        for f in files {
+            if ids.files.last() != Some(&f) {
+                ids.push_run(f, 1);
+            }
+            ids.len += 1;
+        }
+        ids
+    }
+
+    fn push_run(&mut self, file: u32, first_row: u32) {
+        self.starts.push(self.len);
+        self.files.push(file);
+        self.first_rows.push(first_row);
+    }
+
+    /// Rows in the table.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn run(&self, i: usize) -> usize {
+        self.starts.partition_point(|&s| s <= i).saturating_sub(1)
+    }
+
+    /// The file of row `i`.
+    pub fn file(&self, i: usize) -> u32 {
+        self.files.get(self.run(i)).copied().unwrap_or(0)
+    }
+
+    /// The one-based row number of row `i` within its file.
+    pub fn row(&self, i: usize) -> u32 {
+        let r = self.run(i);
+        match (self.first_rows.get(r), self.starts.get(r)) {
+            (Some(first), Some(start)) => first + (i - start) as u32,
+            _ => 0,
+        }
+    }
+
+    /// The rows where `keep` is true, in order.
+    pub fn kept(&self, keep: &[bool]) -> Self {
+        let mut out = Self::default();
+        let mut last: Option<(u32, u32)> = None;
+        for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+            let (f, r) = (self.file(i), self.row(i));
+            if last != Some((f, r.wrapping_sub(1))) {
+                out.push_run(f, r);
+            }
+            out.len += 1;
+            last = Some((f, r));
+        }
+        out
     }
 }

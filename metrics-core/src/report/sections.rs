@@ -16,16 +16,24 @@ pub(super) fn support_section(tickets: Tickets, o: &ReportOptions, command: Comm
     if command == Command::Validate {
         return Ok(());
     }
-    let c = support::compute(&tickets, &so)?;
-    r.meta.rules.extend(c.rules);
+    // The SLA table first: the support table then takes the tickets over
+    // and releases what it no longer needs.
+    let sla = match &o.sla {
+        Some(sla) => {
+            let time = sla.calendar.as_ref().map_or_else(|| "calendar time".to_owned(), |c| c.describe());
+            r.meta.rules.insert("sla_time".into(), time);
+            r.meta.skipped.extend(support::sla::unmeasured(&tickets));
+            Some(support::sla::table(&tickets, &so, sla)?)
+        }
+        None => None,
+    };
     r.meta.notes.extend(support::duration_notes(&tickets, o.support.durations));
+    let c = support::compute_owned(tickets, &so)?;
+    r.meta.rules.extend(c.rules);
     r.meta.skipped.extend(c.skipped);
     r.sections.push(("support".to_owned(), c.table));
-    if let Some(sla) = &o.sla {
-        let time = sla.calendar.as_ref().map_or_else(|| "calendar time".to_owned(), |c| c.describe());
-        r.meta.rules.insert("sla_time".into(), time);
-        r.meta.skipped.extend(support::sla::unmeasured(&tickets));
-        r.sections.push(("sla".to_owned(), support::sla::table(&tickets, &so, sla)?));
+    if let Some(table) = sla {
+        r.sections.push(("sla".to_owned(), table));
     }
     Ok(())
 }

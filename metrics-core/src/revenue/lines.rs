@@ -395,7 +395,7 @@ pub fn read_rates(input: &TableInput) -> Result<BTreeMap<String, f64>> {
                 if out.insert(code.clone(), r).is_some_and(|prev| prev != r) {
                     return Err(Error::from(crate::error::ErrorKind::BadValue {
                         file: input.path.clone(),
-                        row: raw.rows[i].to_string(),
+                        row: raw.ids.row(i).to_string(),
                         column: "rate".into(),
                         value: r.to_string(),
                         reason: format!("is a second, different rate for {code} (one fixed rate per currency)"),
@@ -405,7 +405,7 @@ pub fn read_rates(input: &TableInput) -> Result<BTreeMap<String, f64>> {
             _ => {
                 return Err(Error::from(crate::error::ErrorKind::BadValue {
                     file: input.path.clone(),
-                    row: raw.rows[i].to_string(),
+                    row: raw.ids.row(i).to_string(),
                     column: "rate".into(),
                     value: rates.values.get(i).map(|r| r.to_string()).unwrap_or_default(),
                     reason: format!("is not a positive rate for {code}"),

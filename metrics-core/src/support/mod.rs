@@ -461,6 +461,13 @@ pub fn table(t: &Tickets, o: &SupportOptions) -> crate::Result<DataFrame> {
 
 /// [`table`] with the rules used and the metrics skipped.
 pub fn compute(t: &Tickets, o: &SupportOptions) -> crate::Result<Computed> {
+    compute_owned(t.clone(), o)
+}
+
+/// [`compute`] on tickets the caller no longer needs: a column no metric
+/// reads once the periods are assigned (`csat_at`) is released before
+/// the metrics run, so the report's peak memory does not hold it.
+pub fn compute_owned(mut t: Tickets, o: &SupportOptions) -> crate::Result<Computed> {
     let o = o.validated()?;
     if let Some(b) = o.by.iter().find(|b| t.df.column(b.as_str()).is_err()) {
         return Err(crate::Error::from(crate::error::ErrorKind::UnknownDimension {
@@ -468,8 +475,7 @@ pub fn compute(t: &Tickets, o: &SupportOptions) -> crate::Result<Computed> {
             tables: "tickets".into(),
         }));
     }
-    let spine = spine(t, &o)?;
-    let mut t = t.clone();
+    let spine = spine(&t, &o)?;
     add_periods(&mut t, &spine)?;
     if let Some(c) = &o.calendar {
         business::add_business(&mut t, c)?;
@@ -477,6 +483,8 @@ pub fn compute(t: &Tickets, o: &SupportOptions) -> crate::Result<Computed> {
     if let Some(sla) = &o.escalation_sla {
         sla::add_outcomes(&mut t, sla)?;
     }
+    // The rating's instant lives on in its period column.
+    let _ = t.df.drop_in_place(CSAT_AT);
     let (period, tz) = (o.window.period, o.window.tz);
     let cx = SupportContext { period, tz, by: o.by.clone(), spine, as_of: t.as_of, options: o };
     let (planned, rules) = plan_all(&t, &cx)?;

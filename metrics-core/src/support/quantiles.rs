@@ -20,6 +20,9 @@ use crate::period::PERIOD_START;
 /// The value column inside the kernel.
 const VALUE: &str = "__quantile_value";
 
+/// Rows of the value evaluated at once.
+const CHUNK: usize = 1 << 20;
+
 /// Linear-interpolated quantiles of `v` at `qs` (each in [0, 1]), `None`
 /// for an empty sample; `v` is reordered in place.
 ///
@@ -99,14 +102,31 @@ pub(crate) fn frame(
     names: &Names<'_>,
 ) -> crate::Result<DataFrame> {
     let quantiles = names.quantiles;
-    let mut sel = vec![col(period_col).cast(DataType::Int32).alias(PERIOD_START), value.alias(VALUE)];
-    sel.extend(cx.by.iter().map(|b| col(b.as_str()).cast(DataType::String).alias(b.as_str())));
-    let df = t.df.clone().lazy().select(sel).collect().ctx("reading durations")?;
-    let periods = df.column(PERIOD_START).ctx(PERIOD_START)?.i32().ctx(PERIOD_START)?.clone();
-    let values = df.column(VALUE).ctx(VALUE)?.f64().ctx(VALUE)?.clone();
-    let dims: Vec<StringChunked> =
-        cx.by.iter().map(|b| Ok(df.column(b).ctx(b)?.str().ctx(b)?.clone())).collect::<crate::Result<_>>()?;
-    let Grouped { keys, group_of } = groups(&periods, &values, &dims);
+    let periods = t.df.column(period_col).ctx(period_col)?.cast(&DataType::Int32).ctx(period_col)?;
+    let periods = periods.i32().ctx(period_col)?.rechunk().into_owned();
+    let dims: Vec<StringChunked> = cx
+        .by
+        .iter()
+        .map(|b| {
+            let c = t.df.column(b).ctx(b)?.cast(&DataType::String).ctx(b)?;
+            Ok(c.str().ctx(b)?.clone())
+        })
+        .collect::<crate::Result<_>>()?;
+    // The value is evaluated a slice of rows at a time, twice (which rows
+    // have one, then where each goes): never a full-height column of it.
+    let chunks = |f: &mut dyn FnMut(usize, &Float64Chunked)| -> crate::Result<()> {
+        let n = t.df.height();
+        for off in (0..n).step_by(CHUNK) {
+            let part = t.df.slice(off as i64, CHUNK.min(n - off)).lazy().select([value.clone().alias(VALUE)]);
+            let df = part.collect().ctx("reading durations")?;
+            f(off, df.column(VALUE).ctx(VALUE)?.f64().ctx(VALUE)?);
+        }
+        Ok(())
+    };
+    let mut valid = Vec::with_capacity(t.df.height());
+    chunks(&mut |_, v| valid.extend(v.iter().map(|x| x.is_some())))?;
+    let Grouped { keys, group_of } = groups(&periods, &valid, &dims);
+    drop(valid);
     // A counting sort lays the values out group by group.
     let mut start = vec![0usize; keys.len() + 1];
     for &g in group_of.iter().filter(|g| **g != u32::MAX) {
@@ -117,12 +137,15 @@ pub(crate) fn frame(
     }
     let mut laid = vec![0f64; start[keys.len()]];
     let mut next = start.clone();
-    for (g, v) in group_of.iter().zip(values.iter()) {
-        if let (true, Some(v)) = (*g != u32::MAX, v) {
-            laid[next[*g as usize]] = v;
-            next[*g as usize] += 1;
+    chunks(&mut |off, v| {
+        for (g, x) in group_of[off..off + v.len()].iter().zip(v.iter()) {
+            if let (true, Some(x)) = (*g != u32::MAX, x) {
+                laid[next[*g as usize]] = x;
+                next[*g as usize] += 1;
+            }
         }
-    }
+    })?;
+    drop(group_of);
     let mut slices: Vec<&mut [f64]> = Vec::with_capacity(keys.len());
     let mut rest = laid.as_mut_slice();
     for g in 0..keys.len() {
@@ -156,7 +179,7 @@ struct Grouped {
     group_of: Vec<u32>,
 }
 
-fn groups(periods: &Int32Chunked, values: &Float64Chunked, dims: &[StringChunked]) -> Grouped {
+fn groups(periods: &Int32Chunked, valid: &[bool], dims: &[StringChunked]) -> Grouped {
     let mut keys: Vec<(i32, Vec<Option<String>>)> = Vec::new();
     let mut group_of = Vec::with_capacity(periods.len());
     if dims.is_empty() {
@@ -165,9 +188,9 @@ fn groups(periods: &Int32Chunked, values: &Float64Chunked, dims: &[StringChunked
         let lo = periods.min().unwrap_or(0);
         let span = periods.max().map_or(0, |hi| usize::try_from(i64::from(hi) - i64::from(lo) + 1).unwrap_or(0));
         let mut index = vec![u32::MAX; span];
-        for (p, v) in periods.iter().zip(values.iter()) {
+        for (p, v) in periods.iter().zip(valid) {
             group_of.push(match (p, v) {
-                (Some(p), Some(_)) => {
+                (Some(p), true) => {
                     let slot = &mut index[(p - lo) as usize];
                     if *slot == u32::MAX {
                         keys.push((p, Vec::new()));
@@ -181,9 +204,9 @@ fn groups(periods: &Int32Chunked, values: &Float64Chunked, dims: &[StringChunked
     } else {
         let columns: Vec<Vec<Option<&str>>> = dims.iter().map(|d| d.iter().collect()).collect();
         let mut index: HashMap<(i32, Vec<Option<&str>>), u32> = HashMap::new();
-        for (i, (p, v)) in periods.iter().zip(values.iter()).enumerate() {
+        for (i, (p, v)) in periods.iter().zip(valid).enumerate() {
             group_of.push(match (p, v) {
-                (Some(p), Some(_)) => {
+                (Some(p), true) => {
                     let key = (p, columns.iter().map(|c| c[i]).collect::<Vec<_>>());
                     *index.entry(key).or_insert_with(|| {
                         keys.push((p, columns.iter().map(|c| c[i].map(str::to_owned)).collect()));

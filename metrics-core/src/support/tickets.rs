@@ -131,7 +131,7 @@ impl Tickets {
         let tz = input.input_tz.unwrap_or(o.input_tz);
         let mut raw = RawTable::open(frame, input, "tickets", TICKETS, &o.dims, wanted, tz)?;
         let n = raw.df.height();
-        let mut q = crate::raw::collector_of(&raw.source, &raw.files, &raw.rows, &raw.findings);
+        let mut q = crate::raw::collector_of(&raw.source, &raw.ids, &raw.findings);
         let names: Vec<&'static str> =
             TICKETS.iter().filter(|d| d.kind == Kind::Timestamp && raw.has(d.name)).map(|d| d.name).collect();
         let (mut ts, created_bad) = if names.iter().any(|n| raw.is_text(n)) {

@@ -14,6 +14,15 @@ fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(rel)
 }
 
+/// The first data row of a CSV file written by cxm (no quoted commas), by
+/// column name.
+fn first_row(path: &Path) -> std::collections::HashMap<String, String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().split(',');
+    header.zip(lines.next().unwrap().split(',')).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -609,11 +618,8 @@ fn calendar_flag_adds_business_columns() {
         .arg(&out)
         .assert()
         .success();
-    let csv = std::fs::read_to_string(out.join("support.csv")).unwrap();
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let get = |c: &str| row[header.iter().position(|h| *h == c).unwrap()].parse::<f64>().unwrap();
+    let row = first_row(&out.join("support.csv"));
+    let get = |c: &str| row[c].parse::<f64>().unwrap();
     assert_eq!((get("frt_business_count"), get("frt_business_median_minutes")), (3.0, 45.0));
     assert_eq!((get("resolution_business_count"), get("resolution_business_mean_hours")), (2.0, 8.75));
     let meta = std::fs::read_to_string(out.join("meta.json")).unwrap();
@@ -679,11 +685,8 @@ fn sla_config_adds_the_sla_section() {
         .arg(&out)
         .assert()
         .success();
-    let support = std::fs::read_to_string(out.join("support.csv")).unwrap();
-    let mut lines = support.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let at = |c: &str| row[header.iter().position(|h| *h == c).unwrap()];
+    let row = first_row(&out.join("support.csv"));
+    let at = |c: &str| row[c].as_str();
     assert_eq!((at("escalated_count"), at("escalation_rate")), ("2", "0.6666666666666666"));
     let alone = write(dir.path(), "alone.toml", "[support]\nescalation = \"sla_breach\"\n");
     cxm()

@@ -148,12 +148,14 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
     use metrics_core::sql::{Dialect, SqlRequest, SurveysRequest, support_sql, surveys_sql};
     let dialect: Dialect = a.dialect.parse().map_err(|e: metrics_core::Error| UsageError(format!("--{e}")))?;
     let (mut tickets, mut responses) = ("tickets".to_owned(), "survey_responses".to_owned());
+    let mut subscriptions = "subscriptions".to_owned();
     for t in &a.table {
         match t.split_once('=').map(|(n, i)| (n, i.trim())) {
             Some(("tickets", ident)) if !ident.is_empty() => tickets = ident.to_owned(),
             Some(("survey_responses", ident)) if !ident.is_empty() => responses = ident.to_owned(),
-            Some((name, _)) if !matches!(name, "tickets" | "survey_responses") => {
-                let why = "is not a table cxm renders SQL for (tickets, survey_responses)";
+            Some(("subscriptions", ident)) if !ident.is_empty() => subscriptions = ident.to_owned(),
+            Some((name, _)) if !matches!(name, "tickets" | "survey_responses" | "subscriptions") => {
+                let why = "is not a table cxm renders SQL for (tickets, survey_responses, subscriptions)";
                 return Err(UsageError(format!("--table {t}: `{name}` {why}")).into());
             }
             _ => {
@@ -173,15 +175,21 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
     };
     let period = o.period.unwrap_or(metrics_core::Period::Week);
     let spine = metrics_core::period::Spine::with_week_start(period, o.tz, since, until, o.week_start);
-    let surveys = match a.report.section.as_deref() {
-        None | Some("support") => false,
-        Some("surveys") => true,
-        Some(other) => {
-            let why = "cxm sql renders support and surveys (docs/sql.md)";
-            return Err(UsageError(format!("--section {other}: {why}")).into());
-        }
-    };
-    if surveys {
+    let section = a.report.section.as_deref().unwrap_or("support");
+    if !matches!(section, "support" | "surveys" | "revenue") {
+        let why = "cxm sql renders support, surveys and revenue (docs/sql.md)";
+        return Err(UsageError(format!("--section {section}: {why}")).into());
+    }
+    if section == "revenue" {
+        let period = o.period.unwrap_or(metrics_core::Period::Month);
+        let spine = metrics_core::period::Spine::with_week_start(period, o.tz, since, until, o.week_start);
+        let mut request = metrics_core::sql::RevenueRequest::new(dialect, subscriptions, spine);
+        request.gross_margin = o.revenue.gross_margin;
+        let sql = metrics_core::sql::revenue_sql(&request).map_err(with_flags)?;
+        std::io::stdout().lock().write_all(sql.as_bytes())?;
+        return Ok(());
+    }
+    if section == "surveys" {
         let mut request = SurveysRequest::new(dialect, responses, spine);
         request.by = o.by.clone();
         request.default_survey = o.surveys.default_survey;

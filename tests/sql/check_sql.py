@@ -49,17 +49,20 @@ def main() -> int:
     ap.add_argument("--cxm", required=True)
     ap.add_argument("--tickets", help="the tickets file (the support section)")
     ap.add_argument("--surveys", help="the survey responses file (the surveys section's NPS)")
+    ap.add_argument("--subscriptions", help="the subscriptions file (the revenue section)")
     ap.add_argument("--since", required=True)
     ap.add_argument("--until", required=True)
     ap.add_argument("--tz", default="UTC")
-    ap.add_argument("--period", default="week")
+    ap.add_argument("--period", default=None)
     ap.add_argument("--by", default=None)
     ap.add_argument("--as-of", default=None)
     ap.add_argument("--percentiles", default=None)
     ap.add_argument("--engine", choices=["duckdb", "datafusion", "spark"], default="duckdb")
     ap.add_argument("--remote", default="sc://127.0.0.1:50051")
     a = ap.parse_args()
-    common = ["--tz", a.tz, "--since", a.since, "--until", a.until, "--period", a.period]
+    common = ["--tz", a.tz, "--since", a.since, "--until", a.until]
+    if a.period:
+        common += ["--period", a.period]
     if a.by:
         common += ["--by", a.by]
     if a.as_of:
@@ -67,10 +70,12 @@ def main() -> int:
     if a.percentiles:
         common += ["--percentiles", a.percentiles]
     if a.surveys:
-        section, table, path = "surveys", "survey_responses", a.surveys
+        section, table, path, flag = "surveys", "survey_responses", a.surveys, "--surveys"
+    elif a.subscriptions:
+        section, table, path, flag = "revenue", "subscriptions", a.subscriptions, "--subscriptions"
     else:
-        section, table, path = "support", "tickets", a.tickets
-    want = list(csv.reader(io.StringIO(cxm([a.cxm, section, "-q", "--format", "csv", f"--{section if section == 'surveys' else 'tickets'}", path, *common]))))
+        section, table, path, flag = "support", "tickets", a.tickets, "--tickets"
+    want = list(csv.reader(io.StringIO(cxm([a.cxm, section, "-q", "--format", "csv", flag, path, *common]))))
     sql = cxm([a.cxm, "sql", "--dialect", a.engine, "--section", section, "--table", f"{table}={table}", *common])
     if a.engine == "duckdb":
         import duckdb

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `cxm sql`, executed by DuckDB, by DataFusion and by Spark (a local Sail server
-# through Spark Connect), equals `cxm support` and `cxm surveys`, cell by cell, on
-# 100k generated tickets and their survey responses (../shared/bench/gen.py, seed 1):
+# through Spark Connect), equals `cxm support`, `cxm surveys` and `cxm revenue`, cell
+# by cell, on 100k generated tickets, their survey responses and subscriptions
+# (../shared/bench/gen.py, seed 1):
 # support in UTC; Europe/Berlin by channel with extra percentiles;
 # America/New_York by priority with an explicit as-of; daily and monthly periods;
-# the NPS of surveys weekly in UTC and monthly in Europe/Berlin. The python packages (DuckDB, DataFusion, pysail and the Spark
+# the NPS of surveys weekly in UTC and monthly in Europe/Berlin; revenue monthly
+# in UTC and in Europe/Berlin. The python packages (DuckDB, DataFusion, pysail and the Spark
 # Connect client, and numpy and pyarrow for gen.py) go into a venv beside the cargo
 # target folder, made once.
 #
@@ -50,6 +52,10 @@ check() {
   "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --tickets "$data/tickets.parquet" \
     --remote "sc://127.0.0.1:$port" "$@"
 }
+revenue() {
+  "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --subscriptions "$data/subscriptions.parquet" \
+    --remote "sc://127.0.0.1:$port" "$@"
+}
 surveys() {
   "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --surveys "$data/survey_responses.parquet" \
     --remote "sc://127.0.0.1:$port" "$@"
@@ -62,4 +68,6 @@ for engine in duckdb datafusion spark; do
   check --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period month --by group
   surveys --engine $engine --since 2024-01-01 --until 2025-12-31
   surveys --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period month
+  revenue --engine $engine --since 2024-01-01 --until 2025-12-31
+  revenue --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin
 done

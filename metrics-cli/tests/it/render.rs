@@ -107,5 +107,13 @@ fn sql_every_dialect() {
             .success();
         let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
         insta::assert_snapshot!(format!("sql_surveys_{dialect}"), text);
+        let out = Command::cargo_bin("cxm")
+            .unwrap()
+            .args(["sql", "--dialect", dialect, "--section", "revenue"])
+            .args(["--since", "2026-01-01", "--until", "2026-06-30", "--tz", "Europe/Berlin"])
+            .assert()
+            .success();
+        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        insta::assert_snapshot!(format!("sql_revenue_{dialect}"), text);
     }
 }

@@ -12,6 +12,7 @@
 //! ticket joins the period ends it is open across (a range join).
 
 mod render;
+mod revenue;
 
 use crate::parse::timestamp::Micros;
 use crate::period::Spine;
@@ -19,6 +20,7 @@ use crate::support::{FcrRule, SupportOptions};
 use crate::{Error, Result};
 
 pub use render::support_sql;
+pub use revenue::{RevenueRequest, revenue_sql};
 
 /// SQL dialects cxm renders for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -49,12 +49,12 @@ pub fn support_sql(r: &SqlRequest) -> Result<String> {
 }
 
 /// A dialect's spelling of what the query needs.
-struct Syntax(Dialect);
+pub(super) struct Syntax(pub(super) Dialect);
 
 impl Syntax {
     /// An identifier, quoted in the dialect's way when it is not a plain
     /// lower-case word.
-    fn quote(&self, name: &str) -> String {
+    pub(super) fn quote(&self, name: &str) -> String {
         let plain = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
             && !name.starts_with(|c: char| c.is_ascii_digit())
             && !matches!(name, "group" | "order" | "select" | "from" | "where" | "asof" | "end" | "start" | "at");
@@ -66,7 +66,7 @@ impl Syntax {
     }
 
     /// Epoch microseconds of a timestamp column.
-    fn epoch_us(&self, c: &str) -> String {
+    pub(super) fn epoch_us(&self, c: &str) -> String {
         match self.0 {
             Dialect::DuckDb => format!("epoch_us({c})"),
             Dialect::Spark => format!("unix_micros({c})"),
@@ -78,7 +78,7 @@ impl Syntax {
         }
     }
 
-    fn double(&self) -> &'static str {
+    pub(super) fn double(&self) -> &'static str {
         match self.0 {
             Dialect::Postgres => "DOUBLE PRECISION",
             Dialect::BigQuery => "FLOAT64",
@@ -90,7 +90,7 @@ impl Syntax {
         if self.0 == Dialect::BigQuery { "INT64" } else { "BIGINT" }
     }
 
-    fn string(&self) -> &'static str {
+    pub(super) fn string(&self) -> &'static str {
         match self.0 {
             Dialect::Postgres | Dialect::Trino => "VARCHAR",
             _ => "STRING",
@@ -99,7 +99,7 @@ impl Syntax {
 
     /// The exact linear-interpolation quantile aggregate, or none: the
     /// dialect has none, and [`Self::window_quantiles`] computes it.
-    fn quantile(&self, v: &str, p: f64) -> Option<String> {
+    pub(super) fn quantile(&self, v: &str, p: f64) -> Option<String> {
         match self.0 {
             Dialect::DuckDb => Some(format!("quantile_cont({v}, {p:?})")),
             Dialect::Spark => Some(format!("percentile({v}, {p:?})")),
@@ -111,7 +111,7 @@ impl Syntax {
     }
 
     /// The periods: start date and UTC bounds in epoch microseconds.
-    fn spine_cte(&self, q: &mut String, r: &SqlRequest) {
+    pub(super) fn spine_cte(&self, q: &mut String, r: &SqlRequest) {
         let sp = &r.spine;
         let big = self.bigint();
         let rows: Vec<(String, i64, i64)> = sp
@@ -245,7 +245,14 @@ impl Syntax {
     /// an exact aggregate: with the values of a group numbered 0..n-1 in
     /// order, `x[⌊h⌋] + (h - ⌊h⌋)(x[⌊h⌋+1] - x[⌊h⌋])` at h = (n-1)p, the
     /// rule of metrics.md, "Common rules".
-    fn window_quantiles(&self, q: &mut String, name: &str, source: &str, by: &[String], qs: &[(String, f64)]) {
+    pub(super) fn window_quantiles(
+        &self,
+        q: &mut String,
+        name: &str,
+        source: &str,
+        by: &[String],
+        qs: &[(String, f64)],
+    ) {
         let keys: String = by.iter().map(|b| format!(", {b}")).collect();
         let part = format!("PARTITION BY period_start{keys}");
         let mut cols = Vec::new();

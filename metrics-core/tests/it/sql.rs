@@ -4,7 +4,7 @@
 //! Trino, Snowflake and BigQuery are checked for syntax only here.
 
 use metrics_core::period::{Period, Spine};
-use metrics_core::sql::{Dialect, SqlRequest, SurveysRequest, support_sql, surveys_sql};
+use metrics_core::sql::{Dialect, RevenueRequest, SqlRequest, SurveysRequest, revenue_sql, support_sql, surveys_sql};
 use metrics_core::support::SupportOptions;
 use sqlparser::dialect::{
     BigQueryDialect, DatabricksDialect, DuckDbDialect, GenericDialect, PostgreSqlDialect, SnowflakeDialect,
@@ -29,9 +29,16 @@ fn nps_sql(d: Dialect) -> String {
     surveys_sql(&r).unwrap()
 }
 
+fn revenue(d: Dialect) -> String {
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let spine =
+        Spine::new(Period::Month, metrics_core::chrono_tz::Europe::Berlin, day("2025-01-01"), day("2026-04-05"));
+    revenue_sql(&RevenueRequest::new(d, "billing.subscriptions", spine)).unwrap()
+}
+
 #[test]
 fn every_dialect_parses() {
-    for (d, text) in Dialect::ALL.into_iter().flat_map(|d| [(d, sql(d)), (d, nps_sql(d))]) {
+    for (d, text) in Dialect::ALL.into_iter().flat_map(|d| [(d, sql(d)), (d, nps_sql(d)), (d, revenue(d))]) {
         let parsed = match d {
             Dialect::DuckDb => Parser::parse_sql(&DuckDbDialect {}, &text),
             Dialect::Spark => Parser::parse_sql(&DatabricksDialect {}, &text),

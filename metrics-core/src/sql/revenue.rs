@@ -1,0 +1,175 @@
+//! The revenue table as SQL (metrics.md, "MRR and movements" to "CLV
+//! (historic)"): account MRR just before each period edge by a range join
+//! of the lines against the edges, net movements per account and period,
+//! then customers, rates, CLV and historic CLV.
+
+use std::fmt::Write as _;
+
+use super::render::Syntax;
+use super::{Dialect, SqlRequest};
+use crate::period::Period;
+use crate::{Error, Result};
+
+/// What the revenue SQL is rendered for: a subscriptions table of
+/// canonical lines (`account_id`, `start_at`, `end_at`, `mrr`; one
+/// currency), monthly periods.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RevenueRequest {
+    /// The dialect.
+    pub dialect: Dialect,
+    /// The engine's identifier of the subscriptions table.
+    pub table: String,
+    /// `[revenue] gross_margin`, in (0, 1].
+    pub gross_margin: f64,
+    /// The periods (monthly).
+    pub spine: crate::period::Spine,
+}
+
+impl RevenueRequest {
+    /// A request for the table `table` in `dialect`, gross margin 1.
+    pub fn new(dialect: Dialect, table: impl Into<String>, spine: crate::period::Spine) -> Self {
+        Self { dialect, table: table.into(), gross_margin: 1.0, spine }
+    }
+}
+
+/// Microseconds in a month of 365/12 days (historic CLV).
+const MONTH_US: f64 = 365.0 / 12.0 * 86_400e6;
+
+/// The revenue table as one query in `r.dialect`, with the columns and
+/// rows of `cxm revenue` (ungrouped, monthly). Other periods are refused:
+/// `clv` needs the monthly churn of the six months up to each row.
+///
+/// ```
+/// use metrics_core::period::{Period, Spine};
+/// use metrics_core::sql::{Dialect, RevenueRequest, revenue_sql};
+/// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// let spine = Spine::new(Period::Month, chrono_tz::UTC, d("2026-01-01"), d("2026-06-30"));
+/// let sql = revenue_sql(&RevenueRequest::new(Dialect::DuckDb, "subscriptions", spine))?;
+/// assert!(sql.contains("FULL OUTER JOIN") && sql.contains("FROM subscriptions"));
+/// # Ok::<(), metrics_core::Error>(())
+/// ```
+pub fn revenue_sql(r: &RevenueRequest) -> Result<String> {
+    if r.spine.period != Period::Month {
+        return Err(Error::invalid_option(
+            "period",
+            r.spine.period.name(),
+            "is not rendered for revenue in SQL yet (month is: clv needs six calendar months per row)",
+        ));
+    }
+    let x = Syntax(r.dialect);
+    let dbl = x.double();
+    let mut q = String::from("WITH\n");
+    let request = SqlRequest::new(r.dialect, "", crate::support::SupportOptions::default(), r.spine.clone());
+    x.spine_cte(&mut q, &request);
+    let never = i64::MAX;
+    let _ = writeln!(
+        q,
+        "lines AS (\n  SELECT CAST(account_id AS {s}) AS account_id, {start} AS s, {end} AS e, CAST(mrr AS {dbl}) AS mrr\n  \
+         FROM {t}\n  WHERE account_id IS NOT NULL AND start_at IS NOT NULL AND mrr IS NOT NULL\n    \
+         AND (end_at IS NULL OR end_at > start_at)\n),\n\
+         edges AS (SELECT lo AS t FROM spine UNION SELECT hi AS t FROM spine),\n\
+         snap AS (\n  SELECT g.t, l.account_id, sum(l.mrr) AS total\n  \
+         FROM edges g JOIN lines l ON l.s < g.t AND coalesce(l.e, {never}) >= g.t\n  GROUP BY g.t, l.account_id\n),\n\
+         first_paid AS (SELECT account_id, min(s) AS first_paid FROM lines WHERE mrr > 0 GROUP BY account_id),\n\
+         at_start AS (SELECT p.period_start, n.account_id, n.total AS mrr FROM spine p JOIN snap n ON n.t = p.lo WHERE n.total > 1e-6),\n\
+         at_end AS (SELECT p.period_start, n.account_id, n.total AS mrr FROM spine p JOIN snap n ON n.t = p.hi WHERE n.total > 1e-6),",
+        s = x.string(),
+        start = x.epoch_us("start_at"),
+        end = x.epoch_us("end_at"),
+        t = r.table,
+    );
+    let _ = writeln!(
+        q,
+        "moves AS (\n  SELECT coalesce(b.period_start, a.period_start) AS period_start,\n    \
+         coalesce(b.account_id, a.account_id) AS account_id,\n    \
+         coalesce(b.mrr, CAST(0 AS {dbl})) AS b, coalesce(a.mrr, CAST(0 AS {dbl})) AS a\n  \
+         FROM at_start b FULL OUTER JOIN at_end a ON b.period_start = a.period_start AND b.account_id = a.account_id\n),\n\
+         classified AS (\n  SELECT m.period_start, m.b, m.a, coalesce(f.first_paid < p.lo, false) AS paid_before\n  \
+         FROM moves m JOIN spine p ON p.period_start = m.period_start\n  \
+         LEFT JOIN first_paid f ON f.account_id = m.account_id\n),"
+    );
+    let new = "m.b = 0 AND m.a > 0 AND NOT m.paid_before";
+    let react = "m.b = 0 AND m.a > 0 AND m.paid_before";
+    let _ = writeln!(
+        q,
+        "books AS (\n  SELECT p.period_start,\n    coalesce(sum(m.b), 0) AS mrr_start,\n    coalesce(sum(m.a), 0) AS mrr_end,\n    \
+         coalesce(sum(CASE WHEN {new} THEN m.a ELSE 0 END), 0) AS new_mrr,\n    \
+         coalesce(sum(CASE WHEN m.b > 0 AND m.a > m.b THEN m.a - m.b ELSE 0 END), 0) AS expansion_mrr,\n    \
+         coalesce(sum(CASE WHEN m.b > 0 AND m.a > 0 AND m.a < m.b THEN m.b - m.a ELSE 0 END), 0) AS contraction_mrr,\n    \
+         coalesce(sum(CASE WHEN m.b > 0 AND m.a = 0 THEN m.b ELSE 0 END), 0) AS churned_mrr,\n    \
+         coalesce(sum(CASE WHEN {react} THEN m.a ELSE 0 END), 0) AS reactivation_mrr,\n    \
+         count(CASE WHEN m.b > 0 THEN 1 END) AS customers_start,\n    \
+         count(CASE WHEN m.a > 0 THEN 1 END) AS customers_end,\n    \
+         count(CASE WHEN {new} THEN 1 END) AS new_customers,\n    \
+         count(CASE WHEN {react} THEN 1 END) AS reactivated_customers,\n    \
+         count(CASE WHEN m.b > 0 AND m.a = 0 THEN 1 END) AS churned_customers\n  \
+         FROM spine p LEFT JOIN classified m ON m.period_start = p.period_start\n  GROUP BY p.period_start\n),"
+    );
+    history(&x, &mut q);
+    select(&mut q, dbl, r.gross_margin);
+    Ok(q)
+}
+
+/// Historic CLV: each account's revenue so far at each period's end (its
+/// lines' MRR times their months up to the end), mean and median.
+fn history(x: &Syntax, q: &mut String) {
+    let dbl = x.double();
+    let _ = writeln!(
+        q,
+        "so_far AS (\n  SELECT p.period_start, l.account_id,\n    \
+         sum(l.mrr * CAST(least(coalesce(l.e, p.hi), p.hi) - l.s AS {dbl}) / {MONTH_US:e}) AS revenue\n  \
+         FROM spine p JOIN lines l ON l.s < p.hi\n  GROUP BY p.period_start, l.account_id\n),"
+    );
+    match x.quantile("revenue", 0.5) {
+        Some(median) => {
+            let _ = writeln!(
+                q,
+                "history AS (\n  SELECT period_start, avg(revenue) AS clv_historic_mean, {median} AS clv_historic_median\n  \
+                 FROM so_far GROUP BY period_start\n),"
+            );
+        }
+        None => {
+            let qs = [("clv_historic_median".to_owned(), 0.5)];
+            x.window_quantiles(q, "history_q", "SELECT period_start, revenue AS v FROM so_far", &[], &qs);
+            let _ = writeln!(
+                q,
+                "history AS (\n  SELECT s.period_start, s.clv_historic_mean, h.clv_historic_median\n  \
+                 FROM (SELECT period_start, avg(revenue) AS clv_historic_mean FROM so_far GROUP BY period_start) s\n  \
+                 LEFT JOIN history_q h ON h.period_start = s.period_start\n),"
+            );
+        }
+    }
+}
+
+/// Rates over the books, CLV over the last six months' churn, and the
+/// history, in `cxm revenue`'s column order.
+fn select(q: &mut String, dbl: &str, gross_margin: f64) {
+    let per = |num: &str, den: &str| format!("CASE WHEN {den} > 0 THEN CAST({num} AS {dbl}) / {den} END");
+    let rate = |num: &str| format!("CASE WHEN mrr_start > 0 THEN ({num}) / mrr_start END");
+    let _ = writeln!(
+        q,
+        "rated AS (\n  SELECT b.*,\n    new_mrr + reactivation_mrr + expansion_mrr - contraction_mrr - churned_mrr AS net_new_mrr,\n    \
+         {} AS logo_churn_rate,\n    {} AS retention_rate,\n    {} AS gross_mrr_churn_rate,\n    {} AS net_mrr_churn_rate,\n    \
+         {} AS nrr,\n    {} AS grr,\n    {} AS arpa\n  FROM books b\n)",
+        per("churned_customers", "customers_start"),
+        per("customers_end - new_customers - reactivated_customers", "customers_start"),
+        rate("churned_mrr + contraction_mrr"),
+        rate("churned_mrr + contraction_mrr - expansion_mrr - reactivation_mrr"),
+        rate("mrr_start + expansion_mrr - contraction_mrr - churned_mrr"),
+        rate("mrr_start - contraction_mrr - churned_mrr"),
+        per("mrr_end", "customers_end"),
+    );
+    let w = "OVER (ORDER BY r.period_start ROWS BETWEEN 5 PRECEDING AND CURRENT ROW)";
+    let _ = write!(
+        q,
+        "SELECT r.period_start, r.mrr_start, r.mrr_end, r.new_mrr, r.expansion_mrr, r.contraction_mrr, r.churned_mrr,\n  \
+         r.reactivation_mrr, r.net_new_mrr, r.customers_start, r.customers_end, r.new_customers,\n  \
+         r.reactivated_customers, r.churned_customers, r.logo_churn_rate, r.retention_rate, r.gross_mrr_churn_rate,\n  \
+         r.net_mrr_churn_rate, r.nrr, r.grr, r.arpa,\n  \
+         CASE WHEN count(r.logo_churn_rate) {w} = 6 AND avg(r.logo_churn_rate) {w} > 0\n    \
+         THEN r.arpa * {gross_margin:?} / avg(r.logo_churn_rate) {w} END AS clv,\n  \
+         h.clv_historic_mean, h.clv_historic_median\nFROM rated r\nLEFT JOIN history h ON h.period_start = r.period_start\n\
+         ORDER BY r.period_start\n"
+    );
+}

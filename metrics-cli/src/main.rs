@@ -176,16 +176,21 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
     let period = o.period.unwrap_or(metrics_core::Period::Week);
     let spine = metrics_core::period::Spine::with_week_start(period, o.tz, since, until, o.week_start);
     let section = a.report.section.as_deref().unwrap_or("support");
-    if !matches!(section, "support" | "surveys" | "revenue") {
-        let why = "cxm sql renders support, surveys and revenue (docs/sql.md)";
+    if !matches!(section, "support" | "surveys" | "revenue" | "cohorts") {
+        let why = "cxm sql renders support, surveys, revenue and cohorts (docs/sql.md)";
         return Err(UsageError(format!("--section {section}: {why}")).into());
     }
-    if section == "revenue" {
+    if matches!(section, "revenue" | "cohorts") {
         let period = o.period.unwrap_or(metrics_core::Period::Month);
         let spine = metrics_core::period::Spine::with_week_start(period, o.tz, since, until, o.week_start);
         let mut request = metrics_core::sql::RevenueRequest::new(dialect, subscriptions, spine);
         request.gross_margin = o.revenue.gross_margin;
-        let sql = metrics_core::sql::revenue_sql(&request).map_err(with_flags)?;
+        let sql = if section == "revenue" {
+            metrics_core::sql::revenue_sql(&request)
+        } else {
+            metrics_core::sql::cohorts_sql(&request)
+        };
+        let sql = sql.map_err(with_flags)?;
         std::io::stdout().lock().write_all(sql.as_bytes())?;
         return Ok(());
     }

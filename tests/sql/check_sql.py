@@ -50,6 +50,7 @@ def main() -> int:
     ap.add_argument("--tickets", help="the tickets file (the support section)")
     ap.add_argument("--surveys", help="the survey responses file (the surveys section's NPS)")
     ap.add_argument("--subscriptions", help="the subscriptions file (the revenue section)")
+    ap.add_argument("--cohorts", action="store_true", help="with --subscriptions: the cohorts section")
     ap.add_argument("--since", required=True)
     ap.add_argument("--until", required=True)
     ap.add_argument("--tz", default="UTC")
@@ -72,7 +73,8 @@ def main() -> int:
     if a.surveys:
         section, table, path, flag = "surveys", "survey_responses", a.surveys, "--surveys"
     elif a.subscriptions:
-        section, table, path, flag = "revenue", "subscriptions", a.subscriptions, "--subscriptions"
+        section = "cohorts" if a.cohorts else "revenue"
+        table, path, flag = "subscriptions", a.subscriptions, "--subscriptions"
     else:
         section, table, path, flag = "support", "tickets", a.tickets, "--tickets"
     want = list(csv.reader(io.StringIO(cxm([a.cxm, section, "-q", "--format", "csv", flag, path, *common]))))

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # `cxm sql`, executed by DuckDB, by DataFusion and by Spark (a local Sail server
-# through Spark Connect), equals `cxm support`, `cxm surveys` and `cxm revenue`, cell
-# by cell, on 100k generated tickets, their survey responses and subscriptions
+# through Spark Connect), equals `cxm support`, `cxm surveys`, `cxm revenue` and `cxm
+# cohorts`, cell by cell, on 100k generated tickets, their survey responses and subscriptions
 # (../shared/bench/gen.py, seed 1):
 # support in UTC; Europe/Berlin by channel with extra percentiles;
 # America/New_York by priority with an explicit as-of; daily and monthly periods;
 # the NPS of surveys weekly in UTC and monthly in Europe/Berlin; revenue monthly
-# in UTC and in Europe/Berlin. The python packages (DuckDB, DataFusion, pysail and the Spark
+# in UTC and in Europe/Berlin; cohorts monthly in Europe/Berlin and quarterly. The python packages (DuckDB, DataFusion, pysail and the Spark
 # Connect client, and numpy and pyarrow for gen.py) go into a venv beside the cargo
 # target folder, made once.
 #
@@ -70,4 +70,6 @@ for engine in duckdb datafusion spark; do
   surveys --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period month
   revenue --engine $engine --since 2024-01-01 --until 2025-12-31
   revenue --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin
+  revenue --engine $engine --cohorts --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin
+  revenue --engine $engine --cohorts --since 2024-01-01 --until 2025-12-31 --period quarter
 done

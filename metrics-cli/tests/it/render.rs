@@ -115,5 +115,13 @@ fn sql_every_dialect() {
             .success();
         let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
         insta::assert_snapshot!(format!("sql_revenue_{dialect}"), text);
+        let out = Command::cargo_bin("cxm")
+            .unwrap()
+            .args(["sql", "--dialect", dialect, "--section", "cohorts", "--period", "quarter"])
+            .args(["--since", "2026-01-01", "--until", "2026-12-31"])
+            .assert()
+            .success();
+        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        insta::assert_snapshot!(format!("sql_cohorts_{dialect}"), text);
     }
 }

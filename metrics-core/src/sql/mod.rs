@@ -20,7 +20,7 @@ use crate::support::{FcrRule, SupportOptions};
 use crate::{Error, Result};
 
 pub use render::support_sql;
-pub use revenue::{RevenueRequest, revenue_sql};
+pub use revenue::{RevenueRequest, cohorts_sql, revenue_sql};
 
 /// SQL dialects cxm renders for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

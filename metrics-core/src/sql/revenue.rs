@@ -62,23 +62,7 @@ pub fn revenue_sql(r: &RevenueRequest) -> Result<String> {
     let mut q = String::from("WITH\n");
     let request = SqlRequest::new(r.dialect, "", crate::support::SupportOptions::default(), r.spine.clone());
     x.spine_cte(&mut q, &request);
-    let never = i64::MAX;
-    let _ = writeln!(
-        q,
-        "lines AS (\n  SELECT CAST(account_id AS {s}) AS account_id, {start} AS s, {end} AS e, CAST(mrr AS {dbl}) AS mrr\n  \
-         FROM {t}\n  WHERE account_id IS NOT NULL AND start_at IS NOT NULL AND mrr IS NOT NULL\n    \
-         AND (end_at IS NULL OR end_at > start_at)\n),\n\
-         edges AS (SELECT lo AS t FROM spine UNION SELECT hi AS t FROM spine),\n\
-         snap AS (\n  SELECT g.t, l.account_id, sum(l.mrr) AS total\n  \
-         FROM edges g JOIN lines l ON l.s < g.t AND coalesce(l.e, {never}) >= g.t\n  GROUP BY g.t, l.account_id\n),\n\
-         first_paid AS (SELECT account_id, min(s) AS first_paid FROM lines WHERE mrr > 0 GROUP BY account_id),\n\
-         at_start AS (SELECT p.period_start, n.account_id, n.total AS mrr FROM spine p JOIN snap n ON n.t = p.lo WHERE n.total > 1e-6),\n\
-         at_end AS (SELECT p.period_start, n.account_id, n.total AS mrr FROM spine p JOIN snap n ON n.t = p.hi WHERE n.total > 1e-6),",
-        s = x.string(),
-        start = x.epoch_us("start_at"),
-        end = x.epoch_us("end_at"),
-        t = r.table,
-    );
+    lines_ctes(&x, &mut q, &r.table);
     let _ = writeln!(
         q,
         "moves AS (\n  SELECT coalesce(b.period_start, a.period_start) AS period_start,\n    \
@@ -109,6 +93,31 @@ pub fn revenue_sql(r: &RevenueRequest) -> Result<String> {
     history(&x, &mut q);
     select(&mut q, dbl, r.gross_margin);
     Ok(q)
+}
+
+/// `lines` (the accepted lines, instants in epoch microseconds), `edges`,
+/// `snap` (each account's MRR summed just before each edge), `first_paid`,
+/// `at_start` and `at_end` (the accounts with MRR above 1e-6 just before
+/// each period's start and end).
+fn lines_ctes(x: &Syntax, q: &mut String, table: &str) {
+    let dbl = x.double();
+    let never = i64::MAX;
+    let _ = writeln!(
+        q,
+        "lines AS (\n  SELECT CAST(account_id AS {s}) AS account_id, {start} AS s, {end} AS e, CAST(mrr AS {dbl}) AS mrr\n  \
+         FROM {t}\n  WHERE account_id IS NOT NULL AND start_at IS NOT NULL AND mrr IS NOT NULL\n    \
+         AND (end_at IS NULL OR end_at > start_at)\n),\n\
+         edges AS (SELECT lo AS t FROM spine UNION SELECT hi AS t FROM spine),\n\
+         snap AS (\n  SELECT g.t, l.account_id, sum(l.mrr) AS total\n  \
+         FROM edges g JOIN lines l ON l.s < g.t AND coalesce(l.e, {never}) >= g.t\n  GROUP BY g.t, l.account_id\n),\n\
+         first_paid AS (SELECT account_id, min(s) AS first_paid FROM lines WHERE mrr > 0 GROUP BY account_id),\n\
+         at_start AS (SELECT p.period_start, n.account_id, n.total AS mrr FROM spine p JOIN snap n ON n.t = p.lo WHERE n.total > 1e-6),\n\
+         at_end AS (SELECT p.period_start, n.account_id, n.total AS mrr FROM spine p JOIN snap n ON n.t = p.hi WHERE n.total > 1e-6),",
+        s = x.string(),
+        start = x.epoch_us("start_at"),
+        end = x.epoch_us("end_at"),
+        t = table,
+    );
 }
 
 /// Historic CLV: each account's revenue so far at each period's end (its
@@ -172,4 +181,48 @@ fn select(q: &mut String, dbl: &str, gross_margin: f64) {
          h.clv_historic_mean, h.clv_historic_median\nFROM rated r\nLEFT JOIN history h ON h.period_start = r.period_start\n\
          ORDER BY r.period_start\n"
     );
+}
+
+/// The cohorts table as one query in `r.dialect` (metrics.md, "The
+/// `cohorts` table"; ungrouped, any period): each account's cohort is the
+/// period holding its first line with `mrr > 0` (cohorts before the range
+/// left out); for every later period, the share of the cohort with MRR just
+/// before the period's end, and the cohort's MRR then over its MRR at the
+/// end of its own period (null when that base is not above 1e-6).
+///
+/// ```
+/// use metrics_core::period::{Period, Spine};
+/// use metrics_core::sql::{Dialect, RevenueRequest, cohorts_sql};
+/// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// let spine = Spine::new(Period::Month, chrono_tz::UTC, d("2026-01-01"), d("2026-06-30"));
+/// let sql = cohorts_sql(&RevenueRequest::new(Dialect::Postgres, "subscriptions", spine))?;
+/// assert!(sql.contains("logo_retention") && sql.contains("row_number() OVER (ORDER BY period_start)"));
+/// # Ok::<(), metrics_core::Error>(())
+/// ```
+pub fn cohorts_sql(r: &RevenueRequest) -> Result<String> {
+    let x = Syntax(r.dialect);
+    let dbl = x.double();
+    let mut q = String::from("WITH\n");
+    let request = SqlRequest::new(r.dialect, "", crate::support::SupportOptions::default(), r.spine.clone());
+    x.spine_cte(&mut q, &request);
+    lines_ctes(&x, &mut q, &r.table);
+    let _ = write!(
+        q,
+        "spine_i AS (SELECT period_start, lo, hi, row_number() OVER (ORDER BY period_start) AS i FROM spine),\n\
+         cohort_of AS (\n  SELECT f.account_id, p.period_start AS cohort, p.i AS ci\n  \
+         FROM first_paid f JOIN spine_i p ON f.first_paid >= p.lo AND f.first_paid < p.hi\n),\n\
+         sizes AS (SELECT cohort, ci, count(*) AS accounts FROM cohort_of GROUP BY cohort, ci),\n\
+         held AS (\n  SELECT o.cohort, p.i - o.ci AS age, n.total AS mrr\n  \
+         FROM cohort_of o JOIN spine_i p ON p.i >= o.ci\n  JOIN snap n ON n.t = p.hi AND n.account_id = o.account_id\n  \
+         WHERE n.total > 1e-6\n),\n\
+         kept AS (SELECT cohort, age, count(*) AS active, sum(mrr) AS mrr FROM held GROUP BY cohort, age)\n\
+         SELECT s.cohort, p.i - s.ci AS age, s.accounts,\n  \
+         CAST(coalesce(k.active, 0) AS {dbl}) / s.accounts AS logo_retention,\n  \
+         CASE WHEN coalesce(b.mrr, 0) > 1e-6 THEN coalesce(k.mrr, 0) / b.mrr END AS revenue_retention\n\
+         FROM sizes s JOIN spine_i p ON p.i >= s.ci\n\
+         LEFT JOIN kept k ON k.cohort = s.cohort AND k.age = p.i - s.ci\n\
+         LEFT JOIN kept b ON b.cohort = s.cohort AND b.age = 0\n\
+         ORDER BY s.cohort, age\n"
+    );
+    Ok(q)
 }

@@ -149,13 +149,15 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
     let dialect: Dialect = a.dialect.parse().map_err(|e: metrics_core::Error| UsageError(format!("--{e}")))?;
     let (mut tickets, mut responses) = ("tickets".to_owned(), "survey_responses".to_owned());
     let mut subscriptions = "subscriptions".to_owned();
+    let mut accounts: Option<String> = None;
     for t in &a.table {
         match t.split_once('=').map(|(n, i)| (n, i.trim())) {
             Some(("tickets", ident)) if !ident.is_empty() => tickets = ident.to_owned(),
             Some(("survey_responses", ident)) if !ident.is_empty() => responses = ident.to_owned(),
             Some(("subscriptions", ident)) if !ident.is_empty() => subscriptions = ident.to_owned(),
-            Some((name, _)) if !matches!(name, "tickets" | "survey_responses" | "subscriptions") => {
-                let why = "is not a table cxm renders SQL for (tickets, survey_responses, subscriptions)";
+            Some(("accounts", ident)) if !ident.is_empty() => accounts = Some(ident.to_owned()),
+            Some((name, _)) if !matches!(name, "tickets" | "survey_responses" | "subscriptions" | "accounts") => {
+                let why = "is not a table cxm renders SQL for (tickets, survey_responses, subscriptions, accounts)";
                 return Err(UsageError(format!("--table {t}: `{name}` {why}")).into());
             }
             _ => {
@@ -185,6 +187,8 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
         let spine = metrics_core::period::Spine::with_week_start(period, o.tz, since, until, o.week_start);
         let mut request = metrics_core::sql::RevenueRequest::new(dialect, subscriptions, spine);
         request.gross_margin = o.revenue.gross_margin;
+        request.by = o.by.clone();
+        request.accounts = accounts;
         let sql = if section == "revenue" {
             metrics_core::sql::revenue_sql(&request)
         } else {

@@ -51,6 +51,7 @@ def main() -> int:
     ap.add_argument("--surveys", help="the survey responses file (the surveys section's NPS)")
     ap.add_argument("--subscriptions", help="the subscriptions file (the revenue section)")
     ap.add_argument("--cohorts", action="store_true", help="with --subscriptions: the cohorts section")
+    ap.add_argument("--accounts", help="the accounts file, for --by on revenue and cohorts")
     ap.add_argument("--since", required=True)
     ap.add_argument("--until", required=True)
     ap.add_argument("--tz", default="UTC")
@@ -77,13 +78,17 @@ def main() -> int:
         table, path, flag = "subscriptions", a.subscriptions, "--subscriptions"
     else:
         section, table, path, flag = "support", "tickets", a.tickets, "--tickets"
-    want = list(csv.reader(io.StringIO(cxm([a.cxm, section, "-q", "--format", "csv", flag, path, *common]))))
-    sql = cxm([a.cxm, "sql", "--dialect", a.engine, "--section", section, "--table", f"{table}={table}", *common])
+    extra_in = ["--accounts", a.accounts] if a.accounts else []
+    extra_sql = ["--table", "accounts=accounts"] if a.accounts else []
+    want = list(csv.reader(io.StringIO(cxm([a.cxm, section, "-q", "--format", "csv", flag, path, *extra_in, *common]))))
+    sql = cxm([a.cxm, "sql", "--dialect", a.engine, "--section", section, "--table", f"{table}={table}", *extra_sql, *common])
+    views = [(table, path)] + ([("accounts", a.accounts)] if a.accounts else [])
     if a.engine == "duckdb":
         import duckdb
 
         con = duckdb.connect()
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
+        for name, file in views:
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{file}')")
         cur = con.execute(sql)
         header = [d[0] for d in cur.description]
         rows = cur.fetchall()
@@ -91,7 +96,8 @@ def main() -> int:
         from datafusion import SessionContext
 
         ctx = SessionContext()
-        ctx.register_parquet(table, path)
+        for name, file in views:
+            ctx.register_parquet(name, file)
         df = ctx.sql(sql)
         header = df.schema().names
         rows = [tuple(r[c] for c in header) for r in df.to_pylist()]
@@ -99,7 +105,8 @@ def main() -> int:
         from pyspark.sql import SparkSession
 
         spark = SparkSession.builder.remote(a.remote).getOrCreate()
-        spark.read.parquet(path).createOrReplaceTempView(table)
+        for name, file in views:
+            spark.read.parquet(file).createOrReplaceTempView(name)
         df = spark.sql(sql)
         header = df.columns
         rows = [tuple(r) for r in df.collect()]

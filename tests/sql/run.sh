@@ -6,7 +6,8 @@
 # support in UTC; Europe/Berlin by channel with extra percentiles;
 # America/New_York by priority with an explicit as-of; daily and monthly periods;
 # the NPS of surveys weekly in UTC and monthly in Europe/Berlin; revenue monthly
-# in UTC and in Europe/Berlin; cohorts monthly in Europe/Berlin and quarterly. The python packages (DuckDB, DataFusion, pysail and the Spark
+# in UTC and in Europe/Berlin (and by the accounts' segment); cohorts monthly in
+# Europe/Berlin (and by the accounts' region) and quarterly. The python packages (DuckDB, DataFusion, pysail and the Spark
 # Connect client, and numpy and pyarrow for gen.py) go into a venv beside the cargo
 # target folder, made once.
 #
@@ -72,4 +73,8 @@ for engine in duckdb datafusion spark; do
   revenue --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin
   revenue --engine $engine --cohorts --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin
   revenue --engine $engine --cohorts --since 2024-01-01 --until 2025-12-31 --period quarter
+  revenue --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin \
+    --accounts "$data/accounts.parquet" --by segment
+  revenue --engine $engine --cohorts --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin \
+    --accounts "$data/accounts.parquet" --by region
 done

@@ -24,12 +24,64 @@ pub struct RevenueRequest {
     pub gross_margin: f64,
     /// The periods (monthly).
     pub spine: crate::period::Spine,
+    /// Dimensions: columns of the accounts table, joined on `account_id`.
+    pub by: Vec<String>,
+    /// The engine's identifier of the accounts table (needed with `by`).
+    pub accounts: Option<String>,
 }
 
 impl RevenueRequest {
-    /// A request for the table `table` in `dialect`, gross margin 1.
+    /// A request for the table `table` in `dialect`, gross margin 1, ungrouped.
     pub fn new(dialect: Dialect, table: impl Into<String>, spine: crate::period::Spine) -> Self {
-        Self { dialect, table: table.into(), gross_margin: 1.0, spine }
+        Self { dialect, table: table.into(), gross_margin: 1.0, spine, by: Vec::new(), accounts: None }
+    }
+}
+
+/// The `by` columns of a revenue query, quoted, and the pieces of SQL that
+/// carry them.
+struct Dims(Vec<String>);
+
+impl Dims {
+    /// `, x.d1, x.d2` (or `, d1, d2` with an empty prefix).
+    fn list(&self, prefix: &str) -> String {
+        self.0.iter().map(|d| if prefix.is_empty() { format!(", {d}") } else { format!(", {prefix}.{d}") }).collect()
+    }
+
+    /// ` AND (a.d IS NOT DISTINCT FROM b.d)` for each.
+    fn same(&self, a: &str, b: &str) -> String {
+        self.0.iter().map(|d| format!(" AND ({a}.{d} IS NOT DISTINCT FROM {b}.{d})")).collect()
+    }
+}
+
+/// The `account_dims` CTE (each account's `by` values from the accounts
+/// table) and the grid of every period and group of the lines' accounts.
+fn dims_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, d: &Dims) -> Result<()> {
+    if d.0.is_empty() {
+        q.push_str("grid AS (SELECT period_start FROM spine),\n");
+        return Ok(());
+    }
+    let Some(accounts) = &r.accounts else {
+        return Err(Error::invalid_option("by", r.by.join(","), "needs the accounts table (--table accounts=IDENT)"));
+    };
+    let cols: String = d.0.iter().map(|c| format!(", CAST({c} AS {}) AS {c}", x.string())).collect();
+    let _ = writeln!(
+        q,
+        "account_dims AS (SELECT CAST(account_id AS {}) AS account_id{cols} FROM {accounts}),\n\
+         grid AS (\n  SELECT p.period_start{}\n  FROM spine p CROSS JOIN (\n    SELECT DISTINCT {}\n    \
+         FROM (SELECT DISTINCT account_id FROM lines) l LEFT JOIN account_dims a ON a.account_id = l.account_id\n  ) g\n),",
+        x.string(),
+        d.list("g"),
+        d.0.iter().map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
+    );
+    Ok(())
+}
+
+/// ` LEFT JOIN account_dims {alias} ON {alias}.account_id = {account}` when grouped.
+fn join_dims(d: &Dims, alias: &str, account: &str) -> String {
+    if d.0.is_empty() {
+        String::new()
+    } else {
+        format!("\n  LEFT JOIN account_dims {alias} ON {alias}.account_id = {account}")
     }
 }
 
@@ -59,25 +111,29 @@ pub fn revenue_sql(r: &RevenueRequest) -> Result<String> {
     }
     let x = Syntax(r.dialect);
     let dbl = x.double();
+    let d = Dims(r.by.iter().map(|b| x.quote(b)).collect());
     let mut q = String::from("WITH\n");
     let request = SqlRequest::new(r.dialect, "", crate::support::SupportOptions::default(), r.spine.clone());
     x.spine_cte(&mut q, &request);
     lines_ctes(&x, &mut q, &r.table);
+    dims_ctes(&x, &mut q, r, &d)?;
     let _ = writeln!(
         q,
         "moves AS (\n  SELECT coalesce(b.period_start, a.period_start) AS period_start,\n    \
          coalesce(b.account_id, a.account_id) AS account_id,\n    \
          coalesce(b.mrr, CAST(0 AS {dbl})) AS b, coalesce(a.mrr, CAST(0 AS {dbl})) AS a\n  \
          FROM at_start b FULL OUTER JOIN at_end a ON b.period_start = a.period_start AND b.account_id = a.account_id\n),\n\
-         classified AS (\n  SELECT m.period_start, m.b, m.a, coalesce(f.first_paid < p.lo, false) AS paid_before\n  \
+         classified AS (\n  SELECT m.period_start{}, m.b, m.a, coalesce(f.first_paid < p.lo, false) AS paid_before\n  \
          FROM moves m JOIN spine p ON p.period_start = m.period_start\n  \
-         LEFT JOIN first_paid f ON f.account_id = m.account_id\n),"
+         LEFT JOIN first_paid f ON f.account_id = m.account_id{}\n),",
+        d.list("ad"),
+        join_dims(&d, "ad", "m.account_id")
     );
     let new = "m.b = 0 AND m.a > 0 AND NOT m.paid_before";
     let react = "m.b = 0 AND m.a > 0 AND m.paid_before";
     let _ = writeln!(
         q,
-        "books AS (\n  SELECT p.period_start,\n    coalesce(sum(m.b), 0) AS mrr_start,\n    coalesce(sum(m.a), 0) AS mrr_end,\n    \
+        "books AS (\n  SELECT g.period_start{gk},\n    coalesce(sum(m.b), 0) AS mrr_start,\n    coalesce(sum(m.a), 0) AS mrr_end,\n    \
          coalesce(sum(CASE WHEN {new} THEN m.a ELSE 0 END), 0) AS new_mrr,\n    \
          coalesce(sum(CASE WHEN m.b > 0 AND m.a > m.b THEN m.a - m.b ELSE 0 END), 0) AS expansion_mrr,\n    \
          coalesce(sum(CASE WHEN m.b > 0 AND m.a > 0 AND m.a < m.b THEN m.b - m.a ELSE 0 END), 0) AS contraction_mrr,\n    \
@@ -88,10 +144,12 @@ pub fn revenue_sql(r: &RevenueRequest) -> Result<String> {
          count(CASE WHEN {new} THEN 1 END) AS new_customers,\n    \
          count(CASE WHEN {react} THEN 1 END) AS reactivated_customers,\n    \
          count(CASE WHEN m.b > 0 AND m.a = 0 THEN 1 END) AS churned_customers\n  \
-         FROM spine p LEFT JOIN classified m ON m.period_start = p.period_start\n  GROUP BY p.period_start\n),"
+         FROM grid g LEFT JOIN classified m ON m.period_start = g.period_start{same}\n  GROUP BY g.period_start{gk}\n),",
+        gk = d.list("g"),
+        same = d.same("m", "g")
     );
-    history(&x, &mut q);
-    select(&mut q, dbl, r.gross_margin);
+    history(&x, &mut q, &d);
+    select(&mut q, dbl, r.gross_margin, &d);
     Ok(q)
 }
 
@@ -121,31 +179,37 @@ fn lines_ctes(x: &Syntax, q: &mut String, table: &str) {
 }
 
 /// Historic CLV: each account's revenue so far at each period's end (its
-/// lines' MRR times their months up to the end), mean and median.
-fn history(x: &Syntax, q: &mut String) {
+/// lines' MRR times their months up to the end), mean and median per group.
+fn history(x: &Syntax, q: &mut String, d: &Dims) {
     let dbl = x.double();
     let _ = writeln!(
         q,
-        "so_far AS (\n  SELECT p.period_start, l.account_id,\n    \
+        "so_far AS (\n  SELECT p.period_start{}, l.account_id,\n    \
          sum(l.mrr * CAST(least(coalesce(l.e, p.hi), p.hi) - l.s AS {dbl}) / {MONTH_US:e}) AS revenue\n  \
-         FROM spine p JOIN lines l ON l.s < p.hi\n  GROUP BY p.period_start, l.account_id\n),"
+         FROM spine p JOIN lines l ON l.s < p.hi{}\n  GROUP BY p.period_start{}, l.account_id\n),",
+        d.list("ad"),
+        join_dims(d, "ad", "l.account_id"),
+        d.list("ad"),
     );
+    let k = d.list("");
     match x.quantile("revenue", 0.5) {
         Some(median) => {
             let _ = writeln!(
                 q,
-                "history AS (\n  SELECT period_start, avg(revenue) AS clv_historic_mean, {median} AS clv_historic_median\n  \
-                 FROM so_far GROUP BY period_start\n),"
+                "history AS (\n  SELECT period_start{k}, avg(revenue) AS clv_historic_mean, {median} AS clv_historic_median\n  \
+                 FROM so_far GROUP BY period_start{k}\n),"
             );
         }
         None => {
             let qs = [("clv_historic_median".to_owned(), 0.5)];
-            x.window_quantiles(q, "history_q", "SELECT period_start, revenue AS v FROM so_far", &[], &qs);
+            x.window_quantiles(q, "history_q", &format!("SELECT period_start{k}, revenue AS v FROM so_far"), &d.0, &qs);
             let _ = writeln!(
                 q,
-                "history AS (\n  SELECT s.period_start, s.clv_historic_mean, h.clv_historic_median\n  \
-                 FROM (SELECT period_start, avg(revenue) AS clv_historic_mean FROM so_far GROUP BY period_start) s\n  \
-                 LEFT JOIN history_q h ON h.period_start = s.period_start\n),"
+                "history AS (\n  SELECT s.period_start{}, s.clv_historic_mean, h.clv_historic_median\n  \
+                 FROM (SELECT period_start{k}, avg(revenue) AS clv_historic_mean FROM so_far GROUP BY period_start{k}) s\n  \
+                 LEFT JOIN history_q h ON h.period_start = s.period_start{}\n),",
+                d.list("s"),
+                d.same("h", "s")
             );
         }
     }
@@ -153,7 +217,7 @@ fn history(x: &Syntax, q: &mut String) {
 
 /// Rates over the books, CLV over the last six months' churn, and the
 /// history, in `cxm revenue`'s column order.
-fn select(q: &mut String, dbl: &str, gross_margin: f64) {
+fn select(q: &mut String, dbl: &str, gross_margin: f64, d: &Dims) {
     let per = |num: &str, den: &str| format!("CASE WHEN {den} > 0 THEN CAST({num} AS {dbl}) / {den} END");
     let rate = |num: &str| format!("CASE WHEN mrr_start > 0 THEN ({num}) / mrr_start END");
     let _ = writeln!(
@@ -169,17 +233,25 @@ fn select(q: &mut String, dbl: &str, gross_margin: f64) {
         rate("mrr_start - contraction_mrr - churned_mrr"),
         per("mrr_end", "customers_end"),
     );
-    let w = "OVER (ORDER BY r.period_start ROWS BETWEEN 5 PRECEDING AND CURRENT ROW)";
+    let part = if d.0.is_empty() {
+        String::new()
+    } else {
+        format!("PARTITION BY {} ", d.0.iter().map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", "))
+    };
+    let w = format!("OVER ({part}ORDER BY r.period_start ROWS BETWEEN 5 PRECEDING AND CURRENT ROW)");
+    let order: String = d.0.iter().map(|c| format!(", r.{c} NULLS LAST")).collect();
     let _ = write!(
         q,
-        "SELECT r.period_start, r.mrr_start, r.mrr_end, r.new_mrr, r.expansion_mrr, r.contraction_mrr, r.churned_mrr,\n  \
+        "SELECT r.period_start{rk}, r.mrr_start, r.mrr_end, r.new_mrr, r.expansion_mrr, r.contraction_mrr, r.churned_mrr,\n  \
          r.reactivation_mrr, r.net_new_mrr, r.customers_start, r.customers_end, r.new_customers,\n  \
          r.reactivated_customers, r.churned_customers, r.logo_churn_rate, r.retention_rate, r.gross_mrr_churn_rate,\n  \
          r.net_mrr_churn_rate, r.nrr, r.grr, r.arpa,\n  \
          CASE WHEN count(r.logo_churn_rate) {w} = 6 AND avg(r.logo_churn_rate) {w} > 0\n    \
          THEN r.arpa * {gross_margin:?} / avg(r.logo_churn_rate) {w} END AS clv,\n  \
-         h.clv_historic_mean, h.clv_historic_median\nFROM rated r\nLEFT JOIN history h ON h.period_start = r.period_start\n\
-         ORDER BY r.period_start\n"
+         h.clv_historic_mean, h.clv_historic_median\nFROM rated r\nLEFT JOIN history h ON h.period_start = r.period_start{same}\n\
+         ORDER BY r.period_start{order}\n",
+        rk = d.list("r"),
+        same = d.same("h", "r")
     );
 }
 
@@ -202,27 +274,35 @@ fn select(q: &mut String, dbl: &str, gross_margin: f64) {
 pub fn cohorts_sql(r: &RevenueRequest) -> Result<String> {
     let x = Syntax(r.dialect);
     let dbl = x.double();
+    let d = Dims(r.by.iter().map(|b| x.quote(b)).collect());
     let mut q = String::from("WITH\n");
     let request = SqlRequest::new(r.dialect, "", crate::support::SupportOptions::default(), r.spine.clone());
     x.spine_cte(&mut q, &request);
     lines_ctes(&x, &mut q, &r.table);
+    dims_ctes(&x, &mut q, r, &d)?;
+    let (k, ks, ok) = (d.list(""), d.list("s"), d.list("ad"));
+    let order: String = d.0.iter().map(|c| format!(", s.{c} NULLS LAST")).collect();
     let _ = write!(
         q,
         "spine_i AS (SELECT period_start, lo, hi, row_number() OVER (ORDER BY period_start) AS i FROM spine),\n\
-         cohort_of AS (\n  SELECT f.account_id, p.period_start AS cohort, p.i AS ci\n  \
-         FROM first_paid f JOIN spine_i p ON f.first_paid >= p.lo AND f.first_paid < p.hi\n),\n\
-         sizes AS (SELECT cohort, ci, count(*) AS accounts FROM cohort_of GROUP BY cohort, ci),\n\
-         held AS (\n  SELECT o.cohort, p.i - o.ci AS age, n.total AS mrr\n  \
+         cohort_of AS (\n  SELECT f.account_id, p.period_start AS cohort, p.i AS ci{ok}\n  \
+         FROM first_paid f JOIN spine_i p ON f.first_paid >= p.lo AND f.first_paid < p.hi{jd}\n),\n\
+         sizes AS (SELECT cohort, ci{k}, count(*) AS accounts FROM cohort_of GROUP BY cohort, ci{k}),\n\
+         held AS (\n  SELECT o.cohort{ko}, p.i - o.ci AS age, n.total AS mrr\n  \
          FROM cohort_of o JOIN spine_i p ON p.i >= o.ci\n  JOIN snap n ON n.t = p.hi AND n.account_id = o.account_id\n  \
          WHERE n.total > 1e-6\n),\n\
-         kept AS (SELECT cohort, age, count(*) AS active, sum(mrr) AS mrr FROM held GROUP BY cohort, age)\n\
-         SELECT s.cohort, p.i - s.ci AS age, s.accounts,\n  \
-         CAST(coalesce(k.active, 0) AS {dbl}) / s.accounts AS logo_retention,\n  \
-         CASE WHEN coalesce(b.mrr, 0) > 1e-6 THEN coalesce(k.mrr, 0) / b.mrr END AS revenue_retention\n\
+         kept AS (SELECT cohort{k}, age, count(*) AS active, sum(mrr) AS mrr FROM held GROUP BY cohort{k}, age)\n\
+         SELECT s.cohort{ks}, p.i - s.ci AS age, s.accounts,\n  \
+         CAST(coalesce(kp.active, 0) AS {dbl}) / s.accounts AS logo_retention,\n  \
+         CASE WHEN coalesce(b.mrr, 0) > 1e-6 THEN coalesce(kp.mrr, 0) / b.mrr END AS revenue_retention\n\
          FROM sizes s JOIN spine_i p ON p.i >= s.ci\n\
-         LEFT JOIN kept k ON k.cohort = s.cohort AND k.age = p.i - s.ci\n\
-         LEFT JOIN kept b ON b.cohort = s.cohort AND b.age = 0\n\
-         ORDER BY s.cohort, age\n"
+         LEFT JOIN kept kp ON kp.cohort = s.cohort AND kp.age = p.i - s.ci{same_k}\n\
+         LEFT JOIN kept b ON b.cohort = s.cohort AND b.age = 0{same_b}\n\
+         ORDER BY s.cohort{order}, age\n",
+        jd = join_dims(&d, "ad", "f.account_id"),
+        ko = d.list("o"),
+        same_k = d.same("kp", "s"),
+        same_b = d.same("b", "s"),
     );
     Ok(q)
 }

@@ -35,7 +35,9 @@ fn revenue(d: Dialect) -> String {
     let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
     let spine =
         Spine::new(Period::Month, metrics_core::chrono_tz::Europe::Berlin, day("2025-01-01"), day("2026-04-05"));
-    let r = RevenueRequest::new(d, "billing.subscriptions", spine);
+    let mut r = RevenueRequest::new(d, "billing.subscriptions", spine);
+    r.by = vec!["segment".into(), "group".into()];
+    r.accounts = Some("crm.accounts".into());
     revenue_sql(&r).unwrap() + ";\n" + &cohorts_sql(&r).unwrap()
 }
 
@@ -65,4 +67,14 @@ fn no_dialect_approximates_a_percentile() {
         let window = text.contains("row_number() over");
         assert_eq!(window, !d.capabilities().exact_percentile, "{}", d.name());
     }
+}
+
+/// `by` on revenue needs the accounts table to read the groups from.
+#[test]
+fn revenue_by_needs_accounts() {
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let spine = Spine::new(Period::Month, metrics_core::chrono_tz::UTC, day("2025-01-01"), day("2025-06-30"));
+    let mut r = RevenueRequest::new(Dialect::DuckDb, "subscriptions", spine);
+    r.by = vec!["segment".into()];
+    assert!(revenue_sql(&r).unwrap_err().to_string().contains("accounts"));
 }

@@ -202,6 +202,7 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
         let mut request = SurveysRequest::new(dialect, responses, spine);
         request.by = o.by.clone();
         request.default_survey = o.surveys.default_survey;
+        request.accounts = accounts;
         let sql = surveys_sql(&request).map_err(with_flags)?;
         std::io::stdout().lock().write_all(sql.as_bytes())?;
         return Ok(());

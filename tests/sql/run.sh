@@ -5,7 +5,8 @@
 # (../shared/bench/gen.py, seed 1):
 # support in UTC; Europe/Berlin by channel with extra percentiles;
 # America/New_York by priority with an explicit as-of; daily and monthly periods;
-# the NPS of surveys weekly in UTC and monthly in Europe/Berlin; revenue monthly
+# the NPS of surveys weekly in UTC and monthly in Europe/Berlin by the accounts'
+# segment; revenue monthly
 # in UTC and in Europe/Berlin (and by the accounts' segment); cohorts monthly in
 # Europe/Berlin (and by the accounts' region) and quarterly. The python packages (DuckDB, DataFusion, pysail and the Spark
 # Connect client, and numpy and pyarrow for gen.py) go into a venv beside the cargo
@@ -68,7 +69,8 @@ for engine in duckdb datafusion spark; do
   check --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period day
   check --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period month --by group
   surveys --engine $engine --since 2024-01-01 --until 2025-12-31
-  surveys --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period month
+  surveys --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period month \
+    --accounts "$data/accounts.parquet" --by segment
   revenue --engine $engine --since 2024-01-01 --until 2025-12-31
   revenue --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin
   revenue --engine $engine --cohorts --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin

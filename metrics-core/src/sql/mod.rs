@@ -322,12 +322,16 @@ pub struct SurveysRequest {
     pub by: Vec<String>,
     /// The periods.
     pub spine: Spine,
+    /// An accounts table: the `by` columns are then read from it, joined on
+    /// the responses' `account_id`.
+    pub accounts: Option<String>,
 }
 
 impl SurveysRequest {
     /// A request for the table `table` in `dialect`, NPS the default survey.
     pub fn new(dialect: Dialect, table: impl Into<String>, spine: Spine) -> Self {
-        Self { dialect, table: table.into(), default_survey: crate::surveys::Survey::Nps, by: Vec::new(), spine }
+        let default_survey = crate::surveys::Survey::Nps;
+        Self { dialect, table: table.into(), default_survey, by: Vec::new(), spine, accounts: None }
     }
 }
 

@@ -425,9 +425,23 @@ fn grid_cte(q: &mut String, by: &[String]) {
 pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
     let x = Syntax(r.dialect);
     let by: Vec<String> = r.by.iter().map(|b| x.quote(b)).collect();
-    let dims: String = by.iter().map(|b| format!(", CAST({b} AS {}) AS {b}", x.string())).collect();
+    // Dimensions come from the survey table itself, or with an accounts
+    // table from its row of the response's `account_id`.
+    let (from, src) = match &r.accounts {
+        Some(a) => (
+            format!(
+                "{} r LEFT JOIN {a} ac ON CAST(ac.account_id AS {s}) = CAST(r.account_id AS {s})",
+                r.table,
+                s = x.string()
+            ),
+            "ac.",
+        ),
+        None => (r.table.clone(), ""),
+    };
+    let dims: String = by.iter().map(|b| format!(", CAST({src}{b} AS {}) AS {b}", x.string())).collect();
     let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
     let gkeys: String = by.iter().map(|b| format!(", g.{b}")).collect();
+    let own = if r.accounts.is_some() { "r." } else { "" };
     let k: String = by.iter().map(|b| format!(", {b}")).collect();
     let empty_is_nps =
         if r.default_survey == crate::surveys::Survey::Nps { " OR survey IS NULL OR trim(survey) = ''" } else { "" };
@@ -436,10 +450,10 @@ pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
     x.spine_cte(&mut q, &request);
     let _ = writeln!(
         q,
-        "t AS (\n  SELECT {} AS responded_at, score{dims}\n  FROM {}\n  WHERE responded_at IS NOT NULL\n    \
-         AND (lower(trim(survey)) = 'nps'{empty_is_nps})\n    AND score BETWEEN 0 AND 10 AND score = floor(score)\n),",
-        x.epoch_us("responded_at"),
-        r.table
+        "t AS (\n  SELECT {} AS responded_at, {own}score AS score{dims}\n  FROM {from}\n  WHERE {own}responded_at IS NOT NULL\n    \
+         AND (lower(trim({own}survey)) = 'nps'{})\n    AND {own}score BETWEEN 0 AND 10 AND {own}score = floor({own}score)\n),",
+        x.epoch_us(&format!("{own}responded_at")),
+        empty_is_nps.replace("survey", &format!("{own}survey"))
     );
     let _ = writeln!(
         q,

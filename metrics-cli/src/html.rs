@@ -154,6 +154,12 @@ fn tiles(report: &Report, by: &[String], period: metrics_core::Period, as_of: Op
     for (section, metrics) in TILES {
         let Some(df) = report.section(section) else { continue };
         if by.iter().any(|b| df.column(b.as_str()).is_ok()) {
+            if !out.contains("class=\"note\"") {
+                out.push_str(
+                    "<p class=\"note\">Headline tiles need one value per period: they are shown for a report \
+                     without --by. The charts below have a line per group.</p>",
+                );
+            }
             continue;
         }
         let (header, mut rows) = cells(df);

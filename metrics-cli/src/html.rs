@@ -44,7 +44,7 @@ fn show(column: &str, v: &Cell) -> String {
 
 /// Families of support, SLA, revenue and survey metrics charted together,
 /// and the tiles of each section.
-const FAMILIES: [(&str, &str, &[&str]); 10] = [
+const FAMILIES: [(&str, &str, &[&str]); 11] = [
     ("support", "Volume and backlog", &["tickets_created", "tickets_solved", "backlog_count"]),
     (
         "support",
@@ -62,6 +62,7 @@ const FAMILIES: [(&str, &str, &[&str]); 10] = [
     ("revenue", "MRR", &["mrr_end", "new_mrr", "expansion_mrr", "churned_mrr"]),
     ("revenue", "Retention", &["nrr", "grr", "logo_churn_rate"]),
     ("surveys", "NPS", &["nps"]),
+    ("surveys", "CSAT (%) and CES", &["csat_pct", "ces_mean"]),
     ("purchases", "Purchases", &["revenue", "orders"]),
 ];
 

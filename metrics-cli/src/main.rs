@@ -145,7 +145,9 @@ fn run(cli: Cli) -> Result<()> {
 
 /// `cxm sql`: the support table's SQL for the engine, on stdout.
 fn print_sql(a: &cli::SqlArgs) -> Result<()> {
-    use metrics_core::sql::{Dialect, SqlRequest, SurveysRequest, support_sql, surveys_sql};
+    use metrics_core::sql::{
+        Dialect, RevenueRequest, SqlRequest, SurveysRequest, cohorts_sql, revenue_sql, support_sql, surveys_sql,
+    };
     let dialect: Dialect = a.dialect.parse().map_err(|e: metrics_core::Error| UsageError(format!("--{e}")))?;
     let (mut tickets, mut responses) = ("tickets".to_owned(), "survey_responses".to_owned());
     let mut subscriptions = "subscriptions".to_owned();
@@ -175,45 +177,42 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
         )
         .into());
     };
-    let period = o.period.unwrap_or(metrics_core::Period::Week);
-    let spine = metrics_core::period::Spine::with_week_start(period, o.tz, since, until, o.week_start);
     let section = a.report.section.as_deref().unwrap_or("support");
-    if !matches!(section, "support" | "surveys" | "revenue" | "cohorts") {
-        let why = "cxm sql renders support, surveys, revenue and cohorts (docs/sql.md)";
-        return Err(UsageError(format!("--section {section}: {why}")).into());
-    }
-    if matches!(section, "revenue" | "cohorts") {
-        let period = o.period.unwrap_or(metrics_core::Period::Month);
-        let spine = metrics_core::period::Spine::with_week_start(period, o.tz, since, until, o.week_start);
-        let mut request = metrics_core::sql::RevenueRequest::new(dialect, subscriptions, spine);
-        request.gross_margin = o.revenue.gross_margin;
-        request.by = o.by.clone();
-        request.accounts = accounts;
-        let sql = if section == "revenue" {
-            metrics_core::sql::revenue_sql(&request)
-        } else {
-            metrics_core::sql::cohorts_sql(&request)
-        };
-        let sql = sql.map_err(with_flags)?;
-        std::io::stdout().lock().write_all(sql.as_bytes())?;
-        return Ok(());
-    }
-    if section == "surveys" {
-        let mut request = SurveysRequest::new(dialect, responses, spine);
-        request.by = o.by.clone();
-        request.default_survey = o.surveys.default_survey;
-        request.accounts = accounts;
-        let sql = surveys_sql(&request).map_err(with_flags)?;
-        std::io::stdout().lock().write_all(sql.as_bytes())?;
-        return Ok(());
-    }
-    let mut support = o.support.clone().with_by(o.by.clone());
-    support.window.period = period;
-    support.window.tz = o.tz;
-    let mut request = SqlRequest::new(dialect, tickets, support, spine);
-    request.as_of = o.as_of;
-    let sql = support_sql(&request).map_err(with_flags)?;
-    std::io::stdout().lock().write_all(sql.as_bytes())?;
+    let default = match section {
+        "support" | "surveys" => metrics_core::Period::Week,
+        "revenue" | "cohorts" => metrics_core::Period::Month,
+        other => {
+            let why = "cxm sql renders support, surveys, revenue and cohorts (docs/sql.md)";
+            return Err(UsageError(format!("--section {other}: {why}")).into());
+        }
+    };
+    let period = o.period.unwrap_or(default);
+    let spine = metrics_core::period::Spine::with_week_start(period, o.tz, since, until, o.week_start);
+    let sql = match section {
+        "revenue" | "cohorts" => {
+            let mut request = RevenueRequest::new(dialect, subscriptions, spine);
+            request.gross_margin = o.revenue.gross_margin;
+            request.by = o.by.clone();
+            request.accounts = accounts;
+            if section == "revenue" { revenue_sql(&request) } else { cohorts_sql(&request) }
+        }
+        "surveys" => {
+            let mut request = SurveysRequest::new(dialect, responses, spine);
+            request.by = o.by.clone();
+            request.default_survey = o.surveys.default_survey;
+            request.accounts = accounts;
+            surveys_sql(&request)
+        }
+        _ => {
+            let mut support = o.support.clone().with_by(o.by.clone());
+            support.window.period = period;
+            support.window.tz = o.tz;
+            let mut request = SqlRequest::new(dialect, tickets, support, spine);
+            request.as_of = o.as_of;
+            support_sql(&request)
+        }
+    };
+    std::io::stdout().lock().write_all(sql.map_err(with_flags)?.as_bytes())?;
     Ok(())
 }
 

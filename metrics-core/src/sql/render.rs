@@ -35,8 +35,7 @@ pub fn support_sql(r: &SqlRequest) -> Result<String> {
     let cols = support_columns(&o);
     let x = Syntax(r.dialect);
     let by: Vec<String> = o.by.iter().map(|b| x.quote(b)).collect();
-    let mut q = String::from("WITH\n");
-    x.spine_cte(&mut q, r);
+    let mut q = x.with_spine(&r.spine);
     x.tickets_ctes(&mut q, r, &by);
     let mut joins = Vec::new();
     for at in [Attribution::Created, Attribution::Solved, Attribution::Rated] {
@@ -110,9 +109,10 @@ impl Syntax {
         }
     }
 
-    /// The periods: start date and UTC bounds in epoch microseconds.
-    pub(super) fn spine_cte(&self, q: &mut String, r: &SqlRequest) {
-        let sp = &r.spine;
+    /// The start of every query: `WITH` and the periods, each with its
+    /// start date and UTC bounds in epoch microseconds.
+    pub(super) fn with_spine(&self, sp: &crate::period::Spine) -> String {
+        let mut q = String::from("WITH\n");
         let big = self.bigint();
         let rows: Vec<(String, i64, i64)> = sp
             .starts
@@ -138,6 +138,7 @@ impl Syntax {
             let _ =
                 writeln!(q, "spine AS (SELECT * FROM (VALUES\n{}\n) AS v(period_start, lo, hi)),", values.join(",\n"));
         }
+        q
     }
 
     /// `raw`: the tickets' instants as epoch microseconds; `cutoff`: as-of;
@@ -445,9 +446,7 @@ pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
     let k: String = by.iter().map(|b| format!(", {b}")).collect();
     let empty_is_nps =
         if r.default_survey == crate::surveys::Survey::Nps { " OR survey IS NULL OR trim(survey) = ''" } else { "" };
-    let mut q = String::from("WITH\n");
-    let request = SqlRequest::new(r.dialect, "", crate::support::SupportOptions::default(), r.spine.clone());
-    x.spine_cte(&mut q, &request);
+    let mut q = x.with_spine(&r.spine);
     let _ = writeln!(
         q,
         "t AS (\n  SELECT {} AS responded_at, {own}score AS score{dims}\n  FROM {from}\n  WHERE {own}responded_at IS NOT NULL\n    \

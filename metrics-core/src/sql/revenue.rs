@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
+use super::Dialect;
 use super::render::Syntax;
-use super::{Dialect, SqlRequest};
 use crate::period::Period;
 use crate::{Error, Result};
 
@@ -109,17 +109,13 @@ pub fn revenue_sql(r: &RevenueRequest) -> Result<String> {
             "is not rendered for revenue in SQL yet (month is: clv needs six calendar months per row)",
         ));
     }
-    let x = Syntax(r.dialect);
+    let (x, d, mut q) = accounts_over_time(r)?;
     let dbl = x.double();
-    let d = Dims(r.by.iter().map(|b| x.quote(b)).collect());
-    let mut q = String::from("WITH\n");
-    let request = SqlRequest::new(r.dialect, "", crate::support::SupportOptions::default(), r.spine.clone());
-    x.spine_cte(&mut q, &request);
-    lines_ctes(&x, &mut q, &r.table);
-    dims_ctes(&x, &mut q, r, &d)?;
     let _ = writeln!(
         q,
-        "moves AS (\n  SELECT coalesce(b.period_start, a.period_start) AS period_start,\n    \
+        "at_start AS (SELECT p.period_start, n.account_id, n.total AS mrr FROM spine p JOIN snap n ON n.t = p.lo WHERE n.total > 1e-6),\n\
+         at_end AS (SELECT p.period_start, n.account_id, n.total AS mrr FROM spine p JOIN snap n ON n.t = p.hi WHERE n.total > 1e-6),\n\
+         moves AS (\n  SELECT coalesce(b.period_start, a.period_start) AS period_start,\n    \
          coalesce(b.account_id, a.account_id) AS account_id,\n    \
          coalesce(b.mrr, CAST(0 AS {dbl})) AS b, coalesce(a.mrr, CAST(0 AS {dbl})) AS a\n  \
          FROM at_start b FULL OUTER JOIN at_end a ON b.period_start = a.period_start AND b.account_id = a.account_id\n),\n\
@@ -153,10 +149,22 @@ pub fn revenue_sql(r: &RevenueRequest) -> Result<String> {
     Ok(q)
 }
 
+/// The start shared by the revenue and cohorts queries: the periods, the
+/// lines, each account's MRR before each period edge, its first paid
+/// instant, and with `by` the accounts' groups ([`lines_ctes`],
+/// [`dims_ctes`]).
+fn accounts_over_time(r: &RevenueRequest) -> Result<(Syntax, Dims, String)> {
+    let x = Syntax(r.dialect);
+    let d = Dims(r.by.iter().map(|b| x.quote(b)).collect());
+    let mut q = x.with_spine(&r.spine);
+    lines_ctes(&x, &mut q, &r.table);
+    dims_ctes(&x, &mut q, r, &d)?;
+    Ok((x, d, q))
+}
+
 /// `lines` (the accepted lines, instants in epoch microseconds), `edges`,
-/// `snap` (each account's MRR summed just before each edge), `first_paid`,
-/// `at_start` and `at_end` (the accounts with MRR above 1e-6 just before
-/// each period's start and end).
+/// `snap` (each account's MRR summed just before each edge) and
+/// `first_paid`.
 fn lines_ctes(x: &Syntax, q: &mut String, table: &str) {
     let dbl = x.double();
     let never = i64::MAX;
@@ -168,9 +176,7 @@ fn lines_ctes(x: &Syntax, q: &mut String, table: &str) {
          edges AS (SELECT lo AS t FROM spine UNION SELECT hi AS t FROM spine),\n\
          snap AS (\n  SELECT g.t, l.account_id, sum(l.mrr) AS total\n  \
          FROM edges g JOIN lines l ON l.s < g.t AND coalesce(l.e, {never}) >= g.t\n  GROUP BY g.t, l.account_id\n),\n\
-         first_paid AS (SELECT account_id, min(s) AS first_paid FROM lines WHERE mrr > 0 GROUP BY account_id),\n\
-         at_start AS (SELECT p.period_start, n.account_id, n.total AS mrr FROM spine p JOIN snap n ON n.t = p.lo WHERE n.total > 1e-6),\n\
-         at_end AS (SELECT p.period_start, n.account_id, n.total AS mrr FROM spine p JOIN snap n ON n.t = p.hi WHERE n.total > 1e-6),",
+         first_paid AS (SELECT account_id, min(s) AS first_paid FROM lines WHERE mrr > 0 GROUP BY account_id),",
         s = x.string(),
         start = x.epoch_us("start_at"),
         end = x.epoch_us("end_at"),
@@ -272,14 +278,8 @@ fn select(q: &mut String, dbl: &str, gross_margin: f64, d: &Dims) {
 /// # Ok::<(), metrics_core::Error>(())
 /// ```
 pub fn cohorts_sql(r: &RevenueRequest) -> Result<String> {
-    let x = Syntax(r.dialect);
+    let (x, d, mut q) = accounts_over_time(r)?;
     let dbl = x.double();
-    let d = Dims(r.by.iter().map(|b| x.quote(b)).collect());
-    let mut q = String::from("WITH\n");
-    let request = SqlRequest::new(r.dialect, "", crate::support::SupportOptions::default(), r.spine.clone());
-    x.spine_cte(&mut q, &request);
-    lines_ctes(&x, &mut q, &r.table);
-    dims_ctes(&x, &mut q, r, &d)?;
     let (k, ks, ok) = (d.list(""), d.list("s"), d.list("ad"));
     let order: String = d.0.iter().map(|c| format!(", s.{c} NULLS LAST")).collect();
     let _ = write!(

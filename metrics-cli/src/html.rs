@@ -281,27 +281,20 @@ fn charts(report: &Report, name: &str, keys: usize, families: &[(&str, &[&str])]
         // Lines: one per metric, or with groups one per group of the first metric.
         let mut lines: Vec<(String, String, Vec<Option<f64>>)> = Vec::new();
         if keys > 1 {
+            // One pass over the rows: each group's line, periods in order.
             let (j, metric) = present[0];
-            let mut groups: Vec<String> = Vec::new();
+            let at: std::collections::HashMap<&str, usize> =
+                periods.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
+            let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
             for r in &rows {
                 let g = r[1..keys].iter().map(Cell::rounded).collect::<Vec<_>>().join(" / ");
-                if !groups.contains(&g) {
-                    groups.push(g);
+                let k = *index.entry(g.clone()).or_insert_with(|| {
+                    lines.push((g, metric.to_owned(), vec![None; periods.len()]));
+                    lines.len() - 1
+                });
+                if let Some(&i) = at.get(r[0].rounded().as_str()) {
+                    lines[k].2[i] = r[j].as_f64();
                 }
-            }
-            for g in groups {
-                let values = periods
-                    .iter()
-                    .map(|p| {
-                        rows.iter()
-                            .find(|r| {
-                                &r[0].rounded() == p
-                                    && r[1..keys].iter().map(Cell::rounded).collect::<Vec<_>>().join(" / ") == g
-                            })
-                            .and_then(|r| r[j].as_f64())
-                    })
-                    .collect();
-                lines.push((g, metric.to_owned(), values));
             }
         } else {
             for (j, metric) in &present {

@@ -49,20 +49,16 @@ pub const FIRST_RESOLUTION_BUSINESS: DurationColumns = DurationColumns {
 
 /// The instants of a timestamp column as microseconds, if present.
 pub(crate) fn instants(t: &Tickets, name: &str) -> crate::Result<Option<Vec<Option<Micros>>>> {
-    if !t.has(name) {
-        return Ok(None);
-    }
-    let c = t.df.column(name).ctx(name)?.cast(&DataType::Int64).ctx(name)?;
-    Ok(Some(c.i64().ctx(name)?.iter().collect()))
+    Ok(super::instant_column(t, name)?.map(|c| c.iter().collect()))
 }
 
 /// `cal`'s open time over every instant of the tickets and as-of.
 pub(crate) fn prepared(t: &Tickets, cal: &BusinessCalendar) -> crate::Result<Prepared> {
     let (mut lo, mut hi) = (t.as_of, t.as_of);
     for name in [CREATED_AT, FIRST_RESPONSE_AT, SOLVED_AT, FIRST_SOLVED_AT, CSAT_AT] {
-        if let Some(v) = instants(t, name)? {
-            let (min, max) = v.iter().flatten().fold((lo, hi), |(a, b), x| (a.min(*x), b.max(*x)));
-            (lo, hi) = (min, max);
+        if let Some(c) = super::instant_column(t, name)? {
+            lo = c.min().map_or(lo, |m| lo.min(m));
+            hi = c.max().map_or(hi, |m| hi.max(m));
         }
     }
     let date = |m: Micros| crate::period::local_date(m, cal.tz());

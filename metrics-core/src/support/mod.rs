@@ -153,13 +153,7 @@ pub const P_RATED: &str = "__period_rated";
 /// [`P_CREATED`], and [`P_SOLVED`] / [`P_RATED`] when their instants are
 /// present.
 pub fn add_periods(t: &mut Tickets, spine: &Spine) -> crate::Result<()> {
-    let instants = |name: &str| -> crate::Result<Option<Int64Chunked>> {
-        if !t.has(name) {
-            return Ok(None);
-        }
-        let c = t.df.column(name).ctx(name)?.cast(&DataType::Int64).ctx(name)?;
-        Ok(Some(c.i64().ctx(name)?.clone()))
-    };
+    let instants = |name| instant_column(t, name);
     let (created, solved, csat_at) = (instants(CREATED_AT)?, instants(SOLVED_AT)?, instants(CSAT_AT)?);
     let bucket = |name: &str, at: Box<dyn Iterator<Item = Option<Micros>> + '_>| {
         spine.bucket_instants(name, at).into_series().into_column()
@@ -189,6 +183,16 @@ pub fn add_periods(t: &mut Tickets, spine: &Spine) -> crate::Result<()> {
         t.df.with_column(c).ctx("assigning periods")?;
     }
     Ok(())
+}
+
+/// A timestamp column of the tickets as epoch microseconds (`Int64`, the
+/// same buffer), when the export has it.
+pub(crate) fn instant_column(t: &Tickets, name: &str) -> crate::Result<Option<Int64Chunked>> {
+    if !t.has(name) {
+        return Ok(None);
+    }
+    let c = t.df.column(name).ctx(name)?.cast(&DataType::Int64).ctx(name)?;
+    Ok(Some(c.i64().ctx(name)?.clone()))
 }
 
 /// A grouped part: `aggs` over the tickets attributed to the period in

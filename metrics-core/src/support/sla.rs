@@ -2,7 +2,7 @@
 //! resolution targets per priority, met or breached per ticket, attributed
 //! to the period of `created_at`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 use serde::Deserialize;
@@ -185,18 +185,19 @@ pub(crate) fn add_outcomes(t: &mut Tickets, sla: &SlaOptions) -> Result<()> {
     let created = business::instants(t, CREATED_AT)?.unwrap_or_else(none);
     let responded = business::instants(t, FIRST_RESPONSE_AT)?.unwrap_or_else(none);
     let solved = business::instants(t, SOLVED_AT)?.unwrap_or_else(none);
-    let priority: Vec<Option<String>> = match t.df.column(PRIORITY) {
-        Ok(c) => {
-            c.cast(&DataType::String).ctx(PRIORITY)?.str().ctx(PRIORITY)?.iter().map(|p| p.map(str::to_owned)).collect()
-        }
-        Err(_) => vec![None; n],
+    let priority = match t.df.column(PRIORITY) {
+        Ok(c) => c.cast(&DataType::String).ctx(PRIORITY)?.str().ctx(PRIORITY)?.clone(),
+        Err(_) => StringChunked::full_null(PRIORITY.into(), n),
     };
+    // A priority is matched once, not once per ticket.
+    let mut targets_by: HashMap<Option<&str>, Option<Targets>> = HashMap::new();
     let mut flags = [vec![false; n], vec![false; n], vec![false; n], vec![false; n]];
     // A clock whose end column is not in the export is not measured: it
     // would never end (or end only at the solve), and breach by as-of.
     let (frt_known, res_known) = (t.has(FIRST_RESPONSE_AT), t.has(SOLVED_AT));
-    for i in 0..n {
-        let (Some(c), Some(targets)) = (created[i], sla.targets_of(priority[i].as_deref())) else { continue };
+    for (i, p) in priority.iter().enumerate() {
+        let targets = *targets_by.entry(p).or_insert_with(|| sla.targets_of(p));
+        let (Some(c), Some(targets)) = (created[i], targets) else { continue };
         let frt_target = targets.first_response.filter(|_| frt_known);
         let frt = outcome(c, responded[i].or(solved[i]), t.as_of, frt_target, elapsed);
         let res = outcome(c, solved[i], t.as_of, targets.resolution.filter(|_| res_known), elapsed);

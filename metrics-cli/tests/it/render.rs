@@ -89,39 +89,22 @@ fn html_report() {
 /// parsed by metrics-core's tests (docs/sql.md).
 #[test]
 fn sql_every_dialect() {
+    let sql = |args: &[&str]| {
+        let out = Command::cargo_bin("cxm").unwrap().arg("sql").args(args).assert().success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
     for dialect in ["duckdb", "spark", "datafusion", "postgres", "trino", "snowflake", "bigquery"] {
-        let out = Command::cargo_bin("cxm")
-            .unwrap()
-            .args(["sql", "--dialect", dialect, "--table", "tickets=analytics.support.tickets"])
-            .args(["--since", "2026-03-01", "--until", "2026-04-05", "--tz", "Europe/Berlin"])
-            .args(["--by", "group", "--percentiles", "95"])
-            .assert()
-            .success();
-        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-        insta::assert_snapshot!(format!("sql_{dialect}"), text);
-        let out = Command::cargo_bin("cxm")
-            .unwrap()
-            .args(["sql", "--dialect", dialect, "--section", "surveys", "--period", "month"])
-            .args(["--since", "2026-01-01", "--until", "2026-03-31", "--tz", "Europe/Berlin"])
-            .assert()
-            .success();
-        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-        insta::assert_snapshot!(format!("sql_surveys_{dialect}"), text);
-        let out = Command::cargo_bin("cxm")
-            .unwrap()
-            .args(["sql", "--dialect", dialect, "--section", "revenue"])
-            .args(["--since", "2026-01-01", "--until", "2026-06-30", "--tz", "Europe/Berlin"])
-            .assert()
-            .success();
-        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-        insta::assert_snapshot!(format!("sql_revenue_{dialect}"), text);
-        let out = Command::cargo_bin("cxm")
-            .unwrap()
-            .args(["sql", "--dialect", dialect, "--section", "cohorts", "--period", "quarter"])
-            .args(["--since", "2026-01-01", "--until", "2026-12-31"])
-            .assert()
-            .success();
-        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-        insta::assert_snapshot!(format!("sql_cohorts_{dialect}"), text);
+        let d = ["--dialect", dialect];
+        let support = [&d[..], &["--table", "tickets=analytics.support.tickets", "--tz", "Europe/Berlin"]].concat();
+        let support = [&support[..], &["--since", "2026-03-01", "--until", "2026-04-05", "--by", "group"]].concat();
+        insta::assert_snapshot!(format!("sql_{dialect}"), sql(&[&support[..], &["--percentiles", "95"]].concat()));
+        let berlin = ["--tz", "Europe/Berlin", "--since", "2026-01-01"];
+        let surveys = [&d[..], &berlin, &["--section", "surveys", "--period", "month", "--until", "2026-03-31"]];
+        insta::assert_snapshot!(format!("sql_surveys_{dialect}"), sql(&surveys.concat()));
+        let revenue = [&d[..], &berlin, &["--section", "revenue", "--until", "2026-06-30"]];
+        insta::assert_snapshot!(format!("sql_revenue_{dialect}"), sql(&revenue.concat()));
+        let cohorts = [&d[..], &["--section", "cohorts", "--period", "quarter", "--since", "2026-01-01"]];
+        let cohorts = [&cohorts.concat()[..], &["--until", "2026-12-31"]].concat();
+        insta::assert_snapshot!(format!("sql_cohorts_{dialect}"), sql(&cohorts));
     }
 }

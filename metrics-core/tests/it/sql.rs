@@ -13,9 +13,14 @@ use sqlparser::dialect::{
 };
 use sqlparser::parser::Parser;
 
-fn sql(d: Dialect) -> String {
+/// Periods in Berlin from the one holding `first` to the one holding `last`.
+fn spine(period: Period, first: &str, last: &str) -> Spine {
     let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-    let spine = Spine::new(Period::Week, metrics_core::chrono_tz::Europe::Berlin, day("2026-03-01"), day("2026-04-05"));
+    Spine::new(period, metrics_core::chrono_tz::Europe::Berlin, day(first), day(last))
+}
+
+fn sql(d: Dialect) -> String {
+    let spine = spine(Period::Week, "2026-03-01", "2026-04-05");
     let o = SupportOptions::default().with_by(["group", "channel"]).with_percentiles([95.0]);
     let mut r = SqlRequest::new(d, "analytics.tickets", o, spine);
     r.as_of = Some(1_775_000_000_000_000);
@@ -23,18 +28,14 @@ fn sql(d: Dialect) -> String {
 }
 
 fn nps_sql(d: Dialect) -> String {
-    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-    let spine =
-        Spine::new(Period::Month, metrics_core::chrono_tz::Europe::Berlin, day("2026-01-01"), day("2026-04-05"));
+    let spine = spine(Period::Month, "2026-01-01", "2026-04-05");
     let mut r = SurveysRequest::new(d, "analytics.survey_responses", spine);
     r.by = vec!["account_id".into()];
     surveys_sql(&r).unwrap()
 }
 
 fn revenue(d: Dialect) -> String {
-    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-    let spine =
-        Spine::new(Period::Month, metrics_core::chrono_tz::Europe::Berlin, day("2025-01-01"), day("2026-04-05"));
+    let spine = spine(Period::Month, "2025-01-01", "2026-04-05");
     let mut r = RevenueRequest::new(d, "billing.subscriptions", spine);
     r.by = vec!["segment".into(), "group".into()];
     r.accounts = Some("crm.accounts".into());
@@ -72,9 +73,7 @@ fn no_dialect_approximates_a_percentile() {
 /// `by` on revenue needs the accounts table to read the groups from.
 #[test]
 fn revenue_by_needs_accounts() {
-    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-    let spine = Spine::new(Period::Month, metrics_core::chrono_tz::UTC, day("2025-01-01"), day("2025-06-30"));
-    let mut r = RevenueRequest::new(Dialect::DuckDb, "subscriptions", spine);
+    let mut r = RevenueRequest::new(Dialect::DuckDb, "subscriptions", spine(Period::Month, "2025-01-01", "2025-06-30"));
     r.by = vec!["segment".into()];
     assert!(revenue_sql(&r).unwrap_err().to_string().contains("accounts"));
 }

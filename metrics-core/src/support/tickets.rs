@@ -230,17 +230,7 @@ fn parse_timestamps(
     tz: Tz,
     q: &mut Collector<'_>,
 ) -> Result<(Timestamps, Vec<usize>)> {
-    let parsed: Vec<Result<Parsed<Micros>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = names.iter().map(|name| s.spawn(|| raw.timestamps(name, tz))).collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(Error::from(crate::error::ErrorKind::Internal("parsing ticket timestamps".into())))
-                })
-            })
-            .collect()
-    });
+    let parsed = one_thread_each(names, |name| raw.timestamps(name, tz), "parsing ticket timestamps");
     let mut ts = Timestamps::new();
     let mut created_bad = Vec::new();
     for (name, p) in names.iter().zip(parsed) {
@@ -447,34 +437,35 @@ fn typed_column(
     }))
 }
 
+/// `f` of every item, each on its own thread, in order; a thread that
+/// panicked is an internal error naming `what`.
+fn one_thread_each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> Result<R> + Sync, what: &str) -> Vec<Result<R>> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items.iter().map(|item| s.spawn(|| f(item))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Error::from(crate::error::ErrorKind::Internal(what.into())))))
+            .collect()
+    })
+}
+
 /// Converts the int, bool, duration and float columns, one thread each.
 fn convert_in_parallel(raw: &RawTable) -> Result<HashMap<&'static str, Converted>> {
     let typed: Vec<&ColumnDef> = TICKETS
         .iter()
         .filter(|d| raw.has(d.name) && matches!(d.kind, Kind::Int | Kind::Bool | Kind::Duration | Kind::Float))
         .collect();
-    let converted: Vec<Result<Converted>> = std::thread::scope(|s| {
-        let handles: Vec<_> = typed
-            .iter()
-            .map(|d| {
-                s.spawn(move || {
-                    Ok(match d.kind {
-                        Kind::Int => Converted::Int(raw.ints(d.name)?),
-                        Kind::Bool => Converted::Bool(raw.bools(d.name)?),
-                        _ => Converted::Float(raw.floats(d.name)?),
-                    })
-                })
+    let converted = one_thread_each(
+        &typed,
+        |d| {
+            Ok(match d.kind {
+                Kind::Int => Converted::Int(raw.ints(d.name)?),
+                Kind::Bool => Converted::Bool(raw.bools(d.name)?),
+                _ => Converted::Float(raw.floats(d.name)?),
             })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(Error::from(crate::error::ErrorKind::Internal("converting ticket columns".into())))
-                })
-            })
-            .collect()
-    });
+        },
+        "converting ticket columns",
+    );
     typed.iter().map(|d| d.name).zip(converted).map(|(n, c)| c.map(|c| (n, c))).collect()
 }
 

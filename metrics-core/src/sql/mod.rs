@@ -73,7 +73,6 @@ impl Dialect {
         Capabilities {
             exact_percentile: matches!(self, DuckDb | Spark | Postgres | Snowflake),
             filter_clause: !matches!(self, Snowflake | BigQuery),
-            rendered: true,
         }
     }
 }
@@ -102,8 +101,6 @@ pub struct Capabilities {
     /// `count(*) FILTER (WHERE ...)` (the renderer writes `count(CASE
     /// WHEN ... THEN 1 END)`, which every dialect reads).
     pub filter_clause: bool,
-    /// cxm renders the support section for it.
-    pub rendered: bool,
 }
 
 /// The instant a column's tickets are attributed to.

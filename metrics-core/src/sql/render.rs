@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::{Attribution, Column, Cond, Dialect, Measure, SqlRequest, SurveysRequest, Value, support_columns};
 use crate::support::CsatScale;
-use crate::{Error, Result};
+use crate::Result;
 
 /// Instants missing from a column compare as never (`coalesce(x, NEVER)`).
 const NEVER: i64 = i64::MAX;
@@ -12,7 +12,7 @@ const NEVER: i64 = i64::MAX;
 /// The support table as one query in `r.dialect`: `period_start`, the `by`
 /// columns, then every column of [`support_columns`] (helper columns left
 /// out), rows ordered by period then group (nulls last), as `cxm support`
-/// prints them. A dialect cxm does not render yet is refused.
+/// prints them.
 ///
 /// ```
 /// use metrics_core::period::{Period, Spine};
@@ -28,9 +28,6 @@ const NEVER: i64 = i64::MAX;
 /// # Ok::<(), metrics_core::Error>(())
 /// ```
 pub fn support_sql(r: &SqlRequest) -> Result<String> {
-    if !r.dialect.capabilities().rendered {
-        return Err(Error::invalid_option("dialect", r.dialect.name(), "is not rendered yet (docs/sql.md)"));
-    }
     let o = r.options.validated()?;
     let cols = support_columns(&o);
     let x = Syntax(r.dialect);

@@ -287,23 +287,16 @@ fn metric_cell(column: &str, v: &Cell, prev: Option<f64>, style: Style) -> TCell
         Cell::Float(f) if is_fraction(column) => format!("{:.1}%", f * 100.0),
         other => other.rounded(),
     };
-    let now = match v {
-        Cell::Float(f) => Some(*f),
-        Cell::Int(i) => Some(*i as f64),
-        _ => None,
-    };
+    let now = v.as_f64();
     let change = now.zip(prev).map(|(n, p)| n.total_cmp(&p));
-    let worse = match (direction(column), change) {
-        (Direction::HigherIsBetter, Some(std::cmp::Ordering::Less)) => Some("↓"),
-        (Direction::LowerIsBetter, Some(std::cmp::Ordering::Greater)) => Some("↑"),
-        _ => None,
-    };
-    let better = matches!(
-        (direction(column), change),
+    let (worse, better) = match (direction(column), change) {
+        (Direction::HigherIsBetter, Some(std::cmp::Ordering::Less)) => (Some("↓"), false),
+        (Direction::LowerIsBetter, Some(std::cmp::Ordering::Greater)) => (Some("↑"), false),
         (Direction::HigherIsBetter, Some(std::cmp::Ordering::Greater))
-            | (Direction::LowerIsBetter, Some(std::cmp::Ordering::Less))
-    );
-    let cell = tc(worse.map_or(text.clone(), |m| format!("{text} {m}"))).set_alignment(CellAlignment::Right);
+        | (Direction::LowerIsBetter, Some(std::cmp::Ordering::Less)) => (None, true),
+        _ => (None, false),
+    };
+    let cell = tc(worse.map_or_else(|| text.clone(), |m| format!("{text} {m}"))).set_alignment(CellAlignment::Right);
     match (style.color, worse.is_some() || now.is_some_and(|n| n < 0.0), better) {
         (true, true, _) => cell.fg(comfy_table::Color::Red),
         (true, false, true) => cell.fg(comfy_table::Color::Green),
@@ -353,12 +346,7 @@ pub(crate) fn terminal(name: &str, df: &DataFrame, by: usize, style: Style) -> S
             if i >= shown {
                 row.push(metric_cell(h, &r[j], before, style));
             }
-            let now = match r[j] {
-                Cell::Float(f) => Some(f),
-                Cell::Int(n) => Some(n as f64),
-                _ => None,
-            };
-            prev.insert(group, now);
+            prev.insert(group, r[j].as_f64());
         }
         t.add_row(row);
     }

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use super::{Attribution, Column, Cond, Dialect, Measure, SqlRequest, SurveysRequest, Value, support_columns};
-use crate::support::CsatScale;
 use crate::Result;
+use crate::support::CsatScale;
 
 /// Instants missing from a column compare as never (`coalesce(x, NEVER)`).
 const NEVER: i64 = i64::MAX;

@@ -918,6 +918,7 @@ macro_rules! validity {
         })
     };
 }
+pub(crate) use validity;
 
 impl<T: Copy + Default> FromIterator<Option<T>> for Values<T> {
     fn from_iter<I: IntoIterator<Item = Option<T>>>(iter: I) -> Self {

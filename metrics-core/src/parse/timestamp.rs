@@ -293,6 +293,17 @@ impl TimestampParser {
         }
     }
 
+    /// [`Self::parse`] of the one form most exports write,
+    /// `YYYY-MM-DDTHH:MM:SSZ`, straight from bytes: `None` when the bytes
+    /// are in any other form (which [`Self::parse`] then reads) or the
+    /// format is not `Auto`. Same value as [`Self::parse`] whenever `Some`.
+    pub(crate) fn parse_common(&self, value: &[u8]) -> Option<Micros> {
+        match self.format {
+            TimestampFormat::Auto => utc_seconds_z(value),
+            _ => None,
+        }
+    }
+
     /// Reads a naive date-time (from a typed Parquet column) in the parser's zone.
     pub fn localize(&self, ndt: NaiveDateTime) -> Micros {
         localize(ndt, self.tz)

@@ -252,13 +252,13 @@ fn check_in_chunks(
 }
 
 /// Bits `0..n` set (all for n >= 64).
-fn below(n: u32) -> u64 {
+pub(super) fn below(n: u32) -> u64 {
     if n >= 64 { !0 } else { (1u64 << n) - 1 }
 }
 
 /// Bit i set when an odd number of bits at or below i are set in `x`:
 /// inside quotes, counting each quote as a toggle.
-fn prefix_xor(mut x: u64) -> u64 {
+pub(super) fn prefix_xor(mut x: u64) -> u64 {
     for shift in [1, 2, 4, 8, 16, 32] {
         x ^= x << shift;
     }
@@ -266,7 +266,7 @@ fn prefix_xor(mut x: u64) -> u64 {
 }
 
 /// For each byte in `bytes`, the mask of the positions in `b` holding it.
-fn masks<const N: usize>(b: &[u8; 64], bytes: [u8; N]) -> [u64; N] {
+pub(super) fn masks<const N: usize>(b: &[u8; 64], bytes: [u8; N]) -> [u64; N] {
     let mut out = [0u64; N];
     for (w, word) in b.chunks_exact(8).enumerate() {
         let mut le = [0u8; 8];

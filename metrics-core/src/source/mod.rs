@@ -14,6 +14,7 @@
 //! column that is never read is never decoded.
 
 mod check;
+mod reader;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -688,6 +689,88 @@ impl Source {
     /// returns the CSV rows with the wrong number of fields: they are in the
     /// frame (padded or cut), and the caller excludes them.
     pub fn read(&self, select: &[Selected]) -> Result<(DataFrame, Ragged)> {
+        if self.format == FileFormat::Csv {
+            return self.read_csv(select);
+        }
+        self.read_scans(select)
+    }
+
+    /// [`Source::read`] of CSV files with cxm's own reader ([`reader`]):
+    /// only the selected fields are parsed, straight into typed columns.
+    fn read_csv(&self, select: &[Selected]) -> Result<(DataFrame, Ragged)> {
+        let mut frame: Option<DataFrame> = None;
+        let mut ragged = Ragged::new();
+        for i in 0..self.files.len() {
+            let (df, r) = self.read_csv_file(i, select)?;
+            ragged.extend(r.into_iter().map(|(row, n)| (i as u32, row, n)));
+            match &mut frame {
+                Some(f) => {
+                    f.vstack_mut_owned(df).ctx(&format!("reading {}", self.spec))?;
+                }
+                None => frame = Some(df),
+            }
+        }
+        Ok((frame.unwrap_or_default(), ragged))
+    }
+
+    /// One CSV file's selected columns (with `__file`) and ragged rows.
+    fn read_csv_file(&self, i: usize, select: &[Selected]) -> Result<(DataFrame, Vec<(u32, u32)>)> {
+        let file = &self.files[i];
+        let unreadable =
+            |reason: String| Error::from(crate::error::ErrorKind::Unreadable { path: file.clone(), reason });
+        let header = self.csv_header(file)?;
+        let mut wanted = Vec::new();
+        for sel in select {
+            if self.partitions[i].iter().any(|(k, _)| *k == sel.source) {
+                continue;
+            }
+            let Some(field) = position_of(&header, sel) else {
+                return Err(Error::from(crate::error::ErrorKind::MissingColumn {
+                    path: file.clone(),
+                    table: String::new(),
+                    column: sel.source.clone(),
+                    found: header.clone(),
+                    suggest: None,
+                }));
+            };
+            wanted.push(reader::Wanted { field, name: sel.canonical.as_str().into(), parse: sel.scan.clone() });
+        }
+        let decoded = self.decoded(file)?;
+        let open = || -> std::io::Result<Box<dyn std::io::Read + Send>> { Ok(Box::new(std::fs::File::open(file)?)) };
+        let input = match &decoded {
+            Some(text) => reader::Input::Text(text.as_ref()),
+            None => reader::Input::Reader(&open),
+        };
+        let read = reader::read(input, self.sep(), header.len(), &wanted).map_err(|e| unreadable(e.to_string()))?;
+        drop(decoded);
+        if let Some((field, row, byte, offset)) = read.bad_byte {
+            return Err(Error::from(crate::error::ErrorKind::Encoding {
+                path: file.clone(),
+                row,
+                column: header.get(field as usize).cloned().unwrap_or_default(),
+                byte,
+                offset,
+                encoding: self.encoding.name().to_owned(),
+            }));
+        }
+        let mut read_columns = read.columns.into_iter();
+        let mut columns = Vec::with_capacity(select.len() + 1);
+        columns.push(Column::new_scalar(FILE_COL.into(), Scalar::from(i as u32), read.rows));
+        for sel in select {
+            match self.partitions[i].iter().find(|(k, _)| *k == sel.source) {
+                Some((_, v)) => {
+                    columns.push(StringChunked::full(sel.canonical.as_str().into(), v, read.rows).into_column());
+                }
+                None => columns.extend(read_columns.next()),
+            }
+        }
+        let df = DataFrame::new(read.rows, columns).ctx(&format!("reading {}", file.display()))?;
+        Ok((df, read.ragged))
+    }
+
+    /// [`Source::read`] through polars' scans (Parquet; CSV in tests, as
+    /// the reference of [`reader`]).
+    fn read_scans(&self, select: &[Selected]) -> Result<(DataFrame, Ragged)> {
         let mut lfs = Vec::with_capacity(self.files.len());
         let mut ragged = Ragged::new();
         for i in 0..self.files.len() {
@@ -777,6 +860,62 @@ fn position_of(header: &[String], sel: &Selected) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// cxm's CSV reader gives the frame and the ragged rows that
+        /// polars' CSV scan (after the check pass) gives, on text with
+        /// quotes, doubled quotes, quoted line breaks, `\r`, blank lines
+        /// and short or long records.
+        #[test]
+        fn the_csv_reader_agrees_with_polars_scan(
+            cells in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "", "\"x,y\"", "\"q\"\"q\"", "\"open\nline\"", "1", " 2 ", "\r", "\"\"", "yes",
+                    "1970-01-01T00:00:01Z", "\"7\"", "x\"y", "2.0", " ", "\"a\"\"\"",
+                ]),
+                0..60,
+            ),
+            breaks in proptest::collection::vec(0usize..5, 0..60),
+            final_break in proptest::bool::ANY,
+        ) {
+            let mut text = String::from("h1,h2,h3,h4\n");
+            for (i, c) in cells.iter().enumerate() {
+                text.push_str(c);
+                text.push(if breaks.get(i) == Some(&0) { '\n' } else { ',' });
+            }
+            if final_break {
+                text.push('\n');
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("t.csv");
+            std::fs::write(&path, &text).unwrap();
+            let source = Source::resolve(path.to_str().unwrap()).unwrap();
+            let ts = ScanParse::Timestamp(TimestampParser::new(
+                crate::parse::timestamp::TimestampFormat::Auto,
+                chrono_tz::Tz::UTC,
+            ));
+            let select: Vec<Selected> = [("h1", None), ("h2", Some(ScanParse::Int)), ("h3", Some(ts)), ("h2", Some(ScanParse::Bool)), ("h4", None)]
+                .into_iter()
+                .enumerate()
+                .map(|(k, (s, scan))| Selected { source: s.into(), canonical: format!("c{k}"), scan, position: None })
+                .collect();
+            // Quotes that do not enclose a whole field.
+            let irregular = cells.iter().any(|c| c.contains('"') && !(c.starts_with('"') && c.ends_with('"')));
+            let (a, ra) = source.read_csv(&select).unwrap();
+            // polars' line splitter and the check pass toggle at every
+            // quote, its field splitter only in fields that start with one:
+            // where a quote does not enclose a whole field, polars splits
+            // records inconsistently or fails, and the reader's own tests
+            // hold the values.
+            if !irregular {
+                let (b, rb) = source.read_scans(&select).unwrap();
+                let rows = |d: &DataFrame| (0..d.height()).map(|i| format!("{:?}", d.get(i))).collect::<Vec<_>>();
+                let (a, b) = (a.drop(FILE_COL).unwrap(), b.drop(FILE_COL).unwrap());
+                proptest::prop_assert!(a.equals_missing(&b), "{text:?}\n{:?}\n{:?}", rows(&a), rows(&b));
+                proptest::prop_assert_eq!(ra, rb);
+            }
+        }
+    }
 
     #[cfg(unix)]
     #[test]

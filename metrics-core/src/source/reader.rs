@@ -1,0 +1,747 @@
+//! cxm's own reader of CSV text: only the columns a command needs, parsed
+//! straight into typed columns, in blocks of whole records on every core.
+//!
+//! One thread reads the file a block at a time (8 MiB, grown for a longer
+//! record) and cuts it after its last record (a line break with an even
+//! number of quotes before it). Workers split each block into fields, skip
+//! the fields no column reads, and parse the others where they lie:
+//! timestamps to UTC microseconds, counts to integers, flags to booleans,
+//! text into a string column. Blocks come back in file order as chunks of
+//! the columns, so no full-height text column is ever held.
+//!
+//! The values are the ones polars' CSV reader gives (a property test holds
+//! the two to each other): a field that starts with a quote is enclosed,
+//! and in it every quote toggles the in-quotes state, so separators and
+//! line breaks inside quotes are text; it loses its quotes, `""` inside
+//! becomes `"`. Elsewhere a quote is text (`5" screen`). A `\r` ending a
+//! field is dropped, a blank line is a record of empty values, a short
+//! record is padded with nulls and a long one cut. Blocks are split 64
+//! bytes at a time as if every quote toggled, which is the same wherever
+//! quotes enclose whole fields; a block where a quote opens inside an
+//! unquoted field is noticed, and the file is then read again byte by byte
+//! (polars' own line splitter toggles at every quote, and there splits
+//! records apart or fails). The pass also finds what `check.rs` finds:
+//! records whose field count differs from the header's, and the first byte
+//! that is not UTF-8 in a column that is read.
+
+use std::borrow::Cow;
+use std::io::Read;
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use polars::prelude::*;
+
+use super::check::{below, masks, prefix_xor};
+use super::{ScanParse, UNPARSEABLE};
+use crate::parse::values::{parse_bool, parse_int};
+use crate::raw::validity;
+
+/// Bytes read per block before it is cut after its last record.
+const BLOCK: usize = 8 << 20;
+
+/// How one read column is parsed.
+#[derive(Debug, Clone)]
+pub(crate) struct Wanted {
+    /// Its index among the header's fields.
+    pub(crate) field: usize,
+    /// Its name in the frame.
+    pub(crate) name: PlSmallStr,
+    /// The parse, or `None` to keep the text.
+    pub(crate) parse: Option<ScanParse>,
+}
+
+/// What the reader found in one file.
+#[derive(Debug, Default)]
+pub(crate) struct FileRead {
+    /// The wanted columns, in the order asked, as many rows as data records.
+    pub(crate) columns: Vec<Column>,
+    /// Data records.
+    pub(crate) rows: usize,
+    /// Records (one-based, header excluded) whose field count differs from
+    /// the header's, with their count.
+    pub(crate) ragged: Vec<(u32, u32)>,
+    /// The first byte that is not UTF-8 in a read column: (column index,
+    /// one-based data row, the byte, its offset in the file).
+    pub(crate) bad_byte: Option<(u32, u32, u8, u64)>,
+}
+
+/// The fixed facts every block is parsed with.
+struct Plan<'a> {
+    sep: u8,
+    header_fields: u32,
+    /// For each header field, the indices of the wanted columns reading it.
+    slots: Vec<Vec<usize>>,
+    wanted: &'a [Wanted],
+    /// Bytes per block before the cut.
+    block: usize,
+    /// Split by [`exact_ends`] instead of [`fast_ends`].
+    exact: bool,
+}
+
+/// A block of whole records and where it starts in the file.
+struct Block<'a> {
+    index: usize,
+    offset: u64,
+    bytes: Cow<'a, [u8]>,
+    /// Whether the text ends here (a last record without a line break).
+    last: bool,
+}
+
+/// One block's columns and findings, rows numbered from 0 in the block.
+struct Parsed {
+    columns: Vec<Builder>,
+    rows: u32,
+    ragged: Vec<(u32, u32)>,
+    bad_byte: Option<(u32, u32, u8, u64)>,
+    /// Whether a quote inside an unquoted field made the fast split
+    /// unreliable ([`fast_ends`]): the file is read again exactly.
+    irregular: bool,
+}
+
+/// Opens a file's text anew (it is read twice when a quote is irregular).
+pub(crate) type Open<'a> = &'a (dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Sync);
+
+/// Where the CSV text comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum Input<'a> {
+    /// Decoded text in memory (blocks borrow it).
+    Text(&'a [u8]),
+    /// A file read as it is, a block at a time.
+    Reader(Open<'a>),
+}
+
+/// Reads `wanted` from CSV text. The header is the first record;
+/// `header_fields` its field count.
+pub(crate) fn read(input: Input<'_>, sep: u8, header_fields: usize, wanted: &[Wanted]) -> std::io::Result<FileRead> {
+    read_in_blocks(input, sep, header_fields, wanted, BLOCK)
+}
+
+/// [`read`] cutting blocks of about `block` bytes: split fast, and again
+/// exactly when a block was irregular.
+fn read_in_blocks(
+    input: Input<'_>,
+    sep: u8,
+    header_fields: usize,
+    wanted: &[Wanted],
+    block: usize,
+) -> std::io::Result<FileRead> {
+    let mut slots = vec![Vec::new(); header_fields];
+    for (k, w) in wanted.iter().enumerate() {
+        if let Some(s) = slots.get_mut(w.field) {
+            s.push(k);
+        }
+    }
+    let header_fields = u32::try_from(header_fields).unwrap_or(u32::MAX);
+    let mut plan = Plan { sep, header_fields, slots, wanted, block: block.max(1), exact: false };
+    let parsed = read_blocks(input, &plan)?;
+    if !parsed.iter().any(|(_, p)| p.irregular) {
+        return Ok(assemble(parsed, wanted));
+    }
+    drop(parsed);
+    plan.exact = true;
+    Ok(assemble(read_blocks(input, &plan)?, wanted))
+}
+
+/// Every block of `input`, parsed on all cores, in file order.
+fn read_blocks(input: Input<'_>, plan: &Plan<'_>) -> std::io::Result<Vec<(usize, Parsed)>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let (to_workers, from_reader) = sync_channel::<Block<'_>>(workers * 2);
+    let from_reader = Mutex::new(from_reader);
+    let done: Mutex<Vec<(usize, Parsed)>> = Mutex::new(Vec::new());
+    let spare: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| work(&from_reader, plan, &done, &spare));
+        }
+        let sent = match input {
+            Input::Text(t) => split_text(t, &to_workers, plan),
+            Input::Reader(open) => open().and_then(|r| split_reader(r, &to_workers, &spare, plan)),
+        };
+        drop(to_workers);
+        sent
+    })?;
+    let mut parsed = done.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    parsed.sort_unstable_by_key(|(i, _)| *i);
+    Ok(parsed)
+}
+
+/// A worker: parses blocks until the reader is done, handing back owned
+/// buffers for reuse.
+fn work(
+    from_reader: &Mutex<Receiver<Block<'_>>>,
+    plan: &Plan<'_>,
+    done: &Mutex<Vec<(usize, Parsed)>>,
+    spare: &Mutex<Vec<Vec<u8>>>,
+) {
+    loop {
+        let next = from_reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
+        let Ok(block) = next else { return };
+        let parsed = parse_block(&block, plan);
+        done.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((block.index, parsed));
+        if let Cow::Owned(mut buf) = block.bytes {
+            buf.clear();
+            spare.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(buf);
+        }
+    }
+}
+
+/// The end of the first record (just after its line break), if it has one.
+fn header_end(text: &[u8], sep: u8) -> Option<usize> {
+    let mut first = None;
+    exact_ends(text, sep, |p, record_end| {
+        if record_end {
+            first = Some(p + 1);
+        }
+        !record_end
+    });
+    first
+}
+
+/// Just after the last line break of `buf` that ends a record, if any.
+/// Fast: a line break with an even number of quotes before it (the rule of
+/// [`fast_ends`]); exact: by [`exact_ends`].
+fn last_record_end(buf: &[u8], plan: &Plan<'_>) -> Option<usize> {
+    if plan.exact {
+        let mut last = None;
+        exact_ends(buf, plan.sep, |p, record_end| {
+            if record_end {
+                last = Some(p + 1);
+            }
+            true
+        });
+        return last;
+    }
+    let total = buf.iter().filter(|&&b| b == b'"').count();
+    let mut after = 0usize;
+    for i in (0..buf.len()).rev() {
+        match buf[i] {
+            b'"' => after += 1,
+            b'\n' if (total - after).is_multiple_of(2) => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Blocks of in-memory text, borrowed.
+fn split_text<'a>(text: &'a [u8], to: &SyncSender<Block<'a>>, plan: &Plan<'_>) -> std::io::Result<()> {
+    let Some(mut start) = header_end(text, plan.sep) else { return Ok(()) };
+    let mut index = 0;
+    while start < text.len() {
+        let mut end = (start + plan.block).min(text.len());
+        // A record longer than the block: grow the block until one ends.
+        let cut = loop {
+            if end == text.len() {
+                break end;
+            }
+            if let Some(c) = last_record_end(&text[start..end], plan) {
+                break start + c;
+            }
+            end = (start + 2 * (end - start)).min(text.len());
+        };
+        let block =
+            Block { index, offset: start as u64, bytes: Cow::Borrowed(&text[start..cut]), last: cut == text.len() };
+        if to.send(block).is_err() {
+            break;
+        }
+        index += 1;
+        start = cut;
+    }
+    Ok(())
+}
+
+/// Reads from `r` until `buf` holds `want` bytes or the text ends; the
+/// bytes read (0 at the end). The buffer is not zeroed first.
+fn fill(r: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<usize> {
+    let need = want.saturating_sub(buf.len());
+    buf.reserve_exact(need);
+    r.take(need as u64).read_to_end(buf)
+}
+
+/// Blocks read from a file, each an owned buffer (reused once parsed).
+fn split_reader(
+    mut r: Box<dyn Read + Send>,
+    to: &SyncSender<Block<'_>>,
+    spare: &Mutex<Vec<Vec<u8>>>,
+    plan: &Plan<'_>,
+) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(plan.block);
+    // The header first: read until its record ends.
+    let mut want = plan.block;
+    let start = loop {
+        let n = fill(&mut *r, &mut buf, want)?;
+        if let Some(h) = header_end(&buf, plan.sep) {
+            break h;
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        want *= 2;
+    };
+    let mut carry = buf.split_off(start);
+    let (mut index, mut offset) = (0usize, start as u64);
+    loop {
+        let mut block = spare.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop().unwrap_or_default();
+        block.clear();
+        block.extend_from_slice(&carry);
+        let mut want = plan.block.max(carry.len() * 2);
+        let (cut, last) = loop {
+            let n = fill(&mut *r, &mut block, want)?;
+            if n == 0 {
+                break (block.len(), true);
+            }
+            if let Some(c) = last_record_end(&block, plan) {
+                break (c, false);
+            }
+            want = block.len() * 2;
+        };
+        carry.clear();
+        carry.extend_from_slice(&block[cut..]);
+        block.truncate(cut);
+        let len = block.len() as u64;
+        if !block.is_empty() && to.send(Block { index, offset, bytes: Cow::Owned(block), last }).is_err() {
+            return Ok(());
+        }
+        index += 1;
+        offset += len;
+        if last {
+            return Ok(());
+        }
+    }
+}
+
+/// A column being built from one block.
+enum Builder {
+    /// Microseconds or whole numbers, with validity.
+    Int(Vec<i64>, Vec<bool>),
+    /// Flags as 1, 0 or -1, with validity.
+    Flag(Vec<i8>, Vec<bool>),
+    /// Text.
+    Text(StringChunkedBuilder),
+}
+
+impl Builder {
+    fn new(w: &Wanted, rows: usize) -> Self {
+        match w.parse {
+            Some(ScanParse::Bool) => Self::Flag(Vec::with_capacity(rows), Vec::with_capacity(rows)),
+            Some(_) => Self::Int(Vec::with_capacity(rows), Vec::with_capacity(rows)),
+            None => Self::Text(StringChunkedBuilder::new(w.name.clone(), rows)),
+        }
+    }
+
+    fn null(&mut self) {
+        match self {
+            Self::Int(v, ok) => {
+                v.push(0);
+                ok.push(false);
+            }
+            Self::Flag(v, ok) => {
+                v.push(0);
+                ok.push(false);
+            }
+            Self::Text(b) => b.append_null(),
+        }
+    }
+
+    /// A field's bytes, when they are in the form most exports write
+    /// (a `Z` timestamp, plain digits, `true`/`false`): parsed without
+    /// going through text, with the value the text parse gives. `false`
+    /// (nothing pushed) for anything else.
+    fn push_common(&mut self, parse: Option<&ScanParse>, b: &[u8]) -> bool {
+        match (self, parse) {
+            (Self::Int(v, ok), Some(ScanParse::Timestamp(ts))) => match ts.parse_common(b) {
+                Some(t) => {
+                    v.push(t);
+                    ok.push(true);
+                    true
+                }
+                None => false,
+            },
+            (Self::Int(v, ok), Some(ScanParse::Int)) => {
+                if b.is_empty() || b.len() > 18 || !b.iter().all(u8::is_ascii_digit) {
+                    return false;
+                }
+                v.push(b.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0')));
+                ok.push(true);
+                true
+            }
+            (Self::Flag(v, ok), _) => {
+                let flag = match b {
+                    b"true" | b"1" => 1,
+                    b"false" | b"0" => 0,
+                    _ => return false,
+                };
+                v.push(flag);
+                ok.push(true);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// One field's text (quotes removed), parsed as `parse` says.
+    fn push(&mut self, parse: Option<&ScanParse>, text: &str) {
+        match (self, parse) {
+            (Self::Text(b), _) => b.append_value(text),
+            (Self::Int(v, ok), Some(p)) => {
+                let t = text.trim();
+                let value = match p {
+                    _ if t.is_empty() => None,
+                    ScanParse::Timestamp(ts) => Some(ts.parse(t).unwrap_or(UNPARSEABLE)),
+                    _ => Some(parse_int(t).unwrap_or(UNPARSEABLE)),
+                };
+                v.push(value.unwrap_or(0));
+                ok.push(value.is_some());
+            }
+            (Self::Flag(v, ok), _) => {
+                let t = text.trim();
+                v.push(if t.is_empty() { 0 } else { parse_bool(t).map_or(-1, i8::from) });
+                ok.push(!t.is_empty());
+            }
+            (Self::Int(v, ok), None) => {
+                v.push(0);
+                ok.push(false);
+            }
+        }
+    }
+
+    fn finish(self, name: &PlSmallStr) -> Column {
+        match self {
+            Self::Int(v, ok) => {
+                let validity = validity!(&ok);
+                Int64Chunked::from_vec_validity(name.clone(), v, validity).into_column()
+            }
+            Self::Flag(v, ok) => {
+                let validity = validity!(&ok);
+                Int8Chunked::from_vec_validity(name.clone(), v, validity).into_column()
+            }
+            Self::Text(b) => b.finish().into_column(),
+        }
+    }
+}
+
+/// A field's value. An enclosed field (starting with a quote) loses its
+/// opening quote and its closing one when it ends with a quote; inside,
+/// `""` is one quote and a lone quote is dropped, as polars reads it. Any
+/// other field is its text.
+fn unquote(f: &[u8]) -> Cow<'_, [u8]> {
+    let inner = match f {
+        [b'"', inner @ .., b'"'] => inner,
+        [b'"', rest @ ..] => rest,
+        _ => return Cow::Borrowed(f),
+    };
+    if !inner.contains(&b'"') {
+        return Cow::Borrowed(inner);
+    }
+    let mut out = Vec::with_capacity(inner.len());
+    let mut lone = false;
+    for &c in inner {
+        if c == b'"' && !lone {
+            lone = true;
+        } else {
+            out.push(c);
+            lone = false;
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The state of the record being parsed.
+struct Record {
+    /// Where its current field starts.
+    field_start: usize,
+    /// The index of its current field.
+    field: u32,
+    /// Where it starts.
+    start: usize,
+}
+
+/// Splits one block into records and fields and parses the wanted ones:
+/// 64 bytes at a time, or byte by byte when `exact`.
+fn parse_block(block: &Block<'_>, plan: &Plan<'_>) -> Parsed {
+    let bytes: &[u8] = &block.bytes;
+    let guess = bytes.len() / 100 + 16;
+    let mut out = Parsed {
+        columns: plan.wanted.iter().map(|w| Builder::new(w, guess)).collect(),
+        rows: 0,
+        ragged: Vec::new(),
+        bad_byte: None,
+        irregular: false,
+    };
+    let mut rec = Record { field_start: 0, field: 0, start: 0 };
+    if plan.exact {
+        exact_ends(bytes, plan.sep, |p, record_end| {
+            field_end(&mut out, plan, block, &mut rec, p, record_end);
+            true
+        });
+    } else {
+        out.irregular =
+            !fast_ends(bytes, plan.sep, |p, record_end| field_end(&mut out, plan, block, &mut rec, p, record_end));
+    }
+    if block.last && (rec.field > 0 || bytes[rec.start..].iter().any(|&b| b != b'\r')) {
+        field_end(&mut out, plan, block, &mut rec, bytes.len(), true);
+    }
+    out
+}
+
+/// Calls `end(p, record_end)` (until it returns `false`) at every separator and line break of
+/// `bytes` (whole records) that ends a field, by the rule of the module
+/// doc: a field that starts with a quote is enclosed, and in it every
+/// quote toggles the in-quotes state; elsewhere quotes are plain text.
+fn exact_ends(bytes: &[u8], sep: u8, mut end: impl FnMut(usize, bool) -> bool) {
+    let (mut at_start, mut enclosed, mut in_quotes) = (true, false, false);
+    for (p, &b) in bytes.iter().enumerate() {
+        if at_start {
+            at_start = false;
+            enclosed = b == b'"';
+        }
+        if enclosed && b == b'"' {
+            in_quotes = !in_quotes;
+        } else if !in_quotes && (b == sep || b == b'\n') {
+            if !end(p, b == b'\n') {
+                return;
+            }
+            at_start = true;
+        }
+    }
+}
+
+/// [`exact_ends`] 64 bytes at a time: bit masks of quotes, separators and
+/// line breaks, and the in-quotes state as the prefix XOR of the quotes,
+/// which is the exact rule while every quote that opens a quoted run starts
+/// a field or follows a closing quote. Returns `false` (having called `end`
+/// for some fields) when a quote breaks that: the block must be read by
+/// [`exact_ends`].
+fn fast_ends(bytes: &[u8], sep: u8, mut end: impl FnMut(usize, bool)) -> bool {
+    let mut in_quotes = false;
+    // Whether the byte before the window ends a field (or starts the
+    // block), and whether it is a closing quote.
+    let (mut after_end, mut after_close) = (1u64, 0u64);
+    let mut at = 0usize;
+    while at < bytes.len() {
+        let len = (bytes.len() - at).min(64);
+        let [quote, newline, seps] = match bytes[at..].first_chunk::<64>() {
+            Some(window) => masks(window, [b'"', b'\n', sep]),
+            None => {
+                let mut window = [0u8; 64];
+                window[..len].copy_from_slice(&bytes[at..]);
+                masks(&window, [b'"', b'\n', sep])
+            }
+        };
+        let mut inside = prefix_xor(quote);
+        if in_quotes {
+            inside = !inside;
+        }
+        in_quotes = (inside >> (len - 1)) & 1 == 1;
+        let valid = below(len as u32);
+        let outside = !inside & valid;
+        let ends = (newline | seps) & outside;
+        let (open, close) = (quote & inside, quote & !inside & valid);
+        let allowed = (ends << 1) | after_end | (close << 1) | after_close;
+        if open & !allowed != 0 {
+            return false;
+        }
+        (after_end, after_close) = (ends >> 63, close >> 63);
+        let mut left = ends;
+        while left != 0 {
+            let p = at + left.trailing_zeros() as usize;
+            left &= left - 1;
+            end(p, bytes[p] == b'\n');
+        }
+        at += len;
+    }
+    true
+}
+
+/// The field ending at `p` (a separator, a line break, or the text's end),
+/// and the record with it when `record_end`.
+fn field_end(out: &mut Parsed, plan: &Plan<'_>, block: &Block<'_>, rec: &mut Record, p: usize, record_end: bool) {
+    let bytes: &[u8] = &block.bytes;
+    let mut raw = &bytes[rec.field_start..p];
+    // A `\r` ending any field is dropped (polars does so; before a line
+    // break it is half of a CRLF).
+    if raw.last() == Some(&b'\r') {
+        raw = &raw[..raw.len() - 1];
+    }
+    if let Some(slots) = plan.slots.get(rec.field as usize).filter(|s| !s.is_empty()) {
+        value(out, plan, block, rec, raw, slots);
+    }
+    rec.field_start = p + 1;
+    if !record_end {
+        rec.field += 1;
+        return;
+    }
+    let fields = rec.field + 1;
+    let content = fields > 1 || bytes[rec.start..p].iter().any(|&b| b != b'\r');
+    if content && fields != plan.header_fields {
+        out.ragged.push((out.rows, fields));
+    }
+    for slots in plan.slots.iter().skip(fields as usize) {
+        for &k in slots {
+            out.columns[k].null();
+        }
+    }
+    out.rows += 1;
+    *rec = Record { field_start: p + 1, field: 0, start: p + 1 };
+}
+
+/// Parses one wanted field into the columns reading it.
+fn value(out: &mut Parsed, plan: &Plan<'_>, block: &Block<'_>, rec: &Record, raw: &[u8], slots: &[usize]) {
+    if let [k] = slots {
+        let plain = match raw {
+            [b'"', inner @ .., b'"'] if !inner.contains(&b'"') => inner,
+            _ => raw,
+        };
+        if out.columns[*k].push_common(plan.wanted[*k].parse.as_ref(), plain) {
+            return;
+        }
+    }
+    let text = match std::str::from_utf8(raw) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = rec.field_start + e.valid_up_to();
+            if out.bad_byte.is_none() {
+                out.bad_byte = Some((rec.field, out.rows, raw[e.valid_up_to()], block.offset + at as u64));
+            }
+            slots.iter().for_each(|&k| out.columns[k].null());
+            return;
+        }
+    };
+    let unquoted = unquote(text.as_bytes());
+    // Removing ASCII quotes keeps UTF-8 valid.
+    let text = std::str::from_utf8(&unquoted).unwrap_or_default();
+    for &k in slots {
+        if raw.is_empty() {
+            out.columns[k].null();
+        } else {
+            out.columns[k].push(plan.wanted[k].parse.as_ref(), text);
+        }
+    }
+}
+
+/// The file's columns from its blocks' chunks, rows numbered from 1.
+fn assemble(parsed: Vec<(usize, Parsed)>, wanted: &[Wanted]) -> FileRead {
+    let mut out = FileRead::default();
+    let mut columns: Vec<Option<Column>> = vec![None; wanted.len()];
+    for (_, p) in parsed {
+        let base = u32::try_from(out.rows).unwrap_or(u32::MAX);
+        out.ragged.extend(p.ragged.iter().map(|&(r, n)| (base.saturating_add(r + 1), n)));
+        if out.bad_byte.is_none() {
+            out.bad_byte = p.bad_byte.map(|(f, r, b, o)| (f, base.saturating_add(r + 1), b, o));
+        }
+        out.rows += p.rows as usize;
+        for ((c, b), w) in columns.iter_mut().zip(p.columns).zip(wanted) {
+            let chunk = b.finish(&w.name);
+            match c {
+                Some(c) => {
+                    // Same name and type by construction.
+                    let _ = c.append_owned(chunk);
+                }
+                None => *c = Some(chunk),
+            }
+        }
+    }
+    out.columns =
+        columns.into_iter().zip(wanted).map(|(c, w)| c.unwrap_or_else(|| Builder::new(w, 0).finish(&w.name))).collect();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::timestamp::{TimestampFormat, TimestampParser};
+
+    fn wanted() -> Vec<Wanted> {
+        let ts = ScanParse::Timestamp(TimestampParser::new(TimestampFormat::Auto, chrono_tz::Tz::UTC));
+        [(0, None), (1, Some(ScanParse::Int)), (2, Some(ts)), (1, Some(ScanParse::Bool)), (3, None)]
+            .into_iter()
+            .enumerate()
+            .map(|(k, (field, parse))| Wanted { field, name: format!("c{k}").into(), parse })
+            .collect()
+    }
+
+    fn frame(r: &FileRead) -> DataFrame {
+        DataFrame::new(r.rows, r.columns.clone()).unwrap()
+    }
+
+    #[test]
+    fn parses_the_fields_it_reads_and_notes_ragged_records() {
+        let text =
+            "a,b,c,d\n x ,\"7\",1970-01-01T00:00:01Z,\"q\"\"q\"\r\n,,,\n\n1,yes,nope\n2,0,,d,e\n\"multi\nline\",1.0,,z";
+        let r = read(Input::Text(text.as_bytes()), b',', 4, &wanted()).unwrap();
+        assert_eq!(r.rows, 6);
+        assert_eq!(r.ragged, [(4, 3), (5, 5)]);
+        let df = frame(&r);
+        let text =
+            |c: &str| df.column(c).unwrap().str().unwrap().iter().map(|v| v.map(str::to_owned)).collect::<Vec<_>>();
+        assert_eq!(
+            text("c0"),
+            [Some(" x ".into()), None, None, Some("1".into()), Some("2".into()), Some("multi\nline".into())]
+        );
+        assert_eq!(text("c4"), [Some("q\"q".into()), None, None, None, Some("d".into()), Some("z".into())]);
+        let ints: Vec<Option<i64>> = df.column("c1").unwrap().i64().unwrap().iter().collect();
+        assert_eq!(ints, [Some(7), None, None, Some(UNPARSEABLE), Some(0), Some(1)]);
+        let ts: Vec<Option<i64>> = df.column("c2").unwrap().i64().unwrap().iter().collect();
+        assert_eq!(ts, [Some(1_000_000), None, None, Some(UNPARSEABLE), None, None]);
+        let flags: Vec<Option<i8>> = df.column("c3").unwrap().i8().unwrap().iter().collect();
+        assert_eq!(flags, [Some(-1), None, None, Some(1), Some(0), Some(-1)]);
+    }
+
+    #[test]
+    fn the_first_invalid_byte_of_a_read_column_is_found() {
+        let bytes = b"id,name,x\n1,ok,\xff\n2,caf\xe9,\n3,\xff,\n".to_vec();
+        let w = vec![Wanted { field: 1, name: "n".into(), parse: None }];
+        let r = read(Input::Text(&bytes), b',', 3, &w).unwrap();
+        assert_eq!(r.bad_byte, Some((1, 2, 0xe9, 22)));
+        let w = vec![Wanted { field: 0, name: "n".into(), parse: None }];
+        assert_eq!(read(Input::Text(&bytes), b',', 3, &w).unwrap().bad_byte, None);
+    }
+
+    #[test]
+    fn quotes_inside_unquoted_fields_are_text() {
+        // A quote only opens a quoted run at the start of a field: `x"y`
+        // is text, and the line break after it ends the record. An enclosed
+        // field that goes on after its closing quote keeps the rest.
+        let text = "a,b,c,d\nx\"y,1,,\n\"ab\"c,2,,\"say \"\"hi\"\"\"\n\"multi\nline\",3,,\n";
+        for block in [1, 5, BLOCK] {
+            let r = read_in_blocks(Input::Text(text.as_bytes()), b',', 4, &wanted(), block).unwrap();
+            assert_eq!((r.rows, r.ragged.clone()), (3, vec![]));
+            let df = frame(&r);
+            let col =
+                |c: &str| df.column(c).unwrap().str().unwrap().iter().map(|v| v.map(str::to_owned)).collect::<Vec<_>>();
+            assert_eq!(col("c0"), [Some("x\"y".into()), Some("abc".into()), Some("multi\nline".into())]);
+            assert_eq!(col("c4"), [None, Some("say \"hi\"".into()), None]);
+            let ints: Vec<Option<i64>> = df.column("c1").unwrap().i64().unwrap().iter().collect();
+            assert_eq!(ints, [Some(1), Some(2), Some(3)]);
+        }
+    }
+
+    proptest::proptest! {
+        /// Blocks of any size, cut from memory or from a reader, give the
+        /// same columns and findings as one block.
+        #[test]
+        fn any_block_size_reads_the_same(
+            cells in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "", "\"x,y\"", "\"q\"\"q\"", "\"open\nline\"", "1", "\r", "\"\"", "yes", "x\"y", "\"ab\"c,d\""]),
+                0..60,
+            ),
+            breaks in proptest::collection::vec(0usize..5, 0..60),
+            block in 1usize..40,
+        ) {
+            let mut text = String::from("h1,h2,h3,h4\n");
+            for (i, c) in cells.iter().enumerate() {
+                text.push_str(c);
+                text.push(if breaks.get(i) == Some(&0) { '\n' } else { ',' });
+            }
+            let whole = read_in_blocks(Input::Text(text.as_bytes()), b',', 4, &wanted(), usize::MAX / 2).unwrap();
+            let small = read_in_blocks(Input::Text(text.as_bytes()), b',', 4, &wanted(), block).unwrap();
+            let bytes = text.clone().into_bytes();
+            let open = || -> std::io::Result<Box<dyn Read + Send>> { Ok(Box::new(std::io::Cursor::new(bytes.clone()))) };
+            let streamed = read_in_blocks(Input::Reader(&open), b',', 4, &wanted(), block).unwrap();
+            for other in [&small, &streamed] {
+                proptest::prop_assert!(frame(&whole).equals_missing(&frame(other)));
+                proptest::prop_assert_eq!(&whole.ragged, &other.ragged);
+            }
+        }
+    }
+}

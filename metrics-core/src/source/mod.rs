@@ -7,11 +7,12 @@
 //! lines in an extra pass).
 //!
 //! Directory walks never follow a symlinked directory and read each file
-//! once (by canonical path). CSV files pass through a check first: rows
-//! with the wrong number of fields are reported with their row numbers
-//! whatever columns are read, and only the columns cxm reads must be valid
-//! in the file's encoding. Parquet files are read by projection, so a
-//! column that is never read is never decoded.
+//! once (by canonical path). CSV files are read by cxm's own reader
+//! ([`reader`]): only the read fields are parsed, rows with the wrong
+//! number of fields are reported with their row numbers whatever columns
+//! are read, and only the columns cxm reads must be valid in the file's
+//! encoding. Parquet files are read by projection, so a column that is
+//! never read is never decoded.
 
 mod check;
 mod reader;
@@ -39,9 +40,9 @@ pub struct Selected {
     pub source: String,
     /// The name it gets.
     pub canonical: String,
-    /// Parse text while scanning (CSV only; see [`ScanParse`]). Parsing in
-    /// the scan runs in polars' streaming engine, morsel by morsel on every
-    /// core, and never holds the column's text in memory.
+    /// Parse text while reading (CSV only; see [`ScanParse`]). The reader
+    /// parses each field where it lies, block by block on every core, and
+    /// never holds the column's text in memory.
     pub scan: Option<ScanParse>,
     /// The one-based position of the column in the file, when the header
     /// names it more than once and the mapping picks one.
@@ -683,8 +684,9 @@ impl Source {
     }
 
     /// Reads the selected columns of every file into one frame with
-    /// `__file`, in file then row order, running polars' streaming engine.
-    /// CSV values arrive as text (timestamps parsed in the scan when asked);
+    /// `__file`, in file then row order: CSV with cxm's reader, Parquet
+    /// with polars' streaming engine. CSV values arrive as text (parsed
+    /// while read when [`Selected::scan`] asks);
     /// Parquet values keep their types (decimals become floats). Also
     /// returns the CSV rows with the wrong number of fields: they are in the
     /// frame (padded or cut), and the caller excludes them.
@@ -864,8 +866,8 @@ mod tests {
     proptest::proptest! {
         /// cxm's CSV reader gives the frame and the ragged rows that
         /// polars' CSV scan (after the check pass) gives, on text with
-        /// quotes, doubled quotes, quoted line breaks, `\r`, blank lines
-        /// and short or long records.
+        /// quotes, doubled quotes, quoted line breaks, `\r`, and short or long
+        /// records.
         #[test]
         fn the_csv_reader_agrees_with_polars_scan(
             cells in proptest::collection::vec(
@@ -899,6 +901,12 @@ mod tests {
                 .enumerate()
                 .map(|(k, (s, scan))| Selected { source: s.into(), canonical: format!("c{k}"), scan, position: None })
                 .collect();
+            // polars reads a blank line as a record of nulls; the reader
+            // skips it (its own tests hold that).
+            let blank = text.split('\n').skip(1).collect::<Vec<_>>();
+            let blank = blank.iter().take(blank.len().saturating_sub(1)).any(|l| l.chars().all(|c| c == '\r'))
+                || blank.last().is_some_and(|l| !l.is_empty() && l.chars().all(|c| c == '\r'));
+            proptest::prop_assume!(!blank);
             // Quotes that do not enclose a whole field.
             let irregular = cells.iter().any(|c| c.contains('"') && !(c.starts_with('"') && c.ends_with('"')));
             let (a, ra) = source.read_csv(&select).unwrap();

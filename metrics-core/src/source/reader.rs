@@ -14,7 +14,7 @@
 //! and in it every quote toggles the in-quotes state, so separators and
 //! line breaks inside quotes are text; it loses its quotes, `""` inside
 //! becomes `"`. Elsewhere a quote is text (`5" screen`). A `\r` ending a
-//! field is dropped, a blank line is a record of empty values, a short
+//! field is dropped, a blank line (nothing but `\r`) is skipped, a short
 //! record is padded with nulls and a long one cut. Blocks are split 64
 //! bytes at a time as if every quote toggled, which is the same wherever
 //! quotes enclose whole fields; a block where a quote opens inside an
@@ -211,7 +211,7 @@ fn last_record_end(buf: &[u8], plan: &Plan<'_>) -> Option<usize> {
         });
         return last;
     }
-    let total = buf.iter().filter(|&&b| b == b'"').count();
+    let total = memchr::memchr_iter(b'"', buf).count();
     let mut after = 0usize;
     for i in (0..buf.len()).rev() {
         match buf[i] {
@@ -557,13 +557,16 @@ fn fast_ends(bytes: &[u8], sep: u8, mut end: impl FnMut(usize, bool)) -> bool {
 /// and the record with it when `record_end`.
 fn field_end(out: &mut Parsed, plan: &Plan<'_>, block: &Block<'_>, rec: &mut Record, p: usize, record_end: bool) {
     let bytes: &[u8] = &block.bytes;
-    let mut raw = &bytes[rec.field_start..p];
-    // A `\r` ending any field is dropped (polars does so; before a line
-    // break it is half of a CRLF).
-    if raw.last() == Some(&b'\r') {
-        raw = &raw[..raw.len() - 1];
+    if record_end && rec.field == 0 && bytes[rec.start..p].iter().all(|&b| b == b'\r') {
+        // A blank line is not a record.
+        *rec = Record { field_start: p + 1, field: 0, start: p + 1 };
+        return;
     }
     if let Some(slots) = plan.slots.get(rec.field as usize).filter(|s| !s.is_empty()) {
+        let raw = &bytes[rec.field_start..p];
+        // A `\r` ending any field is dropped (polars does so; before a line
+        // break it is half of a CRLF).
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         value(out, plan, block, rec, raw, slots);
     }
     rec.field_start = p + 1;
@@ -572,8 +575,7 @@ fn field_end(out: &mut Parsed, plan: &Plan<'_>, block: &Block<'_>, rec: &mut Rec
         return;
     }
     let fields = rec.field + 1;
-    let content = fields > 1 || bytes[rec.start..p].iter().any(|&b| b != b'\r');
-    if content && fields != plan.header_fields {
+    if fields != plan.header_fields {
         out.ragged.push((out.rows, fields));
     }
     for slots in plan.slots.iter().skip(fields as usize) {
@@ -669,22 +671,23 @@ mod tests {
         let text =
             "a,b,c,d\n x ,\"7\",1970-01-01T00:00:01Z,\"q\"\"q\"\r\n,,,\n\n1,yes,nope\n2,0,,d,e\n\"multi\nline\",1.0,,z";
         let r = read(Input::Text(text.as_bytes()), b',', 4, &wanted()).unwrap();
-        assert_eq!(r.rows, 6);
-        assert_eq!(r.ragged, [(4, 3), (5, 5)]);
+        // The blank line is skipped: `1,yes,nope` is row 3.
+        assert_eq!(r.rows, 5);
+        assert_eq!(r.ragged, [(3, 3), (4, 5)]);
         let df = frame(&r);
         let text =
             |c: &str| df.column(c).unwrap().str().unwrap().iter().map(|v| v.map(str::to_owned)).collect::<Vec<_>>();
         assert_eq!(
             text("c0"),
-            [Some(" x ".into()), None, None, Some("1".into()), Some("2".into()), Some("multi\nline".into())]
+            [Some(" x ".into()), None, Some("1".into()), Some("2".into()), Some("multi\nline".into())]
         );
-        assert_eq!(text("c4"), [Some("q\"q".into()), None, None, None, Some("d".into()), Some("z".into())]);
+        assert_eq!(text("c4"), [Some("q\"q".into()), None, None, Some("d".into()), Some("z".into())]);
         let ints: Vec<Option<i64>> = df.column("c1").unwrap().i64().unwrap().iter().collect();
-        assert_eq!(ints, [Some(7), None, None, Some(UNPARSEABLE), Some(0), Some(1)]);
+        assert_eq!(ints, [Some(7), None, Some(UNPARSEABLE), Some(0), Some(1)]);
         let ts: Vec<Option<i64>> = df.column("c2").unwrap().i64().unwrap().iter().collect();
-        assert_eq!(ts, [Some(1_000_000), None, None, Some(UNPARSEABLE), None, None]);
+        assert_eq!(ts, [Some(1_000_000), None, Some(UNPARSEABLE), None, None]);
         let flags: Vec<Option<i8>> = df.column("c3").unwrap().i8().unwrap().iter().collect();
-        assert_eq!(flags, [Some(-1), None, None, Some(1), Some(0), Some(-1)]);
+        assert_eq!(flags, [Some(-1), None, Some(1), Some(0), Some(-1)]);
     }
 
     #[test]

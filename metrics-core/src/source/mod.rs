@@ -8,7 +8,7 @@
 //!
 //! Directory walks never follow a symlinked directory and read each file
 //! once (by canonical path). CSV files are read by cxm's own reader
-//! ([`reader`]): only the read fields are parsed, rows with the wrong
+//! (`source/reader.rs`): only the read fields are parsed, rows with the wrong
 //! number of fields are reported with their row numbers whatever columns
 //! are read, and only the columns cxm reads must be valid in the file's
 //! encoding. Parquet files are read by projection, so a column that is

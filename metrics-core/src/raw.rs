@@ -187,7 +187,15 @@ impl RawTable {
                 return Err(err);
             }
         }
-        let select = selection(&mapped, &extras, tz);
+        let mut select = selection(&mapped, &extras, tz);
+        // A ticket's id only tells copies of one ticket apart: read as a
+        // number when every id is one in canonical form (no text column,
+        // an integer hash). Other keys join tables, so they stay text.
+        for (sel, (d, s)) in select.iter_mut().zip(&mapped) {
+            if table == "tickets" && d.name == crate::schema::tickets::TICKET_ID && s.values.is_empty() {
+                sel.scan = Some(ScanParse::Id);
+            }
+        }
         check_other_files(&source, &select, table)?;
         let (mut df, ragged) = match frame {
             Some(f) => (frame_select(f, &select)?, Vec::new()),

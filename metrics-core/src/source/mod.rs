@@ -61,12 +61,20 @@ pub enum ScanParse {
     Int,
     /// To a boolean (`Int8`: 1, 0, or -1 for a value that is not one).
     Bool,
+    /// A key compared as text: `Int64` when every key of the file is a
+    /// whole number in canonical form (`0`, `17`, not `017` or ` 17`, which
+    /// stand for their text exactly), else the text.
+    Id,
 }
 
 impl ScanParse {
     fn expr(&self, source: &str) -> Expr {
         let this = self.clone();
-        let dtype = if matches!(self, Self::Bool) { DataType::Int8 } else { DataType::Int64 };
+        let dtype = match self {
+            Self::Bool => DataType::Int8,
+            Self::Id => DataType::String,
+            _ => DataType::Int64,
+        };
         let out_type = dtype.clone();
         col(source).map(
             move |c: Column| {
@@ -85,6 +93,7 @@ impl ScanParse {
                         .map(|v| v.map(|v| parse_bool(v).map_or(-1i8, i8::from)))
                         .collect::<Int8Chunked>()
                         .into_column(),
+                    Self::Id => c.clone(),
                 };
                 Ok(out.with_name(c.name().clone()))
             },

@@ -318,11 +318,23 @@ enum Builder {
     Flag(Vec<i8>, Vec<bool>),
     /// Text.
     Text(StringChunkedBuilder),
+    /// Keys while every one is a canonical whole number ([`canonical`]),
+    /// with validity; text from the first that is not.
+    Id(Vec<i64>, Vec<bool>, PlSmallStr),
+}
+
+/// A key written as a whole number in canonical form (`0`, or up to 18
+/// digits without a leading zero): its number, which stands for it
+/// exactly, since two such texts are equal exactly when their numbers are.
+fn canonical(b: &[u8]) -> Option<i64> {
+    let ok = b == b"0" || (matches!(b.first(), Some(b'1'..=b'9')) && b.len() <= 18 && b.iter().all(u8::is_ascii_digit));
+    ok.then(|| b.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0')))
 }
 
 impl Builder {
     fn new(w: &Wanted, rows: usize) -> Self {
         match w.parse {
+            Some(ScanParse::Id) => Self::Id(Vec::with_capacity(rows), Vec::with_capacity(rows), w.name.clone()),
             Some(ScanParse::Bool) => Self::Flag(Vec::with_capacity(rows), Vec::with_capacity(rows)),
             Some(_) => Self::Int(Vec::with_capacity(rows), Vec::with_capacity(rows)),
             None => Self::Text(StringChunkedBuilder::new(w.name.clone(), rows)),
@@ -339,7 +351,27 @@ impl Builder {
                 v.push(0);
                 ok.push(false);
             }
+            Self::Id(v, ok, _) => {
+                v.push(0);
+                ok.push(false);
+            }
             Self::Text(b) => b.append_null(),
+        }
+    }
+
+    /// An [`Builder::Id`] turned to text: the keys so far written back in
+    /// their canonical form.
+    fn ids_to_text(&mut self) {
+        if let Self::Id(v, ok, name) = self {
+            let mut b = StringChunkedBuilder::new(name.clone(), v.capacity());
+            for (n, present) in v.iter().zip(ok.iter()) {
+                if *present {
+                    b.append_value(n.to_string());
+                } else {
+                    b.append_null();
+                }
+            }
+            *self = Self::Text(b);
         }
     }
 
@@ -365,6 +397,14 @@ impl Builder {
                 ok.push(true);
                 true
             }
+            (Self::Id(v, ok, _), _) => match canonical(b) {
+                Some(n) => {
+                    v.push(n);
+                    ok.push(true);
+                    true
+                }
+                None => false,
+            },
             (Self::Flag(v, ok), _) => {
                 let flag = match b {
                     b"true" | b"1" => 1,
@@ -381,8 +421,17 @@ impl Builder {
 
     /// One field's text (quotes removed), parsed as `parse` says.
     fn push(&mut self, parse: Option<&ScanParse>, text: &str) {
+        if let Self::Id(v, ok, _) = self {
+            if let Some(n) = canonical(text.as_bytes()) {
+                v.push(n);
+                ok.push(true);
+                return;
+            }
+            self.ids_to_text();
+        }
         match (self, parse) {
             (Self::Text(b), _) => b.append_value(text),
+            (Self::Id(..), _) => {}
             (Self::Int(v, ok), Some(p)) => {
                 let t = text.trim();
                 let value = match p {
@@ -414,6 +463,10 @@ impl Builder {
             Self::Flag(v, ok) => {
                 let validity = validity!(&ok);
                 Int8Chunked::from_vec_validity(name.clone(), v, validity).into_column()
+            }
+            Self::Id(v, ok, _) => {
+                let validity = validity!(&ok);
+                Int64Chunked::from_vec_validity(name.clone(), v, validity).into_column()
             }
             Self::Text(b) => b.finish().into_column(),
         }
@@ -621,6 +674,23 @@ fn value(out: &mut Parsed, plan: &Plan<'_>, block: &Block<'_>, rec: &Record, raw
     }
 }
 
+/// Appends a block's chunk to a column. Keys are numbers in some blocks
+/// and text in others when a later block has a key that is not canonical:
+/// the numbers are then written back as text (their canonical form is the
+/// text they were read from). Otherwise the two have the same type.
+fn append_chunk(c: &mut Column, chunk: Column) {
+    let text = |c: &Column| c.cast(&DataType::String).unwrap_or_else(|_| c.clone());
+    let chunk = match (c.dtype(), chunk.dtype()) {
+        (DataType::String, DataType::Int64) => text(&chunk),
+        (DataType::Int64, DataType::String) => {
+            *c = text(c);
+            chunk
+        }
+        _ => chunk,
+    };
+    let _ = c.append_owned(chunk);
+}
+
 /// The file's columns from its blocks' chunks, rows numbered from 1.
 fn assemble(parsed: Vec<(usize, Parsed)>, wanted: &[Wanted]) -> FileRead {
     let mut out = FileRead::default();
@@ -635,10 +705,7 @@ fn assemble(parsed: Vec<(usize, Parsed)>, wanted: &[Wanted]) -> FileRead {
         for ((c, b), w) in columns.iter_mut().zip(p.columns).zip(wanted) {
             let chunk = b.finish(&w.name);
             match c {
-                Some(c) => {
-                    // Same name and type by construction.
-                    let _ = c.append_owned(chunk);
-                }
+                Some(c) => append_chunk(c, chunk),
                 None => *c = Some(chunk),
             }
         }
@@ -655,11 +722,18 @@ mod tests {
 
     fn wanted() -> Vec<Wanted> {
         let ts = ScanParse::Timestamp(TimestampParser::new(TimestampFormat::Auto, chrono_tz::Tz::UTC));
-        [(0, None), (1, Some(ScanParse::Int)), (2, Some(ts)), (1, Some(ScanParse::Bool)), (3, None)]
-            .into_iter()
-            .enumerate()
-            .map(|(k, (field, parse))| Wanted { field, name: format!("c{k}").into(), parse })
-            .collect()
+        [
+            (0, None),
+            (1, Some(ScanParse::Int)),
+            (2, Some(ts)),
+            (1, Some(ScanParse::Bool)),
+            (3, None),
+            (1, Some(ScanParse::Id)),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(k, (field, parse))| Wanted { field, name: format!("c{k}").into(), parse })
+        .collect()
     }
 
     fn frame(r: &FileRead) -> DataFrame {
@@ -688,6 +762,26 @@ mod tests {
         assert_eq!(ts, [Some(1_000_000), None, Some(UNPARSEABLE), None, None]);
         let flags: Vec<Option<i8>> = df.column("c3").unwrap().i8().unwrap().iter().collect();
         assert_eq!(flags, [Some(-1), None, Some(1), Some(0), Some(-1)]);
+    }
+
+    #[test]
+    fn keys_are_numbers_while_every_one_is_canonical() {
+        let w = vec![Wanted { field: 0, name: "id".into(), parse: Some(ScanParse::Id) }];
+        let ids = |text: &str, block: usize| {
+            let r = read_in_blocks(Input::Text(text.as_bytes()), b',', 1, &w, block).unwrap();
+            r.columns[0].clone()
+        };
+        let c = ids("id\n7\n\"12\"\n\n0\n\n", BLOCK);
+        assert_eq!(c.dtype(), &DataType::Int64);
+        assert_eq!(c.i64().unwrap().iter().collect::<Vec<_>>(), [Some(7), Some(12), Some(0)]);
+        // `007` and ` 7` are other keys than `7`: the column is text, and
+        // the numbers read before are written back as they were.
+        for block in [1, 4, BLOCK] {
+            let c = ids("id\n7\n12\n007\n 7\n\"\"\n9\n", block);
+            assert_eq!(c.dtype(), &DataType::String);
+            let got: Vec<Option<&str>> = c.str().unwrap().iter().collect();
+            assert_eq!(got, [Some("7"), Some("12"), Some("007"), Some(" 7"), Some(""), Some("9")]);
+        }
     }
 
     #[test]

@@ -224,15 +224,28 @@ pub(crate) struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SqlArgs {
-    /// The SQL dialect: duckdb, spark, datafusion, postgres, trino, snowflake or bigquery.
-    #[arg(long, value_name = "NAME")]
-    pub(crate) dialect: String,
+    /// The SQL dialect: duckdb, spark, datafusion, postgres, trino, snowflake or bigquery
+    /// [default: the engine's, with --engine].
+    #[arg(long, value_name = "NAME", required_unless_present = "engine")]
+    pub(crate) dialect: Option<String>,
+    /// Run the SQL on this engine over the input files (--tickets, --subscriptions, --surveys,
+    /// --accounts) and write the result as cxm writes a section (--format, --output). Needs a
+    /// cxm built with the engine's cargo feature (docs/sql.md).
+    #[arg(long, value_enum, value_name = "ENGINE")]
+    pub(crate) engine: Option<Engine>,
     /// The engine's name of a cxm table, e.g. `--table tickets=analytics.support.tickets`
     /// [default: the cxm name].
     #[arg(long, value_name = "NAME=IDENT")]
     pub(crate) table: Vec<String>,
     #[command(flatten)]
     pub(crate) report: ReportArgs,
+}
+
+/// A SQL engine cxm runs its SQL on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Engine {
+    /// Apache DataFusion, in process (cargo feature `datafusion`).
+    Datafusion,
 }
 
 #[derive(Debug, Args)]

@@ -157,7 +157,15 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
     use metrics_core::sql::{
         Dialect, RevenueRequest, SqlRequest, SurveysRequest, cohorts_sql, revenue_sql, support_sql, surveys_sql,
     };
-    let dialect: Dialect = a.dialect.parse().map_err(|e: metrics_core::Error| UsageError(format!("--{e}")))?;
+    let dialect: Dialect = match (&a.dialect, a.engine) {
+        (Some(d), _) => d.parse().map_err(|e: metrics_core::Error| UsageError(format!("--{e}")))?,
+        (None, Some(cli::Engine::Datafusion)) => Dialect::DataFusion,
+        (None, None) => return Err(UsageError("cxm sql needs --dialect or --engine".into()).into()),
+    };
+    if a.engine == Some(cli::Engine::Datafusion) && dialect != Dialect::DataFusion {
+        let why = format!("--engine datafusion runs DataFusion's SQL, not {}'s", dialect.name());
+        return Err(UsageError(format!("--dialect {}: {why}", dialect.name())).into());
+    }
     let (mut tickets, mut responses) = ("tickets".to_owned(), "survey_responses".to_owned());
     let mut subscriptions = "subscriptions".to_owned();
     let mut accounts: Option<String> = None;
@@ -178,7 +186,11 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
             }
         }
     }
-    let settings = Settings::resolve(&a.report, false)?;
+    let settings = Settings::resolve(&a.report, a.engine.is_some() && std::io::stdout().is_terminal())?;
+    if a.engine.is_some() && accounts.is_none() && settings.inputs.accounts.is_some() {
+        // The engine registers --accounts as the table `accounts`.
+        accounts = Some("accounts".to_owned());
+    }
     let o = &settings.options;
     let (Some(since), Some(until)) = (o.since, o.until) else {
         return Err(UsageError(
@@ -221,8 +233,81 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
             support_sql(&request)
         }
     };
-    std::io::stdout().lock().write_all(sql.map_err(with_flags)?.as_bytes())?;
-    Ok(())
+    let sql = sql.map_err(with_flags)?;
+    match a.engine {
+        None => {
+            std::io::stdout().lock().write_all(sql.as_bytes())?;
+            Ok(())
+        }
+        Some(engine) => run_on_engine(engine, &sql, section, period, &settings),
+    }
+}
+
+/// `cxm sql --engine`: the SQL run on the engine over the input files, the
+/// result written as a section.
+#[cfg(feature = "datafusion")]
+fn run_on_engine(
+    engine: cli::Engine,
+    sql: &str,
+    section: &str,
+    period: metrics_core::Period,
+    settings: &Settings,
+) -> Result<()> {
+    use metrics_core::sql::{EngineTable, run_datafusion};
+    let cli::Engine::Datafusion = engine;
+    let i = &settings.inputs;
+    let inputs: Vec<(&str, &metrics_core::mapping::TableInput)> = [
+        ("tickets", i.tickets.as_ref()),
+        ("subscriptions", i.subscriptions.as_ref()),
+        ("survey_responses", i.surveys.as_ref()),
+        ("accounts", i.accounts.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(n, t)| Some((n, t?)))
+    .collect();
+    let needed = match section {
+        "revenue" | "cohorts" => "subscriptions",
+        "surveys" => "survey_responses",
+        _ => "tickets",
+    };
+    if !inputs.iter().any(|(n, _)| *n == needed) {
+        let flag = if needed == "survey_responses" { "surveys" } else { needed };
+        return Err(UsageError(format!("--engine runs on the input files: pass --{flag}")).into());
+    }
+    if let Some((n, _)) = inputs.iter().find(|(_, t)| !t.columns.is_empty() || t.preset.is_some()) {
+        let why = "the engine reads cxm's column names as they are; map them in a view (docs/sql.md)";
+        return Err(UsageError(format!("{n}: a column mapping or preset is set, and {why}")).into());
+    }
+    let tables: Vec<EngineTable> =
+        inputs.iter().map(|(n, t)| EngineTable { name: (*n).to_owned(), path: t.path.clone().into() }).collect();
+    let table = run_datafusion(sql, &tables).map_err(with_flags)?;
+    let command = match section {
+        "revenue" => metrics_core::report::Command::Revenue,
+        "cohorts" => metrics_core::report::Command::Cohorts,
+        "surveys" => metrics_core::report::Command::Surveys,
+        _ => metrics_core::report::Command::Support,
+    };
+    let report =
+        metrics_core::report::engine_report(&settings.options, command, period, section, table, "datafusion", &inputs);
+    write(&report, settings, render::Style { color: use_color(cli::ColorArg::Auto, settings) })
+}
+
+/// `cxm sql --engine` in a cxm built without the engine's feature.
+#[cfg(not(feature = "datafusion"))]
+fn run_on_engine(
+    engine: cli::Engine,
+    _sql: &str,
+    _section: &str,
+    _period: metrics_core::Period,
+    _settings: &Settings,
+) -> Result<()> {
+    let cli::Engine::Datafusion = engine;
+    Err(UsageError(
+        "--engine datafusion: this cxm was built without DataFusion; build it with \
+         `cargo build --release --features metrics-cli/datafusion` (docs/sql.md)"
+            .into(),
+    )
+    .into())
 }
 
 /// `cxm config`: the resolved settings and their sources, as a table (or

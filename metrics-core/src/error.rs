@@ -77,6 +77,14 @@ pub enum ErrorKind {
         /// What the operating system or reader said.
         reason: String,
     },
+    /// A SQL engine that cxm runs (`--engine`) failed or rejected the query.
+    #[error("{engine}: {reason}")]
+    Engine {
+        /// The engine (`datafusion`, ...).
+        engine: String,
+        /// What failed, and what the engine said.
+        reason: String,
+    },
     /// A file has no header, or a table has no data rows in any of its files.
     #[error("{}: {what}", path.display())]
     Empty {

@@ -44,6 +44,14 @@ def same(a: str, b) -> bool:
     return a == str(b)
 
 
+def number_or_text(v: str):
+    """A CSV cell as a number when it reads as one (compared within 1e-9), else its text."""
+    try:
+        return float(v) if any(c.isdigit() for c in v) and "-" not in v[1:] else v
+    except ValueError:
+        return v
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cxm", required=True)
@@ -59,7 +67,8 @@ def main() -> int:
     ap.add_argument("--by", default=None)
     ap.add_argument("--as-of", default=None)
     ap.add_argument("--percentiles", default=None)
-    ap.add_argument("--engine", choices=["duckdb", "datafusion", "spark"], default="duckdb")
+    ap.add_argument("--engine", choices=["duckdb", "datafusion", "spark", "cxm-datafusion"], default="duckdb",
+                    help="cxm-datafusion: cxm's own `cxm sql --engine datafusion` (cargo feature datafusion)")
     ap.add_argument("--remote", default="sc://127.0.0.1:50051")
     a = ap.parse_args()
     common = ["--tz", a.tz, "--since", a.since, "--until", a.until]
@@ -81,9 +90,19 @@ def main() -> int:
     extra_in = ["--accounts", a.accounts] if a.accounts else []
     extra_sql = ["--table", "accounts=accounts"] if a.accounts else []
     want = list(csv.reader(io.StringIO(cxm([a.cxm, section, "-q", "--format", "csv", flag, path, *extra_in, *common]))))
-    sql = cxm([a.cxm, "sql", "--dialect", a.engine, "--section", section, "--table", f"{table}={table}", *extra_sql, *common])
     views = [(table, path)] + ([("accounts", a.accounts)] if a.accounts else [])
-    if a.engine == "duckdb":
+    if a.engine == "cxm-datafusion":
+        # cxm runs the SQL itself and writes the result as it writes a section.
+        got = list(csv.reader(io.StringIO(cxm([a.cxm, "sql", "--engine", "datafusion", "--section", section, "-q",
+                                                "--format", "csv", flag, path, *extra_in, *common]))))
+        header = got[0]
+        rows = [tuple(None if v == "" else number_or_text(v) for v in r) for r in got[1:]]
+    else:
+        sql = cxm([a.cxm, "sql", "--dialect", a.engine, "--section", section, "--table", f"{table}={table}",
+                   *extra_sql, *common])
+    if a.engine == "cxm-datafusion":
+        pass
+    elif a.engine == "duckdb":
         import duckdb
 
         con = duckdb.connect()

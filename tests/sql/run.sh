@@ -12,7 +12,7 @@
 # Connect client, and numpy and pyarrow for gen.py) go into a venv beside the cargo
 # target folder, made once.
 #
-#   bash tests/sql/run.sh PATH_TO_CXM_BINARY      (from the repo root, next to ../shared)
+#   bash tests/sql/run.sh PATH_TO_CXM_BINARY [with-engine]   (from the repo root, next to ../shared)
 set -euo pipefail
 cxm=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 cd "$(dirname "$0")/../.."
@@ -62,7 +62,13 @@ surveys() {
   "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --surveys "$data/survey_responses.parquet" \
     --remote "sc://127.0.0.1:$port" "$@"
 }
-for engine in duckdb datafusion spark; do
+engines="duckdb datafusion spark"
+# With a second argument `with-engine`, the binary has the `datafusion` feature:
+# its own `cxm sql --engine datafusion` is checked the same way.
+if [ "${2:-}" = "with-engine" ]; then
+  engines="$engines cxm-datafusion"
+fi
+for engine in $engines; do
   check --engine $engine --since 2024-01-01 --until 2025-12-31
   check --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --by channel --percentiles 95,99
   check --engine $engine --since 2024-06-01 --until 2025-03-31 --tz America/New_York --by priority --as-of 2025-03-15T12:00:00Z

@@ -810,3 +810,80 @@ fn sql_refuses_what_it_cannot_render() {
     let sql = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(sql.contains("FROM db.main.t") && sql.contains("(DATE '2026-03-30',"), "{sql}");
 }
+
+/// Tickets with every column the support SQL reads, clean (no value the
+/// in-process path would set aside), for the engine checks.
+#[cfg(feature = "datafusion")]
+const ENGINE_TICKETS: &str = "\
+ticket_id,created_at,first_response_at,solved_at,status,reopens,agent_replies,escalated,group_stations,priority,channel,group,assignee,account_id,csat,csat_at
+1,2026-03-02T08:00:00Z,2026-03-02T08:30:00Z,2026-03-02T12:00:00Z,solved,0,1,false,1,normal,email,Billing,a1,acc1,5,2026-03-03T09:00:00Z
+2,2026-03-02T09:00:00Z,,,open,0,0,false,1,high,chat,Billing,a1,acc2,,
+3,2026-03-03T10:00:00Z,2026-03-03T11:00:00Z,2026-03-10T10:00:00Z,closed,1,3,true,2,urgent,email,Tier 1,a2,acc1,2,2026-03-11T10:00:00Z
+4,2026-03-04T23:30:00Z,2026-03-05T01:00:00Z,2026-03-05T02:00:00Z,solved,0,1,false,1,normal,web,Tier 1,a2,acc3,4,2026-03-05T05:00:00Z
+5,2026-03-09T07:00:00Z,2026-03-09T07:10:00Z,2026-03-16T07:00:00Z,closed,2,4,true,3,high,chat,Billing,a1,acc2,1,2026-03-17T07:00:00Z
+6,2026-03-10T12:00:00Z,2026-03-10T15:00:00Z,,pending,0,2,false,1,low,email,Tier 1,a3,acc3,,
+7,2026-03-16T06:00:00Z,2026-03-16T06:05:00Z,2026-03-16T06:45:00Z,solved,0,1,false,1,normal,web,Billing,a3,acc1,5,2026-03-16T10:00:00Z
+";
+
+/// The CSV cells of cxm's output, with numbers parsed.
+#[cfg(feature = "datafusion")]
+fn csv_cells(out: &[u8]) -> Vec<Vec<String>> {
+    String::from_utf8(out.to_vec()).unwrap().lines().map(|l| l.split(',').map(str::to_owned).collect()).collect()
+}
+
+/// The same cell: equal text, or numbers within a relative 1e-9.
+#[cfg(feature = "datafusion")]
+fn same_cell(a: &str, b: &str) -> bool {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+        _ => a == b,
+    }
+}
+
+#[cfg(feature = "datafusion")]
+#[test]
+fn the_datafusion_engine_gives_the_in_process_support_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let tickets = write(dir.path(), "tickets.csv", ENGINE_TICKETS);
+    let tickets = tickets.to_str().unwrap();
+    for extra in [&["--tz", "UTC"][..], &["--tz", "Europe/Berlin", "--by", "channel", "--percentiles", "95"][..]] {
+        let common = [&["--since", "2026-03-01", "--until", "2026-03-31", "--tickets", tickets], extra].concat();
+        let want = cxm().args(["support", "-q", "--format", "csv"]).args(&common).assert().success();
+        let got =
+            cxm().args(["sql", "--engine", "datafusion", "-q", "--format", "csv"]).args(&common).assert().success();
+        let (want, got) = (csv_cells(&want.get_output().stdout), csv_cells(&got.get_output().stdout));
+        assert_eq!(want[0], got[0], "header");
+        assert_eq!(want.len(), got.len(), "rows");
+        for (w, g) in want.iter().zip(&got).skip(1) {
+            for ((name, x), y) in want[0].iter().zip(w).zip(g) {
+                assert!(same_cell(x, y), "{extra:?} {} {name}: cxm {x:?}, datafusion {y:?}", w[0]);
+            }
+        }
+    }
+    // The engine reads the files as they are: a mapping is refused.
+    let config = write(dir.path(), "cxm.toml", "[tickets.columns]\ncreated_at = \"opened\"\n");
+    cxm()
+        .args(["sql", "--engine", "datafusion", "--since", "2026-03-01", "--until", "2026-03-31", "--tickets", tickets])
+        .arg("--config")
+        .arg(&config)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("map them in a view"));
+}
+
+#[cfg(not(feature = "datafusion"))]
+#[test]
+fn an_engine_this_build_lacks_is_a_usage_error_naming_the_feature() {
+    cxm()
+        .args(["sql", "--engine", "datafusion", "--since", "2026-03-01", "--until", "2026-03-31"])
+        .arg("--tickets")
+        .arg(fixture("support/tickets.csv"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--features metrics-cli/datafusion"));
+}
+
+#[test]
+fn sql_needs_a_dialect_or_an_engine() {
+    cxm().args(["sql", "--since", "2026-03-01", "--until", "2026-03-31"]).assert().code(2);
+}

@@ -596,6 +596,52 @@ fn with_valid_years(inputs: &Inputs, o: &ReportOptions) -> Inputs {
     }
 }
 
+/// A report of one section computed by a SQL engine (`cxm sql --engine`):
+/// the table as the engine returned it, meta filled from the options, and
+/// a note that no data-quality checks ran (the engine reads the tables as
+/// they are, so `data_quality` is empty and `inputs` lists only paths).
+pub fn engine_report(
+    o: &ReportOptions,
+    command: Command,
+    period: Period,
+    section: &str,
+    table: DataFrame,
+    engine: &str,
+    inputs: &[(&str, &TableInput)],
+) -> Report {
+    let mut meta = Meta {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        command,
+        inputs: BTreeMap::new(),
+        period,
+        tz: o.tz.name().to_owned(),
+        input_tz: o.input_tz.name().to_owned(),
+        as_of: o.as_of.map(crate::report::rfc3339),
+        first_period: None,
+        last_period: None,
+        rules: BTreeMap::from([("engine".to_owned(), engine.to_owned())]),
+        skipped: Vec::new(),
+        notes: vec![format!(
+            "computed by {engine} from the SQL of `cxm sql --dialect {engine}`; the engine read the tables as they \
+             are, so no data-quality checks ran (docs/sql.md)"
+        )],
+        max_excluded: o.max_excluded,
+        run: None,
+    };
+    for (name, t) in inputs {
+        let format = crate::source::Source::resolve(&t.path).map_or(FileFormat::Parquet, |s| s.format);
+        let input = InputMeta { path: t.path.clone(), format, preset: None, rows_read: 0, rows_used: 0 };
+        meta.inputs.insert((*name).to_owned(), input);
+    }
+    let starts = table.column("period_start").ok().map(|c| c.cast(&DataType::String));
+    if let Some(Ok(c)) = starts {
+        let starts: Vec<String> = c.str().map(|s| s.iter().flatten().map(str::to_owned).collect()).unwrap_or_default();
+        meta.first_period = starts.iter().min().cloned();
+        meta.last_period = starts.iter().max().cloned();
+    }
+    Report { meta, data_quality: DataQuality::new(), sections: vec![(section.to_owned(), table)] }
+}
+
 /// An empty report for `command`: meta filled from the options.
 fn new_report(o: &ReportOptions, command: Command, p: &Plan<'_>) -> Report {
     let period = o.period.unwrap_or(if p.tickets.is_some() { Period::Week } else { Period::Month });

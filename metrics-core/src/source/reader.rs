@@ -39,6 +39,12 @@ use crate::raw::validity;
 /// Bytes read per block before it is cut after its last record.
 const BLOCK: usize = 8 << 20;
 
+/// A header position no column reads.
+const NOT_READ: u32 = u32::MAX;
+
+/// The span of a field a short record does not have (its value is null).
+const MISSING: (u32, u32) = (u32::MAX, 0);
+
 /// How one read column is parsed.
 #[derive(Debug, Clone)]
 pub(crate) struct Wanted {
@@ -69,8 +75,11 @@ pub(crate) struct FileRead {
 struct Plan<'a> {
     sep: u8,
     header_fields: u32,
-    /// For each header field, the indices of the wanted columns reading it.
-    slots: Vec<Vec<usize>>,
+    /// The header positions that are read, ascending.
+    fields: Vec<usize>,
+    /// For each header position, its index in `fields` ([`NOT_READ`] when
+    /// no column reads it).
+    field_slot: Vec<u32>,
     wanted: &'a [Wanted],
     /// Bytes per block before the cut.
     block: usize,
@@ -125,14 +134,15 @@ fn read_in_blocks(
     wanted: &[Wanted],
     block: usize,
 ) -> std::io::Result<FileRead> {
-    let mut slots = vec![Vec::new(); header_fields];
-    for (k, w) in wanted.iter().enumerate() {
-        if let Some(s) = slots.get_mut(w.field) {
-            s.push(k);
-        }
+    let mut fields: Vec<usize> = wanted.iter().map(|w| w.field).filter(|&f| f < header_fields).collect();
+    fields.sort_unstable();
+    fields.dedup();
+    let mut field_slot = vec![NOT_READ; header_fields];
+    for (i, &f) in fields.iter().enumerate() {
+        field_slot[f] = i as u32;
     }
     let header_fields = u32::try_from(header_fields).unwrap_or(u32::MAX);
-    let mut plan = Plan { sep, header_fields, slots, wanted, block: block.max(1), exact: false };
+    let mut plan = Plan { sep, header_fields, fields, field_slot, wanted, block: block.max(1), exact: false };
     let parsed = read_blocks(input, &plan)?;
     if !parsed.iter().any(|(_, p)| p.irregular) {
         return Ok(assemble(parsed, wanted));
@@ -509,32 +519,104 @@ struct Record {
     start: usize,
 }
 
-/// Splits one block into records and fields and parses the wanted ones:
-/// 64 bytes at a time, or byte by byte when `exact`.
+/// Splits one block into records and fields and parses the wanted ones,
+/// in two passes: the byte span of every read field of every record
+/// ([`fast_ends`] 64 bytes at a time, or [`exact_ends`] byte by byte when
+/// `exact`), then each column's values from its spans in one loop, so that
+/// every value of a loop takes the same branch.
 fn parse_block(block: &Block<'_>, plan: &Plan<'_>) -> Parsed {
     let bytes: &[u8] = &block.bytes;
     let guess = bytes.len() / 100 + 16;
-    let mut out = Parsed {
-        columns: plan.wanted.iter().map(|w| Builder::new(w, guess)).collect(),
+    let mut split = Split {
+        spans: vec![Vec::with_capacity(guess); plan.fields.len()],
         rows: 0,
         ragged: Vec::new(),
-        bad_byte: None,
-        irregular: false,
+        rec: Record { field_start: 0, field: 0, start: 0 },
     };
-    let mut rec = Record { field_start: 0, field: 0, start: 0 };
+    let mut irregular = false;
     if plan.exact {
         exact_ends(bytes, plan.sep, |p, record_end| {
-            field_end(&mut out, plan, block, &mut rec, p, record_end);
+            split.field_end(plan, bytes, p, record_end);
             true
         });
     } else {
-        out.irregular =
-            !fast_ends(bytes, plan.sep, |p, record_end| field_end(&mut out, plan, block, &mut rec, p, record_end));
+        irregular = !fast_ends(bytes, plan.sep, |p, record_end| split.field_end(plan, bytes, p, record_end));
     }
-    if block.last && (rec.field > 0 || bytes[rec.start..].iter().any(|&b| b != b'\r')) {
-        field_end(&mut out, plan, block, &mut rec, bytes.len(), true);
+    if block.last && (split.rec.field > 0 || bytes[split.rec.start..].iter().any(|&b| b != b'\r')) {
+        split.field_end(plan, bytes, bytes.len(), true);
+    }
+    let mut out = Parsed { columns: Vec::new(), rows: split.rows, ragged: split.ragged, bad_byte: None, irregular };
+    if irregular {
+        return out;
+    }
+    for w in plan.wanted {
+        let slot = plan.field_slot.get(w.field).copied().unwrap_or(NOT_READ);
+        let Some(spans) = split.spans.get(slot as usize) else {
+            // A column past the header's end: null in every record.
+            let mut column = Builder::new(w, split.rows as usize);
+            (0..split.rows).for_each(|_| column.null());
+            out.columns.push(column);
+            continue;
+        };
+        let mut column = Builder::new(w, spans.len());
+        for (row, &(start, end)) in spans.iter().enumerate() {
+            if (start, end) == MISSING {
+                column.null();
+                continue;
+            }
+            let raw = &bytes[start as usize..end as usize];
+            if let Err(at) = column.value(w.parse.as_ref(), raw) {
+                let offset = block.offset + (start as usize + at) as u64;
+                if out.bad_byte.is_none_or(|b| offset < b.3) {
+                    out.bad_byte = Some((w.field as u32, row as u32, raw[at], offset));
+                }
+            }
+        }
+        out.columns.push(column);
     }
     out
+}
+
+/// The first pass of [`parse_block`]: where each read field lies.
+struct Split {
+    /// Per read field (as [`Plan::fields`]), each record's span, or
+    /// [`MISSING`].
+    spans: Vec<Vec<(u32, u32)>>,
+    rows: u32,
+    ragged: Vec<(u32, u32)>,
+    rec: Record,
+}
+
+impl Split {
+    /// The field ending at `p` (a separator, a line break, or the text's
+    /// end), and the record with it when `record_end`.
+    fn field_end(&mut self, plan: &Plan<'_>, bytes: &[u8], p: usize, record_end: bool) {
+        let rec = &mut self.rec;
+        if record_end && rec.field == 0 && bytes[rec.start..p].iter().all(|&b| b == b'\r') {
+            // A blank line is not a record.
+            *rec = Record { field_start: p + 1, field: 0, start: p + 1 };
+            return;
+        }
+        if let Some(&slot) = plan.field_slot.get(rec.field as usize).filter(|&&s| s != NOT_READ) {
+            self.spans[slot as usize].push((rec.field_start as u32, p as u32));
+        }
+        rec.field_start = p + 1;
+        if !record_end {
+            rec.field += 1;
+            return;
+        }
+        let fields = rec.field + 1;
+        if fields != plan.header_fields {
+            self.ragged.push((self.rows, fields));
+            // Read fields past the record's end are null.
+            let first_missing = plan.fields.partition_point(|&f| f < fields as usize);
+            for spans in &mut self.spans[first_missing..] {
+                spans.push(MISSING);
+            }
+        }
+        self.rows += 1;
+        *rec = Record { field_start: p + 1, field: 0, start: p + 1 };
+    }
 }
 
 /// Calls `end(p, record_end)` (until it returns `false`) at every separator and line break of
@@ -606,71 +688,36 @@ fn fast_ends(bytes: &[u8], sep: u8, mut end: impl FnMut(usize, bool)) -> bool {
     true
 }
 
-/// The field ending at `p` (a separator, a line break, or the text's end),
-/// and the record with it when `record_end`.
-fn field_end(out: &mut Parsed, plan: &Plan<'_>, block: &Block<'_>, rec: &mut Record, p: usize, record_end: bool) {
-    let bytes: &[u8] = &block.bytes;
-    if record_end && rec.field == 0 && bytes[rec.start..p].iter().all(|&b| b == b'\r') {
-        // A blank line is not a record.
-        *rec = Record { field_start: p + 1, field: 0, start: p + 1 };
-        return;
-    }
-    if let Some(slots) = plan.slots.get(rec.field as usize).filter(|s| !s.is_empty()) {
-        let raw = &bytes[rec.field_start..p];
+impl Builder {
+    /// One field's raw bytes (quotes and all, a final `\r` not yet
+    /// dropped) into the column. `Err` with the position of the first byte
+    /// that is not UTF-8 (the value is then null).
+    fn value(&mut self, parse: Option<&ScanParse>, raw: &[u8]) -> std::result::Result<(), usize> {
         // A `\r` ending any field is dropped (polars does so; before a line
         // break it is half of a CRLF).
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        value(out, plan, block, rec, raw, slots);
-    }
-    rec.field_start = p + 1;
-    if !record_end {
-        rec.field += 1;
-        return;
-    }
-    let fields = rec.field + 1;
-    if fields != plan.header_fields {
-        out.ragged.push((out.rows, fields));
-    }
-    for slots in plan.slots.iter().skip(fields as usize) {
-        for &k in slots {
-            out.columns[k].null();
-        }
-    }
-    out.rows += 1;
-    *rec = Record { field_start: p + 1, field: 0, start: p + 1 };
-}
-
-/// Parses one wanted field into the columns reading it.
-fn value(out: &mut Parsed, plan: &Plan<'_>, block: &Block<'_>, rec: &Record, raw: &[u8], slots: &[usize]) {
-    if let [k] = slots {
         let plain = match raw {
             [b'"', inner @ .., b'"'] if !inner.contains(&b'"') => inner,
             _ => raw,
         };
-        if out.columns[*k].push_common(plan.wanted[*k].parse.as_ref(), plain) {
-            return;
+        if self.push_common(parse, plain) {
+            return Ok(());
         }
-    }
-    let text = match std::str::from_utf8(raw) {
-        Ok(t) => t,
-        Err(e) => {
-            let at = rec.field_start + e.valid_up_to();
-            if out.bad_byte.is_none() {
-                out.bad_byte = Some((rec.field, out.rows, raw[e.valid_up_to()], block.offset + at as u64));
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => t,
+            Err(e) => {
+                self.null();
+                return Err(e.valid_up_to());
             }
-            slots.iter().for_each(|&k| out.columns[k].null());
-            return;
-        }
-    };
-    let unquoted = unquote(text.as_bytes());
-    // Removing ASCII quotes keeps UTF-8 valid.
-    let text = std::str::from_utf8(&unquoted).unwrap_or_default();
-    for &k in slots {
+        };
         if raw.is_empty() {
-            out.columns[k].null();
+            self.null();
         } else {
-            out.columns[k].push(plan.wanted[k].parse.as_ref(), text);
+            let unquoted = unquote(text.as_bytes());
+            // Removing ASCII quotes keeps UTF-8 valid.
+            self.push(parse, std::str::from_utf8(&unquoted).unwrap_or_default());
         }
+        Ok(())
     }
 }
 

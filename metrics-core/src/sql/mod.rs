@@ -11,6 +11,8 @@
 //! Tickets are never multiplied by periods except in the backlog, where a
 //! ticket joins the period ends it is open across (a range join).
 
+#[cfg(feature = "datafusion")]
+mod engine;
 mod render;
 mod revenue;
 
@@ -19,6 +21,8 @@ use crate::period::Spine;
 use crate::support::{FcrRule, SupportOptions};
 use crate::{Error, Result};
 
+#[cfg(feature = "datafusion")]
+pub use engine::{EngineTable, run_datafusion};
 pub use render::support_sql;
 pub use revenue::{RevenueRequest, cohorts_sql, revenue_sql};
 

@@ -1,0 +1,182 @@
+//! Runs cxm's SQL in process on Apache DataFusion (feature `datafusion`):
+//! the same query `cxm sql --dialect datafusion` prints, over Parquet or
+//! CSV files registered as the tables it names, with the result handed
+//! back as a polars frame so that it renders like any cxm section.
+//!
+//! DataFusion plans and runs the query on every core; cxm only lays out
+//! the periods (in the SQL) and converts the result's columns: integers to
+//! `Int64`, decimals and floats to `Float64`, text to `String`, dates to
+//! `Date`, timestamps to UTC microsecond `Datetime`. A column of any other
+//! type is an error naming it.
+
+use std::path::PathBuf;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType as ArrowType, Date32Type, Float64Type, Int64Type, TimeUnit as Unit};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
+use polars::prelude::*;
+
+use crate::{Error, Result};
+
+/// A file (or folder of files of one format) registered as a table.
+#[derive(Debug, Clone)]
+pub struct EngineTable {
+    /// The name the SQL uses (`tickets`, `subscriptions`, ...).
+    pub name: String,
+    /// A Parquet or CSV file, or a folder of them.
+    pub path: PathBuf,
+}
+
+/// Runs `sql` on DataFusion with `tables` registered: Parquet files (by
+/// extension `.parquet` or `.pq`, any case) keep their types; CSV files
+/// are read with a header and the types DataFusion infers. Returns the
+/// result as a frame, in the query's column and row order.
+///
+/// # Errors
+/// A table that cannot be registered, a query DataFusion rejects or fails
+/// to run, or a result column of a type cxm does not render.
+pub fn run_datafusion(sql: &str, tables: &[EngineTable]) -> Result<DataFrame> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| engine_error("starting DataFusion", &e))?;
+    let batches = runtime.block_on(async {
+        let ctx = SessionContext::new();
+        for t in tables {
+            register(&ctx, t).await?;
+        }
+        let df = ctx.sql(sql).await.map_err(|e| engine_error("planning the query", &e))?;
+        let schema = df.schema().inner().clone();
+        let batches = df.collect().await.map_err(|e| engine_error("running the query", &e))?;
+        Ok::<_, Error>((schema, batches))
+    })?;
+    to_frame(&batches.0, &batches.1)
+}
+
+/// Registers one table, by its files' format.
+async fn register(ctx: &SessionContext, t: &EngineTable) -> Result<()> {
+    let path = t.path.to_string_lossy().into_owned();
+    let parquet = ["parquet", "pq"].iter().any(|e| {
+        t.path.extension().is_some_and(|x| x.eq_ignore_ascii_case(e)) || (t.path.is_dir() && has_ext(&t.path, e))
+    });
+    let done = if parquet {
+        ctx.register_parquet(t.name.as_str(), &path, ParquetReadOptions::default()).await
+    } else {
+        ctx.register_csv(t.name.as_str(), &path, CsvReadOptions::new().has_header(true)).await
+    };
+    done.map_err(|e| engine_error(&format!("{path}: registering it as `{}`", t.name), &e))
+}
+
+/// Whether a folder holds a file with extension `ext` (any case).
+fn has_ext(dir: &std::path::Path, ext: &str) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| e.path().extension().is_some_and(|x| x.eq_ignore_ascii_case(ext)))
+    })
+}
+
+fn engine_error(what: &str, e: &dyn std::fmt::Display) -> Error {
+    Error::from(crate::error::ErrorKind::Engine { engine: "datafusion".into(), reason: format!("{what}: {e}") })
+}
+
+/// The batches as one frame with the schema's columns.
+fn to_frame(schema: &datafusion::arrow::datatypes::Schema, batches: &[RecordBatch]) -> Result<DataFrame> {
+    let height = batches.iter().map(RecordBatch::num_rows).sum();
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (k, field) in schema.fields().iter().enumerate() {
+        let arrays: Vec<&dyn Array> = batches.iter().map(|b| b.column(k).as_ref()).collect();
+        columns.push(to_column(field.name(), field.data_type(), &arrays)?);
+    }
+    DataFrame::new(height, columns).map_err(|e| engine_error("reading the result", &e))
+}
+
+/// One result column: its chunks cast to the type cxm keeps, then copied.
+fn to_column(name: &str, dtype: &ArrowType, arrays: &[&dyn Array]) -> Result<Column> {
+    let to = |t: ArrowType| -> Result<Vec<datafusion::arrow::array::ArrayRef>> {
+        arrays.iter().map(|a| cast(*a, &t).map_err(|e| engine_error(&format!("result column {name}"), &e))).collect()
+    };
+    let col = match dtype {
+        ArrowType::Int8
+        | ArrowType::Int16
+        | ArrowType::Int32
+        | ArrowType::Int64
+        | ArrowType::UInt8
+        | ArrowType::UInt16
+        | ArrowType::UInt32
+        | ArrowType::UInt64 => {
+            let chunks = to(ArrowType::Int64)?;
+            let values = chunks.iter().flat_map(|a| a.as_primitive::<Int64Type>().iter());
+            Int64Chunked::from_iter_options(name.into(), values).into_column()
+        }
+        ArrowType::Float16
+        | ArrowType::Float32
+        | ArrowType::Float64
+        | ArrowType::Decimal32(..)
+        | ArrowType::Decimal64(..)
+        | ArrowType::Decimal128(..)
+        | ArrowType::Decimal256(..) => {
+            let chunks = to(ArrowType::Float64)?;
+            let values = chunks.iter().flat_map(|a| a.as_primitive::<Float64Type>().iter());
+            Float64Chunked::from_iter_options(name.into(), values).into_column()
+        }
+        ArrowType::Boolean => {
+            let values = arrays.iter().flat_map(|a| a.as_boolean().iter());
+            BooleanChunked::from_iter_options(name.into(), values).into_column()
+        }
+        ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => {
+            let chunks = to(ArrowType::Utf8)?;
+            let values = chunks.iter().flat_map(|a| a.as_string::<i32>().iter());
+            StringChunked::from_iter_options(name.into(), values).into_column()
+        }
+        ArrowType::Date32 | ArrowType::Date64 => {
+            let chunks = to(ArrowType::Date32)?;
+            let values = chunks.iter().flat_map(|a| a.as_primitive::<Date32Type>().iter());
+            Int32Chunked::from_iter_options(name.into(), values).into_date().into_column()
+        }
+        ArrowType::Timestamp(_, _) => {
+            let chunks = to(ArrowType::Timestamp(Unit::Microsecond, Some("UTC".into())))?;
+            let values = chunks
+                .iter()
+                .flat_map(|a| a.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>().iter());
+            Int64Chunked::from_iter_options(name.into(), values)
+                .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+                .into_column()
+        }
+        ArrowType::Null => Column::full_null(name.into(), arrays.iter().map(|a| a.len()).sum(), &DataType::Int64),
+        other => return Err(engine_error(&format!("result column {name}"), &format!("type {other} is not rendered"))),
+    };
+    Ok(col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_a_query_over_a_csv_table_and_converts_its_types() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, "k,x\na,1\nb,2\nb,4\n").unwrap();
+        let tables = [EngineTable { name: "t".into(), path }];
+        let sql = "SELECT k, CAST(sum(x) AS BIGINT) AS n, avg(x) AS mean, count(*) > 1 AS many, \
+                   DATE '2026-01-02' AS d, CAST(NULL AS DOUBLE) AS nothing FROM t GROUP BY k ORDER BY k";
+        let df = run_datafusion(sql, &tables).unwrap();
+        assert_eq!(
+            df.get_column_names().iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+            ["k", "n", "mean", "many", "d", "nothing"]
+        );
+        assert_eq!(df.column("k").unwrap().str().unwrap().iter().collect::<Vec<_>>(), [Some("a"), Some("b")]);
+        assert_eq!(df.column("n").unwrap().i64().unwrap().iter().collect::<Vec<_>>(), [Some(1), Some(6)]);
+        assert_eq!(df.column("mean").unwrap().f64().unwrap().iter().collect::<Vec<_>>(), [Some(1.0), Some(3.0)]);
+        assert_eq!(df.column("many").unwrap().bool().unwrap().iter().collect::<Vec<_>>(), [Some(false), Some(true)]);
+        assert_eq!(df.column("d").unwrap().dtype(), &DataType::Date);
+        assert_eq!(df.column("nothing").unwrap().null_count(), 2);
+    }
+
+    #[test]
+    fn a_query_the_engine_rejects_is_an_error_naming_it() {
+        let e = run_datafusion("SELECT nope FROM missing", &[]).unwrap_err();
+        assert!(e.to_string().contains("datafusion"), "{e}");
+    }
+}

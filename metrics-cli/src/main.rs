@@ -274,12 +274,19 @@ fn run_on_engine(
         let flag = if needed == "survey_responses" { "surveys" } else { needed };
         return Err(UsageError(format!("--engine runs on the input files: pass --{flag}")).into());
     }
+    if let Some((n, _)) = inputs.iter().find(|(_, t)| {
+        t.delimiter == Some(metrics_core::source::WHITESPACE) || t.encoding != metrics_core::mapping::Encoding::Utf8
+    }) {
+        let why = "the engine reads UTF-8 text with one separator character (docs/sql.md)";
+        return Err(
+            UsageError(format!("{n}: `delimiter = \"whitespace\"` or another encoding is set, and {why}")).into()
+        );
+    }
     if let Some((n, _)) = inputs.iter().find(|(_, t)| !t.columns.is_empty() || t.preset.is_some()) {
         let why = "the engine reads cxm's column names as they are; map them in a view (docs/sql.md)";
         return Err(UsageError(format!("{n}: a column mapping or preset is set, and {why}")).into());
     }
-    let tables: Vec<EngineTable> =
-        inputs.iter().map(|(n, t)| EngineTable { name: (*n).to_owned(), path: t.path.clone().into() }).collect();
+    let tables: Vec<EngineTable> = inputs.iter().map(|(n, t)| engine_table(n, t)).collect();
     let table = run_datafusion(sql, &tables).map_err(with_flags)?;
     let command = match section {
         "revenue" => metrics_core::report::Command::Revenue,
@@ -290,6 +297,16 @@ fn run_on_engine(
     let report =
         metrics_core::report::engine_report(&settings.options, command, period, section, table, "datafusion", &inputs);
     write(&report, settings, render::Style { color: use_color(cli::ColorArg::Auto, settings) })
+}
+
+/// An input file as the engine's table `name`, with its separator (set,
+/// or detected as cxm detects it; whitespace-separated text is refused).
+#[cfg(feature = "datafusion")]
+fn engine_table(name: &str, t: &metrics_core::mapping::TableInput) -> metrics_core::sql::EngineTable {
+    let delimiter = t
+        .delimiter
+        .unwrap_or_else(|| metrics_core::source::Source::resolve(&t.path).map_or(b',', |s| s.sniff_delimiter()));
+    metrics_core::sql::EngineTable { name: name.to_owned(), path: t.path.clone().into(), delimiter }
 }
 
 /// `cxm sql --engine` in a cxm built without the engine's feature.

@@ -609,25 +609,13 @@ pub fn engine_report(
     engine: &str,
     inputs: &[(&str, &TableInput)],
 ) -> Report {
-    let mut meta = Meta {
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        command,
-        inputs: BTreeMap::new(),
-        period,
-        tz: o.tz.name().to_owned(),
-        input_tz: o.input_tz.name().to_owned(),
-        as_of: o.as_of.map(crate::report::rfc3339),
-        first_period: None,
-        last_period: None,
-        rules: BTreeMap::from([("engine".to_owned(), engine.to_owned())]),
-        skipped: Vec::new(),
-        notes: vec![format!(
-            "computed by {engine} from the SQL of `cxm sql --dialect {engine}`; the engine read the tables as they \
-             are, so no data-quality checks ran (docs/sql.md)"
-        )],
-        max_excluded: o.max_excluded,
-        run: None,
-    };
+    let mut meta = Meta::empty(o, command, period);
+    meta.as_of = o.as_of.map(rfc3339);
+    meta.rules.insert("engine".to_owned(), engine.to_owned());
+    meta.notes.push(format!(
+        "computed by {engine} from the SQL of `cxm sql --dialect {engine}`; the engine read the tables as they \
+         are, so no data-quality checks ran (docs/sql.md)"
+    ));
     for (name, t) in inputs {
         let format = crate::source::Source::resolve(&t.path).map_or(FileFormat::Parquet, |s| s.format);
         let input = InputMeta { path: t.path.clone(), format, preset: None, rows_read: 0, rows_used: 0 };
@@ -645,8 +633,14 @@ pub fn engine_report(
 /// An empty report for `command`: meta filled from the options.
 fn new_report(o: &ReportOptions, command: Command, p: &Plan<'_>) -> Report {
     let period = o.period.unwrap_or(if p.tickets.is_some() { Period::Week } else { Period::Month });
-    Report {
-        meta: Meta {
+    Report { meta: Meta::empty(o, command, period), data_quality: DataQuality::new(), sections: Vec::new() }
+}
+
+impl Meta {
+    /// The meta of a report for `command` before anything is read: the
+    /// version, period, zones and `max_excluded` from the options.
+    fn empty(o: &ReportOptions, command: Command, period: Period) -> Self {
+        Meta {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             command,
             inputs: BTreeMap::new(),
@@ -661,9 +655,7 @@ fn new_report(o: &ReportOptions, command: Command, p: &Plan<'_>) -> Report {
             notes: Vec::new(),
             max_excluded: o.max_excluded,
             run: None,
-        },
-        data_quality: DataQuality::new(),
-        sections: Vec::new(),
+        }
     }
 }
 

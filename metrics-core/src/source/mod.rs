@@ -609,15 +609,8 @@ impl Source {
             None => std::fs::File::open(file).and_then(|f| check::check(f, self.sep(), &keep)),
         }
         .map_err(|e| Error::from(crate::error::ErrorKind::Unreadable { path: file.clone(), reason: e.to_string() }))?;
-        if let Some(&(field, row, byte, offset)) = checked.bad_bytes.iter().min_by_key(|b| b.3) {
-            return Err(Error::from(crate::error::ErrorKind::Encoding {
-                path: file.clone(),
-                row,
-                column: header.get(field as usize).cloned().unwrap_or_default(),
-                byte,
-                offset,
-                encoding: self.encoding.name().to_owned(),
-            }));
+        if let Some(&bad) = checked.bad_bytes.iter().min_by_key(|b| b.3) {
+            return Err(self.encoding_error(file, &header, bad));
         }
         let schema: Schema =
             (0..header.len()).map(|k| Field::new(format!("__c{k}").into(), DataType::String)).collect();
@@ -709,19 +702,44 @@ impl Source {
     /// [`Source::read`] of CSV files with cxm's own reader ([`reader`]):
     /// only the selected fields are parsed, straight into typed columns.
     fn read_csv(&self, select: &[Selected]) -> Result<(DataFrame, Ragged)> {
-        let mut frame: Option<DataFrame> = None;
+        let mut frames = Vec::with_capacity(self.files.len());
         let mut ragged = Ragged::new();
         for i in 0..self.files.len() {
             let (df, r) = self.read_csv_file(i, select)?;
             ragged.extend(r.into_iter().map(|(row, n)| (i as u32, row, n)));
-            match &mut frame {
-                Some(f) => {
-                    f.vstack_mut_owned(df).ctx(&format!("reading {}", self.spec))?;
+            frames.push(df);
+        }
+        // Keys read as numbers in one file and as text in another are
+        // text in all (a canonical number is the text it was read from).
+        for sel in select.iter().filter(|s| matches!(s.scan, Some(ScanParse::Id))) {
+            let name = sel.canonical.as_str();
+            let is_text = |df: &DataFrame| df.column(name).is_ok_and(|c| c.dtype() == &DataType::String);
+            if frames.iter().any(is_text) {
+                for df in frames.iter_mut().filter(|df| !is_text(df)) {
+                    let text = df.column(name).and_then(|c| c.cast(&DataType::String)).ctx(name)?;
+                    df.with_column(text).ctx(name)?;
                 }
-                None => frame = Some(df),
             }
         }
-        Ok((frame.unwrap_or_default(), ragged))
+        let mut frames = frames.into_iter();
+        let mut frame = frames.next().unwrap_or_default();
+        for df in frames {
+            frame.vstack_mut_owned(df).ctx(&format!("reading {}", self.spec))?;
+        }
+        Ok((frame, ragged))
+    }
+
+    /// The error for a byte that is not valid in the encoding: (column
+    /// index, one-based data row, the byte, its offset in the file).
+    fn encoding_error(&self, file: &Path, header: &[String], (field, row, byte, offset): (u32, u32, u8, u64)) -> Error {
+        Error::from(crate::error::ErrorKind::Encoding {
+            path: file.to_path_buf(),
+            row,
+            column: header.get(field as usize).cloned().unwrap_or_default(),
+            byte,
+            offset,
+            encoding: self.encoding.name().to_owned(),
+        })
     }
 
     /// One CSV file's selected columns (with `__file`) and ragged rows.
@@ -754,15 +772,8 @@ impl Source {
         };
         let read = reader::read(input, self.sep(), header.len(), &wanted).map_err(|e| unreadable(e.to_string()))?;
         drop(decoded);
-        if let Some((field, row, byte, offset)) = read.bad_byte {
-            return Err(Error::from(crate::error::ErrorKind::Encoding {
-                path: file.clone(),
-                row,
-                column: header.get(field as usize).cloned().unwrap_or_default(),
-                byte,
-                offset,
-                encoding: self.encoding.name().to_owned(),
-            }));
+        if let Some(bad) = read.bad_byte {
+            return Err(self.encoding_error(file, &header, bad));
         }
         let mut read_columns = read.columns.into_iter();
         let mut columns = Vec::with_capacity(select.len() + 1);
@@ -932,6 +943,25 @@ mod tests {
                 proptest::prop_assert_eq!(ra, rb);
             }
         }
+    }
+
+    #[test]
+    fn keys_read_as_numbers_in_one_file_and_text_in_another_are_text() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.csv"), "ticket_id\n1\n2\n").unwrap();
+        std::fs::write(dir.path().join("b.csv"), "ticket_id\nT-9\n").unwrap();
+        std::fs::write(dir.path().join("c.csv"), "ticket_id\n").unwrap();
+        let source = Source::resolve(dir.path().to_str().unwrap()).unwrap();
+        let select = [Selected {
+            source: "ticket_id".into(),
+            canonical: "ticket_id".into(),
+            scan: Some(ScanParse::Id),
+            position: None,
+        }];
+        let (df, ragged) = source.read(&select).unwrap();
+        assert!(ragged.is_empty());
+        let ids: Vec<Option<&str>> = df.column("ticket_id").unwrap().str().unwrap().iter().collect();
+        assert_eq!(ids, [Some("1"), Some("2"), Some("T-9")]);
     }
 
     #[cfg(unix)]

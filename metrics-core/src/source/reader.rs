@@ -143,25 +143,42 @@ fn read_in_blocks(
     }
     let header_fields = u32::try_from(header_fields).unwrap_or(u32::MAX);
     let mut plan = Plan { sep, header_fields, fields, field_slot, wanted, block: block.max(1), exact: false };
-    let parsed = read_blocks(input, &plan)?;
-    if !parsed.iter().any(|(_, p)| p.irregular) {
+    let (parsed, whole) = read_blocks(input, &plan)?;
+    if whole && !parsed.iter().any(|(_, p)| p.irregular) {
         return Ok(assemble(parsed, wanted));
     }
     drop(parsed);
     plan.exact = true;
-    Ok(assemble(read_blocks(input, &plan)?, wanted))
+    Ok(assemble(read_blocks(input, &plan)?.0, wanted))
 }
 
-/// Every block of `input`, parsed on all cores, in file order.
-fn read_blocks(input: Input<'_>, plan: &Plan<'_>) -> std::io::Result<Vec<(usize, Parsed)>> {
+/// Blocks never grow past this many times [`Plan::block`] in the fast
+/// split: a longer run without a record end means a stray quote (every
+/// later line break looks quoted), and the file is split exactly instead
+/// of buffering the rest of it.
+const MAX_GROWTH: usize = 8;
+
+/// Positions in a block are `u32`: a block this long is refused.
+const MAX_BLOCK: usize = u32::MAX as usize - 1;
+
+/// The error for a record longer than [`MAX_BLOCK`].
+fn too_long() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, "a record longer than 4 GiB (an unclosed quote?)")
+}
+
+/// Every block of `input`, parsed on all cores, in file order, and whether
+/// the split reached the end (`false`: the fast split gave up on a stray
+/// quote, see [`MAX_GROWTH`]).
+fn read_blocks(input: Input<'_>, plan: &Plan<'_>) -> std::io::Result<(Vec<(usize, Parsed)>, bool)> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let (to_workers, from_reader) = sync_channel::<Block<'_>>(workers * 2);
     let from_reader = Mutex::new(from_reader);
     let done: Mutex<Vec<(usize, Parsed)>> = Mutex::new(Vec::new());
     let spare: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let whole = std::thread::scope(|s| {
         for _ in 0..workers {
-            s.spawn(|| work(&from_reader, plan, &done, &spare));
+            s.spawn(|| work(&from_reader, plan, &done, &spare, &failed));
         }
         let sent = match input {
             Input::Text(t) => split_text(t, &to_workers, plan),
@@ -170,23 +187,38 @@ fn read_blocks(input: Input<'_>, plan: &Plan<'_>) -> std::io::Result<Vec<(usize,
         drop(to_workers);
         sent
     })?;
+    if failed.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(std::io::Error::other("cxm's CSV reader failed on a block of this file"));
+    }
     let mut parsed = done.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     parsed.sort_unstable_by_key(|(i, _)| *i);
-    Ok(parsed)
+    Ok((parsed, whole))
 }
 
 /// A worker: parses blocks until the reader is done, handing back owned
 /// buffers for reuse.
+/// A block that fails (a panic, which no input should cause) sets `failed`;
+/// the worker then drains the rest without parsing, so the reading thread
+/// never waits on a full channel.
 fn work(
     from_reader: &Mutex<Receiver<Block<'_>>>,
     plan: &Plan<'_>,
     done: &Mutex<Vec<(usize, Parsed)>>,
     spare: &Mutex<Vec<Vec<u8>>>,
+    failed: &std::sync::atomic::AtomicBool,
 ) {
+    use std::sync::atomic::Ordering::Relaxed;
     loop {
         let next = from_reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
         let Ok(block) = next else { return };
-        let parsed = parse_block(&block, plan);
+        if failed.load(Relaxed) {
+            continue;
+        }
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_block(&block, plan)));
+        let Ok(parsed) = parsed else {
+            failed.store(true, Relaxed);
+            continue;
+        };
         done.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((block.index, parsed));
         if let Cow::Owned(mut buf) = block.bytes {
             buf.clear();
@@ -195,12 +227,14 @@ fn work(
     }
 }
 
-/// The end of the first record (just after its line break), if it has one.
+/// The end of the header record (just after its line break), if it has
+/// one. Blank lines before it are skipped, as the header is read.
 fn header_end(text: &[u8], sep: u8) -> Option<usize> {
+    let lead = text.iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
     let mut first = None;
-    exact_ends(text, sep, |p, record_end| {
+    exact_ends(&text[lead..], sep, |p, record_end| {
         if record_end {
-            first = Some(p + 1);
+            first = Some(lead + p + 1);
         }
         !record_end
     });
@@ -234,8 +268,8 @@ fn last_record_end(buf: &[u8], plan: &Plan<'_>) -> Option<usize> {
 }
 
 /// Blocks of in-memory text, borrowed.
-fn split_text<'a>(text: &'a [u8], to: &SyncSender<Block<'a>>, plan: &Plan<'_>) -> std::io::Result<()> {
-    let Some(mut start) = header_end(text, plan.sep) else { return Ok(()) };
+fn split_text<'a>(text: &'a [u8], to: &SyncSender<Block<'a>>, plan: &Plan<'_>) -> std::io::Result<bool> {
+    let Some(mut start) = header_end(text, plan.sep) else { return Ok(true) };
     let mut index = 0;
     while start < text.len() {
         let mut end = (start + plan.block).min(text.len());
@@ -247,8 +281,14 @@ fn split_text<'a>(text: &'a [u8], to: &SyncSender<Block<'a>>, plan: &Plan<'_>) -
             if let Some(c) = last_record_end(&text[start..end], plan) {
                 break start + c;
             }
+            if !plan.exact && end - start >= MAX_GROWTH * plan.block {
+                return Ok(false);
+            }
             end = (start + 2 * (end - start)).min(text.len());
         };
+        if cut - start > MAX_BLOCK {
+            return Err(too_long());
+        }
         let block =
             Block { index, offset: start as u64, bytes: Cow::Borrowed(&text[start..cut]), last: cut == text.len() };
         if to.send(block).is_err() {
@@ -257,7 +297,7 @@ fn split_text<'a>(text: &'a [u8], to: &SyncSender<Block<'a>>, plan: &Plan<'_>) -
         index += 1;
         start = cut;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Reads from `r` until `buf` holds `want` bytes or the text ends; the
@@ -274,7 +314,7 @@ fn split_reader(
     to: &SyncSender<Block<'_>>,
     spare: &Mutex<Vec<Vec<u8>>>,
     plan: &Plan<'_>,
-) -> std::io::Result<()> {
+) -> std::io::Result<bool> {
     let mut buf = Vec::with_capacity(plan.block);
     // The header first: read until its record ends.
     let mut want = plan.block;
@@ -284,7 +324,10 @@ fn split_reader(
             break h;
         }
         if n == 0 {
-            return Ok(());
+            return Ok(true);
+        }
+        if buf.len() > MAX_BLOCK {
+            return Err(too_long());
         }
         want *= 2;
     };
@@ -303,19 +346,28 @@ fn split_reader(
             if let Some(c) = last_record_end(&block, plan) {
                 break (c, false);
             }
+            if !plan.exact && block.len() >= MAX_GROWTH * plan.block {
+                return Ok(false);
+            }
+            if block.len() > MAX_BLOCK {
+                return Err(too_long());
+            }
             want = block.len() * 2;
         };
         carry.clear();
         carry.extend_from_slice(&block[cut..]);
         block.truncate(cut);
         let len = block.len() as u64;
+        if block.len() > MAX_BLOCK {
+            return Err(too_long());
+        }
         if !block.is_empty() && to.send(Block { index, offset, bytes: Cow::Owned(block), last }).is_err() {
-            return Ok(());
+            return Ok(true);
         }
         index += 1;
         offset += len;
         if last {
-            return Ok(());
+            return Ok(true);
         }
     }
 }
@@ -828,6 +880,36 @@ mod tests {
             assert_eq!(c.dtype(), &DataType::String);
             let got: Vec<Option<&str>> = c.str().unwrap().iter().collect();
             assert_eq!(got, [Some("7"), Some("12"), Some("007"), Some(" 7"), Some(""), Some("9")]);
+        }
+    }
+
+    #[test]
+    fn blank_lines_before_the_header_are_skipped() {
+        let w = vec![Wanted { field: 1, name: "s".into(), parse: None }];
+        for text in ["\n\r\nid,status\n1,open\n", "\r\n\nid,status\n1,open"] {
+            let r = read(Input::Text(text.as_bytes()), b',', 2, &w).unwrap();
+            assert_eq!((r.rows, r.ragged.len()), (1, 0), "{text:?}");
+            assert_eq!(r.columns[0].str().unwrap().get(0), Some("open"));
+        }
+    }
+
+    #[test]
+    fn a_stray_quote_does_not_hold_the_rest_of_the_file() {
+        // `5" screen` is text; with 4-byte blocks the fast split would see
+        // every later line break as quoted and grow the block to the end:
+        // it gives up after MAX_GROWTH blocks and the file is split exactly.
+        let mut text = String::from("id,what\n1,5\" screen\n");
+        for i in 2..=200 {
+            text.push_str(&format!("{i},ok\n"));
+        }
+        let w = vec![Wanted { field: 1, name: "w".into(), parse: None }];
+        let bytes = text.clone().into_bytes();
+        let open = || -> std::io::Result<Box<dyn Read + Send>> { Ok(Box::new(std::io::Cursor::new(bytes.clone()))) };
+        for input in [Input::Text(text.as_bytes()), Input::Reader(&open)] {
+            let r = read_in_blocks(input, b',', 2, &w, 4).unwrap();
+            assert_eq!((r.rows, r.ragged.len()), (200, 0));
+            let c = r.columns[0].str().unwrap();
+            assert_eq!((c.get(0), c.get(199)), (Some("5\" screen"), Some("ok")));
         }
     }
 

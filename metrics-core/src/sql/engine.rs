@@ -25,8 +25,11 @@ use crate::{Error, Result};
 pub struct EngineTable {
     /// The name the SQL uses (`tickets`, `subscriptions`, ...).
     pub name: String,
-    /// A Parquet or CSV file, or a folder of them.
+    /// A Parquet or CSV file, or a folder of files of one format (not its
+    /// subfolders).
     pub path: PathBuf,
+    /// The CSV field separator (`b','` for most files).
+    pub delimiter: u8,
 }
 
 /// Runs `sql` on DataFusion with `tables` registered: Parquet files (by
@@ -55,25 +58,40 @@ pub fn run_datafusion(sql: &str, tables: &[EngineTable]) -> Result<DataFrame> {
     to_frame(&batches.0, &batches.1)
 }
 
-/// Registers one table, by its files' format.
+/// Registers one table, by its files' format. A file is read whatever
+/// its extension's case (DataFusion otherwise selects files by an exact
+/// extension); a folder's files are chosen by the extension of its first
+/// file, in name order, that is Parquet or CSV.
 async fn register(ctx: &SessionContext, t: &EngineTable) -> Result<()> {
     let path = t.path.to_string_lossy().into_owned();
-    let parquet = ["parquet", "pq"].iter().any(|e| {
-        t.path.extension().is_some_and(|x| x.eq_ignore_ascii_case(e)) || (t.path.is_dir() && has_ext(&t.path, e))
-    });
-    let done = if parquet {
-        ctx.register_parquet(t.name.as_str(), &path, ParquetReadOptions::default()).await
+    let unreadable = |e: &dyn std::fmt::Display| engine_error(&format!("{path}: registering it as `{}`", t.name), e);
+    let ext = data_extension(&t.path).ok_or_else(|| unreadable(&"no .parquet, .pq or .csv file"))?;
+    let ext = format!(".{ext}");
+    let done = if ext.eq_ignore_ascii_case(".parquet") || ext.eq_ignore_ascii_case(".pq") {
+        ctx.register_parquet(t.name.as_str(), &path, ParquetReadOptions::default().file_extension(&ext)).await
     } else {
-        ctx.register_csv(t.name.as_str(), &path, CsvReadOptions::new().has_header(true)).await
+        let options = CsvReadOptions::new()
+            .has_header(true)
+            .delimiter(t.delimiter)
+            .file_extension(&ext)
+            // Quoted line breaks in values (free-text fields) must not split
+            // the scan.
+            .newlines_in_values(true);
+        ctx.register_csv(t.name.as_str(), &path, options).await
     };
-    done.map_err(|e| engine_error(&format!("{path}: registering it as `{}`", t.name), &e))
+    done.map_err(|e| unreadable(&e))
 }
 
-/// Whether a folder holds a file with extension `ext` (any case).
-fn has_ext(dir: &std::path::Path, ext: &str) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|entries| {
-        entries.flatten().any(|e| e.path().extension().is_some_and(|x| x.eq_ignore_ascii_case(ext)))
-    })
+/// The extension (as written) of a data file: the file's own, or that of
+/// the first Parquet or CSV file of a folder in name order.
+fn data_extension(path: &std::path::Path) -> Option<String> {
+    let ext = |p: &std::path::Path| p.extension().map(|e| e.to_string_lossy().into_owned());
+    if !path.is_dir() {
+        return ext(path);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path).ok()?.flatten().map(|e| e.path()).collect();
+    files.sort();
+    files.iter().filter_map(|f| ext(f)).find(|e| ["parquet", "pq", "csv"].iter().any(|d| e.eq_ignore_ascii_case(d)))
 }
 
 fn engine_error(what: &str, e: &dyn std::fmt::Display) -> Error {
@@ -156,9 +174,10 @@ mod tests {
     #[test]
     fn runs_a_query_over_a_csv_table_and_converts_its_types() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.csv");
-        std::fs::write(&path, "k,x\na,1\nb,2\nb,4\n").unwrap();
-        let tables = [EngineTable { name: "t".into(), path }];
+        // An upper-case extension and `;`: read as the table says.
+        let path = dir.path().join("t.CSV");
+        std::fs::write(&path, "k;x\na;1\nb;2\nb;4\n").unwrap();
+        let tables = [EngineTable { name: "t".into(), path, delimiter: b';' }];
         let sql = "SELECT k, CAST(sum(x) AS BIGINT) AS n, avg(x) AS mean, count(*) > 1 AS many, \
                    DATE '2026-01-02' AS d, CAST(NULL AS DOUBLE) AS nothing FROM t GROUP BY k ORDER BY k";
         let df = run_datafusion(sql, &tables).unwrap();

@@ -199,25 +199,29 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
         .into());
     };
     let section = a.report.section.as_deref().unwrap_or("support");
-    let default = match section {
-        "support" | "surveys" => metrics_core::Period::Week,
-        "revenue" | "cohorts" => metrics_core::Period::Month,
+    // The section, read once: which SQL, its default period, its input.
+    let command = match section {
+        "support" => Command::Support,
+        "surveys" => Command::Surveys,
+        "revenue" => Command::Revenue,
+        "cohorts" => Command::Cohorts,
         other => {
             let why = "cxm sql renders support, surveys, revenue and cohorts (docs/sql.md)";
             return Err(UsageError(format!("--section {other}: {why}")).into());
         }
     };
-    let period = o.period.unwrap_or(default);
+    let monthly = matches!(command, Command::Revenue | Command::Cohorts);
+    let period = o.period.unwrap_or(if monthly { metrics_core::Period::Month } else { metrics_core::Period::Week });
     let spine = metrics_core::period::Spine::with_week_start(period, o.tz, since, until, o.week_start);
-    let sql = match section {
-        "revenue" | "cohorts" => {
+    let sql = match command {
+        Command::Revenue | Command::Cohorts => {
             let mut request = RevenueRequest::new(dialect, subscriptions, spine);
             request.gross_margin = o.revenue.gross_margin;
             request.by = o.by.clone();
             request.accounts = accounts;
-            if section == "revenue" { revenue_sql(&request) } else { cohorts_sql(&request) }
+            if command == Command::Revenue { revenue_sql(&request) } else { cohorts_sql(&request) }
         }
-        "surveys" => {
+        Command::Surveys => {
             let mut request = SurveysRequest::new(dialect, responses, spine);
             request.by = o.by.clone();
             request.default_survey = o.surveys.default_survey;
@@ -239,7 +243,7 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
             std::io::stdout().lock().write_all(sql.as_bytes())?;
             Ok(())
         }
-        Some(engine) => run_on_engine(engine, &sql, section, period, &settings),
+        Some(engine) => run_on_engine(engine, &sql, command, section, period, &settings),
     }
 }
 
@@ -249,6 +253,7 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
 fn run_on_engine(
     engine: cli::Engine,
     sql: &str,
+    command: Command,
     section: &str,
     period: metrics_core::Period,
     settings: &Settings,
@@ -265,9 +270,9 @@ fn run_on_engine(
     .into_iter()
     .filter_map(|(n, t)| Some((n, t?)))
     .collect();
-    let needed = match section {
-        "revenue" | "cohorts" => "subscriptions",
-        "surveys" => "survey_responses",
+    let needed = match command {
+        Command::Revenue | Command::Cohorts => "subscriptions",
+        Command::Surveys => "survey_responses",
         _ => "tickets",
     };
     if !inputs.iter().any(|(n, _)| *n == needed) {
@@ -288,12 +293,6 @@ fn run_on_engine(
     }
     let tables: Vec<EngineTable> = inputs.iter().map(|(n, t)| engine_table(n, t)).collect();
     let table = run_datafusion(sql, &tables).map_err(with_flags)?;
-    let command = match section {
-        "revenue" => metrics_core::report::Command::Revenue,
-        "cohorts" => metrics_core::report::Command::Cohorts,
-        "surveys" => metrics_core::report::Command::Surveys,
-        _ => metrics_core::report::Command::Support,
-    };
     let report =
         metrics_core::report::engine_report(&settings.options, command, period, section, table, "datafusion", &inputs);
     write(&report, settings, render::Style { color: use_color(cli::ColorArg::Auto, settings) })
@@ -314,6 +313,7 @@ fn engine_table(name: &str, t: &metrics_core::mapping::TableInput) -> metrics_co
 fn run_on_engine(
     engine: cli::Engine,
     _sql: &str,
+    _command: Command,
     _section: &str,
     _period: metrics_core::Period,
     _settings: &Settings,

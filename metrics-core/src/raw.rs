@@ -926,7 +926,6 @@ macro_rules! validity {
         })
     };
 }
-pub(crate) use validity;
 
 impl<T: Copy + Default> FromIterator<Option<T>> for Values<T> {
     fn from_iter<I: IntoIterator<Item = Option<T>>>(iter: I) -> Self {
@@ -979,6 +978,14 @@ impl Values<f64> {
     pub fn into_column(self, name: &str) -> Column {
         let validity = validity!(&self.valid);
         Float64Chunked::from_vec_validity(name.into(), self.data, validity).into_column()
+    }
+}
+
+impl Values<i8> {
+    /// An `Int8` column, moving the values.
+    pub fn into_column(self, name: &str) -> Column {
+        let validity = validity!(&self.valid);
+        Int8Chunked::from_vec_validity(name.into(), self.data, validity).into_column()
     }
 }
 

@@ -91,17 +91,15 @@ def main() -> int:
     extra_sql = ["--table", "accounts=accounts"] if a.accounts else []
     want = list(csv.reader(io.StringIO(cxm([a.cxm, section, "-q", "--format", "csv", flag, path, *extra_in, *common]))))
     views = [(table, path)] + ([("accounts", a.accounts)] if a.accounts else [])
+    if a.engine != "cxm-datafusion":
+        sql = cxm([a.cxm, "sql", "--dialect", a.engine, "--section", section, "--table", f"{table}={table}",
+                   *extra_sql, *common])
     if a.engine == "cxm-datafusion":
         # cxm runs the SQL itself and writes the result as it writes a section.
         got = list(csv.reader(io.StringIO(cxm([a.cxm, "sql", "--engine", "datafusion", "--section", section, "-q",
                                                 "--format", "csv", flag, path, *extra_in, *common]))))
         header = got[0]
         rows = [tuple(None if v == "" else number_or_text(v) for v in r) for r in got[1:]]
-    else:
-        sql = cxm([a.cxm, "sql", "--dialect", a.engine, "--section", section, "--table", f"{table}={table}",
-                   *extra_sql, *common])
-    if a.engine == "cxm-datafusion":
-        pass
     elif a.engine == "duckdb":
         import duckdb
 

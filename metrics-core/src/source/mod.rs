@@ -671,15 +671,7 @@ impl Source {
                     let c = if decimals.contains(&s) { c.cast(DataType::Float64) } else { c };
                     exprs.push(c.alias(canonical));
                 }
-                (None, None, _) => {
-                    return Err(Error::from(crate::error::ErrorKind::MissingColumn {
-                        path: file.clone(),
-                        table: String::new(),
-                        column: sel.source.clone(),
-                        found: header.clone(),
-                        suggest: None,
-                    }));
-                }
+                (None, None, _) => return Err(missing_column(file, sel, &header)),
             }
         }
         Ok((lf.select(exprs), ragged))
@@ -753,15 +745,7 @@ impl Source {
             if self.partitions[i].iter().any(|(k, _)| *k == sel.source) {
                 continue;
             }
-            let Some(field) = position_of(&header, sel) else {
-                return Err(Error::from(crate::error::ErrorKind::MissingColumn {
-                    path: file.clone(),
-                    table: String::new(),
-                    column: sel.source.clone(),
-                    found: header.clone(),
-                    suggest: None,
-                }));
-            };
+            let Some(field) = position_of(&header, sel) else { return Err(missing_column(file, sel, &header)) };
             wanted.push(reader::Wanted { field, name: sel.canonical.as_str().into(), parse: sel.scan.clone() });
         }
         let decoded = self.decoded(file)?;
@@ -868,6 +852,18 @@ impl Source {
             None => header.iter().position(|h| h == column),
         }
     }
+}
+
+/// The error for a selected column that `file` (with `header`) lacks; the
+/// caller names the table.
+fn missing_column(file: &Path, sel: &Selected, header: &[String]) -> Error {
+    Error::from(crate::error::ErrorKind::MissingColumn {
+        path: file.to_path_buf(),
+        table: String::new(),
+        column: sel.source.clone(),
+        found: header.to_vec(),
+        suggest: None,
+    })
 }
 
 /// The header position of a selected column: the one the mapping picks, or

@@ -34,7 +34,7 @@ use polars::prelude::*;
 use super::check::{below, masks, prefix_xor};
 use super::{ScanParse, UNPARSEABLE};
 use crate::parse::values::{parse_bool, parse_int};
-use crate::raw::validity;
+use crate::raw::Values;
 
 /// Bytes read per block before it is cut after its last record.
 const BLOCK: usize = 8 << 20;
@@ -374,15 +374,15 @@ fn split_reader(
 
 /// A column being built from one block.
 enum Builder {
-    /// Microseconds or whole numbers, with validity.
-    Int(Vec<i64>, Vec<bool>),
-    /// Flags as 1, 0 or -1, with validity.
-    Flag(Vec<i8>, Vec<bool>),
+    /// Microseconds or whole numbers.
+    Int(Values<i64>),
+    /// Flags as 1, 0 or -1.
+    Flag(Values<i8>),
     /// Text.
     Text(StringChunkedBuilder),
-    /// Keys while every one is a canonical whole number ([`canonical`]),
-    /// with validity; text from the first that is not.
-    Id(Vec<i64>, Vec<bool>, PlSmallStr),
+    /// Keys while every one is a canonical whole number ([`canonical`]);
+    /// text from the first that is not.
+    Id(Values<i64>, PlSmallStr),
 }
 
 /// A key written as a whole number in canonical form (`0`, or up to 18
@@ -396,27 +396,17 @@ fn canonical(b: &[u8]) -> Option<i64> {
 impl Builder {
     fn new(w: &Wanted, rows: usize) -> Self {
         match w.parse {
-            Some(ScanParse::Id) => Self::Id(Vec::with_capacity(rows), Vec::with_capacity(rows), w.name.clone()),
-            Some(ScanParse::Bool) => Self::Flag(Vec::with_capacity(rows), Vec::with_capacity(rows)),
-            Some(_) => Self::Int(Vec::with_capacity(rows), Vec::with_capacity(rows)),
+            Some(ScanParse::Id) => Self::Id(Values::with_capacity(rows), w.name.clone()),
+            Some(ScanParse::Bool) => Self::Flag(Values::with_capacity(rows)),
+            Some(_) => Self::Int(Values::with_capacity(rows)),
             None => Self::Text(StringChunkedBuilder::new(w.name.clone(), rows)),
         }
     }
 
     fn null(&mut self) {
         match self {
-            Self::Int(v, ok) => {
-                v.push(0);
-                ok.push(false);
-            }
-            Self::Flag(v, ok) => {
-                v.push(0);
-                ok.push(false);
-            }
-            Self::Id(v, ok, _) => {
-                v.push(0);
-                ok.push(false);
-            }
+            Self::Int(v) | Self::Id(v, _) => v.push(None),
+            Self::Flag(v) => v.push(None),
             Self::Text(b) => b.append_null(),
         }
     }
@@ -424,15 +414,9 @@ impl Builder {
     /// An [`Builder::Id`] turned to text: the keys so far written back in
     /// their canonical form.
     fn ids_to_text(&mut self) {
-        if let Self::Id(v, ok, name) = self {
-            let mut b = StringChunkedBuilder::new(name.clone(), v.capacity());
-            for (n, present) in v.iter().zip(ok.iter()) {
-                if *present {
-                    b.append_value(n.to_string());
-                } else {
-                    b.append_null();
-                }
-            }
+        if let Self::Id(v, name) = self {
+            let mut b = StringChunkedBuilder::new(name.clone(), v.len());
+            v.iter().for_each(|n| b.append_option(n.map(|n| n.to_string())));
             *self = Self::Text(b);
         }
     }
@@ -442,94 +426,55 @@ impl Builder {
     /// going through text, with the value the text parse gives. `false`
     /// (nothing pushed) for anything else.
     fn push_common(&mut self, parse: Option<&ScanParse>, b: &[u8]) -> bool {
-        match (self, parse) {
-            (Self::Int(v, ok), Some(ScanParse::Timestamp(ts))) => match ts.parse_common(b) {
-                Some(t) => {
-                    v.push(t);
-                    ok.push(true);
-                    true
-                }
-                None => false,
-            },
-            (Self::Int(v, ok), Some(ScanParse::Int)) => {
-                if b.is_empty() || b.len() > 18 || !b.iter().all(u8::is_ascii_digit) {
-                    return false;
-                }
-                v.push(b.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0')));
-                ok.push(true);
-                true
+        let (values, value) = match (self, parse) {
+            (Self::Int(v), Some(ScanParse::Timestamp(ts))) => (v, ts.parse_common(b)),
+            (Self::Int(v), _) => {
+                let digits = !b.is_empty() && b.len() <= 18 && b.iter().all(u8::is_ascii_digit);
+                (v, digits.then(|| b.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'))))
             }
-            (Self::Id(v, ok, _), _) => match canonical(b) {
-                Some(n) => {
-                    v.push(n);
-                    ok.push(true);
-                    true
-                }
-                None => false,
-            },
-            (Self::Flag(v, ok), _) => {
+            (Self::Id(v, _), _) => (v, canonical(b)),
+            (Self::Flag(v), _) => {
                 let flag = match b {
                     b"true" | b"1" => 1,
                     b"false" | b"0" => 0,
                     _ => return false,
                 };
-                v.push(flag);
-                ok.push(true);
-                true
+                v.push(Some(flag));
+                return true;
             }
-            _ => false,
+            (Self::Text(_), _) => return false,
+        };
+        if value.is_some() {
+            values.push(value);
         }
+        value.is_some()
     }
 
     /// One field's text (quotes removed), parsed as `parse` says.
     fn push(&mut self, parse: Option<&ScanParse>, text: &str) {
-        if let Self::Id(v, ok, _) = self {
+        if let Self::Id(v, _) = self {
             if let Some(n) = canonical(text.as_bytes()) {
-                v.push(n);
-                ok.push(true);
+                v.push(Some(n));
                 return;
             }
             self.ids_to_text();
         }
-        match (self, parse) {
-            (Self::Text(b), _) => b.append_value(text),
-            (Self::Id(..), _) => {}
-            (Self::Int(v, ok), Some(p)) => {
-                let t = text.trim();
-                let value = match p {
-                    _ if t.is_empty() => None,
-                    ScanParse::Timestamp(ts) => Some(ts.parse(t).unwrap_or(UNPARSEABLE)),
-                    _ => Some(parse_int(t).unwrap_or(UNPARSEABLE)),
-                };
-                v.push(value.unwrap_or(0));
-                ok.push(value.is_some());
-            }
-            (Self::Flag(v, ok), _) => {
-                let t = text.trim();
-                v.push(if t.is_empty() { 0 } else { parse_bool(t).map_or(-1, i8::from) });
-                ok.push(!t.is_empty());
-            }
-            (Self::Int(v, ok), None) => {
-                v.push(0);
-                ok.push(false);
-            }
+        let t = text.trim();
+        match self {
+            Self::Text(b) => b.append_value(text),
+            Self::Id(..) => {}
+            Self::Int(v) => v.push((!t.is_empty()).then(|| match parse {
+                Some(ScanParse::Timestamp(ts)) => ts.parse(t).unwrap_or(UNPARSEABLE),
+                _ => parse_int(t).unwrap_or(UNPARSEABLE),
+            })),
+            Self::Flag(v) => v.push((!t.is_empty()).then(|| parse_bool(t).map_or(-1, i8::from))),
         }
     }
 
     fn finish(self, name: &PlSmallStr) -> Column {
         match self {
-            Self::Int(v, ok) => {
-                let validity = validity!(&ok);
-                Int64Chunked::from_vec_validity(name.clone(), v, validity).into_column()
-            }
-            Self::Flag(v, ok) => {
-                let validity = validity!(&ok);
-                Int8Chunked::from_vec_validity(name.clone(), v, validity).into_column()
-            }
-            Self::Id(v, ok, _) => {
-                let validity = validity!(&ok);
-                Int64Chunked::from_vec_validity(name.clone(), v, validity).into_column()
-            }
+            Self::Int(v) | Self::Id(v, _) => v.into_column(name),
+            Self::Flag(v) => v.into_column(name),
             Self::Text(b) => b.finish().into_column(),
         }
     }

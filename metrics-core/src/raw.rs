@@ -427,11 +427,7 @@ impl RawTable {
         let parser = TimestampParser::new(spec.format.clone(), spec.tz.unwrap_or(tz));
         let c = self.column(name)?;
         let parsed = match c.dtype() {
-            DataType::Int64 if self.scan_parsed => {
-                let mut out = from_ints(c.i64().ctx(name)?, |v| (v != UNPARSEABLE).then_some(v));
-                out.first_bad = None;
-                out
-            }
+            DataType::Int64 if self.scan_parsed => scanned(c.i64().ctx(name)?),
             DataType::Datetime(tu, zone) => {
                 let per_us = match tu {
                     TimeUnit::Nanoseconds => 0.001,
@@ -477,9 +473,10 @@ impl RawTable {
     /// `out_of_range`.
     fn in_valid_years(&self, mut p: Parsed<Micros>) -> Parsed<Micros> {
         let (lo, hi) = self.valid_years.bounds();
-        for i in 0..p.values.len() {
-            if p.values.get(i).is_some_and(|t| t < lo || t >= hi) {
-                p.values.clear(i);
+        let values = &mut p.values;
+        for (i, (t, v)) in values.data.iter().zip(values.valid.iter_mut()).enumerate() {
+            if *v && (*t < lo || *t >= hi) {
+                *v = false;
                 p.out_of_range.push(i);
             }
         }
@@ -496,11 +493,7 @@ impl RawTable {
         let c = self.column(name)?;
         let add = self.spec(name).map_or(0, |s| s.add);
         let mut p = match c.dtype() {
-            DataType::Int64 if self.scan_parsed => {
-                let mut out = from_ints(c.i64().ctx(name)?, |v| (v != UNPARSEABLE).then_some(v));
-                out.first_bad = None;
-                out
-            }
+            DataType::Int64 if self.scan_parsed => scanned(c.i64().ctx(name)?),
             DataType::Int64 if !self.scan_parsed => copied(c.i64().ctx(name)?),
             DataType::Int32 => copied(c.i32().ctx(name)?),
             d if d.is_integer() => from_ints(c.cast(&DataType::Int64).ctx(name)?.i64().ctx(name)?, Some),
@@ -519,21 +512,15 @@ impl RawTable {
     pub fn bools(&self, name: &str) -> Result<Parsed<bool>> {
         let c = self.column(name)?;
         Ok(match c.dtype() {
-            DataType::Int8 if self.scan_parsed => {
-                let ca = c.i8().ctx(name)?;
-                let mut out = Parsed::with_capacity(ca.len());
-                for v in ca.iter() {
-                    out.push_opt(v, |b| (b >= 0).then_some(b == 1));
-                }
-                out.first_bad = None;
-                out
-            }
+            DataType::Int8 if self.scan_parsed => scanned_flags(c.i8().ctx(name)?),
             DataType::Boolean => {
+                // Chunk by chunk: values and validity copied, none fails.
                 let ca = c.bool().ctx(name)?;
                 let mut out = Parsed::with_capacity(ca.len());
-                for v in ca.iter() {
-                    out.push_opt(v, Some);
+                for arr in ca.downcast_iter() {
+                    out.values.extend_from_array(arr.values().iter(), arr.validity().map(|b| b.iter()));
                 }
+                out.nonempty = ca.len() - ca.null_count();
                 out
             }
             _ => from_text(&text(c, name)?, parse_bool),
@@ -568,12 +555,6 @@ impl RawTable {
             return Ok(None);
         }
         Ok(Some(c.cast(&DataType::Float64).ctx(name)?.f64().ctx(name)?.clone()))
-    }
-
-    /// Whether a read column holds text still to be parsed (not typed by
-    /// the file or parsed during the scan).
-    pub(crate) fn is_text(&self, name: &str) -> bool {
-        self.column(name).is_ok_and(|c| c.dtype() == &DataType::String)
     }
 
     /// An id column: integers as `Int64`, anything else as text.
@@ -787,6 +768,46 @@ where
     out
 }
 
+/// A column the CSV reader parsed ([`UNPARSEABLE`] where a value failed),
+/// chunk by chunk: the values buffer and the validity copied, then one
+/// pass that moves the failures to `bad`. The reader keeps no failing
+/// text, so `first_bad` stays `None` (the callers show the values at
+/// `bad` from the file).
+fn scanned(ca: &Int64Chunked) -> Parsed<i64> {
+    let mut out = copied(ca);
+    let values = &mut out.values;
+    for (i, (d, v)) in values.data.iter().zip(values.valid.iter_mut()).enumerate() {
+        if *v && *d == UNPARSEABLE {
+            *v = false;
+            out.bad.push(i);
+        }
+    }
+    out
+}
+
+/// Flags the CSV reader parsed (1, 0, or -1 where a value failed), as
+/// [`scanned`] does integers.
+fn scanned_flags(ca: &Int8Chunked) -> Parsed<bool> {
+    let mut out = Parsed::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        let values = &mut out.values;
+        values.data.extend(arr.values().iter().map(|&f| f == 1));
+        match arr.validity() {
+            Some(b) => values.valid.extend(b.iter()),
+            None => values.valid.resize(values.data.len(), true),
+        }
+        let base = values.valid.len() - arr.len();
+        for (i, f) in arr.values().iter().enumerate() {
+            if *f < 0 && values.valid[base + i] {
+                values.valid[base + i] = false;
+                out.bad.push(base + i);
+            }
+        }
+    }
+    out.nonempty = ca.len() - ca.null_count();
+    out
+}
+
 fn from_ints<T: Copy + Default>(ca: &Int64Chunked, f: impl Fn(i64) -> Option<T>) -> Parsed<T> {
     let mut out = Parsed::with_capacity(ca.len());
     for v in ca.iter() {
@@ -876,6 +897,41 @@ impl<T: Copy + Default> Values<T> {
     #[inline]
     pub fn get(&self, i: usize) -> Option<T> {
         if self.valid[i] { Some(self.data[i]) } else { None }
+    }
+
+    /// Every row's value (a default where missing), for loops that read
+    /// [`Self::validity`] beside it.
+    pub fn data(&self) -> &[T] {
+        &self.data
+    }
+
+    /// Whether each row has a value.
+    pub fn validity(&self) -> &[bool] {
+        &self.valid
+    }
+
+    /// The largest value among the rows that have one and are `true` in
+    /// `rows` (as long as the values), or `None`.
+    ///
+    /// ```
+    /// use metrics_core::raw::Values;
+    /// let v: Values<i64> = [Some(3), None, Some(9), Some(5)].into_iter().collect();
+    /// assert_eq!(v.max_where(&[true, true, false, true]), Some(5));
+    /// assert_eq!(v.max_where(&[false, true, false, false]), None);
+    /// ```
+    pub fn max_where(&self, rows: &[bool]) -> Option<T>
+    where
+        T: Ord,
+    {
+        let rows = self.data.iter().zip(&self.valid).zip(rows);
+        rows.filter(|((_, v), r)| **v && **r).map(|((d, _), _)| *d).max()
+    }
+
+    /// Sets row `i` to `v` (panics past the end, like indexing).
+    #[inline]
+    pub fn set(&mut self, i: usize, v: T) {
+        self.data[i] = v;
+        self.valid[i] = true;
     }
 
     /// Sets row `i` to missing.
@@ -990,9 +1046,12 @@ impl Values<i8> {
 }
 
 impl Values<bool> {
-    /// A `Boolean` column.
+    /// A `Boolean` column: the values and the validity as bitmaps.
     pub fn into_column(self, name: &str) -> Column {
-        BooleanChunked::from_iter_options(name.into(), self.iter()).into_column()
+        let validity = validity!(&self.valid);
+        let values = BooleanChunked::from_slice(name.into(), &self.data);
+        let array = values.rechunk().downcast_as_array().clone().with_validity(validity);
+        BooleanChunked::with_chunk(name.into(), array).into_column()
     }
 }
 
@@ -1058,8 +1117,21 @@ pub fn superseded_rows(ids: &StringChunked, usable: &[bool]) -> Vec<usize> {
 /// integer column): the integers are the keys, no text is made.
 pub fn superseded_int_rows(ids: &Int64Chunked, usable: &[bool]) -> Vec<usize> {
     // Order-preserving map of i64 onto u64.
-    let keys: Vec<u64> =
-        ids.iter().zip(usable).filter(|(_, u)| **u).map(|(v, _)| v.map_or(0, |k| (k as u64) ^ (1 << 63))).collect();
+    let mut keys = Vec::with_capacity(usable.len());
+    let mut at = 0;
+    for arr in ids.downcast_iter() {
+        let usable = &usable[at..at + arr.len()];
+        at += arr.len();
+        let key = |k: i64| (k as u64) ^ (1 << 63);
+        match arr.validity() {
+            None => keys.extend(arr.values().iter().zip(usable).filter(|(_, u)| **u).map(|(k, _)| key(*k))),
+            Some(valid) => keys.extend(arr.values().iter().zip(valid.iter()).zip(usable).filter(|(_, u)| **u).map(
+                |((k, v), _)| {
+                    if v { key(*k) } else { 0 }
+                },
+            )),
+        }
+    }
     let mut superseded = superseded_by_keys(&keys, usable.len(), (0..usable.len()).filter(|&i| usable[i]));
     superseded.sort_unstable();
     superseded
@@ -1070,6 +1142,10 @@ pub fn superseded_int_rows(ids: &Int64Chunked, usable: &[bool]) -> Vec<usize> {
 /// the last position per key when the keys' range is small, else a hash of
 /// integers.
 fn superseded_by_keys(keys: &[u64], rows: usize, positions: impl Iterator<Item = usize>) -> Vec<usize> {
+    if keys.windows(2).all(|w| w[0] < w[1]) {
+        // Ascending keys (an export sorted by id) are distinct.
+        return Vec::new();
+    }
     let mut superseded = Vec::new();
     let (lo, hi) = keys.iter().fold((u64::MAX, 0), |(lo, hi), k| (lo.min(*k), hi.max(*k)));
     if !keys.is_empty() && hi - lo <= 8 * keys.len() as u64 && rows < u32::MAX as usize {
@@ -1103,11 +1179,14 @@ pub enum IdColumn {
 }
 
 impl IdColumn {
-    /// Whether each row's id is missing (null, or blank text).
-    pub fn missing(&self) -> Box<dyn Iterator<Item = bool> + '_> {
+    /// The rows whose id is missing (null, or blank text), ascending.
+    pub fn missing(&self) -> Vec<usize> {
+        let rows =
+            |missing: &mut dyn Iterator<Item = bool>| missing.enumerate().filter(|(_, m)| *m).map(|(i, _)| i).collect();
         match self {
-            Self::Int(c) => Box::new(c.iter().map(|v| v.is_none())),
-            Self::Text(c) => Box::new(c.iter().map(|v| v.is_none_or(|s| s.trim().is_empty()))),
+            Self::Int(c) if c.null_count() == 0 => Vec::new(),
+            Self::Int(c) => rows(&mut c.iter().map(|v| v.is_none())),
+            Self::Text(c) => rows(&mut c.iter().map(|v| v.is_none_or(|s| s.trim().is_empty()))),
         }
     }
 

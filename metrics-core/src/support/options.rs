@@ -65,6 +65,10 @@ impl CsatScale {
     /// ```
     pub fn rate(&self, cell: &str) -> Rating {
         let v = cell.trim();
+        if let &[d @ b'0'..=b'9'] = v.as_bytes() {
+            // One digit, the usual cell: the number parse, without it.
+            return self.rate_number(f64::from(d - b'0'));
+        }
         let starts = |p: &str| v.len() >= p.len() && v.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
         let is = |p: &str| v.eq_ignore_ascii_case(p);
         if v.is_empty() || is("offered") || is("unoffered") || is("not offered") {

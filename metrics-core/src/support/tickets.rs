@@ -134,26 +134,16 @@ impl Tickets {
         let mut q = crate::raw::collector_of(&raw.source, &raw.ids, &raw.findings);
         let names: Vec<&'static str> =
             TICKETS.iter().filter(|d| d.kind == Kind::Timestamp && raw.has(d.name)).map(|d| d.name).collect();
-        let (mut ts, created_bad) = if names.iter().any(|n| raw.is_text(n)) {
-            // Text to parse (an in-memory frame): one thread per column.
-            let parsed = parse_timestamps(&raw, &names, tz, &mut q)?;
-            crate::raw::release(&mut raw.df, &names);
-            parsed
-        } else {
-            // Typed instants (Parquet, or parsed during the CSV scan): one
-            // column at a time, each released once converted, so the scan's
-            // copies and the converted ones are never all held at once.
-            let (mut ts, mut created_bad) = (Timestamps::new(), Vec::new());
-            for name in names {
-                let p = checked_timestamps(&raw, name, tz, &mut q)?;
-                if name == CREATED_AT {
-                    created_bad = p.bad;
-                }
-                ts.insert(name, p.values);
-                crate::raw::release(&mut raw.df, &[name]);
-            }
-            (ts, created_bad)
-        };
+        // One column per core at a time, each batch released once
+        // converted, so the read copies and the converted ones are never
+        // all held at once.
+        let (mut ts, mut created_bad) = (Timestamps::new(), Vec::new());
+        for batch in names.chunks(cores()) {
+            let (parsed, bad) = parse_timestamps(&raw, batch, tz, &mut q)?;
+            ts.extend(parsed);
+            created_bad.extend(bad);
+            crate::raw::release(&mut raw.df, batch);
+        }
         let ids = raw.ids(TICKET_ID)?;
         let created = ts.remove(CREATED_AT).unwrap_or_default();
         let mut usable = required_rows(&ids, &created, &created_bad, &mut q);
@@ -175,21 +165,20 @@ impl Tickets {
         check_durations(&created, &ts, &usable, o.max_duration, &mut q);
         let stamps = Stamps { ts: &ts, usable: &usable, rated_late: &rated_late };
         let present: Vec<&ColumnDef> = TICKETS.iter().filter(|d| raw.has(d.name)).collect();
-        let converts = |d: &&&ColumnDef| matches!(d.kind, Kind::Int | Kind::Bool | Kind::Duration | Kind::Float);
-        let typed = if present.iter().filter(converts).any(|d| raw.is_text(d.name)) {
-            // Text to parse (an in-memory frame): in parallel.
-            typed_columns(&raw, &stamps, o, &mut q)?
-        } else {
-            // Typed columns, one at a time, each released once converted.
-            let mut typed = Vec::new();
-            for def in present {
-                typed.extend(typed_column(&raw, def, None, &stamps, o, &mut q)?);
-                if def.kind != Kind::Text {
-                    crate::raw::release(&mut raw.df, &[def.name]);
-                }
-            }
-            typed
-        };
+        // The number and flag columns one per core at a time, each batch
+        // released once converted; then text and ratings.
+        let (numbers, others): (Vec<&ColumnDef>, Vec<&ColumnDef>) = present.iter().partition(|d| converts(d.kind));
+        let mut typed = Vec::new();
+        for batch in numbers.chunks(cores()) {
+            typed.extend(typed_columns(&raw, batch, &stamps, o, &mut q)?);
+            crate::raw::release(&mut raw.df, &batch.iter().map(|d| d.name).collect::<Vec<_>>());
+        }
+        for def in others {
+            typed.extend(typed_column(&raw, def, None, &stamps, o, &mut q)?.map(|c| (def.name, c)));
+        }
+        // In the order of the schema, as before.
+        typed.sort_by_key(|(name, _)| TICKETS.iter().position(|d| d.name == *name));
+        let typed = typed.into_iter().map(|(_, c)| c);
         // The parsed instants move into their columns, no copy.
         let mut columns = vec![ids.into_column(TICKET_ID), created.into_datetime(CREATED_AT)];
         for name in [FIRST_RESPONSE_AT, SOLVED_AT, FIRST_SOLVED_AT, CSAT_AT] {
@@ -221,9 +210,9 @@ impl Tickets {
 /// Parsed timestamp columns by canonical name, at full height.
 type Timestamps = HashMap<&'static str, Values<Micros>>;
 
-/// Parses every present timestamp column (one thread per column: parsing
-/// dominates staging), counts the bad values and returns the columns with
-/// the rows whose `created_at` did not parse.
+/// Converts the timestamp columns `names` (one thread each: parsing text
+/// or copying typed instants dominates staging), counts the bad values and
+/// returns the columns with the rows whose `created_at` did not parse.
 fn parse_timestamps(
     raw: &RawTable,
     names: &[&'static str],
@@ -241,11 +230,6 @@ fn parse_timestamps(
         ts.insert(name, p.values);
     }
     Ok((ts, created_bad))
-}
-
-/// One timestamp column converted, checked and counted.
-fn checked_timestamps(raw: &RawTable, name: &'static str, tz: Tz, q: &mut Collector<'_>) -> Result<Parsed<Micros>> {
-    counted(raw, name, raw.timestamps(name, tz)?, q)
 }
 
 /// A converted timestamp column: an error when no value parses, else its
@@ -267,23 +251,16 @@ fn required_rows(
     created_bad: &[usize],
     q: &mut Collector<'_>,
 ) -> Vec<bool> {
-    let n = created.len();
-    let mut created_unparseable = vec![false; n];
-    for &i in created_bad {
-        created_unparseable[i] = true;
+    let mut usable = created.validity().to_vec();
+    for i in ids.missing() {
+        q.add(Reason::MissingRequired, TICKET_ID, i);
+        usable[i] = false;
     }
-    let mut usable = vec![true; n];
-    // Random access into a chunked array is slow; iterate once.
-    for (i, missing) in ids.missing().enumerate() {
-        if missing {
-            q.add(Reason::MissingRequired, TICKET_ID, i);
-            usable[i] = false;
-        }
-        if created.get(i).is_none() {
-            if !created_unparseable[i] {
-                q.add(Reason::MissingRequired, CREATED_AT, i);
-            }
-            usable[i] = false;
+    let mut bad = created_bad.iter().copied().peekable();
+    for (i, _) in created.validity().iter().enumerate().filter(|(_, v)| !**v) {
+        while bad.next_if(|&b| b < i).is_some() {}
+        if bad.next_if_eq(&i).is_none() {
+            q.add(Reason::MissingRequired, CREATED_AT, i);
         }
     }
     usable
@@ -293,11 +270,11 @@ fn required_rows(
 /// timestamp of rows with a valid `created_at` (column by column, no
 /// per-row look-ups), else 0.
 fn resolve_as_of(explicit: Option<Micros>, created: &Values<Micros>, ts: &Timestamps) -> (Micros, &'static str) {
-    let mut latest: Option<Micros> = created.iter().max().flatten();
+    let mut latest: Option<Micros> = created.max_where(created.validity());
     let mut source = CREATED_AT;
     for c in [FIRST_RESPONSE_AT, SOLVED_AT, CSAT_AT] {
         if let Some(v) = ts.get(c) {
-            let col_max = v.iter().zip(created.iter()).filter(|(_, c)| c.is_some()).filter_map(|(t, _)| t).max();
+            let col_max = v.max_where(created.validity());
             if col_max > latest {
                 latest = col_max;
                 source = c;
@@ -352,25 +329,25 @@ fn check_durations(
     max_duration: Micros,
     q: &mut Collector<'_>,
 ) {
+    // Usable rows have a `created_at`; a pass over plain slices finds the
+    // few rows to count.
+    let c = created.data();
     for name in [FIRST_RESPONSE_AT, SOLVED_AT, FIRST_SOLVED_AT] {
         let Some(v) = ts.get(name) else { continue };
-        for i in (0..usable.len()).filter(|&i| usable[i]) {
-            let Some((t, c)) = v.get(i).zip(created.get(i)) else { continue };
-            if t < c {
-                q.add(Reason::NegativeDuration, name, i);
-            } else if t - c > max_duration {
-                q.add(Reason::ImplausibleDuration, name, i);
-            }
+        let (t, present) = (v.data(), v.validity());
+        let odd = |i: usize| usable[i] && present[i] && (t[i] < c[i] || t[i] - c[i] > max_duration);
+        for i in (0..usable.len()).filter(|&i| odd(i)) {
+            let reason = if t[i] < c[i] { Reason::NegativeDuration } else { Reason::ImplausibleDuration };
+            q.add(reason, name, i);
         }
     }
     if let (Some(solved), Some(answered)) = (ts.get(SOLVED_AT), ts.get(FIRST_RESPONSE_AT)) {
-        for i in (0..usable.len()).filter(|&i| usable[i]) {
-            let (s, c, a) = (solved.get(i), created.get(i), answered.get(i));
-            // A solve before creation is a negative duration already.
-            let before_created = s.is_some_and(|s| c.is_some_and(|c| s < c));
-            if !before_created && s.is_some_and(|s| a.is_some_and(|a| s < a)) {
-                q.add(Reason::SolvedBeforeResponse, SOLVED_AT, i);
-            }
+        let (s, a) = (solved.data(), answered.data());
+        let (has_s, has_a) = (solved.validity(), answered.validity());
+        // A solve before creation is a negative duration already.
+        let odd = |i: usize| usable[i] && has_s[i] && has_a[i] && s[i] >= c[i] && s[i] < a[i];
+        for i in (0..usable.len()).filter(|&i| odd(i)) {
+            q.add(Reason::SolvedBeforeResponse, SOLVED_AT, i);
         }
     }
 }
@@ -382,16 +359,33 @@ struct Stamps<'a> {
     rated_late: &'a [bool],
 }
 
-/// Converts the other typed columns (in parallel: they are independent)
-/// into their output columns, counting bad values; the rating column
-/// becomes `csat_satisfied`.
-fn typed_columns(raw: &RawTable, st: &Stamps<'_>, o: &TicketReadOptions, q: &mut Collector<'_>) -> Result<Vec<Column>> {
-    let mut converted = convert_in_parallel(raw)?;
+/// Converts the typed columns of `defs` (one thread each: they are
+/// independent) into their output columns, counting bad values; the
+/// rating column becomes `csat_satisfied`.
+fn typed_columns(
+    raw: &RawTable,
+    defs: &[&ColumnDef],
+    st: &Stamps<'_>,
+    o: &TicketReadOptions,
+    q: &mut Collector<'_>,
+) -> Result<Vec<(&'static str, Column)>> {
+    let mut converted = convert_in_parallel(raw, defs)?;
     let mut columns = Vec::new();
-    for def in TICKETS.iter().filter(|d| raw.has(d.name)) {
-        columns.extend(typed_column(raw, def, converted.remove(def.name), st, o, q)?);
+    for def in defs {
+        columns.extend(typed_column(raw, def, converted.remove(def.name), st, o, q)?.map(|c| (def.name, c)));
     }
     Ok(columns)
+}
+
+/// Whether a column of this kind is converted to numbers or flags (by
+/// [`convert_in_parallel`]).
+fn converts(kind: Kind) -> bool {
+    matches!(kind, Kind::Int | Kind::Bool | Kind::Duration | Kind::Float)
+}
+
+/// The threads a batch of column conversions uses: one per core.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Converts one typed column now (when `converted` is `None`) or takes its
@@ -449,12 +443,10 @@ fn one_thread_each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> Result<R> + 
     })
 }
 
-/// Converts the int, bool, duration and float columns, one thread each.
-fn convert_in_parallel(raw: &RawTable) -> Result<HashMap<&'static str, Converted>> {
-    let typed: Vec<&ColumnDef> = TICKETS
-        .iter()
-        .filter(|d| raw.has(d.name) && matches!(d.kind, Kind::Int | Kind::Bool | Kind::Duration | Kind::Float))
-        .collect();
+/// Converts the int, bool, duration and float columns of `defs`, one
+/// thread each.
+fn convert_in_parallel(raw: &RawTable, defs: &[&ColumnDef]) -> Result<HashMap<&'static str, Converted>> {
+    let typed: Vec<&ColumnDef> = defs.iter().copied().filter(|d| converts(d.kind)).collect();
     let converted = one_thread_each(
         &typed,
         |d| {
@@ -485,39 +477,12 @@ fn rating_column(
     // as text; both are iterated once, never collected.
     let numbers = raw.numbers(name)?;
     let text = if numbers.is_none() { Some(raw.strings(name)?) } else { None };
-    let ratings: Box<dyn Iterator<Item = Rating> + '_> = match (&numbers, &text) {
-        (Some(f), _) => Box::new(f.iter().map(|v| v.map_or(Rating::None, |f| o.csat.rate_number(f)))),
-        (None, Some(t)) => Box::new(t.iter().map(|v| v.map_or(Rating::None, |c| o.csat.rate(c)))),
-        (None, None) => Box::new(std::iter::empty()),
+    let rated = match (&numbers, &text) {
+        (Some(f), _) => rate_rows(f.iter().map(|v| v.map_or(Rating::None, |f| o.csat.rate_number(f))), name, st, q),
+        (None, Some(t)) => rate_rows(t.iter().map(|v| v.map_or(Rating::None, |c| o.csat.rate(c))), name, st, q),
+        (None, None) => rate_rows(std::iter::empty(), name, st, q),
     };
-    let (solved, rated) = (st.ts.get(SOLVED_AT), st.ts.get(CSAT_AT));
-    let mut sat: Vec<Option<bool>> = vec![None; st.usable.len()];
-    let mut recognised = 0usize;
-    let mut unparseable = Vec::new();
-    for (i, r) in ratings.enumerate() {
-        if !st.usable[i] {
-            continue;
-        }
-        let r = if st.rated_late[i] { Rating::None } else { r };
-        let timed = rated.is_some_and(|v| v.get(i).is_some()) || solved.is_some_and(|v| v.get(i).is_some());
-        recognised += usize::from(!matches!(r, Rating::Unparseable | Rating::None));
-        sat[i] = match r {
-            Rating::Valid(s) if timed => Some(s),
-            Rating::Valid(_) => {
-                q.add(Reason::CsatWithoutTime, name, i);
-                None
-            }
-            Rating::OutOfRange => {
-                q.add(Reason::ScoreOutOfRange, name, i);
-                None
-            }
-            Rating::Unparseable => {
-                unparseable.push(i);
-                None
-            }
-            Rating::None => None,
-        };
-    }
+    let Rated { sat, recognised, unparseable } = rated;
     if let (0, Some(&first)) = (recognised, unparseable.first()) {
         let value = match (&numbers, &text) {
             (Some(f), _) => f.get(first).map(|v| v.to_string()).unwrap_or_default(),
@@ -526,7 +491,43 @@ fn rating_column(
         return Err(raw.nothing_parses_at(name, first, &value, &format!("a rating ({})", o.csat.describe())));
     }
     raw.count_values(q, Reason::UnparseableNumber, name, &unparseable);
-    Ok(BooleanChunked::from_iter_options(CSAT_SATISFIED.into(), sat.into_iter()).into_column())
+    Ok(sat.into_column(CSAT_SATISFIED))
+}
+
+/// The ratings of a column, read by [`rate_rows`].
+struct Rated {
+    /// `csat_satisfied` per row.
+    sat: Values<bool>,
+    /// Usable rows with a rating on the scale or off it.
+    recognised: usize,
+    /// Usable rows whose rating is not one.
+    unparseable: Vec<usize>,
+}
+
+/// Rates every usable row (generic over the ratings, so that the loop is
+/// compiled for each source with no call per row): a rating given after
+/// the as-of is none; a valid one without a time is counted
+/// `csat_without_time`, one off the scale `score_out_of_range`.
+fn rate_rows(ratings: impl Iterator<Item = Rating>, name: &str, st: &Stamps<'_>, q: &mut Collector<'_>) -> Rated {
+    let (solved, rated) = (st.ts.get(SOLVED_AT), st.ts.get(CSAT_AT));
+    let none = vec![false; st.usable.len()];
+    let has_solved = solved.map_or(none.as_slice(), Values::validity);
+    let has_rated = rated.map_or(none.as_slice(), Values::validity);
+    let mut out = Rated { sat: Values::nones(st.usable.len()), recognised: 0, unparseable: Vec::new() };
+    for (i, r) in ratings.enumerate() {
+        if !st.usable[i] || st.rated_late[i] {
+            continue;
+        }
+        out.recognised += usize::from(!matches!(r, Rating::Unparseable | Rating::None));
+        match r {
+            Rating::Valid(s) if has_rated[i] || has_solved[i] => out.sat.set(i, s),
+            Rating::Valid(_) => q.add(Reason::CsatWithoutTime, name, i),
+            Rating::OutOfRange => q.add(Reason::ScoreOutOfRange, name, i),
+            Rating::Unparseable => out.unparseable.push(i),
+            Rating::None => {}
+        }
+    }
+    out
 }
 
 /// A converted non-timestamp column.

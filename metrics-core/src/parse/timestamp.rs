@@ -297,11 +297,21 @@ impl TimestampParser {
     /// `YYYY-MM-DDTHH:MM:SSZ`, straight from bytes: `None` when the bytes
     /// are in any other form (which [`Self::parse`] then reads) or the
     /// format is not `Auto`. Same value as [`Self::parse`] whenever `Some`.
-    pub(crate) fn parse_common(&self, value: &[u8]) -> Option<Micros> {
-        match self.format {
-            TimestampFormat::Auto => utc_seconds_z(value),
-            _ => None,
+    /// The start of the day of the value before is reused when the date is
+    /// the same (`last`).
+    pub(crate) fn parse_common_cached(&self, value: &[u8], last: &mut LastDay) -> Option<Micros> {
+        if !matches!(self.format, TimestampFormat::Auto) || !z_shape(value) {
+            return None;
         }
+        let day = if last.start.is_some() && value[..10] == last.date {
+            last.start
+        } else {
+            let day = utc_day(value);
+            last.date.copy_from_slice(&value[..10]);
+            last.start = day;
+            day
+        };
+        Some(day? + time_of_day(&value[11..])?)
     }
 
     /// Reads a naive date-time (from a typed Parquet column) in the parser's zone.
@@ -315,16 +325,25 @@ impl TimestampParser {
 /// other shape or an invalid date or time, which the general parser then
 /// handles (and rejects the same way).
 fn utc_seconds_z(b: &[u8]) -> Option<Micros> {
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z'
-    {
+    if !z_shape(b) {
         return None;
     }
+    Some(utc_day(b)? + time_of_day(&b[11..])?)
+}
+
+/// Whether `b` has the shape `YYYY-MM-DDTHH:MM:SSZ` (digits not checked).
+fn z_shape(b: &[u8]) -> bool {
+    b.len() == 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':' && b[19] == b'Z'
+}
+
+/// The start of the day `YYYY-MM-DD` (the first ten bytes of `b`, dashes
+/// checked by the caller) in UTC microseconds, `None` for a date that does
+/// not exist.
+fn utc_day(b: &[u8]) -> Option<Micros> {
     let (y, m, d) = (i64::from(digits(b, 4)?), digits(&b[5..], 2)?, digits(&b[8..], 2)?);
-    let (hh, mm, ss) =
-        (i64::from(digits(&b[11..], 2)?), i64::from(digits(&b[14..], 2)?), i64::from(digits(&b[17..], 2)?));
     let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
     let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&m) || d == 0 || d > month_days[(m - 1) as usize] || hh > 23 || mm > 59 || ss > 59 {
+    if !(1..=12).contains(&m) || d == 0 || d > month_days[(m - 1) as usize] {
         return None;
     }
     let (m, d) = (i64::from(m), i64::from(d));
@@ -334,7 +353,26 @@ fn utc_seconds_z(b: &[u8]) -> Option<Micros> {
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
-    Some(((days * 86_400) + hh * 3600 + mm * 60 + ss) * MICROS_PER_SEC)
+    Some(days * 86_400 * MICROS_PER_SEC)
+}
+
+/// `HH:MM:SS` (colons checked by the caller) as microseconds into the day.
+fn time_of_day(b: &[u8]) -> Option<Micros> {
+    let two = |at: usize| {
+        let (hi, lo) = (b[at].wrapping_sub(b'0'), b[at + 1].wrapping_sub(b'0'));
+        (hi < 10 && lo < 10).then(|| i64::from(hi * 10 + lo))
+    };
+    let (hh, mm, ss) = (two(0)?, two(3)?, two(6)?);
+    (hh <= 23 && mm <= 59 && ss <= 59).then(|| (hh * 3600 + mm * 60 + ss) * MICROS_PER_SEC)
+}
+
+/// The last day read by [`TimestampParser::parse_common_cached`]: its
+/// `YYYY-MM-DD` bytes and its start. Exports are mostly in time order, so
+/// most values repeat the previous one's day.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct LastDay {
+    date: [u8; 10],
+    start: Option<Micros>,
 }
 
 fn digits(b: &[u8], n: usize) -> Option<u32> {
@@ -432,6 +470,24 @@ mod tests {
             let t = chrono::DateTime::from_timestamp(secs, 0).unwrap();
             let text = t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
             proptest::prop_assert_eq!(utc_seconds_z(text.as_bytes()), Some(secs * MICROS_PER_SEC));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_day_cache_changes_no_value(
+            days in proptest::collection::vec((0usize..6, 0usize..4), 1..40),
+        ) {
+            // Neighbouring values share a day or not, some with bad times
+            // or bad dates after a good one.
+            let dates = ["2024-02-29", "2024-03-01", "2023-02-29", "2026-12-31", "1999-01-01", "2024-02-29"];
+            let times = ["00:00:00", "23:59:59", "24:00:00", "12:3x:00"];
+            let p = TimestampParser::new(TimestampFormat::Auto, Tz::UTC);
+            let mut last = LastDay::default();
+            for (d, t) in days {
+                let text = format!("{}T{}Z", dates[d], times[t]);
+                proptest::prop_assert_eq!(p.parse_common_cached(text.as_bytes(), &mut last), utc_seconds_z(text.as_bytes()));
+            }
         }
     }
 

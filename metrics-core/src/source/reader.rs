@@ -33,6 +33,7 @@ use polars::prelude::*;
 
 use super::check::{below, masks, prefix_xor};
 use super::{ScanParse, UNPARSEABLE};
+use crate::parse::timestamp::LastDay;
 use crate::parse::values::{parse_bool, parse_int};
 use crate::raw::Values;
 
@@ -208,13 +209,14 @@ fn work(
     failed: &std::sync::atomic::AtomicBool,
 ) {
     use std::sync::atomic::Ordering::Relaxed;
+    let mut scratch = Scratch::default();
     loop {
         let next = from_reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
         let Ok(block) = next else { return };
         if failed.load(Relaxed) {
             continue;
         }
-        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_block(&block, plan)));
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_block(&block, plan, &mut scratch)));
         let Ok(parsed) = parsed else {
             failed.store(true, Relaxed);
             continue;
@@ -374,8 +376,8 @@ fn split_reader(
 
 /// A column being built from one block.
 enum Builder {
-    /// Microseconds or whole numbers.
-    Int(Values<i64>),
+    /// Microseconds or whole numbers, with the day of the last timestamp.
+    Int(Values<i64>, LastDay),
     /// Flags as 1, 0 or -1.
     Flag(Values<i8>),
     /// Text.
@@ -398,14 +400,14 @@ impl Builder {
         match w.parse {
             Some(ScanParse::Id) => Self::Id(Values::with_capacity(rows), w.name.clone()),
             Some(ScanParse::Bool) => Self::Flag(Values::with_capacity(rows)),
-            Some(_) => Self::Int(Values::with_capacity(rows)),
+            Some(_) => Self::Int(Values::with_capacity(rows), LastDay::default()),
             None => Self::Text(StringChunkedBuilder::new(w.name.clone(), rows)),
         }
     }
 
     fn null(&mut self) {
         match self {
-            Self::Int(v) | Self::Id(v, _) => v.push(None),
+            Self::Int(v, _) | Self::Id(v, _) => v.push(None),
             Self::Flag(v) => v.push(None),
             Self::Text(b) => b.append_null(),
         }
@@ -427,8 +429,8 @@ impl Builder {
     /// (nothing pushed) for anything else.
     fn push_common(&mut self, parse: Option<&ScanParse>, b: &[u8]) -> bool {
         let (values, value) = match (self, parse) {
-            (Self::Int(v), Some(ScanParse::Timestamp(ts))) => (v, ts.parse_common(b)),
-            (Self::Int(v), _) => {
+            (Self::Int(v, day), Some(ScanParse::Timestamp(ts))) => (v, ts.parse_common_cached(b, day)),
+            (Self::Int(v, _), _) => {
                 let digits = !b.is_empty() && b.len() <= 18 && b.iter().all(u8::is_ascii_digit);
                 (v, digits.then(|| b.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'))))
             }
@@ -463,7 +465,7 @@ impl Builder {
         match self {
             Self::Text(b) => b.append_value(text),
             Self::Id(..) => {}
-            Self::Int(v) => v.push((!t.is_empty()).then(|| match parse {
+            Self::Int(v, _) => v.push((!t.is_empty()).then(|| match parse {
                 Some(ScanParse::Timestamp(ts)) => ts.parse(t).unwrap_or(UNPARSEABLE),
                 _ => parse_int(t).unwrap_or(UNPARSEABLE),
             })),
@@ -473,7 +475,7 @@ impl Builder {
 
     fn finish(self, name: &PlSmallStr) -> Column {
         match self {
-            Self::Int(v) | Self::Id(v, _) => v.into_column(name),
+            Self::Int(v, _) | Self::Id(v, _) => v.into_column(name),
             Self::Flag(v) => v.into_column(name),
             Self::Text(b) => b.finish().into_column(),
         }
@@ -506,46 +508,34 @@ fn unquote(f: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// The state of the record being parsed.
-struct Record {
-    /// Where its current field starts.
-    field_start: usize,
-    /// The index of its current field.
-    field: u32,
-    /// Where it starts.
-    start: usize,
-}
-
 /// Splits one block into records and fields and parses the wanted ones,
 /// in two passes: the byte span of every read field of every record
 /// ([`fast_ends`] 64 bytes at a time, or [`exact_ends`] byte by byte when
 /// `exact`), then each column's values from its spans in one loop, so that
 /// every value of a loop takes the same branch.
-fn parse_block(block: &Block<'_>, plan: &Plan<'_>) -> Parsed {
+fn parse_block(block: &Block<'_>, plan: &Plan<'_>, scratch: &mut Scratch) -> Parsed {
     let bytes: &[u8] = &block.bytes;
-    let guess = bytes.len() / 100 + 16;
-    let mut split = Split {
-        spans: vec![Vec::with_capacity(guess); plan.fields.len()],
-        rows: 0,
-        ragged: Vec::new(),
-        rec: Record { field_start: 0, field: 0, start: 0 },
-    };
+    let Scratch { ends, split } = scratch;
+    ends.at.clear();
+    ends.records.clear();
     let mut irregular = false;
     if plan.exact {
         exact_ends(bytes, plan.sep, |p, record_end| {
-            split.field_end(plan, bytes, p, record_end);
+            ends.push(p, record_end);
             true
         });
     } else {
-        irregular = !fast_ends(bytes, plan.sep, |p, record_end| split.field_end(plan, bytes, p, record_end));
+        irregular = !fast_ends(bytes, plan.sep, |p, record_end| ends.push(p, record_end));
     }
-    if block.last && (split.rec.field > 0 || bytes[split.rec.start..].iter().any(|&b| b != b'\r')) {
-        split.field_end(plan, bytes, bytes.len(), true);
-    }
-    let mut out = Parsed { columns: Vec::new(), rows: split.rows, ragged: split.ragged, bad_byte: None, irregular };
     if irregular {
-        return out;
+        return Parsed { columns: Vec::new(), rows: 0, ragged: Vec::new(), bad_byte: None, irregular };
     }
+    if block.last {
+        ends.close(bytes);
+    }
+    ends.split(bytes, plan, split);
+    let ragged = std::mem::take(&mut split.ragged);
+    let mut out = Parsed { columns: Vec::new(), rows: split.rows, ragged, bad_byte: None, irregular };
     for w in plan.wanted {
         let slot = plan.field_slot.get(w.field).copied().unwrap_or(NOT_READ);
         let Some(spans) = split.spans.get(slot as usize) else {
@@ -574,46 +564,89 @@ fn parse_block(block: &Block<'_>, plan: &Plan<'_>) -> Parsed {
     out
 }
 
-/// The first pass of [`parse_block`]: where each read field lies.
+/// The first pass of [`parse_block`]: where every field of the block ends.
+#[derive(Default)]
+struct Ends {
+    /// The position of each separator or line break that ends a field.
+    at: Vec<u32>,
+    /// The index in `at` of each record's last end (a line break).
+    records: Vec<u32>,
+}
+
+impl Ends {
+    /// A field ending at `p`, and its record with it when `record_end`.
+    #[inline]
+    fn push(&mut self, p: usize, record_end: bool) {
+        // Blocks are at most `MAX_BLOCK` bytes: positions fit.
+        self.at.push(p as u32);
+        if record_end {
+            self.records.push(self.at.len() as u32 - 1);
+        }
+    }
+
+    /// Ends the text's last record when it has no line break: when it has
+    /// a field end or a byte other than `\r` after the last record.
+    fn close(&mut self, bytes: &[u8]) {
+        let last_record = self.records.last().map_or(0, |&r| r as usize + 1);
+        let start = last_record.checked_sub(1).map_or(0, |i| self.at[i] as usize + 1);
+        if self.at.len() > last_record || bytes[start..].iter().any(|&b| b != b'\r') {
+            self.push(bytes.len(), true);
+        }
+    }
+
+    /// Each read field's span in every record: the bytes between the end
+    /// before it (or the record's start) and its end; [`MISSING`] past a
+    /// short record's end. Blank lines (nothing but `\r`) are no record;
+    /// records whose field count differs from the header's are listed.
+    fn split(&self, bytes: &[u8], plan: &Plan<'_>, out: &mut Split) {
+        let rows = self.records.len();
+        out.spans.resize_with(plan.fields.len(), Vec::new);
+        for spans in &mut out.spans {
+            spans.clear();
+            spans.reserve(rows);
+        }
+        (out.rows, out.ragged) = (0, Vec::new());
+        let (mut first, mut start) = (0usize, 0u32);
+        for &last in &self.records {
+            let ends = &self.at[first..=last as usize];
+            first = last as usize + 1;
+            let record_start = start;
+            start = ends[ends.len() - 1] + 1;
+            if ends.len() == 1 && bytes[record_start as usize..ends[0] as usize].iter().all(|&b| b == b'\r') {
+                continue;
+            }
+            let fields = ends.len();
+            for (spans, &f) in out.spans.iter_mut().zip(&plan.fields) {
+                spans.push(match f {
+                    0 => (record_start, ends[0]),
+                    f if f < fields => (ends[f - 1] + 1, ends[f]),
+                    _ => MISSING,
+                });
+            }
+            if fields != plan.header_fields as usize {
+                out.ragged.push((out.rows, u32::try_from(fields).unwrap_or(u32::MAX)));
+            }
+            out.rows += 1;
+        }
+    }
+}
+
+/// A worker's buffers, kept from block to block: fresh ones would be
+/// mapped and faulted in for every block.
+#[derive(Default)]
+struct Scratch {
+    ends: Ends,
+    split: Split,
+}
+
+/// Where each read field lies, record by record.
+#[derive(Default)]
 struct Split {
     /// Per read field (as [`Plan::fields`]), each record's span, or
     /// [`MISSING`].
     spans: Vec<Vec<(u32, u32)>>,
     rows: u32,
     ragged: Vec<(u32, u32)>,
-    rec: Record,
-}
-
-impl Split {
-    /// The field ending at `p` (a separator, a line break, or the text's
-    /// end), and the record with it when `record_end`.
-    fn field_end(&mut self, plan: &Plan<'_>, bytes: &[u8], p: usize, record_end: bool) {
-        let rec = &mut self.rec;
-        if record_end && rec.field == 0 && bytes[rec.start..p].iter().all(|&b| b == b'\r') {
-            // A blank line is not a record.
-            *rec = Record { field_start: p + 1, field: 0, start: p + 1 };
-            return;
-        }
-        if let Some(&slot) = plan.field_slot.get(rec.field as usize).filter(|&&s| s != NOT_READ) {
-            self.spans[slot as usize].push((rec.field_start as u32, p as u32));
-        }
-        rec.field_start = p + 1;
-        if !record_end {
-            rec.field += 1;
-            return;
-        }
-        let fields = rec.field + 1;
-        if fields != plan.header_fields {
-            self.ragged.push((self.rows, fields));
-            // Read fields past the record's end are null.
-            let first_missing = plan.fields.partition_point(|&f| f < fields as usize);
-            for spans in &mut self.spans[first_missing..] {
-                spans.push(MISSING);
-            }
-        }
-        self.rows += 1;
-        *rec = Record { field_start: p + 1, field: 0, start: p + 1 };
-    }
 }
 
 /// Calls `end(p, record_end)` (until it returns `false`) at every separator and line break of

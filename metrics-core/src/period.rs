@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use polars::prelude::*;
 
 use crate::parse::timestamp::{Micros, localize};
+use crate::raw::Values;
 
 /// The length of a reporting period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -228,15 +229,63 @@ impl Spine {
     /// assert_eq!(days, [monday(2), monday(9), None, None]);
     /// ```
     pub fn bucket_instants(&self, name: &str, instants: impl Iterator<Item = Option<Micros>>) -> DateChunked {
+        let mut period_of = self.period_finder();
+        let mut out: Values<i32> = Values::with_capacity(instants.size_hint().0);
+        for t in instants {
+            out.push(t.and_then(&mut period_of));
+        }
+        out.into_date(name)
+    }
+
+    /// [`Self::bucket_instants`] of a column of instants (epoch
+    /// microseconds), read chunk by chunk; where it is null, the instant of
+    /// `fallback` (as long) when given.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use metrics_core::period::{Period, Spine};
+    /// use metrics_core::polars::prelude::*;
+    /// let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    /// let spine = Spine::new(Period::Week, chrono_tz::UTC, d(3, 2), d(3, 9));
+    /// let at = |day: u32| metrics_core::period::day_start(d(3, day), chrono_tz::UTC) + 3_600_000_000;
+    /// let rated = Int64Chunked::from_slice_options("r".into(), &[None, Some(at(4)), None]);
+    /// let solved = Int64Chunked::from_slice_options("s".into(), &[Some(at(10)), Some(at(11)), None]);
+    /// let c = spine.bucket_column("p", &rated, Some(&solved));
+    /// let monday = |day| Some(metrics_core::period::date_to_days(d(3, day)));
+    /// assert_eq!(c.phys.iter().collect::<Vec<_>>(), [monday(9), monday(2), None]);
+    /// ```
+    pub fn bucket_column(&self, name: &str, at: &Int64Chunked, fallback: Option<&Int64Chunked>) -> DateChunked {
+        let mut period_of = self.period_finder();
+        let mut out: Values<i32> = Values::with_capacity(at.len());
+        let fallback = fallback.map(|f| f.rechunk().into_owned());
+        let fallback = fallback.as_ref().and_then(|f| f.downcast_iter().next());
+        let mut row = 0;
+        for arr in at.downcast_iter() {
+            let valid = arr.validity();
+            for (i, &t) in arr.values().iter().enumerate() {
+                let t = if valid.is_none_or(|v| v.get_bit(i)) {
+                    Some(t)
+                } else {
+                    fallback.filter(|f| f.validity().is_none_or(|v| v.get_bit(row + i))).map(|f| f.value(row + i))
+                };
+                out.push(t.and_then(&mut period_of));
+            }
+            row += arr.len();
+        }
+        out.into_date(name)
+    }
+
+    /// The period of an instant as days since the epoch of its start, or
+    /// `None` outside the spine: exports are mostly in time order, so the
+    /// previous instant's period is tried first, then a binary search.
+    fn period_finder(&self) -> impl FnMut(Micros) -> Option<i32> + use<> {
         let starts: Vec<Micros> = self.starts.iter().map(|d| day_start(*d, self.tz)).collect();
         let days: Vec<i32> = self.starts.iter().map(|d| date_to_days(*d)).collect();
         let mut bounds = starts.clone();
         bounds.push(self.end_instants().last().copied().unwrap_or(Micros::MIN));
         let (first, end) = (bounds[0], bounds[bounds.len() - 1]);
-        // Exports are mostly in time order: the previous row's period is
-        // tried first, then a binary search.
         let mut last = 0usize;
-        let mut period_of = |t: Micros| {
+        move |t: Micros| {
             if !(first <= t && t < end) {
                 return None;
             }
@@ -244,8 +293,7 @@ impl Spine {
                 last = starts.partition_point(|&s| s <= t).saturating_sub(1);
             }
             Some(days[last])
-        };
-        Int32Chunked::from_iter_options(name.into(), instants.map(|t| t.and_then(&mut period_of))).into_date()
+        }
     }
 
     /// The exclusive end of each period as an instant (the next period's start).

@@ -1029,6 +1029,14 @@ impl Values<i64> {
     }
 }
 
+impl Values<i32> {
+    /// A `Date` column of days since the epoch, moving the values.
+    pub fn into_date(self, name: &str) -> DateChunked {
+        let validity = validity!(&self.valid);
+        Int32Chunked::from_vec_validity(name.into(), self.data, validity).into_date()
+    }
+}
+
 impl Values<f64> {
     /// A `Float64` column, moving the values.
     pub fn into_column(self, name: &str) -> Column {

@@ -35,9 +35,19 @@ const HOUR: f64 = 3.6e9;
 /// reopened tickets (a reopened ticket is seen as open from creation to its
 /// last solve). Without `solved_at` every created ticket stays open.
 ///
-/// The sweep runs eagerly over the two timestamp columns and the
-/// dimensions; the returned frame is lazy over its small result.
-pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
+/// The plan is a [`Part::Backlog`]: the sweep ([`frame`]) runs over the two
+/// timestamp columns and the dimensions when the table is assembled.
+pub fn backlog() -> Planned {
+    let columns: Vec<String> = COLUMNS.iter().map(|s| (*s).to_owned()).collect();
+    Ok(Metric { parts: vec![Part::Backlog], counts: columns[..2].to_vec(), columns })
+}
+
+/// The backlog's output columns; the first two are counts.
+const COLUMNS: [&str; 3] = ["backlog_count", "backlog_over_7d_count", "backlog_median_age_hours"];
+
+/// The frame of [`backlog`]: one row per period end (and group), keyed by
+/// `period_start` and the dimensions.
+pub(crate) fn frame(t: &Tickets, cx: &SupportContext) -> crate::Result<DataFrame> {
     // Each ticket as (enter, leave), read straight from the two columns:
     // a ticket leaves at max(created, solved); one never solved never does.
     let created = micros(&t.df, CREATED_AT)?;
@@ -90,15 +100,10 @@ pub fn backlog(t: &Tickets, cx: &SupportContext) -> crate::Result<Planned> {
     for (name, vals) in cx.by.iter().zip(out_dims) {
         cols.push(StringChunked::from_iter_options(name.as_str().into(), vals.into_iter()).into_column());
     }
-    cols.push(UInt32Chunked::from_vec("backlog_count".into(), count).into_column());
-    cols.push(UInt32Chunked::from_vec("backlog_over_7d_count".into(), over).into_column());
-    cols.push(Float64Chunked::from_iter_options("backlog_median_age_hours".into(), median.into_iter()).into_column());
-    let df = DataFrame::new_infer_height(cols).ctx("backlog")?;
-    let columns: Vec<String> = ["backlog_count", "backlog_over_7d_count", "backlog_median_age_hours"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-    Ok(Ok(Metric { parts: vec![Part::Frame(Box::new(df.lazy()))], counts: columns[..2].to_vec(), columns }))
+    cols.push(UInt32Chunked::from_vec(COLUMNS[0].into(), count).into_column());
+    cols.push(UInt32Chunked::from_vec(COLUMNS[1].into(), over).into_column());
+    cols.push(Float64Chunked::from_iter_options(COLUMNS[2].into(), median.into_iter()).into_column());
+    DataFrame::new_infer_height(cols).ctx("backlog")
 }
 
 fn micros(df: &DataFrame, name: &str) -> crate::Result<Int64Chunked> {

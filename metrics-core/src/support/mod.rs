@@ -65,9 +65,12 @@ pub enum Part {
         /// Expressions over the aggregates (rates), each aliased.
         post: Vec<Expr>,
     },
-    /// A computed frame keyed by `period_start` and the dimensions (the
-    /// backlog sweep's result).
+    /// A computed frame keyed by `period_start` and the dimensions.
     Frame(Box<LazyFrame>),
+    /// The backlog at each period's end, by the sorted sweep of
+    /// [`backlog::backlog`], run when the table is assembled (beside the
+    /// quantile parts, one per core).
+    Backlog,
     /// The count, mean and quantiles of a value over the tickets attributed
     /// to each period by one period column, computed group by group in row
     /// order ([`quantiles`]): the same numbers on every run, whatever the
@@ -155,26 +158,25 @@ pub const P_RATED: &str = "__period_rated";
 pub fn add_periods(t: &mut Tickets, spine: &Spine) -> crate::Result<()> {
     let instants = |name| instant_column(t, name);
     let (created, solved, csat_at) = (instants(CREATED_AT)?, instants(SOLVED_AT)?, instants(CSAT_AT)?);
-    let bucket = |name: &str, at: Box<dyn Iterator<Item = Option<Micros>> + '_>| {
-        spine.bucket_instants(name, at).into_series().into_column()
+    let bucket = |name: &str, at: &Int64Chunked, fallback: Option<&Int64Chunked>| {
+        spine.bucket_column(name, at, fallback).into_series().into_column()
     };
     let columns: Vec<Column> = std::thread::scope(|s| {
         let mut handles = Vec::new();
         if let Some(c) = &created {
-            handles.push(s.spawn(move || bucket(P_CREATED, Box::new(c.iter()))));
+            handles.push(s.spawn(move || bucket(P_CREATED, c, None)));
         }
         if let Some(c) = &solved {
-            handles.push(s.spawn(move || bucket(P_SOLVED, Box::new(c.iter()))));
+            handles.push(s.spawn(move || bucket(P_SOLVED, c, None)));
         }
         // The rating's instant, else the solve's.
-        let rated: Option<Box<dyn Iterator<Item = Option<Micros>> + Send + '_>> = match (&csat_at, &solved) {
-            (Some(r), Some(so)) => Some(Box::new(r.iter().zip(so.iter()).map(|(a, b)| a.or(b)))),
-            (Some(r), None) => Some(Box::new(r.iter())),
-            (None, Some(so)) => Some(Box::new(so.iter())),
+        let rated = match (&csat_at, &solved) {
+            (Some(r), so) => Some((r, so.as_ref())),
+            (None, Some(so)) => Some((so, None)),
             (None, None) => None,
         };
-        if let Some(at) = rated.filter(|_| t.has(CSAT)) {
-            handles.push(s.spawn(move || bucket(P_RATED, at)));
+        if let Some((at, fallback)) = rated.filter(|_| t.has(CSAT)) {
+            handles.push(s.spawn(move || bucket(P_RATED, at, fallback)));
         }
         handles.into_iter().map(|h| h.join()).collect::<std::result::Result<Vec<_>, _>>()
     })
@@ -363,6 +365,7 @@ pub(crate) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[Metric]) -> 
     // computed frames (backlog), each joined onto the spine.
     let mut by_period: BTreeMap<&str, (Vec<Expr>, Vec<Expr>)> = BTreeMap::new();
     let mut frames: Vec<LazyFrame> = Vec::new();
+    let mut computed: Vec<&Part> = Vec::new();
     for part in metrics.iter().flat_map(|m| &m.parts) {
         match part {
             Part::Grouped { period, aggs, post } => {
@@ -371,11 +374,11 @@ pub(crate) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[Metric]) -> 
                 e.1.extend(post.iter().cloned());
             }
             Part::Frame(f) => frames.push((**f).clone()),
-            Part::Quantiles { period, value, count, mean, quantiles } => {
-                let names = quantiles::Names { count, mean, quantiles };
-                frames.push(quantiles::frame(t, cx, period, value.clone(), &names)?.lazy());
-            }
+            Part::Quantiles { .. } | Part::Backlog => computed.push(part),
         }
+    }
+    for df in compute_parts(t, cx, &computed) {
+        frames.push(df?.lazy());
     }
     for (period, (aggs, post)) in by_period {
         frames.push(group_by_period(t, cx, period, aggs).with_columns(post));
@@ -413,6 +416,41 @@ pub(crate) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[Metric]) -> 
         }
     }
     crate::period::sorted_by_keys(frame.select(out_cols), &cx.by).collect().ctx("computing support metrics")
+}
+
+/// The frames of the quantile and backlog parts, in order: each is a pass
+/// in plain Rust over full-height columns, mostly on one thread, so they
+/// run side by side, as many at a time as there are cores (each holds its
+/// own working copy of a column).
+fn compute_parts(t: &Tickets, cx: &SupportContext, parts: &[&Part]) -> Vec<crate::Result<DataFrame>> {
+    let one = |part: &Part| match part {
+        Part::Quantiles { period, value, count, mean, quantiles } => {
+            let names = quantiles::Names { count, mean, quantiles };
+            quantiles::frame(t, cx, period, value.clone(), &names)
+        }
+        Part::Backlog => backlog::frame(t, cx),
+        _ => Err(crate::Error::from(crate::error::ErrorKind::Internal("not a computed part".into()))),
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: std::sync::Mutex<Vec<(usize, crate::Result<DataFrame>)>> = std::sync::Mutex::new(Vec::new());
+    let failed = || Err(crate::Error::from(crate::error::ErrorKind::Internal("computing support metrics".into())));
+    std::thread::scope(|s| {
+        for _ in 0..cores.min(parts.len()) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(part) = parts.get(i) else { return };
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| one(part)))
+                        .unwrap_or_else(|_| failed());
+                    done.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((i, r));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The support table with what a report's meta records of it.
@@ -538,12 +576,6 @@ pub fn plan_all(t: &Tickets, cx: &SupportContext) -> crate::Result<(Vec<Planned>
     ]
     .into_iter()
     .flatten()
-    .chain([
-        rates::fcr(t, cx),
-        rates::escalation(t, cx),
-        rates::reopens(t),
-        backlog::backlog(t, cx)?,
-        csat::csat(t),
-    ]);
+    .chain([rates::fcr(t, cx), rates::escalation(t, cx), rates::reopens(t), backlog::backlog(), csat::csat(t)]);
     Ok((solved.into_iter().chain(planned).collect(), rules))
 }

@@ -112,22 +112,11 @@ pub(crate) fn frame(
             Ok(c.str().ctx(b)?.clone())
         })
         .collect::<crate::Result<_>>()?;
-    // The value is evaluated a slice of rows at a time, twice (which rows
-    // have one, then where each goes): never a full-height column of it.
-    let chunks = |f: &mut dyn FnMut(usize, &Float64Chunked)| -> crate::Result<()> {
-        let n = t.df.height();
-        for off in (0..n).step_by(CHUNK) {
-            let part = t.df.slice(off as i64, CHUNK.min(n - off)).lazy().select([value.clone().alias(VALUE)]);
-            let df = part.collect().ctx("reading durations")?;
-            f(off, df.column(VALUE).ctx(VALUE)?.f64().ctx(VALUE)?);
-        }
-        Ok(())
-    };
-    let mut valid = Vec::with_capacity(t.df.height());
-    chunks(&mut |_, v| valid.extend(v.iter().map(|x| x.is_some())))?;
-    let Grouped { keys, group_of } = groups(&periods, &valid, &dims);
-    drop(valid);
-    // A counting sort lays the values out group by group.
+    let Grouped { keys, group_of } = groups(&periods, &dims);
+    // A counting sort lays the rows out group by group: each group's slots
+    // in row order, filled in one pass over the value (evaluated a slice of
+    // rows at a time, never a full-height column of it), then each group's
+    // present values moved to the front of its slots, in row order.
     let mut start = vec![0usize; keys.len() + 1];
     for &g in group_of.iter().filter(|g| **g != u32::MAX) {
         start[g as usize + 1] += 1;
@@ -136,24 +125,39 @@ pub(crate) fn frame(
         start[g + 1] += start[g];
     }
     let mut laid = vec![0f64; start[keys.len()]];
+    let mut present = vec![false; start[keys.len()]];
     let mut next = start.clone();
-    chunks(&mut |off, v| {
+    let n = t.df.height();
+    for off in (0..n).step_by(CHUNK) {
+        let part = t.df.slice(off as i64, CHUNK.min(n - off)).lazy().select([value.clone().alias(VALUE)]);
+        let df = part.collect().ctx("reading durations")?;
+        let v = df.column(VALUE).ctx(VALUE)?.f64().ctx(VALUE)?;
         for (g, x) in group_of[off..off + v.len()].iter().zip(v.iter()) {
-            if let (true, Some(x)) = (*g != u32::MAX, x) {
-                laid[next[*g as usize]] = x;
-                next[*g as usize] += 1;
+            if *g != u32::MAX {
+                let slot = &mut next[*g as usize];
+                (laid[*slot], present[*slot]) = (x.unwrap_or_default(), x.is_some());
+                *slot += 1;
             }
         }
-    })?;
+    }
     drop(group_of);
     let mut slices: Vec<&mut [f64]> = Vec::with_capacity(keys.len());
     let mut rest = laid.as_mut_slice();
     for g in 0..keys.len() {
         let (head, tail) = rest.split_at_mut(start[g + 1] - start[g]);
-        slices.push(head);
+        let mut kept = 0;
+        for i in 0..head.len() {
+            if present[start[g] + i] {
+                head[kept] = head[i];
+                kept += 1;
+            }
+        }
+        slices.push(&mut head[..kept]);
         rest = tail;
     }
+    drop(present);
     let qs: Vec<f64> = quantiles.iter().map(|(_, q)| *q).collect();
+    let sizes: Vec<usize> = slices.iter().map(|s| s.len()).collect();
     let results: Vec<(Option<f64>, Vec<Option<f64>>)> =
         slices.into_par_iter().map(|s| (mean(s), by_selection(s, &qs))).collect();
     let mut cols =
@@ -162,7 +166,7 @@ pub(crate) fn frame(
         let v = keys.iter().map(|k| k.1[i].as_deref());
         cols.push(StringChunked::from_iter_options(b.as_str().into(), v).into_column());
     }
-    let counts = (0..keys.len()).map(|g| (start[g + 1] - start[g]) as u32);
+    let counts = sizes.iter().map(|&n| n as u32);
     cols.push(UInt32Chunked::from_iter_values(names.count.into(), counts).into_column());
     cols.push(Float64Chunked::from_iter_options(names.mean.into(), results.iter().map(|r| r.0)).into_column());
     for (j, (name, _)) in quantiles.iter().enumerate() {
@@ -172,48 +176,50 @@ pub(crate) fn frame(
     DataFrame::new_infer_height(cols).ctx("duration quantiles")
 }
 
-/// Each row's group (`u32::MAX` when its period or value is null) and each
-/// group's key: the period (days since the epoch) and dimension values.
+/// Each row's group (`u32::MAX` when its period is null) and each group's
+/// key: the period (days since the epoch) and dimension values.
 struct Grouped {
     keys: Vec<(i32, Vec<Option<String>>)>,
     group_of: Vec<u32>,
 }
 
-fn groups(periods: &Int32Chunked, valid: &[bool], dims: &[StringChunked]) -> Grouped {
+fn groups(periods: &Int32Chunked, dims: &[StringChunked]) -> Grouped {
     let mut keys: Vec<(i32, Vec<Option<String>>)> = Vec::new();
     let mut group_of = Vec::with_capacity(periods.len());
     if dims.is_empty() {
         // Periods are a few hundred days apart at most: a table indexed by
-        // day, not a hash.
+        // day, not a hash; read chunk by chunk.
         let lo = periods.min().unwrap_or(0);
         let span = periods.max().map_or(0, |hi| usize::try_from(i64::from(hi) - i64::from(lo) + 1).unwrap_or(0));
         let mut index = vec![u32::MAX; span];
-        for (p, v) in periods.iter().zip(valid) {
-            group_of.push(match (p, v) {
-                (Some(p), true) => {
-                    let slot = &mut index[(p - lo) as usize];
-                    if *slot == u32::MAX {
-                        keys.push((p, Vec::new()));
-                        *slot = (keys.len() - 1) as u32;
-                    }
-                    *slot
+        for arr in periods.downcast_iter() {
+            let valid = arr.validity();
+            for (i, &p) in arr.values().iter().enumerate() {
+                if valid.is_some_and(|v| !v.get_bit(i)) {
+                    group_of.push(u32::MAX);
+                    continue;
                 }
-                _ => u32::MAX,
-            });
+                let slot = &mut index[(p - lo) as usize];
+                if *slot == u32::MAX {
+                    keys.push((p, Vec::new()));
+                    *slot = (keys.len() - 1) as u32;
+                }
+                group_of.push(*slot);
+            }
         }
     } else {
         let columns: Vec<Vec<Option<&str>>> = dims.iter().map(|d| d.iter().collect()).collect();
         let mut index: HashMap<(i32, Vec<Option<&str>>), u32> = HashMap::new();
-        for (i, (p, v)) in periods.iter().zip(valid).enumerate() {
-            group_of.push(match (p, v) {
-                (Some(p), true) => {
+        for (i, p) in periods.iter().enumerate() {
+            group_of.push(match p {
+                Some(p) => {
                     let key = (p, columns.iter().map(|c| c[i]).collect::<Vec<_>>());
                     *index.entry(key).or_insert_with(|| {
                         keys.push((p, columns.iter().map(|c| c[i].map(str::to_owned)).collect()));
                         (keys.len() - 1) as u32
                     })
                 }
-                _ => u32::MAX,
+                None => u32::MAX,
             });
         }
     }

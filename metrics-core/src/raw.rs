@@ -190,9 +190,13 @@ impl RawTable {
         let mut select = selection(&mapped, &extras, tz);
         // A ticket's id only tells copies of one ticket apart: read as a
         // number when every id is one in canonical form (no text column,
-        // an integer hash). Other keys join tables, so they stay text.
+        // an integer hash). Other keys join tables, so they stay text. A
+        // ticket's rating too: whole numbers in canonical form rate as the
+        // same numbers read as text would (`CsatScale::rate`), without a
+        // text column; any other cell keeps the column text.
         for (sel, (d, s)) in select.iter_mut().zip(&mapped) {
-            if table == "tickets" && d.name == crate::schema::tickets::TICKET_ID && s.values.is_empty() {
+            let key = d.name == crate::schema::tickets::TICKET_ID || d.kind == Kind::Rating;
+            if table == "tickets" && key && s.values.is_empty() {
                 sel.scan = Some(ScanParse::Id);
             }
         }

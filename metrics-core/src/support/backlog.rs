@@ -50,13 +50,15 @@ const COLUMNS: [&str; 3] = ["backlog_count", "backlog_over_7d_count", "backlog_m
 pub(crate) fn frame(t: &Tickets, cx: &SupportContext) -> crate::Result<DataFrame> {
     // Each ticket as (enter, leave), read straight from the two columns:
     // a ticket leaves at max(created, solved); one never solved never does.
-    let created = micros(&t.df, CREATED_AT)?;
-    let solved = if t.has(SOLVED_AT) { Some(micros(&t.df, SOLVED_AT)?) } else { None };
-    let solved_values: Box<dyn Iterator<Item = Option<Micros>> + '_> = match &solved {
-        Some(s) => Box::new(s.iter()),
-        None => Box::new(std::iter::repeat(None)),
-    };
-    let spans = created.iter().zip(solved_values).map(|(c, s)| c.map(|c| (c, s.map_or(Micros::MAX, |s| s.max(c)))));
+    // Plain slices of one chunk each (staged columns are one chunk).
+    let created = micros(&t.df, CREATED_AT)?.rechunk().into_owned();
+    let solved = if t.has(SOLVED_AT) { Some(micros(&t.df, SOLVED_AT)?.rechunk().into_owned()) } else { None };
+    let (created, solved) = (created.downcast_iter().next(), solved.as_ref().and_then(|s| s.downcast_iter().next()));
+    let spans = (0..created.map_or(0, |c| c.len())).map(|i| {
+        let c = created.filter(|c| c.validity().is_none_or(|v| v.get_bit(i))).map(|c| c.value(i))?;
+        let s = solved.filter(|s| s.validity().is_none_or(|v| v.get_bit(i))).map(|s| s.value(i));
+        Some((c, s.map_or(Micros::MAX, |s| s.max(c))))
+    });
     // Group tickets by their dimension values (one group without `--by`).
     let dim_columns: Vec<StringChunked> = cx
         .by
@@ -138,18 +140,19 @@ pub(crate) fn sweep(tickets: impl IntoIterator<Item = (Micros, Micros)>, ends: &
     let week_before: Vec<Micros> = ends.iter().map(|&(t, _)| t.saturating_sub(WEEK)).collect();
     let (mut open, mut old) = (vec![0i64; k + 1], vec![0i64; k + 1]);
     let mut spanning: Vec<(Micros, u32, u32)> = Vec::new();
+    let (mut hint_a, mut hint_b, mut hint_a7) = (0, 0, 0);
     for (enter, leave) in tickets {
         // Open at j from the first bound after `enter` to the first bound
         // after `leave` (never, for a ticket never solved).
-        let a = bounds.partition_point(|&b| b <= enter);
-        let b = if leave == Micros::MAX { k } else { bounds.partition_point(|&b| b <= leave) };
+        let a = rank(&bounds, enter, &mut hint_a);
+        let b = if leave == Micros::MAX { k } else { rank(&bounds, leave, &mut hint_b) };
         if a >= b {
             continue;
         }
         open[a] += 1;
         open[b] -= 1;
         // Over 7 days at j: created before t_j - 7 days.
-        let a7 = week_before.partition_point(|&w| w <= enter).max(a);
+        let a7 = rank(&week_before, enter, &mut hint_a7).max(a);
         if a7 < b {
             old[a7] += 1;
             old[b] -= 1;
@@ -195,6 +198,20 @@ pub(crate) fn sweep(tickets: impl IntoIterator<Item = (Micros, Micros)>, ends: &
         out.push((u32::try_from(n_open).unwrap_or(u32::MAX), u32::try_from(n_old).unwrap_or(u32::MAX), median));
     }
     out
+}
+
+/// How many of the non-decreasing `bounds` are at most `x`
+/// (`partition_point(|b| b <= x)`), trying the answer for the previous
+/// value first (`hint`): tickets come mostly in time order, so most
+/// answers repeat and no binary search runs.
+#[inline]
+fn rank(bounds: &[Micros], x: Micros, hint: &mut usize) -> usize {
+    let h = *hint;
+    let holds = (h == 0 || bounds[h - 1] <= x) && (h == bounds.len() || bounds[h] > x);
+    if !holds {
+        *hint = bounds.partition_point(|&b| b <= x);
+    }
+    *hint
 }
 
 /// A Fenwick (binary indexed) tree of counts over ranks `0..n`.

@@ -361,11 +361,12 @@ pub(crate) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[Metric]) -> 
     let keys: Vec<Expr> = key_names.iter().map(|k| col(k.as_str())).collect();
     let mut frame = cx.spine.grid(&t.df, &cx.by);
     let args = JoinArgs { nulls_equal: true, ..JoinArgs::new(JoinType::Left) };
-    // One group-by per attribution period for every grouped part, then the
-    // computed frames (backlog), each joined onto the spine.
+    // The sample and sweep parts, one group-by per attribution period for
+    // every grouped part, and the computed frames: each a job, each result
+    // joined onto the spine.
     let mut by_period: BTreeMap<&str, (Vec<Expr>, Vec<Expr>)> = BTreeMap::new();
+    let mut jobs: Vec<Job<'_>> = Vec::new();
     let mut frames: Vec<LazyFrame> = Vec::new();
-    let mut computed: Vec<&Part> = Vec::new();
     for part in metrics.iter().flat_map(|m| &m.parts) {
         match part {
             Part::Grouped { period, aggs, post } => {
@@ -374,32 +375,16 @@ pub(crate) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[Metric]) -> 
                 e.1.extend(post.iter().cloned());
             }
             Part::Frame(f) => frames.push((**f).clone()),
-            Part::Quantiles { .. } | Part::Backlog => computed.push(part),
+            Part::Quantiles { .. } | Part::Backlog => jobs.push(Job::Computed(part)),
         }
     }
-    for df in compute_parts(t, cx, &computed) {
-        frames.push(df?.lazy());
-    }
     for (period, (aggs, post)) in by_period {
-        frames.push(group_by_period(t, cx, period, aggs).with_columns(post));
+        jobs.push(Job::Grouped(Box::new(group_by_period(t, cx, period, aggs).with_columns(post))));
     }
-    let wanted: Vec<&String> = metrics.iter().flat_map(|m| &m.columns).collect();
-    for mut f in frames {
-        let schema = f.collect_schema().ctx("planning support")?;
-        let mut sel = keys.clone();
-        sel.extend(wanted.iter().filter(|c| schema.contains(c.as_str())).map(|c| col(c.as_str())));
-        // Each group-by runs on its own, in polars' streaming engine: morsel
-        // by morsel on every core, so no full-height intermediate (a
-        // duration, a flag cast to a count) is ever materialised. Its
-        // aggregations are integer counts and sums, whose result does not
-        // depend on the order the morsels arrive in; float means come from
-        // the sample kernel (`Part::Quantiles`), in row order.
-        let part = f
-            .select(sel)
-            .collect_with_engine(Engine::Streaming)
-            .map(|r| r.unwrap_single())
-            .ctx("computing support metrics")?;
-        frame = frame.join(part.lazy(), keys.clone(), keys.clone(), args.clone());
+    jobs.extend(frames.into_iter().map(|f| Job::Grouped(Box::new(f))));
+    let wanted: Vec<&str> = metrics.iter().flat_map(|m| &m.columns).map(String::as_str).collect();
+    for part in run_jobs(t, cx, jobs, &keys, &wanted) {
+        frame = frame.join(part?.lazy(), keys.clone(), keys.clone(), args.clone());
     }
     let schema = frame.collect_schema().ctx("planning support")?;
     let mut out_cols = keys.clone();
@@ -418,30 +403,63 @@ pub(crate) fn assemble(t: &Tickets, cx: &SupportContext, metrics: &[Metric]) -> 
     crate::period::sorted_by_keys(frame.select(out_cols), &cx.by).collect().ctx("computing support metrics")
 }
 
-/// The frames of the quantile and backlog parts, in order: each is a pass
-/// in plain Rust over full-height columns, mostly on one thread, so they
-/// run side by side, as many at a time as there are cores (each holds its
-/// own working copy of a column).
-fn compute_parts(t: &Tickets, cx: &SupportContext, parts: &[&Part]) -> Vec<crate::Result<DataFrame>> {
-    let one = |part: &Part| match part {
-        Part::Quantiles { period, value, count, mean, quantiles } => {
-            let names = quantiles::Names { count, mean, quantiles };
-            quantiles::frame(t, cx, period, value.clone(), &names)
-        }
-        Part::Backlog => backlog::frame(t, cx),
-        _ => Err(crate::Error::from(crate::error::ErrorKind::Internal("not a computed part".into()))),
+/// One piece of the support table, computed on its own.
+enum Job<'a> {
+    /// A sample or sweep part ([`Part::Quantiles`], [`Part::Backlog`]): a
+    /// pass in plain Rust over full-height columns, mostly on one thread.
+    Computed(&'a Part),
+    /// A lazy frame: a period's group-by, or a computed frame.
+    Grouped(Box<LazyFrame>),
+}
+
+/// The frames of `jobs`, in order, each keeping the `keys` and the `wanted`
+/// columns it has. The jobs run side by side, as many at a time as there
+/// are cores, so one job's single-threaded pass runs beside another's (each
+/// holds its own working copy of a column). A group-by runs in polars'
+/// streaming engine: morsel by morsel, so no full-height intermediate (a
+/// duration, a flag cast to a count) is ever materialised. Its
+/// aggregations are integer counts and sums, whose result does not depend
+/// on the order the morsels arrive in; float means come from the sample
+/// kernel ([`Part::Quantiles`]), in row order.
+fn run_jobs(
+    t: &Tickets,
+    cx: &SupportContext,
+    jobs: Vec<Job<'_>>,
+    keys: &[Expr],
+    wanted: &[&str],
+) -> Vec<crate::Result<DataFrame>> {
+    let keep = |mut f: LazyFrame| -> crate::Result<LazyFrame> {
+        let schema = f.collect_schema().ctx("planning support")?;
+        let mut sel = keys.to_vec();
+        sel.extend(wanted.iter().filter(|c| schema.contains(c)).map(|c| col(*c)));
+        Ok(f.select(sel))
     };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let next = std::sync::atomic::AtomicUsize::new(0);
+    let one = |job: Job<'_>| -> crate::Result<DataFrame> {
+        let lazy = match job {
+            Job::Computed(Part::Quantiles { period, value, count, mean, quantiles }) => {
+                let names = quantiles::Names { count, mean, quantiles };
+                quantiles::frame(t, cx, period, value.clone(), &names)?.lazy()
+            }
+            Job::Computed(Part::Backlog) => backlog::frame(t, cx)?.lazy(),
+            Job::Computed(_) => {
+                return Err(crate::Error::from(crate::error::ErrorKind::Internal("not a computed part".into())));
+            }
+            Job::Grouped(f) => *f,
+        };
+        keep(lazy)?.collect_with_engine(Engine::Streaming).map(|r| r.unwrap_single()).ctx("computing support metrics")
+    };
+    let count = jobs.len();
+    let queue = std::sync::Mutex::new(jobs.into_iter().enumerate());
     let done: std::sync::Mutex<Vec<(usize, crate::Result<DataFrame>)>> = std::sync::Mutex::new(Vec::new());
     let failed = || Err(crate::Error::from(crate::error::ErrorKind::Internal("computing support metrics".into())));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     std::thread::scope(|s| {
-        for _ in 0..cores.min(parts.len()) {
+        for _ in 0..cores.min(count) {
             s.spawn(|| {
                 loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(part) = parts.get(i) else { return };
-                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| one(part)))
+                    let next = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next();
+                    let Some((i, job)) = next else { return };
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| one(job)))
                         .unwrap_or_else(|_| failed());
                     done.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((i, r));
                 }

@@ -168,14 +168,29 @@ impl Tickets {
         // The number and flag columns one per core at a time, each batch
         // released once converted; then text and ratings.
         let (numbers, others): (Vec<&ColumnDef>, Vec<&ColumnDef>) = present.iter().partition(|d| converts(d.kind));
-        let mut typed = Vec::new();
-        for batch in numbers.chunks(cores()) {
-            typed.extend(typed_columns(&raw, batch, &stamps, o, &mut q)?);
-            crate::raw::release(&mut raw.df, &batch.iter().map(|d| d.name).collect::<Vec<_>>());
-        }
-        for def in others {
-            typed.extend(typed_column(&raw, def, None, &stamps, o, &mut q)?.map(|c| (def.name, c)));
-        }
+        // The text and rating columns convert on a thread of their own, with
+        // their own findings (other columns than the numbers').
+        let (mut typed, others) = std::thread::scope(|s| {
+            let others = s.spawn(|| {
+                let mut q = crate::raw::collector_of(&raw.source, &raw.ids, &[]);
+                let mut typed = Vec::new();
+                for def in &others {
+                    typed.extend(typed_column(&raw, def, None, &stamps, o, &mut q)?.map(|c| (def.name, c)));
+                }
+                Ok((typed, q.finish()))
+            });
+            let mut typed = Vec::new();
+            for batch in numbers.chunks(cores()) {
+                typed.extend(typed_columns(&raw, batch, &stamps, o, &mut q)?);
+            }
+            let others: Result<(Vec<_>, Vec<QualityRow>)> = others.join().unwrap_or_else(|_| {
+                Err(Error::from(crate::error::ErrorKind::Internal("converting ticket columns".into())))
+            });
+            Ok::<_, Error>((typed, others?))
+        })?;
+        crate::raw::release(&mut raw.df, &numbers.iter().map(|d| d.name).collect::<Vec<_>>());
+        typed.extend(others.0);
+        others.1.into_iter().for_each(|row| q.add_labelled(row));
         // In the order of the schema, as before.
         typed.sort_by_key(|(name, _)| TICKETS.iter().position(|d| d.name == *name));
         let typed = typed.into_iter().map(|(_, c)| c);
@@ -329,25 +344,27 @@ fn check_durations(
     max_duration: Micros,
     q: &mut Collector<'_>,
 ) {
-    // Usable rows have a `created_at`; a pass over plain slices finds the
-    // few rows to count.
+    // Usable rows have a `created_at`; one zipped pass over plain slices
+    // (no bounds checks) finds the few rows to count.
     let c = created.data();
     for name in [FIRST_RESPONSE_AT, SOLVED_AT, FIRST_SOLVED_AT] {
         let Some(v) = ts.get(name) else { continue };
-        let (t, present) = (v.data(), v.validity());
-        let odd = |i: usize| usable[i] && present[i] && (t[i] < c[i] || t[i] - c[i] > max_duration);
-        for i in (0..usable.len()).filter(|&i| odd(i)) {
-            let reason = if t[i] < c[i] { Reason::NegativeDuration } else { Reason::ImplausibleDuration };
-            q.add(reason, name, i);
+        let rows = usable.iter().zip(v.validity()).zip(v.data()).zip(c);
+        for (i, (((&u, &has), &t), &c)) in rows.enumerate() {
+            if u && has && (t < c || t - c > max_duration) {
+                let reason = if t < c { Reason::NegativeDuration } else { Reason::ImplausibleDuration };
+                q.add(reason, name, i);
+            }
         }
     }
     if let (Some(solved), Some(answered)) = (ts.get(SOLVED_AT), ts.get(FIRST_RESPONSE_AT)) {
-        let (s, a) = (solved.data(), answered.data());
-        let (has_s, has_a) = (solved.validity(), answered.validity());
-        // A solve before creation is a negative duration already.
-        let odd = |i: usize| usable[i] && has_s[i] && has_a[i] && s[i] >= c[i] && s[i] < a[i];
-        for i in (0..usable.len()).filter(|&i| odd(i)) {
-            q.add(Reason::SolvedBeforeResponse, SOLVED_AT, i);
+        let present = usable.iter().zip(solved.validity()).zip(answered.validity());
+        let rows = present.zip(solved.data()).zip(answered.data()).zip(c);
+        for (i, (((((&u, &has_s), &has_a), &s), &a), &c)) in rows.enumerate() {
+            // A solve before creation is a negative duration already.
+            if u && has_s && has_a && s >= c && s < a {
+                q.add(Reason::SolvedBeforeResponse, SOLVED_AT, i);
+            }
         }
     }
 }

@@ -551,6 +551,12 @@ impl RawTable {
         Ok(p)
     }
 
+    /// An integer column as it is (no copy), or `None` for any other type.
+    pub(crate) fn whole_numbers(&self, name: &str) -> Result<Option<Column>> {
+        let c = self.column(name)?;
+        Ok(c.dtype().is_integer().then(|| c.clone()))
+    }
+
     /// A numeric column as floats (a Parquet or in-memory number column),
     /// or `None` when the column is text or another type.
     pub(crate) fn numbers(&self, name: &str) -> Result<Option<Float64Chunked>> {

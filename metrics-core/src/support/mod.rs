@@ -414,8 +414,8 @@ enum Job<'a> {
 
 /// The frames of `jobs`, in order, each keeping the `keys` and the `wanted`
 /// columns it has. The jobs run side by side, as many at a time as there
-/// are cores, so one job's single-threaded pass runs beside another's (each
-/// holds its own working copy of a column). A group-by runs in polars'
+/// are cores, so one job's single-threaded pass runs beside another's; at
+/// most one sample at a time, for memory. A group-by runs in polars'
 /// streaming engine: morsel by morsel, so no full-height intermediate (a
 /// duration, a flag cast to a count) is ever materialised. Its
 /// aggregations are integer counts and sums, whose result does not depend
@@ -448,16 +448,22 @@ fn run_jobs(
         };
         keep(lazy)?.collect_with_engine(Engine::Streaming).map(|r| r.unwrap_single()).ctx("computing support metrics")
     };
+    // The samples hold a full-height layout each: one thread runs them in
+    // turn (then helps with the rest), the others the light jobs, so that
+    // memory holds one layout at a time.
     let count = jobs.len();
-    let queue = std::sync::Mutex::new(jobs.into_iter().enumerate());
+    let (heavy, light): (Vec<_>, Vec<_>) =
+        jobs.into_iter().enumerate().partition(|(_, j)| matches!(j, Job::Computed(Part::Quantiles { .. })));
+    let (heavy, light) = (std::sync::Mutex::new(heavy.into_iter()), std::sync::Mutex::new(light.into_iter()));
     let done: std::sync::Mutex<Vec<(usize, crate::Result<DataFrame>)>> = std::sync::Mutex::new(Vec::new());
     let failed = || Err(crate::Error::from(crate::error::ErrorKind::Internal("computing support metrics".into())));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     std::thread::scope(|s| {
-        for _ in 0..cores.min(count) {
-            s.spawn(|| {
+        for worker in 0..cores.min(count) {
+            let (heavy, light, done) = (&heavy, &light, &done);
+            s.spawn(move || {
                 loop {
-                    let next = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next();
+                    let next = if worker == 0 { pop(heavy).or_else(|| pop(light)) } else { pop(light) };
                     let Some((i, job)) = next else { return };
                     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| one(job)))
                         .unwrap_or_else(|_| failed());
@@ -469,6 +475,11 @@ fn run_jobs(
     let mut done = done.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     done.sort_unstable_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The next item of a shared queue.
+fn pop<T>(q: &std::sync::Mutex<std::vec::IntoIter<T>>) -> Option<T> {
+    q.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next()
 }
 
 /// The support table with what a report's meta records of it.

@@ -166,31 +166,31 @@ impl Tickets {
         let stamps = Stamps { ts: &ts, usable: &usable, rated_late: &rated_late };
         let present: Vec<&ColumnDef> = TICKETS.iter().filter(|d| raw.has(d.name)).collect();
         // The number and flag columns one per core at a time, each batch
-        // released once converted; then text and ratings.
+        // released once converted. The text and rating columns convert on
+        // a thread of their own beside the first batch, with their own
+        // findings (other columns than the numbers').
         let (numbers, others): (Vec<&ColumnDef>, Vec<&ColumnDef>) = present.iter().partition(|d| converts(d.kind));
-        // The text and rating columns convert on a thread of their own, with
-        // their own findings (other columns than the numbers').
-        let (mut typed, others) = std::thread::scope(|s| {
-            let others = s.spawn(|| {
-                let mut q = crate::raw::collector_of(&raw.source, &raw.ids, &[]);
-                let mut typed = Vec::new();
-                for def in &others {
-                    typed.extend(typed_column(&raw, def, None, &stamps, o, &mut q)?.map(|c| (def.name, c)));
-                }
-                Ok((typed, q.finish()))
-            });
-            let mut typed = Vec::new();
-            for batch in numbers.chunks(cores()) {
-                typed.extend(typed_columns(&raw, batch, &stamps, o, &mut q)?);
-            }
-            let others: Result<(Vec<_>, Vec<QualityRow>)> = others.join().unwrap_or_else(|_| {
-                Err(Error::from(crate::error::ErrorKind::Internal("converting ticket columns".into())))
-            });
-            Ok::<_, Error>((typed, others?))
-        })?;
-        crate::raw::release(&mut raw.df, &numbers.iter().map(|d| d.name).collect::<Vec<_>>());
-        typed.extend(others.0);
-        others.1.into_iter().for_each(|row| q.add_labelled(row));
+        let mut typed = Vec::new();
+        let mut others_done = None;
+        for batch in numbers.chunks(cores()) {
+            let converted = if others_done.is_none() {
+                std::thread::scope(|s| {
+                    let others = s.spawn(|| other_columns(&raw, &others, &stamps, o));
+                    let converted = typed_columns(&raw, batch, &stamps, o, &mut q);
+                    others_done = Some(others.join().unwrap_or_else(|_| {
+                        Err(Error::from(crate::error::ErrorKind::Internal("converting ticket columns".into())))
+                    }));
+                    converted
+                })?
+            } else {
+                typed_columns(&raw, batch, &stamps, o, &mut q)?
+            };
+            typed.extend(converted);
+            crate::raw::release(&mut raw.df, &batch.iter().map(|d| d.name).collect::<Vec<_>>());
+        }
+        let (others, findings) = others_done.unwrap_or_else(|| other_columns(&raw, &others, &stamps, o))?;
+        typed.extend(others);
+        findings.into_iter().for_each(|row| q.add_labelled(row));
         // In the order of the schema, as before.
         typed.sort_by_key(|(name, _)| TICKETS.iter().position(|d| d.name == *name));
         let typed = typed.into_iter().map(|(_, c)| c);
@@ -385,13 +385,32 @@ fn typed_columns(
     st: &Stamps<'_>,
     o: &TicketReadOptions,
     q: &mut Collector<'_>,
-) -> Result<Vec<(&'static str, Column)>> {
+) -> Result<Vec<Named>> {
     let mut converted = convert_in_parallel(raw, defs)?;
     let mut columns = Vec::new();
     for def in defs {
         columns.extend(typed_column(raw, def, converted.remove(def.name), st, o, q)?.map(|c| (def.name, c)));
     }
     Ok(columns)
+}
+
+/// An output column with the canonical name of the column it came from.
+type Named = (&'static str, Column);
+
+/// The text and rating columns of `defs` (see [`typed_column`]) with
+/// their findings, collected apart (to run beside the number columns).
+fn other_columns(
+    raw: &RawTable,
+    defs: &[&ColumnDef],
+    st: &Stamps<'_>,
+    o: &TicketReadOptions,
+) -> Result<(Vec<Named>, Vec<QualityRow>)> {
+    let mut q = crate::raw::collector_of(&raw.source, &raw.ids, &[]);
+    let mut typed = Vec::new();
+    for def in defs {
+        typed.extend(typed_column(raw, def, None, st, o, &mut q)?.map(|c| (def.name, c)));
+    }
+    Ok((typed, q.finish()))
 }
 
 /// Whether a column of this kind is converted to numbers or flags (by
@@ -492,18 +511,31 @@ fn rating_column(
 ) -> Result<Column> {
     // Numeric ratings (a Parquet integer column) are rated as numbers, text
     // as text; both are iterated once, never collected.
-    let numbers = raw.numbers(name)?;
-    let text = if numbers.is_none() { Some(raw.strings(name)?) } else { None };
-    let rated = match (&numbers, &text) {
-        (Some(f), _) => rate_rows(f.iter().map(|v| v.map_or(Rating::None, |f| o.csat.rate_number(f))), name, st, q),
-        (None, Some(t)) => rate_rows(t.iter().map(|v| v.map_or(Rating::None, |c| o.csat.rate(c))), name, st, q),
-        (None, None) => rate_rows(std::iter::empty(), name, st, q),
+    // Whole numbers (the CSV reader's, or Parquet's `Int64`) are rated
+    // without a float copy of the column.
+    let whole = raw.whole_numbers(name)?;
+    let numbers = if whole.is_none() { raw.numbers(name)? } else { None };
+    let text = if whole.is_none() && numbers.is_none() { Some(raw.strings(name)?) } else { None };
+    let rated = match (&whole, &numbers, &text) {
+        (Some(w), _, _) if w.dtype() == &DataType::Int32 => {
+            let ratings = w.i32().ctx(name)?.iter().map(|v| v.map_or(Rating::None, |n| o.csat.rate_number(n.into())));
+            rate_rows(ratings, name, st, q)
+        }
+        (Some(w), _, _) => {
+            let w = w.cast(&DataType::Int64).ctx(name)?;
+            let ratings = w.i64().ctx(name)?.iter().map(|v| v.map_or(Rating::None, |n| o.csat.rate_number(n as f64)));
+            rate_rows(ratings, name, st, q)
+        }
+        (_, Some(f), _) => rate_rows(f.iter().map(|v| v.map_or(Rating::None, |f| o.csat.rate_number(f))), name, st, q),
+        (_, _, Some(t)) => rate_rows(t.iter().map(|v| v.map_or(Rating::None, |c| o.csat.rate(c))), name, st, q),
+        (None, None, None) => rate_rows(std::iter::empty(), name, st, q),
     };
     let Rated { sat, recognised, unparseable } = rated;
     if let (0, Some(&first)) = (recognised, unparseable.first()) {
-        let value = match (&numbers, &text) {
-            (Some(f), _) => f.get(first).map(|v| v.to_string()).unwrap_or_default(),
-            (None, t) => t.as_ref().and_then(|t| t.get(first)).unwrap_or_default().to_owned(),
+        let value = match (&whole, &numbers, &text) {
+            (Some(w), _, _) => w.get(first).map(|v| v.to_string()).unwrap_or_default(),
+            (_, Some(f), _) => f.get(first).map(|v| v.to_string()).unwrap_or_default(),
+            (_, _, t) => t.as_ref().and_then(|t| t.get(first)).unwrap_or_default().to_owned(),
         };
         return Err(raw.nothing_parses_at(name, first, &value, &format!("a rating ({})", o.csat.describe())));
     }

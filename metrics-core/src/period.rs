@@ -537,6 +537,19 @@ mod tests {
                 let inside = matches!((t, lo, hi), (Some(t), Some(lo), Some(hi)) if lo <= *t && *t < hi);
                 proptest::prop_assert_eq!(*k, if inside { *z } else { None }, "instant {:?}", t);
             }
+            // The column kernel, over two chunks, alone and with a fallback
+            // where a value is missing, gives what the iterator one gives.
+            let half = at.len() / 2;
+            let mut column = Int64Chunked::from_iter_options("t".into(), at[..half].iter().copied());
+            column.append(&Int64Chunked::from_iter_options("t".into(), at[half..].iter().copied())).unwrap();
+            let fallback: Vec<Option<Micros>> = at.iter().rev().copied().collect();
+            let fb = Int64Chunked::from_iter_options("f".into(), fallback.iter().copied());
+            let alone: Vec<Option<i32>> = spine.bucket_column("p", &column, None).phys.iter().collect();
+            proptest::prop_assert_eq!(&alone, &kernel);
+            let with: Vec<Option<i32>> = spine.bucket_column("p", &column, Some(&fb)).phys.iter().collect();
+            let either = at.iter().zip(&fallback).map(|(a, f)| a.or(*f));
+            let want: Vec<Option<i32>> = spine.bucket_instants("p", either).phys.iter().collect();
+            proptest::prop_assert_eq!(with, want);
         }
     }
 }

@@ -551,10 +551,22 @@ impl RawTable {
         Ok(p)
     }
 
-    /// An integer column as it is (no copy), or `None` for any other type.
+    /// An integer column whose every value an `i64` holds exactly, as it
+    /// is (no copy), or `None` for any other type (`UInt64` included: a
+    /// cast would turn its largest values to nulls).
     pub(crate) fn whole_numbers(&self, name: &str) -> Result<Option<Column>> {
         let c = self.column(name)?;
-        Ok(c.dtype().is_integer().then(|| c.clone()))
+        let exact = matches!(
+            c.dtype(),
+            DataType::Int8
+                | DataType::Int16
+                | DataType::Int32
+                | DataType::Int64
+                | DataType::UInt8
+                | DataType::UInt16
+                | DataType::UInt32
+        );
+        Ok(exact.then(|| c.clone()))
     }
 
     /// A numeric column as floats (a Parquet or in-memory number column),

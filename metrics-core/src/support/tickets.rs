@@ -172,25 +172,42 @@ impl Tickets {
         let (numbers, others): (Vec<&ColumnDef>, Vec<&ColumnDef>) = present.iter().partition(|d| converts(d.kind));
         let mut typed = Vec::new();
         let mut others_done = None;
+        let mut failed = None;
         for batch in numbers.chunks(cores()) {
             let converted = if others_done.is_none() {
                 std::thread::scope(|s| {
                     let others = s.spawn(|| other_columns(&raw, &others, &stamps, o));
                     let converted = typed_columns(&raw, batch, &stamps, o, &mut q);
                     others_done = Some(others.join().unwrap_or_else(|_| {
-                        Err(Error::from(crate::error::ErrorKind::Internal("converting ticket columns".into())))
+                        Err((0, Error::from(crate::error::ErrorKind::Internal("converting ticket columns".into()))))
                     }));
                     converted
-                })?
+                })
             } else {
-                typed_columns(&raw, batch, &stamps, o, &mut q)?
+                typed_columns(&raw, batch, &stamps, o, &mut q)
             };
-            typed.extend(converted);
+            match converted {
+                Ok(columns) => typed.extend(columns),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
             crate::raw::release(&mut raw.df, &batch.iter().map(|d| d.name).collect::<Vec<_>>());
         }
-        let (others, findings) = others_done.unwrap_or_else(|| other_columns(&raw, &others, &stamps, o))?;
-        typed.extend(others);
+        let others_done = others_done.unwrap_or_else(|| other_columns(&raw, &others, &stamps, o));
+        // The error of the first failing column in the schema's order, as
+        // converting them one by one in that order would stop at: batches
+        // run in that order and stop at their first failure.
+        let (others_typed, findings) = match (failed, others_done) {
+            (Some(f), Err(e)) => return Err(if e.0 < f.0 { e.1 } else { f.1 }),
+            (Some(f), Ok(_)) | (None, Err(f)) => return Err(f.1),
+            (None, Ok(done)) => done,
+        };
+        typed.extend(others_typed);
         findings.into_iter().for_each(|row| q.add_labelled(row));
+        let converted: Vec<&str> = others.iter().filter(|d| d.kind != Kind::Text).map(|d| d.name).collect();
+        crate::raw::release(&mut raw.df, &converted);
         // In the order of the schema, as before.
         typed.sort_by_key(|(name, _)| TICKETS.iter().position(|d| d.name == *name));
         let typed = typed.into_iter().map(|(_, c)| c);
@@ -385,17 +402,28 @@ fn typed_columns(
     st: &Stamps<'_>,
     o: &TicketReadOptions,
     q: &mut Collector<'_>,
-) -> Result<Vec<Named>> {
+) -> Tagged<Vec<Named>> {
     let mut converted = convert_in_parallel(raw, defs)?;
     let mut columns = Vec::new();
     for def in defs {
-        columns.extend(typed_column(raw, def, converted.remove(def.name), st, o, q)?.map(|c| (def.name, c)));
+        let column = typed_column(raw, def, converted.remove(def.name), st, o, q).map_err(at(def))?;
+        columns.extend(column.map(|c| (def.name, c)));
     }
     Ok(columns)
 }
 
 /// An output column with the canonical name of the column it came from.
 type Named = (&'static str, Column);
+
+/// A result whose error carries the schema position ([`TICKETS`]) of the
+/// column that failed, so that of several failures the first in the
+/// schema's order is reported.
+type Tagged<T> = std::result::Result<T, (usize, Error)>;
+
+/// Tags an error with the schema position of `def`.
+fn at(def: &ColumnDef) -> impl FnOnce(Error) -> (usize, Error) + '_ {
+    move |e| (TICKETS.iter().position(|d| d.name == def.name).unwrap_or(usize::MAX), e)
+}
 
 /// The text and rating columns of `defs` (see [`typed_column`]) with
 /// their findings, collected apart (to run beside the number columns).
@@ -404,11 +432,11 @@ fn other_columns(
     defs: &[&ColumnDef],
     st: &Stamps<'_>,
     o: &TicketReadOptions,
-) -> Result<(Vec<Named>, Vec<QualityRow>)> {
+) -> Tagged<(Vec<Named>, Vec<QualityRow>)> {
     let mut q = crate::raw::collector_of(&raw.source, &raw.ids, &[]);
     let mut typed = Vec::new();
     for def in defs {
-        typed.extend(typed_column(raw, def, None, st, o, &mut q)?.map(|c| (def.name, c)));
+        typed.extend(typed_column(raw, def, None, st, o, &mut q).map_err(at(def))?.map(|c| (def.name, c)));
     }
     Ok((typed, q.finish()))
 }
@@ -481,7 +509,7 @@ fn one_thread_each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> Result<R> + 
 
 /// Converts the int, bool, duration and float columns of `defs`, one
 /// thread each.
-fn convert_in_parallel(raw: &RawTable, defs: &[&ColumnDef]) -> Result<HashMap<&'static str, Converted>> {
+fn convert_in_parallel(raw: &RawTable, defs: &[&ColumnDef]) -> Tagged<HashMap<&'static str, Converted>> {
     let typed: Vec<&ColumnDef> = defs.iter().copied().filter(|d| converts(d.kind)).collect();
     let converted = one_thread_each(
         &typed,
@@ -494,7 +522,7 @@ fn convert_in_parallel(raw: &RawTable, defs: &[&ColumnDef]) -> Result<HashMap<&'
         },
         "converting ticket columns",
     );
-    typed.iter().map(|d| d.name).zip(converted).map(|(n, c)| c.map(|c| (n, c))).collect()
+    typed.iter().zip(converted).map(|(d, c)| c.map(|c| (d.name, c)).map_err(at(d))).collect()
 }
 
 /// `csat_satisfied` from the rating column: satisfied, not, or null (no

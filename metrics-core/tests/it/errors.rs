@@ -55,3 +55,41 @@ fn a_table_without_a_usable_row_says_so() {
     let e = surveys::table(&r, &o).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::NoUsableRows { table } if table == "surveys"), "{e}");
 }
+
+#[test]
+fn of_two_unusable_columns_the_first_in_the_schema_is_named() {
+    // `csat` comes before `first_response_minutes` in the tickets schema:
+    // the rating, converted on its own thread, still wins over the number.
+    for (csat, minutes) in [("meh", "abc"), ("4", "abc"), ("meh", "12")] {
+        let df = df!(
+            "ticket_id" => ["t1"],
+            "created_at" => ["2026-01-05T00:00:00Z"],
+            "csat" => [csat],
+            "first_response_minutes" => [minutes],
+        )
+        .unwrap();
+        let e = Tickets::from_frame(df, &TableInput::new("tickets.csv"), &TicketReadOptions::default()).unwrap_err();
+        let want = if csat == "meh" { "csat" } else { "first_response_minutes" };
+        match e.kind() {
+            ErrorKind::NothingParses { column, .. } => assert_eq!(column, want, "{csat} {minutes}"),
+            other => panic!("expected NothingParses, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_rating_too_large_for_a_signed_integer_is_off_the_scale() {
+    // A UInt64 sentinel: rated as the number it is (out of range), not
+    // lost to a cast.
+    let df = df!(
+        "ticket_id" => ["t1", "t2"],
+        "created_at" => ["2026-01-05T00:00:00Z", "2026-01-05T01:00:00Z"],
+        "solved_at" => ["2026-01-05T02:00:00Z", "2026-01-05T03:00:00Z"],
+        "csat" => [u64::MAX, 5u64],
+    )
+    .unwrap();
+    let t = Tickets::from_frame(df, &TableInput::new("tickets"), &TicketReadOptions::default()).unwrap();
+    let out: Vec<(String, u64)> =
+        t.quality.iter().filter(|q| q.column == "csat").map(|q| (q.reason.name().to_owned(), q.count)).collect();
+    assert_eq!(out, [("score_out_of_range".to_owned(), 1)]);
+}

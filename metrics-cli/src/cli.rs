@@ -233,6 +233,10 @@ pub(crate) struct SqlArgs {
     /// cxm built with the engine's cargo feature (docs/sql.md).
     #[arg(long, value_enum, value_name = "ENGINE")]
     pub(crate) engine: Option<Engine>,
+    /// The Spark Connect server `--engine spark` runs on, `sc://HOST:PORT` (no TLS;
+    /// `/;user_id=NAME` sets the user).
+    #[arg(long, value_name = "URL", requires = "engine")]
+    pub(crate) remote: Option<String>,
     /// The engine's name of a cxm table, e.g. `--table tickets=analytics.support.tickets`
     /// [default: the cxm name].
     #[arg(long, value_name = "NAME=IDENT")]
@@ -246,6 +250,8 @@ pub(crate) struct SqlArgs {
 pub(crate) enum Engine {
     /// Apache DataFusion, in process (cargo feature `datafusion`).
     Datafusion,
+    /// A Spark Connect server at --remote: Spark, Sail, Databricks (cargo feature `spark`).
+    Spark,
 }
 
 #[derive(Debug, Args)]

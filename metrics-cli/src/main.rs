@@ -157,14 +157,27 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
     use metrics_core::sql::{
         Dialect, RevenueRequest, SqlRequest, SurveysRequest, cohorts_sql, revenue_sql, support_sql, surveys_sql,
     };
-    let dialect: Dialect = match (&a.dialect, a.engine) {
+    let engine_dialect = a.engine.map(|e| match e {
+        cli::Engine::Datafusion => Dialect::DataFusion,
+        cli::Engine::Spark => Dialect::Spark,
+    });
+    let dialect: Dialect = match (&a.dialect, engine_dialect) {
         (Some(d), _) => d.parse().map_err(|e: metrics_core::Error| UsageError(format!("--{e}")))?,
-        (None, Some(cli::Engine::Datafusion)) => Dialect::DataFusion,
+        (None, Some(d)) => d,
         (None, None) => return Err(UsageError("cxm sql needs --dialect or --engine".into()).into()),
     };
-    if a.engine == Some(cli::Engine::Datafusion) && dialect != Dialect::DataFusion {
-        let why = format!("--engine datafusion runs DataFusion's SQL, not {}'s", dialect.name());
+    if let Some(d) = engine_dialect.filter(|d| *d != dialect) {
+        let why = format!("--engine {} runs {}'s SQL, not {}'s", d.name(), d.name(), dialect.name());
         return Err(UsageError(format!("--dialect {}: {why}", dialect.name())).into());
+    }
+    match (a.engine, &a.remote) {
+        (Some(cli::Engine::Spark), None) => {
+            return Err(UsageError("--engine spark needs --remote sc://HOST:PORT (docs/sql.md)".into()).into());
+        }
+        (Some(cli::Engine::Datafusion), Some(_)) => {
+            return Err(UsageError("--remote: --engine datafusion runs in process, not on a server".into()).into());
+        }
+        _ => {}
     }
     let (mut tickets, mut responses) = ("tickets".to_owned(), "survey_responses".to_owned());
     let mut subscriptions = "subscriptions".to_owned();
@@ -243,23 +256,47 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
             std::io::stdout().lock().write_all(sql.as_bytes())?;
             Ok(())
         }
-        Some(engine) => run_on_engine(engine, &sql, command, section, period, &settings),
+        Some(engine) => {
+            let target = match engine {
+                cli::Engine::Datafusion => EngineTarget::Datafusion,
+                cli::Engine::Spark => EngineTarget::Spark(a.remote.clone().unwrap_or_default()),
+            };
+            run_on_engine(&target, &sql, command, section, period, &settings, &a.table)
+        }
     }
 }
 
-/// `cxm sql --engine`: the SQL run on the engine over the input files, the
-/// result written as a section.
+/// Where `cxm sql --engine` runs the SQL.
+enum EngineTarget {
+    /// DataFusion, in process.
+    Datafusion,
+    /// The Spark Connect server at this `sc://` URL (read only by a build
+    /// with the `spark` feature).
+    Spark(#[cfg_attr(not(feature = "spark"), allow(dead_code))] String),
+}
+
+impl EngineTarget {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Datafusion => "datafusion",
+            Self::Spark(_) => "spark",
+        }
+    }
+}
+
+/// `cxm sql --engine`: the SQL run on the engine over the input files (or,
+/// on Spark, over the tables its catalog holds), the result written as a
+/// section.
 #[cfg(feature = "datafusion")]
 fn run_on_engine(
-    engine: cli::Engine,
+    engine: &EngineTarget,
     sql: &str,
     command: Command,
     section: &str,
     period: metrics_core::Period,
     settings: &Settings,
+    table_flags: &[String],
 ) -> Result<()> {
-    use metrics_core::sql::{EngineTable, run_datafusion};
-    let cli::Engine::Datafusion = engine;
     let i = &settings.inputs;
     let inputs: Vec<(&str, &metrics_core::mapping::TableInput)> = [
         ("tickets", i.tickets.as_ref()),
@@ -275,9 +312,15 @@ fn run_on_engine(
         Command::Surveys => "survey_responses",
         _ => "tickets",
     };
-    if !inputs.iter().any(|(n, _)| *n == needed) {
+    // Spark may read tables its catalog holds (named by --table); DataFusion
+    // reads files only.
+    if !inputs.iter().any(|(n, _)| *n == needed) && matches!(engine, EngineTarget::Datafusion) {
         let flag = if needed == "survey_responses" { "surveys" } else { needed };
         return Err(UsageError(format!("--engine runs on the input files: pass --{flag}")).into());
+    }
+    if let Some((n, _)) = inputs.iter().find(|(n, _)| table_flags.iter().any(|t| t.split('=').next() == Some(n))) {
+        let why = "an input file is registered under cxm's table name; drop one of the two";
+        return Err(UsageError(format!("--table {n}=...: {why}")).into());
     }
     if let Some((n, _)) = inputs.iter().find(|(_, t)| {
         t.delimiter == Some(metrics_core::source::WHITESPACE) || t.encoding != metrics_core::mapping::Encoding::Utf8
@@ -291,11 +334,45 @@ fn run_on_engine(
         let why = "the engine reads cxm's column names as they are; map them in a view (docs/sql.md)";
         return Err(UsageError(format!("{n}: a column mapping or preset is set, and {why}")).into());
     }
-    let tables: Vec<EngineTable> = inputs.iter().map(|(n, t)| engine_table(n, t)).collect();
-    let table = run_datafusion(sql, &tables).map_err(with_flags)?;
+    let tables: Vec<metrics_core::sql::EngineTable> = inputs.iter().map(|(n, t)| engine_table(n, t)).collect();
+    let table = match engine {
+        EngineTarget::Datafusion => metrics_core::sql::run_datafusion(sql, &tables).map_err(with_flags)?,
+        EngineTarget::Spark(remote) => run_spark(remote, sql, &tables)?,
+    };
     let report =
-        metrics_core::report::engine_report(&settings.options, command, period, section, table, "datafusion", &inputs);
+        metrics_core::report::engine_report(&settings.options, command, period, section, table, engine.name(), &inputs);
     write(&report, settings, render::Style { color: use_color(cli::ColorArg::Auto, settings) })
+}
+
+/// `--engine spark`, in a cxm built with the `spark` feature.
+#[cfg(feature = "spark")]
+fn run_spark(
+    remote: &str,
+    sql: &str,
+    tables: &[metrics_core::sql::EngineTable],
+) -> Result<metrics_core::polars::prelude::DataFrame> {
+    metrics_core::sql::run_spark(remote, sql, tables).map_err(with_flags)
+}
+
+/// `--engine spark` in a cxm built with DataFusion only.
+#[cfg(all(feature = "datafusion", not(feature = "spark")))]
+fn run_spark(
+    _remote: &str,
+    _sql: &str,
+    _tables: &[metrics_core::sql::EngineTable],
+) -> Result<metrics_core::polars::prelude::DataFrame> {
+    Err(missing_engine(&EngineTarget::Spark(String::new())))
+}
+
+/// The usage error for an engine this cxm was built without.
+#[cfg(not(feature = "spark"))]
+fn missing_engine(engine: &EngineTarget) -> anyhow::Error {
+    let name = engine.name();
+    UsageError(format!(
+        "--engine {name}: this cxm was built without it; build it with \
+         `cargo build --release --features metrics-cli/{name}` (docs/sql.md)"
+    ))
+    .into()
 }
 
 /// An input file as the engine's table `name`, with its separator (set,
@@ -311,20 +388,15 @@ fn engine_table(name: &str, t: &metrics_core::mapping::TableInput) -> metrics_co
 /// `cxm sql --engine` in a cxm built without the engine's feature.
 #[cfg(not(feature = "datafusion"))]
 fn run_on_engine(
-    engine: cli::Engine,
+    engine: &EngineTarget,
     _sql: &str,
     _command: Command,
     _section: &str,
     _period: metrics_core::Period,
     _settings: &Settings,
+    _table_flags: &[String],
 ) -> Result<()> {
-    let cli::Engine::Datafusion = engine;
-    Err(UsageError(
-        "--engine datafusion: this cxm was built without DataFusion; build it with \
-         `cargo build --release --features metrics-cli/datafusion` (docs/sql.md)"
-            .into(),
-    )
-    .into())
+    Err(missing_engine(engine))
 }
 
 /// `cxm config`: the resolved settings and their sources, as a table (or

@@ -67,8 +67,10 @@ def main() -> int:
     ap.add_argument("--by", default=None)
     ap.add_argument("--as-of", default=None)
     ap.add_argument("--percentiles", default=None)
-    ap.add_argument("--engine", choices=["duckdb", "datafusion", "spark", "cxm-datafusion"], default="duckdb",
-                    help="cxm-datafusion: cxm's own `cxm sql --engine datafusion` (cargo feature datafusion)")
+    ap.add_argument("--engine", choices=["duckdb", "datafusion", "spark", "cxm-datafusion", "cxm-spark"],
+                    default="duckdb",
+                    help="cxm-datafusion, cxm-spark: cxm's own `cxm sql --engine datafusion|spark` "
+                         "(cargo features datafusion, spark)")
     ap.add_argument("--remote", default="sc://127.0.0.1:50051")
     a = ap.parse_args()
     common = ["--tz", a.tz, "--since", a.since, "--until", a.until]
@@ -91,12 +93,16 @@ def main() -> int:
     extra_sql = ["--table", "accounts=accounts"] if a.accounts else []
     want = list(csv.reader(io.StringIO(cxm([a.cxm, section, "-q", "--format", "csv", flag, path, *extra_in, *common]))))
     views = [(table, path)] + ([("accounts", a.accounts)] if a.accounts else [])
-    if a.engine != "cxm-datafusion":
+    own = a.engine.startswith("cxm-")
+    if not own:
         sql = cxm([a.cxm, "sql", "--dialect", a.engine, "--section", section, "--table", f"{table}={table}",
                    *extra_sql, *common])
-    if a.engine == "cxm-datafusion":
-        # cxm runs the SQL itself and writes the result as it writes a section.
-        got = list(csv.reader(io.StringIO(cxm([a.cxm, "sql", "--engine", "datafusion", "--section", section, "-q",
+    if own:
+        # cxm runs the SQL itself (in process, or on the Spark Connect server) and writes
+        # the result as it writes a section.
+        engine = a.engine.removeprefix("cxm-")
+        remote = ["--remote", a.remote] if engine == "spark" else []
+        got = list(csv.reader(io.StringIO(cxm([a.cxm, "sql", "--engine", engine, *remote, "--section", section, "-q",
                                                 "--format", "csv", flag, path, *extra_in, *common]))))
         header = got[0]
         rows = [tuple(None if v == "" else number_or_text(v) for v in r) for r in got[1:]]

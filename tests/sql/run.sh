@@ -63,10 +63,11 @@ surveys() {
     --remote "sc://127.0.0.1:$port" "$@"
 }
 engines="duckdb datafusion spark"
-# With a second argument `with-engine`, the binary has the `datafusion` feature:
-# its own `cxm sql --engine datafusion` is checked the same way.
+# With a second argument `with-engine`, the binary has the `spark` feature (and with
+# it `datafusion`): its own `cxm sql --engine datafusion` and `--engine spark` (on the
+# Sail server) are checked the same way.
 if [ "${2:-}" = "with-engine" ]; then
-  engines="$engines cxm-datafusion"
+  engines="$engines cxm-datafusion cxm-spark"
 fi
 for engine in $engines; do
   check --engine $engine --since 2024-01-01 --until 2025-12-31

@@ -883,6 +883,64 @@ fn an_engine_this_build_lacks_is_a_usage_error_naming_the_feature() {
         .stderr(predicate::str::contains("--features metrics-cli/datafusion"));
 }
 
+#[cfg(not(feature = "spark"))]
+#[test]
+fn spark_in_a_build_without_it_is_a_usage_error_naming_the_feature() {
+    cxm()
+        .args(["sql", "--engine", "spark", "--remote", "sc://127.0.0.1:1", "--since", "2026-03-01"])
+        .args(["--until", "2026-03-31", "--table", "tickets=support.tickets"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--features metrics-cli/spark"));
+}
+
+#[test]
+fn spark_needs_a_remote_and_datafusion_none() {
+    let window = ["--since", "2026-03-01", "--until", "2026-03-31"];
+    cxm()
+        .args(["sql", "--engine", "spark"])
+        .args(window)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs --remote sc://HOST:PORT"));
+    cxm()
+        .args(["sql", "--engine", "datafusion", "--remote", "sc://127.0.0.1:1"])
+        .args(window)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("runs in process"));
+    // --remote without --engine is a clap error.
+    cxm().args(["sql", "--dialect", "spark", "--remote", "sc://127.0.0.1:1"]).args(window).assert().code(2);
+}
+
+#[cfg(feature = "spark")]
+#[test]
+fn spark_refuses_bad_urls_unreachable_servers_and_a_table_given_twice() {
+    let window = ["--since", "2026-03-01", "--until", "2026-03-31"];
+    cxm()
+        .args(["sql", "--engine", "spark", "--remote", "http://127.0.0.1:15002", "--table", "tickets=t"])
+        .args(window)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("expected sc://HOST:PORT"));
+    // A port nothing listens on (bound, then released).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    cxm()
+        .args(["sql", "--engine", "spark", "--remote", &format!("sc://127.0.0.1:{port}"), "--table", "tickets=t"])
+        .args(window)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("connecting to sc://127.0.0.1"));
+    cxm()
+        .args(["sql", "--engine", "spark", "--remote", "sc://127.0.0.1:1", "--table", "tickets=db.t"])
+        .args(window)
+        .arg("--tickets")
+        .arg(fixture("support/tickets.csv"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("drop one of the two"));
+}
+
 #[test]
 fn sql_needs_a_dialect_or_an_engine() {
     cxm().args(["sql", "--since", "2026-03-01", "--until", "2026-03-31"]).assert().code(2);

@@ -55,7 +55,7 @@ pub fn run_datafusion(sql: &str, tables: &[EngineTable]) -> Result<DataFrame> {
         let batches = df.collect().await.map_err(|e| engine_error("running the query", &e))?;
         Ok::<_, Error>((schema, batches))
     })?;
-    to_frame(&batches.0, &batches.1)
+    to_frame(&batches.0, &batches.1).map_err(|e| e.into_error("datafusion"))
 }
 
 /// Registers one table, by its files' format. A file is read whatever
@@ -84,7 +84,7 @@ async fn register(ctx: &SessionContext, t: &EngineTable) -> Result<()> {
 
 /// The extension (as written) of a data file: the file's own, or that of
 /// the first Parquet or CSV file of a folder in name order.
-fn data_extension(path: &std::path::Path) -> Option<String> {
+pub(super) fn data_extension(path: &std::path::Path) -> Option<String> {
     let ext = |p: &std::path::Path| p.extension().map(|e| e.to_string_lossy().into_owned());
     if !path.is_dir() {
         return ext(path);
@@ -98,21 +98,36 @@ fn engine_error(what: &str, e: &dyn std::fmt::Display) -> Error {
     Error::from(crate::error::ErrorKind::Engine { engine: "datafusion".into(), reason: format!("{what}: {e}") })
 }
 
+/// Why a result cannot be rendered (a column's type, a cast), for any
+/// engine: the caller names the engine.
+#[derive(Debug)]
+pub(super) struct Unrendered(String);
+
+impl Unrendered {
+    /// The engine error it is, naming `engine`.
+    pub(super) fn into_error(self, engine: &str) -> Error {
+        Error::from(crate::error::ErrorKind::Engine { engine: engine.into(), reason: self.0 })
+    }
+}
+
 /// The batches as one frame with the schema's columns.
-fn to_frame(schema: &datafusion::arrow::datatypes::Schema, batches: &[RecordBatch]) -> Result<DataFrame> {
+pub(super) fn to_frame(
+    schema: &datafusion::arrow::datatypes::Schema,
+    batches: &[RecordBatch],
+) -> std::result::Result<DataFrame, Unrendered> {
     let height = batches.iter().map(RecordBatch::num_rows).sum();
     let mut columns = Vec::with_capacity(schema.fields().len());
     for (k, field) in schema.fields().iter().enumerate() {
         let arrays: Vec<&dyn Array> = batches.iter().map(|b| b.column(k).as_ref()).collect();
         columns.push(to_column(field.name(), field.data_type(), &arrays)?);
     }
-    DataFrame::new(height, columns).map_err(|e| engine_error("reading the result", &e))
+    DataFrame::new(height, columns).map_err(|e| Unrendered(e.to_string()))
 }
 
 /// One result column: its chunks cast to the type cxm keeps, then copied.
-fn to_column(name: &str, dtype: &ArrowType, arrays: &[&dyn Array]) -> Result<Column> {
-    let to = |t: ArrowType| -> Result<Vec<datafusion::arrow::array::ArrayRef>> {
-        arrays.iter().map(|a| cast(*a, &t).map_err(|e| engine_error(&format!("result column {name}"), &e))).collect()
+fn to_column(name: &str, dtype: &ArrowType, arrays: &[&dyn Array]) -> std::result::Result<Column, Unrendered> {
+    let to = |t: ArrowType| -> std::result::Result<Vec<datafusion::arrow::array::ArrayRef>, Unrendered> {
+        arrays.iter().map(|a| cast(*a, &t).map_err(|e| Unrendered(format!("result column {name}: {e}")))).collect()
     };
     let col = match dtype {
         ArrowType::Int8
@@ -162,7 +177,7 @@ fn to_column(name: &str, dtype: &ArrowType, arrays: &[&dyn Array]) -> Result<Col
                 .into_column()
         }
         ArrowType::Null => Column::full_null(name.into(), arrays.iter().map(|a| a.len()).sum(), &DataType::Int64),
-        other => return Err(engine_error(&format!("result column {name}"), &format!("type {other} is not rendered"))),
+        other => return Err(Unrendered(format!("result column {name}: type {other} is not rendered"))),
     };
     Ok(col)
 }

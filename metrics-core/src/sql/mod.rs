@@ -15,6 +15,8 @@
 mod engine;
 mod render;
 mod revenue;
+#[cfg(feature = "spark")]
+mod spark;
 
 use crate::parse::timestamp::Micros;
 use crate::period::Spine;
@@ -25,6 +27,8 @@ use crate::{Error, Result};
 pub use engine::{EngineTable, run_datafusion};
 pub use render::support_sql;
 pub use revenue::{RevenueRequest, cohorts_sql, revenue_sql};
+#[cfg(feature = "spark")]
+pub use spark::{run_spark, spark_endpoint};
 
 /// SQL dialects cxm renders for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -35,7 +35,7 @@ const HOUR: f64 = 3.6e9;
 /// reopened tickets (a reopened ticket is seen as open from creation to its
 /// last solve). Without `solved_at` every created ticket stays open.
 ///
-/// The plan is a [`Part::Backlog`]: the sweep ([`frame`]) runs over the two
+/// The plan is a [`Part::Backlog`]: the sweep runs over the two
 /// timestamp columns and the dimensions when the table is assembled.
 pub fn backlog() -> Planned {
     let columns: Vec<String> = COLUMNS.iter().map(|s| (*s).to_owned()).collect();

@@ -1,0 +1,336 @@
+//! Runs cxm's SQL on a Spark Connect server (feature `spark`): Apache
+//! Spark 3.4 or later, or any server speaking the protocol (Sail,
+//! Databricks Connect), at `sc://HOST:PORT`.
+//!
+//! The client is the protocol's smallest subset, written here rather than
+//! generated: one gRPC method (`SparkConnectService/ExecutePlan`, a server
+//! stream) and the few messages it needs, declared with `prost`'s derive
+//! macros under the field numbers of Spark's `base.proto`,
+//! `relations.proto` and `commands.proto`. Every field cxm does not send
+//! or read is left out; protobuf skips unknown fields, so newer servers
+//! answer it the same way. The result arrives as Arrow IPC streams (one
+//! per `ArrowBatch`), decoded with `arrow-ipc` and converted as the
+//! DataFusion engine's result is.
+//!
+//! Input files are registered as session temporary views
+//! (`CreateDataFrameViewCommand` over a `Read.DataSource`), read by the
+//! server from their absolute paths: the server must see the same files
+//! (a local server, or shared storage). Without input files the SQL names
+//! tables the server's catalog already holds (`--table`).
+
+use std::collections::HashMap;
+
+use polars::prelude::DataFrame;
+
+use super::engine::{EngineTable, data_extension, to_frame};
+use crate::{Error, Result};
+
+/// The wire messages, with Spark Connect's field numbers.
+mod wire {
+    use std::collections::HashMap;
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct ExecutePlanRequest {
+        #[prost(string, tag = "1")]
+        pub(super) session_id: String,
+        #[prost(message, optional, tag = "2")]
+        pub(super) user_context: Option<UserContext>,
+        #[prost(message, optional, tag = "3")]
+        pub(super) plan: Option<Plan>,
+        #[prost(string, optional, tag = "4")]
+        pub(super) client_type: Option<String>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct UserContext {
+        #[prost(string, tag = "1")]
+        pub(super) user_id: String,
+        #[prost(string, tag = "2")]
+        pub(super) user_name: String,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct Plan {
+        #[prost(oneof = "Op", tags = "1, 2")]
+        pub(super) op: Option<Op>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Oneof)]
+    pub(super) enum Op {
+        #[prost(message, tag = "1")]
+        Root(Relation),
+        #[prost(message, tag = "2")]
+        Command(Command),
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct Relation {
+        #[prost(oneof = "RelType", tags = "2, 10")]
+        pub(super) rel: Option<RelType>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Oneof)]
+    pub(super) enum RelType {
+        #[prost(message, tag = "2")]
+        Read(Read),
+        #[prost(message, tag = "10")]
+        Sql(Sql),
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct Sql {
+        #[prost(string, tag = "1")]
+        pub(super) query: String,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct Read {
+        #[prost(message, optional, tag = "2")]
+        pub(super) data_source: Option<DataSource>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct DataSource {
+        #[prost(string, optional, tag = "1")]
+        pub(super) format: Option<String>,
+        #[prost(map = "string, string", tag = "3")]
+        pub(super) options: HashMap<String, String>,
+        #[prost(string, repeated, tag = "4")]
+        pub(super) paths: Vec<String>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct Command {
+        #[prost(message, optional, tag = "3")]
+        pub(super) create_dataframe_view: Option<CreateDataFrameView>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct CreateDataFrameView {
+        #[prost(message, optional, tag = "1")]
+        pub(super) input: Option<Relation>,
+        #[prost(string, tag = "2")]
+        pub(super) name: String,
+        #[prost(bool, tag = "3")]
+        pub(super) is_global: bool,
+        #[prost(bool, tag = "4")]
+        pub(super) replace: bool,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct ExecutePlanResponse {
+        #[prost(message, optional, tag = "2")]
+        pub(super) arrow_batch: Option<ArrowBatch>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct ArrowBatch {
+        #[prost(int64, tag = "1")]
+        pub(super) row_count: i64,
+        #[prost(bytes = "vec", tag = "2")]
+        pub(super) data: Vec<u8>,
+    }
+}
+
+/// The gRPC method every request goes to.
+const EXECUTE_PLAN: &str = "/spark.connect.SparkConnectService/ExecutePlan";
+
+/// Spark Connect's default port, when `sc://HOST` names none.
+const DEFAULT_PORT: u16 = 15002;
+
+/// The `http://HOST:PORT` endpoint of a Spark Connect URL
+/// (`sc://HOST[:PORT][/;param=value;...]`). Parameters other than
+/// `user_id` are refused, `use_ssl=true` among them: the client speaks
+/// plain HTTP/2 (a local server, or one behind a tunnel).
+///
+/// ```
+/// use metrics_core::sql::spark_endpoint;
+/// assert_eq!(spark_endpoint("sc://127.0.0.1:15002").unwrap(), ("http://127.0.0.1:15002".into(), None));
+/// assert_eq!(spark_endpoint("sc://spark.internal/;user_id=ana").unwrap().1.as_deref(), Some("ana"));
+/// assert!(spark_endpoint("http://localhost:15002").is_err());
+/// assert!(spark_endpoint("sc://h:1/;use_ssl=true").is_err());
+/// ```
+///
+/// # Errors
+/// A URL that does not start with `sc://`, has no host, a port that is not
+/// a number, or a parameter the client does not support.
+pub fn spark_endpoint(remote: &str) -> Result<(String, Option<String>)> {
+    let bad = |why: &str| spark_error(&format!("--remote {remote}"), &why);
+    let rest = remote.strip_prefix("sc://").ok_or_else(|| bad("expected sc://HOST:PORT"))?;
+    let (authority, params) = rest.split_once('/').unwrap_or((rest, ""));
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad("the port is not a number"))?),
+        None => (authority, DEFAULT_PORT),
+    };
+    if host.is_empty() {
+        return Err(bad("no host"));
+    }
+    let mut user = None;
+    for p in params.trim_start_matches(';').split(';').filter(|p| !p.is_empty()) {
+        match p.split_once('=') {
+            Some(("user_id", v)) => user = Some(v.to_owned()),
+            _ => return Err(bad(&format!("the parameter `{p}` is not supported (only user_id; no TLS)"))),
+        }
+    }
+    Ok((format!("http://{host}:{port}"), user))
+}
+
+/// Runs `sql` on the Spark Connect server at `remote` (`sc://HOST:PORT`),
+/// after registering `tables` as temporary views of the session (Parquet
+/// by extension, else CSV with a header, the table's separator and
+/// Spark's type inference). Returns the result as a frame, in the query's
+/// column and row order.
+///
+/// # Errors
+/// A URL [`spark_endpoint`] refuses, a server that cannot be reached, a
+/// view or query the server rejects, a reply that is not Arrow, or a
+/// result column of a type cxm does not render.
+pub fn run_spark(remote: &str, sql: &str, tables: &[EngineTable]) -> Result<DataFrame> {
+    let (endpoint, user) = spark_endpoint(remote)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| spark_error("starting the client", &e))?;
+    let session = Session { id: session_id(), user: user.unwrap_or_else(|| "cxm".to_owned()) };
+    let replies = runtime.block_on(async {
+        let channel = tonic::transport::Endpoint::from_shared(endpoint.clone())
+            .map_err(|e| spark_error(&format!("--remote {remote}"), &e))?
+            .connect()
+            .await
+            .map_err(|e| spark_error(&format!("connecting to {remote}"), &e))?;
+        let mut grpc = tonic::client::Grpc::new(channel);
+        for t in tables {
+            let view = view_plan(t)?;
+            execute(&mut grpc, &session, view)
+                .await
+                .map_err(|e| spark_error(&format!("registering {}", t.name), &e))?;
+        }
+        let query =
+            wire::Plan { op: Some(wire::Op::Root(relation(wire::RelType::Sql(wire::Sql { query: sql.into() })))) };
+        execute(&mut grpc, &session, query).await.map_err(|e| spark_error("running the query", &e))
+    })?;
+    decode(&replies)
+}
+
+/// A session: its id (a UUID, as the protocol asks) and its user.
+struct Session {
+    id: String,
+    user: String,
+}
+
+/// A random version-4 UUID, in the protocol's text form.
+fn session_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::rng().fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+fn relation(rel: wire::RelType) -> wire::Relation {
+    wire::Relation { rel: Some(rel) }
+}
+
+/// The command registering `t` as a temporary view named after it.
+fn view_plan(t: &EngineTable) -> Result<wire::Plan> {
+    let path = std::fs::canonicalize(&t.path).map_err(|e| spark_error(&t.path.display().to_string(), &e))?;
+    let parquet = data_extension(&t.path).is_some_and(|e| e == "parquet" || e == "pq");
+    let mut options = HashMap::new();
+    if !parquet {
+        options.insert("header".to_owned(), "true".to_owned());
+        options.insert("inferSchema".to_owned(), "true".to_owned());
+        options.insert("multiLine".to_owned(), "true".to_owned());
+        options.insert("sep".to_owned(), char::from(t.delimiter).to_string());
+    }
+    let source = wire::DataSource {
+        format: Some(if parquet { "parquet" } else { "csv" }.to_owned()),
+        options,
+        paths: vec![path.to_string_lossy().into_owned()],
+    };
+    let read = relation(wire::RelType::Read(wire::Read { data_source: Some(source) }));
+    let view = wire::CreateDataFrameView { input: Some(read), name: t.name.clone(), is_global: false, replace: true };
+    Ok(wire::Plan { op: Some(wire::Op::Command(wire::Command { create_dataframe_view: Some(view) })) })
+}
+
+/// Sends `plan` and reads the reply stream to its end: the Arrow payloads
+/// it carries, in order.
+async fn execute(
+    grpc: &mut tonic::client::Grpc<tonic::transport::Channel>,
+    session: &Session,
+    plan: wire::Plan,
+) -> std::result::Result<Vec<Vec<u8>>, tonic::Status> {
+    let request = wire::ExecutePlanRequest {
+        session_id: session.id.clone(),
+        user_context: Some(wire::UserContext { user_id: session.user.clone(), user_name: session.user.clone() }),
+        plan: Some(plan),
+        client_type: Some(format!("cxm/{}", env!("CARGO_PKG_VERSION"))),
+    };
+    grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    let codec = tonic_prost::ProstCodec::<wire::ExecutePlanRequest, wire::ExecutePlanResponse>::default();
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static(EXECUTE_PLAN);
+    let mut stream = grpc.server_streaming(tonic::Request::new(request), path, codec).await?.into_inner();
+    let mut payloads = Vec::new();
+    while let Some(reply) = stream.message().await? {
+        if let Some(batch) = reply.arrow_batch.filter(|b| !b.data.is_empty()) {
+            payloads.push(batch.data);
+        }
+    }
+    Ok(payloads)
+}
+
+/// The Arrow IPC streams of the replies as one frame. A query with no row
+/// still sends its schema in one stream.
+fn decode(payloads: &[Vec<u8>]) -> Result<DataFrame> {
+    let mut schema = None;
+    let mut batches = Vec::new();
+    for p in payloads {
+        let reader = arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(p.as_slice()), None)
+            .map_err(|e| spark_error("reading the result", &e))?;
+        schema.get_or_insert_with(|| reader.schema());
+        for b in reader {
+            batches.push(b.map_err(|e| spark_error("reading the result", &e))?);
+        }
+    }
+    let schema = schema.ok_or_else(|| spark_error("reading the result", &"the server sent no Arrow data"))?;
+    to_frame(&schema, &batches).map_err(|e| e.into_error("spark"))
+}
+
+fn spark_error(what: &str, e: &dyn std::fmt::Display) -> Error {
+    Error::from(crate::error::ErrorKind::Engine { engine: "spark".into(), reason: format!("{what}: {e}") })
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+
+    use super::*;
+
+    #[test]
+    fn session_ids_are_version_4_uuids() {
+        let id = session_id();
+        let parts: Vec<&str> = id.split('-').collect();
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert!(parts[2].starts_with('4') && matches!(&parts[3][..1], "8" | "9" | "a" | "b"), "{id}");
+        assert_ne!(id, session_id());
+    }
+
+    #[test]
+    fn a_sql_relation_encodes_as_spark_expects() {
+        // Plan.root (1) > Relation.sql (10) > SQL.query (1) = "SELECT 1".
+        let plan = wire::Plan {
+            op: Some(wire::Op::Root(relation(wire::RelType::Sql(wire::Sql { query: "SELECT 1".into() })))),
+        };
+        let bytes = plan.encode_to_vec();
+        assert_eq!(bytes, [0x0a, 12, 0x52, 10, 0x0a, 8, b'S', b'E', b'L', b'E', b'C', b'T', b' ', b'1']);
+    }
+
+    #[test]
+    fn an_unreachable_server_is_an_engine_error() {
+        // A port nothing listens on (bound, then released).
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let e = run_spark(&format!("sc://127.0.0.1:{port}"), "SELECT 1", &[]).unwrap_err();
+        assert!(matches!(e.kind(), crate::ErrorKind::Engine { engine, .. } if engine == "spark"), "{e}");
+    }
+}

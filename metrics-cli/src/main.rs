@@ -174,6 +174,13 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
         (Some(cli::Engine::Spark), None) => {
             return Err(UsageError("--engine spark needs --remote sc://HOST:PORT (docs/sql.md)".into()).into());
         }
+        #[cfg(feature = "spark")]
+        (Some(cli::Engine::Spark), Some(remote)) => {
+            // A URL the client cannot use is a usage error, before any work.
+            if let Err(e) = metrics_core::sql::spark_endpoint(remote) {
+                return Err(UsageError(e.to_string()).into());
+            }
+        }
         (Some(cli::Engine::Datafusion), Some(_)) => {
             return Err(UsageError("--remote: --engine datafusion runs in process, not on a server".into()).into());
         }
@@ -318,7 +325,9 @@ fn run_on_engine(
         let flag = if needed == "survey_responses" { "surveys" } else { needed };
         return Err(UsageError(format!("--engine runs on the input files: pass --{flag}")).into());
     }
-    if let Some((n, _)) = inputs.iter().find(|(n, _)| table_flags.iter().any(|t| t.split('=').next() == Some(n))) {
+    // `--table tickets=tickets` names the view the file becomes: allowed.
+    let renamed = |n: &str| table_flags.iter().any(|t| t.split_once('=').is_some_and(|(a, b)| a == n && b.trim() != n));
+    if let Some((n, _)) = inputs.iter().find(|(n, _)| renamed(n)) {
         let why = "an input file is registered under cxm's table name; drop one of the two";
         return Err(UsageError(format!("--table {n}=...: {why}")).into());
     }

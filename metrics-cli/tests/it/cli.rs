@@ -921,7 +921,7 @@ fn spark_refuses_bad_urls_unreachable_servers_and_a_table_given_twice() {
         .args(["sql", "--engine", "spark", "--remote", "http://127.0.0.1:15002", "--table", "tickets=t"])
         .args(window)
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("expected sc://HOST:PORT"));
     // A port nothing listens on (bound, then released).
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

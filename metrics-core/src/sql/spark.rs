@@ -138,6 +138,30 @@ const EXECUTE_PLAN: &str = "/spark.connect.SparkConnectService/ExecutePlan";
 /// Spark Connect's default port, when `sc://HOST` names none.
 const DEFAULT_PORT: u16 = 15002;
 
+/// How long connecting may take before the server counts as unreachable.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The largest reply message read (128 MiB, PySpark's limit).
+const MAX_MESSAGE: usize = 128 << 20;
+
+/// An error with its chain of causes (tonic's transport error says only
+/// "transport error"; the cause says why).
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
+}
+
+/// A gRPC status as its code and the server's message, as written.
+fn status_text(s: &tonic::Status) -> String {
+    format!("{} ({:?})", s.message(), s.code())
+}
+
 /// The `http://HOST:PORT` endpoint of a Spark Connect URL
 /// (`sc://HOST[:PORT][/;param=value;...]`). Parameters other than
 /// `user_id` are refused, `use_ssl=true` among them: the client speaks
@@ -149,6 +173,8 @@ const DEFAULT_PORT: u16 = 15002;
 /// assert_eq!(spark_endpoint("sc://spark.internal/;user_id=ana").unwrap().1.as_deref(), Some("ana"));
 /// assert!(spark_endpoint("http://localhost:15002").is_err());
 /// assert!(spark_endpoint("sc://h:1/;use_ssl=true").is_err());
+/// assert_eq!(spark_endpoint("sc://[::1]").unwrap().0, "http://[::1]:15002");
+/// assert_eq!(spark_endpoint("sc://[::1]:7077/").unwrap().0, "http://[::1]:7077");
 /// ```
 ///
 /// # Errors
@@ -158,7 +184,8 @@ pub fn spark_endpoint(remote: &str) -> Result<(String, Option<String>)> {
     let bad = |why: &str| spark_error(&format!("--remote {remote}"), &why);
     let rest = remote.strip_prefix("sc://").ok_or_else(|| bad("expected sc://HOST:PORT"))?;
     let (authority, params) = rest.split_once('/').unwrap_or((rest, ""));
-    let (host, port) = match authority.rsplit_once(':') {
+    // A bracketed IPv6 host (`[::1]`) holds colons of its own.
+    let (host, port) = match authority.rsplit_once(':').filter(|_| !authority.ends_with(']')) {
         Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad("the port is not a number"))?),
         None => (authority, DEFAULT_PORT),
     };
@@ -168,7 +195,7 @@ pub fn spark_endpoint(remote: &str) -> Result<(String, Option<String>)> {
     let mut user = None;
     for p in params.trim_start_matches(';').split(';').filter(|p| !p.is_empty()) {
         match p.split_once('=') {
-            Some(("user_id", v)) => user = Some(v.to_owned()),
+            Some(("user_id", v)) if !v.is_empty() => user = Some(v.to_owned()),
             _ => return Err(bad(&format!("the parameter `{p}` is not supported (only user_id; no TLS)"))),
         }
     }
@@ -195,10 +222,13 @@ pub fn run_spark(remote: &str, sql: &str, tables: &[EngineTable]) -> Result<Data
     let replies = runtime.block_on(async {
         let channel = tonic::transport::Endpoint::from_shared(endpoint.clone())
             .map_err(|e| spark_error(&format!("--remote {remote}"), &e))?
+            .connect_timeout(CONNECT_TIMEOUT)
             .connect()
             .await
-            .map_err(|e| spark_error(&format!("connecting to {remote}"), &e))?;
-        let mut grpc = tonic::client::Grpc::new(channel);
+            .map_err(|e| spark_error(&format!("connecting to {remote}"), &causes(&e)))?;
+        // Spark caps its Arrow batches near 4 MiB, tonic's default limit;
+        // a server set higher still fits (PySpark's limit).
+        let mut grpc = tonic::client::Grpc::new(channel).max_decoding_message_size(MAX_MESSAGE);
         for t in tables {
             let view = view_plan(t)?;
             execute(&mut grpc, &session, view)
@@ -207,7 +237,7 @@ pub fn run_spark(remote: &str, sql: &str, tables: &[EngineTable]) -> Result<Data
         }
         let query =
             wire::Plan { op: Some(wire::Op::Root(relation(wire::RelType::Sql(wire::Sql { query: sql.into() })))) };
-        execute(&mut grpc, &session, query).await.map_err(|e| spark_error("running the query", &e))
+        execute(&mut grpc, &session, query).await.map_err(|e| spark_error("running the query", &status_text(&e)))
     })?;
     decode(&replies)
 }
@@ -236,13 +266,19 @@ fn relation(rel: wire::RelType) -> wire::Relation {
 /// The command registering `t` as a temporary view named after it.
 fn view_plan(t: &EngineTable) -> Result<wire::Plan> {
     let path = std::fs::canonicalize(&t.path).map_err(|e| spark_error(&t.path.display().to_string(), &e))?;
-    let parquet = data_extension(&t.path).is_some_and(|e| e == "parquet" || e == "pq");
+    let parquet =
+        data_extension(&t.path).is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"));
     let mut options = HashMap::new();
     if !parquet {
         options.insert("header".to_owned(), "true".to_owned());
         options.insert("inferSchema".to_owned(), "true".to_owned());
         options.insert("multiLine".to_owned(), "true".to_owned());
         options.insert("sep".to_owned(), char::from(t.delimiter).to_string());
+        // RFC 4180 quoting (`""` inside quotes), not Spark's backslash.
+        options.insert("escape".to_owned(), "\"".to_owned());
+        // Naive timestamps are UTC, as DataFusion and cxm's default read
+        // them, whatever the session's zone.
+        options.insert("timeZone".to_owned(), "UTC".to_owned());
     }
     let source = wire::DataSource {
         format: Some(if parquet { "parquet" } else { "csv" }.to_owned()),

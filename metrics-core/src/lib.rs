@@ -84,6 +84,13 @@ pub mod surveys;
 
 /// The chrono-tz version cxm is built against: report and input zones
 /// (`chrono_tz::Tz`) in options.
+/// The cores this process may run on (1 when unknown): the threads of
+/// cxm's own parallel passes (the CSV reader's workers, column
+/// conversions, the support table's jobs).
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 pub use chrono_tz;
 pub use error::{Error, ErrorKind, Result};
 pub use period::Period;

@@ -812,16 +812,11 @@ fn scanned(ca: &Int64Chunked) -> Parsed<i64> {
 fn scanned_flags(ca: &Int8Chunked) -> Parsed<bool> {
     let mut out = Parsed::with_capacity(ca.len());
     for arr in ca.downcast_iter() {
-        let values = &mut out.values;
-        values.data.extend(arr.values().iter().map(|&f| f == 1));
-        match arr.validity() {
-            Some(b) => values.valid.extend(b.iter()),
-            None => values.valid.resize(values.data.len(), true),
-        }
-        let base = values.valid.len() - arr.len();
+        let base = out.values.len();
+        out.values.extend_from_array(arr.values().iter().map(|&f| f == 1), arr.validity().map(|b| b.iter()));
         for (i, f) in arr.values().iter().enumerate() {
-            if *f < 0 && values.valid[base + i] {
-                values.valid[base + i] = false;
+            if *f < 0 && out.values.valid[base + i] {
+                out.values.valid[base + i] = false;
                 out.bad.push(base + i);
             }
         }

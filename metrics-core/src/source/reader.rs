@@ -171,7 +171,7 @@ fn too_long() -> std::io::Error {
 /// the split reached the end (`false`: the fast split gave up on a stray
 /// quote, see [`MAX_GROWTH`]).
 fn read_blocks(input: Input<'_>, plan: &Plan<'_>) -> std::io::Result<(Vec<(usize, Parsed)>, bool)> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let workers = crate::cores().clamp(1, 8);
     let (to_workers, from_reader) = sync_channel::<Block<'_>>(workers * 2);
     let from_reader = Mutex::new(from_reader);
     let done: Mutex<Vec<(usize, Parsed)>> = Mutex::new(Vec::new());

@@ -457,9 +457,8 @@ fn run_jobs(
     let (heavy, light) = (std::sync::Mutex::new(heavy.into_iter()), std::sync::Mutex::new(light.into_iter()));
     let done: std::sync::Mutex<Vec<(usize, crate::Result<DataFrame>)>> = std::sync::Mutex::new(Vec::new());
     let failed = || Err(crate::Error::from(crate::error::ErrorKind::Internal("computing support metrics".into())));
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     std::thread::scope(|s| {
-        for worker in 0..cores.min(count) {
+        for worker in 0..crate::cores().min(count) {
             let (heavy, light, done) = (&heavy, &light, &done);
             s.spawn(move || {
                 loop {

@@ -138,7 +138,7 @@ impl Tickets {
         // converted, so the read copies and the converted ones are never
         // all held at once.
         let (mut ts, mut created_bad) = (Timestamps::new(), Vec::new());
-        for batch in names.chunks(cores()) {
+        for batch in names.chunks(crate::cores()) {
             let (parsed, bad) = parse_timestamps(&raw, batch, tz, &mut q)?;
             ts.extend(parsed);
             created_bad.extend(bad);
@@ -173,7 +173,7 @@ impl Tickets {
         let mut typed = Vec::new();
         let mut others_done = None;
         let mut failed = None;
-        for batch in numbers.chunks(cores()) {
+        for batch in numbers.chunks(crate::cores()) {
             let converted = if others_done.is_none() {
                 std::thread::scope(|s| {
                     let others = s.spawn(|| other_columns(&raw, &others, &stamps, o));
@@ -445,11 +445,6 @@ fn other_columns(
 /// [`convert_in_parallel`]).
 fn converts(kind: Kind) -> bool {
     matches!(kind, Kind::Int | Kind::Bool | Kind::Duration | Kind::Float)
-}
-
-/// The threads a batch of column conversions uses: one per core.
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Converts one typed column now (when `converted` is `None`) or takes its

@@ -157,6 +157,7 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
     use metrics_core::sql::{
         Dialect, RevenueRequest, SqlRequest, SurveysRequest, cohorts_sql, revenue_sql, support_sql, surveys_sql,
     };
+    let mut surveys_request = None;
     let engine_dialect = a.engine.map(|e| match e {
         cli::Engine::Datafusion => Dialect::DataFusion,
         cli::Engine::Spark => Dialect::Spark,
@@ -245,8 +246,11 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
             let mut request = SurveysRequest::new(dialect, responses, spine);
             request.by = o.by.clone();
             request.default_survey = o.surveys.default_survey;
+            (request.csat, request.ces) = (o.surveys.csat, o.surveys.ces);
             request.accounts = accounts;
-            surveys_sql(&request)
+            let sql = surveys_sql(&request);
+            surveys_request = Some(request);
+            sql
         }
         _ => {
             let mut support = o.support.clone().with_by(o.by.clone());
@@ -268,7 +272,13 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
                 cli::Engine::Datafusion => EngineTarget::Datafusion,
                 cli::Engine::Spark => EngineTarget::Spark(a.remote.clone().unwrap_or_default()),
             };
-            run_on_engine(&target, &sql, command, section, period, &settings, &a.table)
+            // The surveys' columns are those of the surveys with a valid
+            // response, found by a first query, as `cxm surveys` leaves out the others.
+            let query = match surveys_request {
+                Some(r) => EngineQuery::Surveys(r),
+                None => EngineQuery::Sql(sql),
+            };
+            run_on_engine(&target, &query, command, section, period, &settings, &a.table)
         }
     }
 }
@@ -291,13 +301,22 @@ impl EngineTarget {
     }
 }
 
+/// What `cxm sql --engine` runs.
+#[cfg_attr(not(feature = "datafusion"), allow(dead_code))]
+enum EngineQuery {
+    /// This SQL.
+    Sql(String),
+    /// The surveys SQL, for the surveys with a valid response.
+    Surveys(metrics_core::sql::SurveysRequest),
+}
+
 /// `cxm sql --engine`: the SQL run on the engine over the input files (or,
 /// on Spark, over the tables its catalog holds), the result written as a
 /// section.
 #[cfg(feature = "datafusion")]
 fn run_on_engine(
     engine: &EngineTarget,
-    sql: &str,
+    query: &EngineQuery,
     command: Command,
     section: &str,
     period: metrics_core::Period,
@@ -344,10 +363,21 @@ fn run_on_engine(
         return Err(UsageError(format!("{n}: a column mapping or preset is set, and {why}")).into());
     }
     let tables: Vec<metrics_core::sql::EngineTable> = inputs.iter().map(|(n, t)| engine_table(n, t)).collect();
-    let table = match engine {
-        EngineTarget::Datafusion => metrics_core::sql::run_datafusion(sql, &tables).map_err(with_flags)?,
-        EngineTarget::Spark(remote) => run_spark(remote, sql, &tables)?,
+    let execute = |sql: &str| match engine {
+        EngineTarget::Datafusion => metrics_core::sql::run_datafusion(sql, &tables).map_err(with_flags),
+        EngineTarget::Spark(remote) => run_spark(remote, sql, &tables),
     };
+    let sql = match query {
+        EngineQuery::Sql(sql) => sql.clone(),
+        EngineQuery::Surveys(r) => {
+            use metrics_core::sql::{present_surveys, surveys_present_sql, surveys_sql};
+            let mut r = r.clone();
+            r.surveys =
+                present_surveys(&execute(&surveys_present_sql(&r).map_err(with_flags)?)?).map_err(with_flags)?;
+            surveys_sql(&r).map_err(with_flags)?
+        }
+    };
+    let table = execute(&sql)?;
     let report =
         metrics_core::report::engine_report(&settings.options, command, period, section, table, engine.name(), &inputs);
     write(&report, settings, render::Style { color: use_color(cli::ColorArg::Auto, settings) })
@@ -398,7 +428,7 @@ fn engine_table(name: &str, t: &metrics_core::mapping::TableInput) -> metrics_co
 #[cfg(not(feature = "datafusion"))]
 fn run_on_engine(
     engine: &EngineTarget,
-    _sql: &str,
+    _query: &EngineQuery,
     _command: Command,
     _section: &str,
     _period: metrics_core::Period,

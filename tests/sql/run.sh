@@ -5,8 +5,8 @@
 # (../shared/bench/gen.py, seed 1):
 # support in UTC; Europe/Berlin by channel with extra percentiles;
 # America/New_York by priority with an explicit as-of; daily and monthly periods;
-# the NPS of surveys weekly in UTC and monthly in Europe/Berlin by the accounts'
-# segment; revenue monthly
+# the surveys weekly in UTC (NPS only, and NPS, CSAT and CES with text scores) and
+# monthly in Europe/Berlin by the accounts' segment; revenue monthly
 # in UTC and in Europe/Berlin (and by the accounts' segment); cohorts monthly in
 # Europe/Berlin (and by the accounts' region) and quarterly. The python packages (DuckDB, DataFusion, pysail and the Spark
 # Connect client, and numpy and pyarrow for gen.py) go into a venv beside the cargo
@@ -67,6 +67,11 @@ surveys() {
   "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --surveys "$data/survey_responses.parquet" \
     --remote "sc://127.0.0.1:$port" "$@"
 }
+# NPS, CSAT and CES responses, the scores as text (`Good`, `4.0`, `Offered`, ...).
+surveys_all() {
+  "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --surveys "$data/survey_responses_all.parquet" \
+    --remote "sc://127.0.0.1:$port" "$@"
+}
 engines="duckdb datafusion spark"
 # With a second argument `with-engine`, the binary has the `spark` feature (and with
 # it `datafusion`): its own `cxm sql --engine datafusion` and `--engine spark` (on the
@@ -81,7 +86,8 @@ for engine in $engines; do
   check --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period day
   check --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period month --by group
   surveys --engine $engine --since 2024-01-01 --until 2025-12-31
-  surveys --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period month \
+  surveys_all --engine $engine --since 2024-01-01 --until 2025-12-31
+  surveys_all --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period month \
     --accounts "$data/accounts.parquet" --by segment
   revenue --engine $engine --since 2024-01-01 --until 2025-12-31
   revenue --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin
@@ -95,5 +101,8 @@ done
 if [ "${2:-}" = "with-engine" ]; then
   for engine in cxm-datafusion cxm-spark; do
     check_csv --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --by channel
+    "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --surveys "$data/survey_responses_all.csv" \
+      --remote "sc://127.0.0.1:$port" --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin \
+      --accounts "$data/accounts.csv" --by segment
   done
 fi

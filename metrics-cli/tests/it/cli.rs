@@ -871,6 +871,78 @@ fn the_datafusion_engine_gives_the_in_process_support_table() {
         .stderr(predicate::str::contains("map them in a view"));
 }
 
+/// `fixtures/surveys/survey_responses.csv` without its row with an
+/// unparseable `responded_at` (r18), which an engine cannot type: the
+/// other excluded rows (a score off its scale, not whole, an unknown
+/// survey) stay, as text scores beside `good` and `Bad`.
+#[cfg(feature = "datafusion")]
+const ENGINE_SURVEYS: &str = "\
+response_id,responded_at,score,survey,account_id
+r1,2026-03-02T10:00:00Z,0,nps,A1
+r2,2026-03-03T10:00:00Z,6,nps,A2
+r3,2026-03-03T11:00:00Z,7,nps,A1
+r4,2026-03-04T10:00:00Z,8,nps,A3
+r5,2026-03-05T10:00:00Z,9,nps,A2
+r6,2026-03-06T10:00:00Z,10,NPS,A1
+r7,2026-03-06T11:00:00Z,11,nps,A3
+r8,2026-03-09T10:00:00Z,10,nps,A2
+r9,2026-03-09T11:00:00Z,5,csat,A1
+r10,2026-03-10T10:00:00Z,3,csat,A2
+r11,2026-03-10T11:00:00Z,good,csat,A3
+r12,2026-03-11T10:00:00Z,Bad,csat,A1
+r13,2026-03-11T11:00:00Z,6,csat,A2
+r14,2026-03-12T10:00:00Z,2,ces,A3
+r15,2026-03-12T11:00:00Z,5,ces,A1
+r16,2026-03-13T10:00:00Z,3,pulse,A2
+r17,2026-03-13T11:00:00Z,4,,A3
+r19,2026-03-10T12:00:00Z,7.5,nps,A2
+";
+
+#[cfg(feature = "datafusion")]
+#[test]
+fn the_datafusion_engine_gives_the_surveys_worked_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let responses = write(dir.path(), "survey_responses.csv", ENGINE_SURVEYS);
+    let out = cxm()
+        .args(["sql", "--engine", "datafusion", "--section", "surveys", "-q", "--format", "csv"])
+        .args(["--since", "2026-03-02", "--until", "2026-03-09", "--surveys"])
+        .arg(&responses)
+        .assert()
+        .success();
+    // fixtures/README.md, Fixture 5, "Expected `surveys` table".
+    let want = csv_cells(
+        b"period_start,nps_responses,promoters,passives,detractors,nps,nps_ci_low,nps_ci_high,\
+csat_responses,csat_pct,ces_responses,ces_mean
+2026-03-02,6,2,2,2,0.0,-65.3321328180018,65.3321328180018,0,,0,
+2026-03-09,2,1,0,1,0.0,-100.0,100.0,4,50.0,2,3.5
+",
+    );
+    let got = csv_cells(&out.get_output().stdout);
+    assert_eq!(want.len(), got.len(), "rows");
+    for (w, g) in want.iter().zip(&got) {
+        assert_eq!(w.len(), g.len(), "{g:?}");
+        for ((name, x), y) in want[0].iter().zip(w).zip(g) {
+            assert!(same_cell(x, y), "{} {name}: hand {x:?}, datafusion {y:?}", w[0]);
+        }
+    }
+    // Only NPS responses: the CSAT and CES columns are left out, as `cxm surveys` does.
+    let nps_only: String = ENGINE_SURVEYS
+        .lines()
+        .filter(|l| !l.contains("csat") && !l.contains(",ces,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let responses = write(dir.path(), "nps.csv", &nps_only);
+    let out = cxm()
+        .args(["sql", "--engine", "datafusion", "--section", "surveys", "-q", "--format", "csv"])
+        .args(["--since", "2026-03-02", "--until", "2026-03-09", "--surveys"])
+        .arg(&responses)
+        .assert()
+        .success();
+    let got = csv_cells(&out.get_output().stdout);
+    assert_eq!(got[0], want[0][..8].to_vec());
+    assert_eq!(got[2][..5], ["2026-03-09", "2", "1", "0", "1"]);
+}
+
 #[cfg(not(feature = "datafusion"))]
 #[test]
 fn an_engine_this_build_lacks_is_a_usage_error_naming_the_feature() {

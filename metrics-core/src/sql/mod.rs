@@ -17,6 +17,7 @@ mod render;
 mod revenue;
 #[cfg(feature = "spark")]
 mod spark;
+mod surveys;
 
 use crate::parse::timestamp::Micros;
 use crate::period::Spine;
@@ -29,6 +30,7 @@ pub use render::support_sql;
 pub use revenue::{RevenueRequest, cohorts_sql, revenue_sql};
 #[cfg(feature = "spark")]
 pub use spark::{run_spark, spark_endpoint};
+pub use surveys::{SurveysRequest, present_surveys, surveys_present_sql, surveys_sql};
 
 /// SQL dialects cxm renders for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,33 +313,3 @@ fn durations(prefix: &str, unit: &str, at: Attribution, v: &Value, extra: &[f64]
     c.push(col(&format!("{prefix}_p90_{unit}"), at, Measure::Quantile(v.clone(), 0.9), false));
     c
 }
-
-/// What the surveys SQL is rendered for: NPS from a survey responses
-/// table with `responded_at`, `score` and `survey` (docs/sql.md).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct SurveysRequest {
-    /// The dialect.
-    pub dialect: Dialect,
-    /// The engine's identifier of the survey responses table.
-    pub table: String,
-    /// The survey of a response whose `survey` is empty.
-    pub default_survey: crate::surveys::Survey,
-    /// Dimensions (columns of the table).
-    pub by: Vec<String>,
-    /// The periods.
-    pub spine: Spine,
-    /// An accounts table: the `by` columns are then read from it, joined on
-    /// the responses' `account_id`.
-    pub accounts: Option<String>,
-}
-
-impl SurveysRequest {
-    /// A request for the table `table` in `dialect`, NPS the default survey.
-    pub fn new(dialect: Dialect, table: impl Into<String>, spine: Spine) -> Self {
-        let default_survey = crate::surveys::Survey::Nps;
-        Self { dialect, table: table.into(), default_survey, by: Vec::new(), spine, accounts: None }
-    }
-}
-
-pub use render::surveys_sql;

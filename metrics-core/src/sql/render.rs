@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Attribution, Column, Cond, Dialect, Measure, SqlRequest, SurveysRequest, Value, support_columns};
+use super::{Attribution, Column, Cond, Dialect, Measure, SqlRequest, Value, support_columns};
 use crate::Result;
 use crate::support::CsatScale;
 
@@ -84,6 +84,19 @@ impl Syntax {
 
     fn bigint(&self) -> &'static str {
         if self.0 == Dialect::BigQuery { "INT64" } else { "BIGINT" }
+    }
+
+    /// `text` as a double where it reads as a number, else null (no error).
+    pub(super) fn try_double(&self, text: &str) -> String {
+        match self.0 {
+            Dialect::BigQuery => format!("SAFE_CAST({text} AS FLOAT64)"),
+            // PostgreSQL has no safe cast: only text shaped as a number is cast.
+            Dialect::Postgres => format!(
+                "CASE WHEN {text} ~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$' \
+                 THEN CAST({text} AS DOUBLE PRECISION) END"
+            ),
+            _ => format!("TRY_CAST({text} AS {})", self.double()),
+        }
     }
 
     pub(super) fn string(&self) -> &'static str {
@@ -392,7 +405,7 @@ fn alias(at: Attribution) -> &'static str {
 }
 
 /// Every period for every group found in the tickets.
-fn grid_cte(q: &mut String, by: &[String]) {
+pub(super) fn grid_cte(q: &mut String, by: &[String]) {
     if by.is_empty() {
         q.push_str("grid AS (SELECT period_start FROM spine)\n");
     } else {
@@ -402,92 +415,4 @@ fn grid_cte(q: &mut String, by: &[String]) {
             by.join(", ")
         );
     }
-}
-
-/// The NPS columns of the surveys table as one query in `r.dialect`:
-/// `period_start`, the `by` columns, `nps_responses`, `promoters`,
-/// `passives`, `detractors`, `nps`, `nps_ci_low`, `nps_ci_high`
-/// (metrics.md, "NPS"), over the responses whose survey is `nps` (trimmed,
-/// any case; an empty one when NPS is the default survey) and whose score
-/// is a whole number from 0 to 10, attributed to `responded_at`.
-///
-/// ```
-/// use metrics_core::period::{Period, Spine};
-/// use metrics_core::sql::{Dialect, SurveysRequest, surveys_sql};
-/// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-/// let spine = Spine::new(Period::Week, chrono_tz::UTC, d("2026-03-02"), d("2026-03-09"));
-/// let sql = surveys_sql(&SurveysRequest::new(Dialect::Spark, "responses", spine))?;
-/// assert!(sql.contains("sqrt(") && sql.contains("FROM responses"));
-/// # Ok::<(), metrics_core::Error>(())
-/// ```
-pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
-    let x = Syntax(r.dialect);
-    let by: Vec<String> = r.by.iter().map(|b| x.quote(b)).collect();
-    // Dimensions come from the survey table itself, or with an accounts
-    // table from its row of the response's `account_id`.
-    let (from, src) = match &r.accounts {
-        Some(a) => (
-            format!(
-                "{} r LEFT JOIN {a} ac ON CAST(ac.account_id AS {s}) = CAST(r.account_id AS {s})",
-                r.table,
-                s = x.string()
-            ),
-            "ac.",
-        ),
-        None => (r.table.clone(), ""),
-    };
-    let dims: String = by.iter().map(|b| format!(", CAST({src}{b} AS {}) AS {b}", x.string())).collect();
-    let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
-    let gkeys: String = by.iter().map(|b| format!(", g.{b}")).collect();
-    let own = if r.accounts.is_some() { "r." } else { "" };
-    let k: String = by.iter().map(|b| format!(", {b}")).collect();
-    let empty_is_nps =
-        if r.default_survey == crate::surveys::Survey::Nps { " OR survey IS NULL OR trim(survey) = ''" } else { "" };
-    let mut q = x.with_spine(&r.spine);
-    let _ = writeln!(
-        q,
-        "t AS (\n  SELECT {} AS responded_at, {own}score AS score{dims}\n  FROM {from}\n  WHERE {own}responded_at IS NOT NULL\n    \
-         AND (lower(trim({own}survey)) = 'nps'{})\n    AND {own}score BETWEEN 0 AND 10 AND {own}score = floor({own}score)\n),",
-        x.epoch_us(&format!("{own}responded_at")),
-        empty_is_nps.replace("survey", &format!("{own}survey"))
-    );
-    let _ = writeln!(
-        q,
-        "nps_counts AS (\n  SELECT s.period_start{keys},\n    count(*) AS nps_responses,\n    \
-         count(CASE WHEN score >= 9 THEN 1 END) AS promoters,\n    \
-         count(CASE WHEN score BETWEEN 7 AND 8 THEN 1 END) AS passives,\n    \
-         count(CASE WHEN score <= 6 THEN 1 END) AS detractors\n  \
-         FROM t x JOIN spine s ON x.responded_at >= s.lo AND x.responded_at < s.hi\n  GROUP BY s.period_start{keys}\n),"
-    );
-    grid_cte(&mut q, &by);
-    q.pop();
-    let on: String = by.iter().map(|b| format!(" AND (n.{b} IS NOT DISTINCT FROM g.{b})")).collect();
-    let dbl = x.double();
-    let _ = writeln!(
-        q,
-        ",\nshares AS (\n  SELECT g.period_start{gkeys},\n    coalesce(n.nps_responses, 0) AS nps_responses,\n    \
-         coalesce(n.promoters, 0) AS promoters,\n    coalesce(n.passives, 0) AS passives,\n    \
-         coalesce(n.detractors, 0) AS detractors,\n    \
-         CAST(n.promoters AS {dbl}) / n.nps_responses AS p,\n    CAST(n.detractors AS {dbl}) / n.nps_responses AS d\n  \
-         FROM grid g LEFT JOIN nps_counts n ON n.period_start = g.period_start{on}\n)"
-    );
-    let nps = "100.0 * (p - d)";
-    let half = format!(
-        "{z:?} * sqrt(greatest(CAST(0 AS {dbl}), 100.0 * 100.0 * (p + d - (p - d) * (p - d)) / nps_responses))",
-        z = crate::surveys::Z95
-    );
-    let clamp = |e: String| format!("greatest(CAST(-100 AS {dbl}), least(CAST(100 AS {dbl}), {e}))");
-    let order: Vec<String> =
-        std::iter::once("period_start".to_owned()).chain(by.iter().map(|b| format!("{b} NULLS LAST"))).collect();
-    let _ = write!(
-        q,
-        "SELECT period_start{k}, nps_responses, promoters, passives, detractors,\n  \
-         CASE WHEN nps_responses > 0 THEN {nps} END AS nps,\n  \
-         CASE WHEN nps_responses > 0 THEN {} END AS nps_ci_low,\n  \
-         CASE WHEN nps_responses > 0 THEN {} END AS nps_ci_high\nFROM shares\nORDER BY {}\n",
-        clamp(format!("{nps} - {half}")),
-        clamp(format!("{nps} + {half}")),
-        order.join(", ")
-    );
-    Ok(q)
 }

@@ -5,7 +5,8 @@
 
 use metrics_core::period::{Period, Spine};
 use metrics_core::sql::{
-    Dialect, RevenueRequest, SqlRequest, SurveysRequest, cohorts_sql, revenue_sql, support_sql, surveys_sql,
+    Dialect, RevenueRequest, SqlRequest, SurveysRequest, cohorts_sql, revenue_sql, support_sql, surveys_present_sql,
+    surveys_sql,
 };
 use metrics_core::support::SupportOptions;
 use sqlparser::dialect::{
@@ -27,11 +28,11 @@ fn sql(d: Dialect) -> String {
     support_sql(&r).unwrap()
 }
 
-fn nps_sql(d: Dialect) -> String {
+fn surveys(d: Dialect) -> String {
     let spine = spine(Period::Month, "2026-01-01", "2026-04-05");
     let mut r = SurveysRequest::new(d, "analytics.survey_responses", spine);
     r.by = vec!["account_id".into()];
-    surveys_sql(&r).unwrap()
+    surveys_sql(&r).unwrap() + ";\n" + &surveys_present_sql(&r).unwrap()
 }
 
 fn revenue(d: Dialect) -> String {
@@ -44,7 +45,7 @@ fn revenue(d: Dialect) -> String {
 
 #[test]
 fn every_dialect_parses() {
-    for (d, text) in Dialect::ALL.into_iter().flat_map(|d| [(d, sql(d)), (d, nps_sql(d)), (d, revenue(d))]) {
+    for (d, text) in Dialect::ALL.into_iter().flat_map(|d| [(d, sql(d)), (d, surveys(d)), (d, revenue(d))]) {
         let parsed = match d {
             Dialect::DuckDb => Parser::parse_sql(&DuckDbDialect {}, &text),
             Dialect::Spark => Parser::parse_sql(&DatabricksDialect {}, &text),
@@ -76,4 +77,24 @@ fn revenue_by_needs_accounts() {
     let mut r = RevenueRequest::new(Dialect::DuckDb, "subscriptions", spine(Period::Month, "2025-01-01", "2025-06-30"));
     r.by = vec!["segment".into()];
     assert!(revenue_sql(&r).unwrap_err().to_string().contains("accounts"));
+}
+
+/// The columns of the surveys asked for, in output order; the scales are
+/// those of the request, and checked.
+#[test]
+fn surveys_give_the_columns_of_their_surveys_on_their_scales() {
+    use metrics_core::surveys::Survey;
+    let spine = spine(Period::Week, "2026-03-02", "2026-03-09");
+    let mut r = SurveysRequest::new(Dialect::DuckDb, "s", spine);
+    r.surveys = vec![Survey::Nps, Survey::Ces];
+    r.csat.satisfied_min = 5;
+    let text = surveys_sql(&r).unwrap();
+    let select = &text[text.rfind("SELECT period_start").unwrap()..];
+    assert!(select.contains("nps_ci_high") && select.contains("ces_mean") && !select.contains("csat_pct"), "{select}");
+    assert!(text.contains("WHEN v >= 5 THEN 1"), "{text}");
+    r.surveys.clear();
+    assert!(surveys_sql(&r).is_err());
+    r.surveys = vec![Survey::Csat];
+    r.csat.satisfied_min = 6;
+    assert!(surveys_sql(&r).is_err(), "satisfied above the scale's top");
 }

@@ -1,0 +1,289 @@
+//! The surveys table as SQL (metrics.md, "NPS", "CSAT (surveys)", "CES"):
+//! each response's survey and score read as `cxm surveys` reads them, then
+//! counts, shares and means per period of `responded_at` and group.
+
+use std::fmt::Write as _;
+
+use super::Dialect;
+use super::render::{Syntax, grid_cte};
+use crate::period::Spine;
+use crate::support::CsatScale;
+use crate::surveys::{Scale, Survey, SurveyOptions};
+use crate::{Error, Result};
+
+/// What the surveys SQL is rendered for: a survey responses table with
+/// `responded_at` (a timestamp), `score` (text or a number) and `survey`
+/// (text; docs/sql.md, "Surveys").
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SurveysRequest {
+    /// The dialect.
+    pub dialect: Dialect,
+    /// The engine's identifier of the survey responses table.
+    pub table: String,
+    /// The survey of a response whose `survey` is empty.
+    pub default_survey: Survey,
+    /// The CSAT scale (`[surveys] csat_scale`).
+    pub csat: CsatScale,
+    /// The CES scale (`[surveys] ces_scale`).
+    pub ces: Scale,
+    /// The surveys whose columns the query gives, in output order (all
+    /// three by default; `cxm sql --engine` keeps those with a valid
+    /// response, as `cxm surveys` does).
+    pub surveys: Vec<Survey>,
+    /// Dimensions (columns of the table).
+    pub by: Vec<String>,
+    /// The periods.
+    pub spine: Spine,
+    /// An accounts table: the `by` columns are then read from it, joined on
+    /// the responses' `account_id`.
+    pub accounts: Option<String>,
+}
+
+impl SurveysRequest {
+    /// A request for the table `table` in `dialect`: every survey, the
+    /// default scales, NPS the default survey, ungrouped.
+    pub fn new(dialect: Dialect, table: impl Into<String>, spine: Spine) -> Self {
+        let d = SurveyOptions::default();
+        Self {
+            dialect,
+            table: table.into(),
+            default_survey: d.default_survey,
+            csat: d.csat,
+            ces: d.ces,
+            surveys: Survey::ALL.to_vec(),
+            by: Vec::new(),
+            spine,
+            accounts: None,
+        }
+    }
+
+    /// The scales, checked as `cxm surveys` checks them.
+    fn validated(&self) -> Result<()> {
+        let mut o = SurveyOptions::default();
+        (o.csat, o.ces) = (self.csat, self.ces);
+        o.validated().map(|_| ())
+    }
+}
+
+/// The surveys table as one query in `r.dialect`: `period_start`, the `by`
+/// columns, then the columns of each survey of `r.surveys` (metrics.md,
+/// "The `surveys` table: column order"), rows ordered by period then group
+/// (nulls last), as `cxm surveys` prints them.
+///
+/// A response counts when `responded_at` is set, its survey (`survey`
+/// trimmed, any case; an empty one is `r.default_survey`) is `nps`, `csat`
+/// or `ces`, and its score (trimmed text, or a number) is valid on that
+/// survey's scale: a whole number from 0 to 10 for NPS, on `r.ces` for CES;
+/// for CSAT text starting `good` or `bad` (any case), or a whole number on
+/// `r.csat`. Every period appears for every group of the valid responses,
+/// with counts 0 and the scores null where a period has none.
+///
+/// ```
+/// use metrics_core::period::{Period, Spine};
+/// use metrics_core::sql::{Dialect, SurveysRequest, surveys_sql};
+/// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// let spine = Spine::new(Period::Week, chrono_tz::UTC, d("2026-03-02"), d("2026-03-09"));
+/// let sql = surveys_sql(&SurveysRequest::new(Dialect::Spark, "responses", spine))?;
+/// assert!(sql.contains("sqrt(") && sql.contains("FROM responses") && sql.contains("AS ces_mean"));
+/// # Ok::<(), metrics_core::Error>(())
+/// ```
+///
+/// # Errors
+/// A scale that is not one (as `cxm surveys`), or no survey to render.
+pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
+    r.validated()?;
+    if r.surveys.is_empty() {
+        return Err(Error::invalid_option("surveys", "", "names no survey to render (expected nps, csat or ces)"));
+    }
+    let x = Syntax(r.dialect);
+    let by: Vec<String> = r.by.iter().map(|b| x.quote(b)).collect();
+    let mut q = x.with_spine(&r.spine);
+    responses_ctes(&x, &mut q, r, &by);
+    let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
+    let _ = writeln!(
+        q,
+        "counts AS (\n  SELECT s.period_start{keys},\n    \
+         count(CASE WHEN x.nps_score >= 9 THEN 1 END) AS promoters,\n    \
+         count(CASE WHEN x.nps_score BETWEEN 7 AND 8 THEN 1 END) AS passives,\n    \
+         count(CASE WHEN x.nps_score <= 6 THEN 1 END) AS detractors,\n    \
+         count(x.csat_satisfied) AS csat_responses,\n    \
+         count(CASE WHEN x.csat_satisfied = 1 THEN 1 END) AS csat_satisfied,\n    \
+         count(x.ces_score) AS ces_responses,\n    avg(x.ces_score) AS ces_mean\n  \
+         FROM t x JOIN spine s ON x.responded_at >= s.lo AND x.responded_at < s.hi\n  GROUP BY s.period_start{keys}\n),"
+    );
+    grid_cte(&mut q, &by);
+    q.pop();
+    shares_cte(&x, &mut q, &by);
+    let k: String = by.iter().map(|b| format!(", {b}")).collect();
+    let columns: Vec<String> = r.surveys.iter().map(|s| survey_columns(&x, *s)).collect();
+    let order: Vec<String> =
+        std::iter::once("period_start".to_owned()).chain(by.iter().map(|b| format!("{b} NULLS LAST"))).collect();
+    let _ =
+        write!(q, "SELECT period_start{k},\n  {}\nFROM shares\nORDER BY {}\n", columns.join(",\n  "), order.join(", "));
+    Ok(q)
+}
+
+/// One query giving, over the whole table (every period, no `--since`),
+/// the number of valid responses of each survey: columns `nps`, `csat` and
+/// `ces`, one row. `cxm sql --engine` runs it first and leaves out the
+/// columns of a survey with none, as `cxm surveys` does.
+///
+/// ```
+/// use metrics_core::period::{Period, Spine};
+/// use metrics_core::sql::{Dialect, SurveysRequest, surveys_present_sql};
+/// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// let spine = Spine::new(Period::Week, chrono_tz::UTC, d("2026-03-02"), d("2026-03-09"));
+/// let sql = surveys_present_sql(&SurveysRequest::new(Dialect::DuckDb, "responses", spine))?;
+/// assert!(sql.contains("count(ces_score) AS ces"));
+/// # Ok::<(), metrics_core::Error>(())
+/// ```
+///
+/// # Errors
+/// A scale that is not one.
+pub fn surveys_present_sql(r: &SurveysRequest) -> Result<String> {
+    r.validated()?;
+    let x = Syntax(r.dialect);
+    let mut q = String::from("WITH\n");
+    responses_ctes(&x, &mut q, r, &[]);
+    q.truncate(q.trim_end().trim_end_matches(',').len());
+    q.push_str("\nSELECT count(nps_score) AS nps, count(csat_satisfied) AS csat, count(ces_score) AS ces FROM t\n");
+    Ok(q)
+}
+
+/// `u`: each response's instant, survey and trimmed score text; `v`: the
+/// score as a number where it reads as one; `t`: the valid responses, with
+/// `nps_score`, `csat_satisfied` (1 or 0) and `ces_score`, each null when
+/// the response is of another survey.
+fn responses_ctes(x: &Syntax, q: &mut String, r: &SurveysRequest, by: &[String]) {
+    let s = x.string();
+    // Dimensions come from the survey table itself, or with an accounts
+    // table from its row of the response's `account_id`.
+    let (from, src, own) = match &r.accounts {
+        Some(a) => (
+            format!("{} r LEFT JOIN {a} ac ON CAST(ac.account_id AS {s}) = CAST(r.account_id AS {s})", r.table),
+            "ac.",
+            "r.",
+        ),
+        None => (r.table.clone(), "", ""),
+    };
+    let dims: String = by.iter().map(|b| format!(", CAST({src}{b} AS {s}) AS {b}")).collect();
+    let k: String = by.iter().map(|b| format!(", {b}")).collect();
+    let _ = writeln!(
+        q,
+        "u AS (\n  SELECT {} AS responded_at{dims},\n    \
+         CASE WHEN {own}survey IS NULL OR trim({own}survey) = '' THEN '{}' ELSE lower(trim({own}survey)) END AS kind,\n    \
+         trim(CAST({own}score AS {s})) AS sc\n  FROM {from}\n  WHERE {own}responded_at IS NOT NULL\n),",
+        x.epoch_us(&format!("{own}responded_at")),
+        r.default_survey.name(),
+    );
+    let _ = writeln!(q, "v AS (SELECT responded_at{k}, kind, lower(sc) AS lc, {} AS v FROM u),", x.try_double("sc"));
+    let whole = |lo: String, hi: String| format!("v BETWEEN {lo} AND {hi} AND v = floor(v)");
+    let c = &r.csat;
+    let _ = writeln!(
+        q,
+        "scored AS (\n  SELECT responded_at{k},\n    \
+         CASE WHEN kind = 'nps' AND {} THEN v END AS nps_score,\n    \
+         CASE WHEN kind = 'csat' THEN CASE WHEN lc LIKE 'good%' THEN 1 WHEN lc LIKE 'bad%' THEN 0 \
+         WHEN {} THEN CASE WHEN v >= {} THEN 1 ELSE 0 END END END AS csat_satisfied,\n    \
+         CASE WHEN kind = 'ces' AND {} THEN v END AS ces_score\n  FROM v\n),",
+        whole("0".into(), "10".into()),
+        whole(c.min.to_string(), c.max.to_string()),
+        c.satisfied_min,
+        whole(format!("{:?}", r.ces.min), format!("{:?}", r.ces.max)),
+    );
+    let _ = writeln!(
+        q,
+        "t AS (\n  SELECT * FROM scored\n  \
+         WHERE nps_score IS NOT NULL OR csat_satisfied IS NOT NULL OR ces_score IS NOT NULL\n),"
+    );
+}
+
+/// `shares`: every period and group, counts 0 where nothing was counted,
+/// and the NPS shares `p` and `d`.
+fn shares_cte(x: &Syntax, q: &mut String, by: &[String]) {
+    let gkeys: String = by.iter().map(|b| format!(", g.{b}")).collect();
+    let on: String = by.iter().map(|b| format!(" AND (n.{b} IS NOT DISTINCT FROM g.{b})")).collect();
+    let dbl = x.double();
+    let zero = |c: &str| format!("coalesce(n.{c}, 0) AS {c}");
+    let counts: Vec<String> =
+        ["promoters", "passives", "detractors", "csat_responses", "csat_satisfied", "ces_responses"]
+            .iter()
+            .map(|c| zero(c))
+            .collect();
+    let _ = writeln!(
+        q,
+        ",\nshares AS (\n  SELECT g.period_start{gkeys},\n    \
+         coalesce(n.promoters + n.passives + n.detractors, 0) AS nps_responses,\n    {},\n    n.ces_mean,\n    \
+         CAST(n.promoters AS {dbl}) / nullif(n.promoters + n.passives + n.detractors, 0) AS p,\n    \
+         CAST(n.detractors AS {dbl}) / nullif(n.promoters + n.passives + n.detractors, 0) AS d\n  \
+         FROM grid g LEFT JOIN counts n ON n.period_start = g.period_start{on}\n)",
+        counts.join(",\n    ")
+    );
+}
+
+/// The output columns of one survey, computed from `shares`.
+fn survey_columns(x: &Syntax, s: Survey) -> String {
+    let dbl = x.double();
+    match s {
+        Survey::Nps => {
+            let nps = "100.0 * (p - d)";
+            let half = format!(
+                "{z:?} * sqrt(greatest(CAST(0 AS {dbl}), 100.0 * 100.0 * (p + d - (p - d) * (p - d)) / nullif(nps_responses, 0)))",
+                z = crate::surveys::Z95
+            );
+            let clamp = |e: String| format!("greatest(CAST(-100 AS {dbl}), least(CAST(100 AS {dbl}), {e}))");
+            format!(
+                "nps_responses, promoters, passives, detractors,\n  \
+                 CASE WHEN nps_responses > 0 THEN {nps} END AS nps,\n  \
+                 CASE WHEN nps_responses > 0 THEN {} END AS nps_ci_low,\n  \
+                 CASE WHEN nps_responses > 0 THEN {} END AS nps_ci_high",
+                clamp(format!("{nps} - {half}")),
+                clamp(format!("{nps} + {half}")),
+            )
+        }
+        Survey::Csat => format!(
+            "csat_responses,\n  \
+             CASE WHEN csat_responses > 0 THEN 100.0 * CAST(csat_satisfied AS {dbl}) / nullif(csat_responses, 0) END AS csat_pct"
+        ),
+        Survey::Ces => "ces_responses, ces_mean".to_owned(),
+    }
+}
+
+/// The surveys with a valid response, in output order, from the one-row
+/// result of [`surveys_present_sql`] (integer or float counts).
+///
+/// ```
+/// use metrics_core::polars::prelude::*;
+/// use metrics_core::sql::present_surveys;
+/// use metrics_core::surveys::Survey;
+/// let counts = df!("nps" => [120i64], "csat" => [0i64], "ces" => [7i64])?;
+/// assert_eq!(present_surveys(&counts)?, vec![Survey::Nps, Survey::Ces]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// No valid response of any survey (`cxm surveys` stops there too), or a
+/// result without the three counts.
+pub fn present_surveys(counts: &polars::prelude::DataFrame) -> Result<Vec<Survey>> {
+    use polars::prelude::DataType;
+    let mut present = Vec::new();
+    for s in Survey::ALL {
+        let n = counts
+            .column(s.name())
+            .and_then(|c| c.cast(&DataType::Float64))
+            .ok()
+            .and_then(|c| c.f64().ok().and_then(|v| v.get(0)))
+            .ok_or_else(|| {
+                let reason = format!("the count of valid {} responses is missing from the result", s.name());
+                Error::from(crate::error::ErrorKind::Engine { engine: "sql".into(), reason })
+            })?;
+        if n > 0.0 {
+            present.push(s);
+        }
+    }
+    if present.is_empty() {
+        return Err(Error::from(crate::error::ErrorKind::NoUsableRows { table: "surveys".into() }));
+    }
+    Ok(present)
+}

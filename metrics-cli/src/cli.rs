@@ -49,8 +49,8 @@ pub(crate) enum Cmd {
     /// Print the settings a command would use, resolved from flags, the config file and
     /// defaults, and where each came from.
     Config(ReportArgs),
-    /// Print the SQL of the support table (or with --section surveys, the NPS of the surveys
-    /// table) for an engine that holds the data (DuckDB, Spark, DataFusion, Postgres, Trino,
+    /// Print the SQL of a section (support, or with --section: surveys, revenue, cohorts,
+    /// purchases) for an engine that holds the data (DuckDB, Spark, DataFusion, Postgres, Trino,
     /// Snowflake, BigQuery): the same periods, zone, groups and rules as cxm's own tables.
     Sql(SqlArgs),
     /// Print a shell completion script: `cxm completions bash > ~/.local/share/bash-completion/completions/cxm`.
@@ -229,7 +229,7 @@ pub(crate) struct SqlArgs {
     #[arg(long, value_name = "NAME", required_unless_present = "engine")]
     pub(crate) dialect: Option<String>,
     /// Run the SQL on this engine over the input files (--tickets, --subscriptions, --surveys,
-    /// --accounts) and write the result as cxm writes a section (--format, --output). Needs a
+    /// --transactions, --accounts) and write the result as cxm writes a section (--format, --output). Needs a
     /// cxm built with the engine's cargo feature (docs/sql.md).
     #[arg(long, value_enum, value_name = "ENGINE")]
     pub(crate) engine: Option<Engine>,

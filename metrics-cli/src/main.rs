@@ -155,9 +155,10 @@ fn run(cli: Cli) -> Result<()> {
 /// `cxm sql`: the support table's SQL for the engine, on stdout.
 fn print_sql(a: &cli::SqlArgs) -> Result<()> {
     use metrics_core::sql::{
-        Dialect, RevenueRequest, SqlRequest, SurveysRequest, cohorts_sql, revenue_sql, support_sql, surveys_sql,
+        Dialect, PurchasesRequest, RevenueRequest, SqlRequest, SurveysRequest, cohorts_sql, purchases_sql, revenue_sql,
+        support_sql, surveys_sql,
     };
-    let mut surveys_request = None;
+    let (mut surveys_request, mut purchases_request) = (None, None);
     let engine_dialect = a.engine.map(|e| match e {
         cli::Engine::Datafusion => Dialect::DataFusion,
         cli::Engine::Spark => Dialect::Spark,
@@ -188,16 +189,20 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
         _ => {}
     }
     let (mut tickets, mut responses) = ("tickets".to_owned(), "survey_responses".to_owned());
-    let mut subscriptions = "subscriptions".to_owned();
+    let (mut subscriptions, mut transactions) = ("subscriptions".to_owned(), "transactions".to_owned());
     let mut accounts: Option<String> = None;
     for t in &a.table {
         match t.split_once('=').map(|(n, i)| (n, i.trim())) {
             Some(("tickets", ident)) if !ident.is_empty() => tickets = ident.to_owned(),
             Some(("survey_responses", ident)) if !ident.is_empty() => responses = ident.to_owned(),
             Some(("subscriptions", ident)) if !ident.is_empty() => subscriptions = ident.to_owned(),
+            Some(("transactions", ident)) if !ident.is_empty() => transactions = ident.to_owned(),
             Some(("accounts", ident)) if !ident.is_empty() => accounts = Some(ident.to_owned()),
-            Some((name, _)) if !matches!(name, "tickets" | "survey_responses" | "subscriptions" | "accounts") => {
-                let why = "is not a table cxm renders SQL for (tickets, survey_responses, subscriptions, accounts)";
+            Some((name, _))
+                if !matches!(name, "tickets" | "survey_responses" | "subscriptions" | "transactions" | "accounts") =>
+            {
+                let why = "is not a table cxm renders SQL for \
+                           (tickets, survey_responses, subscriptions, transactions, accounts)";
                 return Err(UsageError(format!("--table {t}: `{name}` {why}")).into());
             }
             _ => {
@@ -226,12 +231,13 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
         "surveys" => Command::Surveys,
         "revenue" => Command::Revenue,
         "cohorts" => Command::Cohorts,
+        "purchases" => Command::Purchases,
         other => {
-            let why = "cxm sql renders support, surveys, revenue and cohorts (docs/sql.md)";
+            let why = "cxm sql renders support, surveys, revenue, cohorts and purchases (docs/sql.md)";
             return Err(UsageError(format!("--section {other}: {why}")).into());
         }
     };
-    let monthly = matches!(command, Command::Revenue | Command::Cohorts);
+    let monthly = matches!(command, Command::Revenue | Command::Cohorts | Command::Purchases);
     let period = o.period.unwrap_or(if monthly { metrics_core::Period::Month } else { metrics_core::Period::Week });
     let spine = metrics_core::period::Spine::with_week_start(period, o.tz, since, until, o.week_start);
     let sql = match command {
@@ -250,6 +256,14 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
             request.accounts = accounts;
             let sql = surveys_sql(&request);
             surveys_request = Some(request);
+            sql
+        }
+        Command::Purchases => {
+            let mut request = PurchasesRequest::new(dialect, transactions, spine);
+            request.by = o.by.clone();
+            request.accounts = accounts;
+            let sql = purchases_sql(&request);
+            purchases_request = Some(request);
             sql
         }
         _ => {
@@ -274,9 +288,10 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
             };
             // The surveys' columns are those of the surveys with a valid
             // response, found by a first query, as `cxm surveys` leaves out the others.
-            let query = match surveys_request {
-                Some(r) => EngineQuery::Surveys(r),
-                None => EngineQuery::Sql(sql),
+            let query = match (surveys_request, purchases_request) {
+                (Some(r), _) => EngineQuery::Surveys(r),
+                (_, Some(r)) => EngineQuery::Purchases(r),
+                _ => EngineQuery::Sql(sql),
             };
             run_on_engine(&target, &query, command, section, period, &settings, &a.table)
         }
@@ -308,6 +323,8 @@ enum EngineQuery {
     Sql(String),
     /// The surveys SQL, for the surveys with a valid response.
     Surveys(metrics_core::sql::SurveysRequest),
+    /// The purchases SQL, with `revenue` when the table has `amount`.
+    Purchases(metrics_core::sql::PurchasesRequest),
 }
 
 /// `cxm sql --engine`: the SQL run on the engine over the input files (or,
@@ -328,6 +345,7 @@ fn run_on_engine(
         ("tickets", i.tickets.as_ref()),
         ("subscriptions", i.subscriptions.as_ref()),
         ("survey_responses", i.surveys.as_ref()),
+        ("transactions", i.transactions.as_ref()),
         ("accounts", i.accounts.as_ref()),
     ]
     .into_iter()
@@ -336,6 +354,7 @@ fn run_on_engine(
     let needed = match command {
         Command::Revenue | Command::Cohorts => "subscriptions",
         Command::Surveys => "survey_responses",
+        Command::Purchases => "transactions",
         _ => "tickets",
     };
     // Spark may read tables its catalog holds (named by --table); DataFusion
@@ -375,6 +394,17 @@ fn run_on_engine(
             r.surveys =
                 present_surveys(&execute(&surveys_present_sql(&r).map_err(with_flags)?)?).map_err(with_flags)?;
             surveys_sql(&r).map_err(with_flags)?
+        }
+        EngineQuery::Purchases(r) => {
+            // One row shows the table's columns; none, no usable rows (as in process).
+            let row = execute(&metrics_core::sql::probe_sql(&r.table))?;
+            if row.height() == 0 {
+                let none = metrics_core::ErrorKind::NoUsableRows { table: "transactions".into() };
+                return Err(with_flags(metrics_core::Error::from(none)));
+            }
+            let mut r = r.clone();
+            r.amount = row.column("amount").is_ok();
+            metrics_core::sql::purchases_sql(&r).map_err(with_flags)?
         }
     };
     let table = execute(&sql)?;

@@ -58,8 +58,9 @@ def main() -> int:
     ap.add_argument("--tickets", help="the tickets file (the support section)")
     ap.add_argument("--surveys", help="the survey responses file (the surveys section)")
     ap.add_argument("--subscriptions", help="the subscriptions file (the revenue section)")
+    ap.add_argument("--transactions", help="the transactions file (the purchases section)")
     ap.add_argument("--cohorts", action="store_true", help="with --subscriptions: the cohorts section")
-    ap.add_argument("--accounts", help="the accounts file, for --by on revenue and cohorts")
+    ap.add_argument("--accounts", help="the accounts file, for --by on revenue, cohorts, surveys and purchases")
     ap.add_argument("--since", required=True)
     ap.add_argument("--until", required=True)
     ap.add_argument("--tz", default="UTC")
@@ -84,6 +85,8 @@ def main() -> int:
         common += ["--percentiles", a.percentiles]
     if a.surveys:
         section, table, path, flag = "surveys", "survey_responses", a.surveys, "--surveys"
+    elif a.transactions:
+        section, table, path, flag = "purchases", "transactions", a.transactions, "--transactions"
     elif a.subscriptions:
         section = "cohorts" if a.cohorts else "revenue"
         table, path, flag = "subscriptions", a.subscriptions, "--subscriptions"

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # `cxm sql`, executed by DuckDB, by DataFusion and by Spark (a local Sail server
-# through Spark Connect), equals `cxm support`, `cxm surveys`, `cxm revenue` and `cxm
-# cohorts`, cell by cell, on 100k generated tickets, their survey responses and subscriptions
+# through Spark Connect), equals `cxm support`, `cxm surveys`, `cxm revenue`, `cxm
+# cohorts` and `cxm purchases`, cell by cell, on 100k generated tickets, their survey responses and subscriptions
 # (../shared/bench/gen.py, seed 1):
 # support in UTC; Europe/Berlin by channel with extra percentiles;
 # America/New_York by priority with an explicit as-of; daily and monthly periods;
 # the surveys weekly in UTC (NPS only, and NPS, CSAT and CES with text scores) and
 # monthly in Europe/Berlin by the accounts' segment; revenue monthly
 # in UTC and in Europe/Berlin (and by the accounts' segment); cohorts monthly in
-# Europe/Berlin (and by the accounts' region) and quarterly. The python packages (DuckDB, DataFusion, pysail and the Spark
+# Europe/Berlin (and by the accounts' region) and quarterly; purchases monthly in UTC,
+# weekly in Europe/Berlin by the accounts' segment, and monthly in America/New_York
+# from a --since after the first purchases. The python packages (DuckDB, DataFusion, pysail and the Spark
 # Connect client, and numpy and pyarrow for gen.py) go into a venv beside the cargo
 # target folder, made once.
 #
@@ -72,6 +74,10 @@ surveys_all() {
   "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --surveys "$data/survey_responses_all.parquet" \
     --remote "sc://127.0.0.1:$port" "$@"
 }
+purchases() {
+  "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --transactions "$data/transactions.parquet" \
+    --remote "sc://127.0.0.1:$port" "$@"
+}
 engines="duckdb datafusion spark"
 # With a second argument `with-engine`, the binary has the `spark` feature (and with
 # it `datafusion`): its own `cxm sql --engine datafusion` and `--engine spark` (on the
@@ -97,6 +103,10 @@ for engine in $engines; do
     --accounts "$data/accounts.parquet" --by segment
   revenue --engine $engine --cohorts --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin \
     --accounts "$data/accounts.parquet" --by region
+  purchases --engine $engine --since 2024-01-01 --until 2025-12-31
+  purchases --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period week \
+    --accounts "$data/accounts.parquet" --by segment
+  purchases --engine $engine --since 2024-09-01 --until 2025-06-30 --tz America/New_York
 done
 if [ "${2:-}" = "with-engine" ]; then
   for engine in cxm-datafusion cxm-spark; do

@@ -106,5 +106,10 @@ fn sql_every_dialect() {
         let cohorts = [&d[..], &["--section", "cohorts", "--period", "quarter", "--since", "2026-01-01"]];
         let cohorts = [&cohorts.concat()[..], &["--until", "2026-12-31"]].concat();
         insta::assert_snapshot!(format!("sql_cohorts_{dialect}"), sql(&cohorts));
+        // Tokyo has kept one UTC offset since 1970: a one-row zone table.
+        let purchases = [&d[..], &["--section", "purchases", "--tz", "Asia/Tokyo", "--since", "2026-01-01"]];
+        let purchases = [&purchases.concat()[..], &["--until", "2026-03-31", "--by", "segment"]].concat();
+        let purchases = [&purchases[..], &["--table", "accounts=crm.accounts"]].concat();
+        insta::assert_snapshot!(format!("sql_purchases_{dialect}"), sql(&purchases));
     }
 }

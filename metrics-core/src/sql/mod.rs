@@ -13,6 +13,7 @@
 
 #[cfg(feature = "datafusion")]
 mod engine;
+mod purchases;
 mod render;
 mod revenue;
 #[cfg(feature = "spark")]
@@ -26,6 +27,7 @@ use crate::{Error, Result};
 
 #[cfg(feature = "datafusion")]
 pub use engine::{EngineTable, run_datafusion};
+pub use purchases::{PurchasesRequest, probe_sql, purchases_sql};
 pub use render::support_sql;
 pub use revenue::{RevenueRequest, cohorts_sql, revenue_sql};
 #[cfg(feature = "spark")]

@@ -82,7 +82,7 @@ impl Syntax {
         }
     }
 
-    fn bigint(&self) -> &'static str {
+    pub(super) fn bigint(&self) -> &'static str {
         if self.0 == Dialect::BigQuery { "INT64" } else { "BIGINT" }
     }
 
@@ -122,33 +122,35 @@ impl Syntax {
     /// The start of every query: `WITH` and the periods, each with its
     /// start date and UTC bounds in epoch microseconds.
     pub(super) fn with_spine(&self, sp: &crate::period::Spine) -> String {
-        let mut q = String::from("WITH\n");
         let big = self.bigint();
-        let rows: Vec<(String, i64, i64)> = sp
+        let rows: Vec<Vec<String>> = sp
             .starts
             .iter()
             .zip(sp.end_instants())
-            .map(|(d, hi)| (d.to_string(), crate::period::day_start(*d, sp.tz), hi))
+            .map(|(d, hi)| {
+                let lo = crate::period::day_start(*d, sp.tz);
+                vec![format!("DATE '{d}'"), format!("CAST({lo} AS {big})"), format!("CAST({hi} AS {big})")]
+            })
             .collect();
+        format!("WITH\n{},\n", self.rows("spine", &["period_start", "lo", "hi"], &rows))
+    }
+
+    /// `name AS (...)`: a table of literal rows with the columns `columns`
+    /// (a `VALUES` list; in BigQuery, which has none, an array of structs).
+    pub(super) fn rows(&self, name: &str, columns: &[&str], rows: &[Vec<String>]) -> String {
         if self.0 == Dialect::BigQuery {
             let structs: Vec<String> = rows
                 .iter()
-                .map(|(d, lo, hi)| {
-                    format!(
-                        "  STRUCT(DATE '{d}' AS period_start, CAST({lo} AS {big}) AS lo, CAST({hi} AS {big}) AS hi)"
-                    )
+                .map(|r| {
+                    let fields: Vec<String> = r.iter().zip(columns).map(|(v, c)| format!("{v} AS {c}")).collect();
+                    format!("  STRUCT({})", fields.join(", "))
                 })
                 .collect();
-            let _ = writeln!(q, "spine AS (SELECT * FROM UNNEST([\n{}\n])),", structs.join(",\n"));
+            format!("{name} AS (SELECT * FROM UNNEST([\n{}\n]))", structs.join(",\n"))
         } else {
-            let values: Vec<String> = rows
-                .iter()
-                .map(|(d, lo, hi)| format!("  (DATE '{d}', CAST({lo} AS {big}), CAST({hi} AS {big}))"))
-                .collect();
-            let _ =
-                writeln!(q, "spine AS (SELECT * FROM (VALUES\n{}\n) AS v(period_start, lo, hi)),", values.join(",\n"));
+            let values: Vec<String> = rows.iter().map(|r| format!("  ({})", r.join(", "))).collect();
+            format!("{name} AS (SELECT * FROM (VALUES\n{}\n) AS v({}))", values.join(",\n"), columns.join(", "))
         }
-        q
     }
 
     /// `raw`: the tickets' instants as epoch microseconds; `cutoff`: as-of;

@@ -5,8 +5,8 @@
 
 use metrics_core::period::{Period, Spine};
 use metrics_core::sql::{
-    Dialect, RevenueRequest, SqlRequest, SurveysRequest, cohorts_sql, revenue_sql, support_sql, surveys_present_sql,
-    surveys_sql,
+    Dialect, PurchasesRequest, RevenueRequest, SqlRequest, SurveysRequest, cohorts_sql, purchases_sql, revenue_sql,
+    support_sql, surveys_present_sql, surveys_sql,
 };
 use metrics_core::support::SupportOptions;
 use sqlparser::dialect::{
@@ -35,6 +35,16 @@ fn surveys(d: Dialect) -> String {
     surveys_sql(&r).unwrap() + ";\n" + &surveys_present_sql(&r).unwrap()
 }
 
+fn purchases(d: Dialect) -> String {
+    let spine = spine(Period::Week, "2026-03-01", "2026-04-05");
+    let mut r = PurchasesRequest::new(d, "shop.transactions", spine.clone());
+    r.by = vec!["segment".into(), "group".into()];
+    r.accounts = Some("crm.accounts".into());
+    let mut plain = PurchasesRequest::new(d, "shop.transactions", spine);
+    plain.amount = false;
+    purchases_sql(&r).unwrap() + ";\n" + &purchases_sql(&plain).unwrap()
+}
+
 fn revenue(d: Dialect) -> String {
     let spine = spine(Period::Month, "2025-01-01", "2026-04-05");
     let mut r = RevenueRequest::new(d, "billing.subscriptions", spine);
@@ -45,7 +55,9 @@ fn revenue(d: Dialect) -> String {
 
 #[test]
 fn every_dialect_parses() {
-    for (d, text) in Dialect::ALL.into_iter().flat_map(|d| [(d, sql(d)), (d, surveys(d)), (d, revenue(d))]) {
+    for (d, text) in
+        Dialect::ALL.into_iter().flat_map(|d| [(d, sql(d)), (d, surveys(d)), (d, revenue(d)), (d, purchases(d))])
+    {
         let parsed = match d {
             Dialect::DuckDb => Parser::parse_sql(&DuckDbDialect {}, &text),
             Dialect::Spark => Parser::parse_sql(&DatabricksDialect {}, &text),

@@ -1,0 +1,327 @@
+//! The purchases table as SQL (metrics.md, "Purchases (transactions)"):
+//! each transaction's local purchase day from a table of the zone's UTC
+//! offsets, the period rates from each customer's distinct days within a
+//! period, and the lifetime rate from each customer's first and second
+//! purchase days, counted into the period holding them and summed by a
+//! window over the periods (nothing is joined customers x periods).
+
+use std::fmt::Write as _;
+
+use chrono::{Datelike as _, NaiveDate, Offset, TimeZone as _};
+use chrono_tz::Tz;
+
+use super::Dialect;
+use super::render::{Syntax, grid_cte};
+use crate::period::{Spine, date_to_days};
+use crate::{Error, Result};
+
+/// What the purchases SQL is rendered for: a transactions table with
+/// `account_id`, `at` (a timestamp) and, unless `amount` is false, a
+/// numeric `amount` (docs/sql.md, "Purchases").
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PurchasesRequest {
+    /// The dialect.
+    pub dialect: Dialect,
+    /// The engine's identifier of the transactions table.
+    pub table: String,
+    /// Whether the table has `amount`: `revenue` and
+    /// `average_order_value` are then given (default true).
+    pub amount: bool,
+    /// Dimensions: columns of the transactions, or with `accounts` of the
+    /// accounts table.
+    pub by: Vec<String>,
+    /// The periods (monthly by default in cxm).
+    pub spine: Spine,
+    /// An accounts table: the `by` columns are then read from it, joined on
+    /// the transactions' `account_id`.
+    pub accounts: Option<String>,
+}
+
+impl PurchasesRequest {
+    /// A request for the table `table` in `dialect`, with amounts, ungrouped.
+    pub fn new(dialect: Dialect, table: impl Into<String>, spine: Spine) -> Self {
+        Self { dialect, table: table.into(), amount: true, by: Vec::new(), spine, accounts: None }
+    }
+}
+
+/// One microsecond instant no export reaches, either way (2^62 µs is about
+/// 146,000 years): the open ends of the zone table.
+const FAR: i64 = 1 << 62;
+
+/// The purchases table as one query in `r.dialect`: `period_start`, the
+/// `by` columns, `customers_purchasing`, `orders`, `purchase_frequency`,
+/// `revenue` and `average_order_value` (with `amount`),
+/// `repeat_purchase_rate` and `repeat_purchase_rate_lifetime` (metrics.md,
+/// "The `purchases` table"), rows ordered by period then group (nulls
+/// last), as `cxm purchases` prints them.
+///
+/// A transaction counts when `at` is set and `account_id` is not empty.
+/// Its purchase day is its local date in the spine's zone, from a table of
+/// the zone's UTC offsets (exact from 1970 to two years after the last
+/// period; the first and last offsets hold beyond).
+///
+/// ```
+/// use metrics_core::period::{Period, Spine};
+/// use metrics_core::sql::{Dialect, PurchasesRequest, purchases_sql};
+/// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// let spine = Spine::new(Period::Month, chrono_tz::Europe::Berlin, d("2026-01-01"), d("2026-03-31"));
+/// let sql = purchases_sql(&PurchasesRequest::new(Dialect::DuckDb, "shop.orders", spine))?;
+/// assert!(sql.contains("FROM shop.orders") && sql.contains("AS repeat_purchase_rate_lifetime"));
+/// // Berlin's offsets: +1 h in winter, +2 h in summer (3,600,000,000 µs and twice that).
+/// assert!(sql.contains("CAST(3600000000 AS BIGINT)") && sql.contains("CAST(7200000000 AS BIGINT)"));
+/// # Ok::<(), metrics_core::Error>(())
+/// ```
+///
+/// # Errors
+/// `by` and an accounts table whose join would be ambiguous are not
+/// errors; an empty spine is.
+pub fn purchases_sql(r: &PurchasesRequest) -> Result<String> {
+    let (Some(first), Some(last)) = (r.spine.starts.first(), r.spine.starts.last()) else {
+        return Err(Error::invalid_option("since", "", "gives no period"));
+    };
+    let x = Syntax(r.dialect);
+    let by: Vec<String> = r.by.iter().map(|b| x.quote(b)).collect();
+    let mut q = x.with_spine(&r.spine);
+    days_ctes(&x, &mut q, &r.spine, last.year() + 2);
+    transactions_ctes(&x, &mut q, r, &by);
+    within_cte(&mut q, r.amount, &by);
+    lifetime_ctes(&mut q, date_to_days(*first), &by);
+    grid_cte(&mut q, &by);
+    q.pop();
+    select(&x, &mut q, r.amount, &by);
+    Ok(q)
+}
+
+/// One query that returns one row of the transactions table (all its
+/// columns), for `cxm sql --engine` to see whether it has `amount`.
+///
+/// ```
+/// use metrics_core::sql::probe_sql;
+/// assert_eq!(probe_sql("shop.orders"), "SELECT * FROM shop.orders LIMIT 1\n");
+/// ```
+pub fn probe_sql(table: &str) -> String {
+    format!("SELECT * FROM {table} LIMIT 1\n")
+}
+
+/// `spine_days`: each period's first and last local day, in days since
+/// 1970-01-01; `offsets`: the zone's UTC offsets by instant, in µs.
+fn days_ctes(x: &Syntax, q: &mut String, sp: &Spine, last_year: i32) {
+    let big = x.bigint();
+    let int = |v: i64| format!("CAST({v} AS {big})");
+    let days: Vec<Vec<String>> = sp
+        .starts
+        .iter()
+        .map(|d| {
+            let last = date_to_days(sp.period.next(*d)) - 1;
+            vec![format!("DATE '{d}'"), int(date_to_days(*d).into()), int(last.into())]
+        })
+        .collect();
+    let offsets: Vec<Vec<String>> =
+        zone_offsets(sp.tz, last_year).into_iter().map(|(lo, hi, off)| vec![int(lo), int(hi), int(off)]).collect();
+    let _ = writeln!(q, "{},", x.rows("spine_days", &["period_start", "first_day", "last_day"], &days));
+    let _ = writeln!(q, "{},", x.rows("offsets", &["lo", "hi", "off"], &offsets));
+}
+
+/// `tx`: the usable transactions, instants in µs, with their dimensions;
+/// `t`: each with its local purchase day.
+fn transactions_ctes(x: &Syntax, q: &mut String, r: &PurchasesRequest, by: &[String]) {
+    let s = x.string();
+    let (from, src, own) = match &r.accounts {
+        Some(a) => (
+            format!("{} r LEFT JOIN {a} ac ON CAST(ac.account_id AS {s}) = CAST(r.account_id AS {s})", r.table),
+            "ac.",
+            "r.",
+        ),
+        None => (r.table.clone(), "", ""),
+    };
+    let dims: String = by.iter().map(|b| format!(", CAST({src}{b} AS {s}) AS {b}")).collect();
+    let at = x.quote("at");
+    let amount = if r.amount { format!(", CAST({own}amount AS {}) AS amount", x.double()) } else { String::new() };
+    let _ = writeln!(
+        q,
+        "tx AS (\n  SELECT CAST({own}account_id AS {s}) AS account_id, {} AS at_us{amount}{dims}\n  FROM {from}\n  \
+         WHERE {own}{at} IS NOT NULL AND {own}account_id IS NOT NULL AND trim(CAST({own}account_id AS {s})) <> ''\n),",
+        x.epoch_us(&format!("{own}{at}")),
+    );
+    let _ = writeln!(
+        q,
+        "t AS (\n  SELECT x.*, CAST(floor(CAST(x.at_us + z.off AS {}) / 86400000000.0) AS {}) AS pday\n  \
+         FROM tx x JOIN offsets z ON x.at_us >= z.lo AND x.at_us < z.hi\n),",
+        x.double(),
+        x.bigint()
+    );
+}
+
+/// `per_customer`: each customer's orders, amounts and distinct days per
+/// period and group; `in_period`: their sums per period and group.
+fn within_cte(q: &mut String, amount: bool, by: &[String]) {
+    let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
+    let k: String = by.iter().map(|b| format!(", {b}")).collect();
+    let (sums, totals) = if amount {
+        (
+            ",\n    sum(x.amount) AS revenue, count(x.amount) AS priced",
+            ",\n    sum(revenue) AS revenue, sum(priced) AS priced",
+        )
+    } else {
+        ("", "")
+    };
+    let _ = writeln!(
+        q,
+        "per_customer AS (\n  SELECT s.period_start{keys}, x.account_id,\n    \
+         count(*) AS orders, count(DISTINCT x.pday) AS days{sums}\n  \
+         FROM t x JOIN spine s ON x.at_us >= s.lo AND x.at_us < s.hi\n  GROUP BY s.period_start{keys}, x.account_id\n),"
+    );
+    let _ = writeln!(
+        q,
+        "in_period AS (\n  SELECT period_start{k},\n    count(*) AS customers_purchasing, sum(orders) AS orders,\n    \
+         count(CASE WHEN days >= 2 THEN 1 END) AS repeaters{totals}\n  \
+         FROM per_customer\n  GROUP BY period_start{k}\n),"
+    );
+}
+
+/// `firsts`: each customer's first and second distinct purchase day (the
+/// second null with one day) and its group, that of its first day (with
+/// several, the least: a table has no row order); `new_buyers` and
+/// `new_repeaters`: customers by the period holding that day (days before
+/// the range in the first period, after it in none).
+fn lifetime_ctes(q: &mut String, range_first_day: i32, by: &[String]) {
+    let k: String = by.iter().map(|b| format!(", {b}")).collect();
+    let _ = writeln!(
+        q,
+        "ranked AS (\n  SELECT account_id, pday, row_number() OVER (PARTITION BY account_id ORDER BY pday) AS k\n  \
+         FROM (SELECT DISTINCT account_id, pday FROM t) d\n),"
+    );
+    let _ = writeln!(
+        q,
+        "firsts AS (\n  SELECT account_id, min(CASE WHEN k = 1 THEN pday END) AS d1, min(CASE WHEN k = 2 THEN pday END) AS d2\n  \
+         FROM ranked WHERE k <= 2 GROUP BY account_id\n),"
+    );
+    let (source, keys) = if by.is_empty() {
+        ("firsts f".to_owned(), String::new())
+    } else {
+        let order: String = by.iter().map(|b| format!(", {b} NULLS LAST")).collect();
+        let _ = writeln!(
+            q,
+            "first_groups AS (\n  SELECT account_id{k} FROM (\n    SELECT account_id{k}, \
+             row_number() OVER (PARTITION BY account_id ORDER BY pday{order}) AS k\n    \
+             FROM (SELECT DISTINCT account_id, pday{k} FROM t) d\n  ) g WHERE k = 1\n),"
+        );
+        (
+            "firsts f JOIN first_groups g ON g.account_id = f.account_id".to_owned(),
+            by.iter().map(|b| format!(", g.{b}")).collect(),
+        )
+    };
+    let outer = keys.replace("g.", "f.");
+    for (name, day) in [("new_buyers", "f.d1"), ("new_repeaters", "f.d2")] {
+        let _ = writeln!(
+            q,
+            "{name} AS (\n  SELECT p.period_start{outer}, count(*) AS n\n  \
+             FROM (SELECT f.*{keys}, greatest({day}, {range_first_day}) AS b FROM {source} WHERE {day} IS NOT NULL) f\n  \
+             JOIN spine_days p ON f.b BETWEEN p.first_day AND p.last_day\n  GROUP BY p.period_start{outer}\n),",
+        );
+    }
+}
+
+/// The final select: every period and group, the period counts, and the
+/// lifetime counts summed over the periods so far.
+fn select(x: &Syntax, q: &mut String, amount: bool, by: &[String]) {
+    let dbl = x.double();
+    let gkeys: String = by.iter().map(|b| format!(", g.{b}")).collect();
+    let on = |a: &str| -> String { by.iter().map(|b| format!(" AND ({a}.{b} IS NOT DISTINCT FROM g.{b})")).collect() };
+    let part = if by.is_empty() {
+        String::new()
+    } else {
+        format!("PARTITION BY {} ", by.iter().map(|b| format!("g.{b}")).collect::<Vec<_>>().join(", "))
+    };
+    let so_far = |c: &str| {
+        format!(
+            "sum(coalesce({c}.n, 0)) OVER ({part}ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+        )
+    };
+    let money = if amount {
+        "\n    coalesce(w.revenue, 0) AS revenue, coalesce(w.priced, 0) AS priced,".to_owned()
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        q,
+        ",\ntotals AS (\n  SELECT g.period_start{gkeys},\n    \
+         coalesce(w.customers_purchasing, 0) AS customers_purchasing, coalesce(w.orders, 0) AS orders,{money}\n    \
+         coalesce(w.repeaters, 0) AS repeaters,\n    {} AS buyers,\n    {} AS lifetime_repeaters\n  \
+         FROM grid g\n  LEFT JOIN in_period w ON w.period_start = g.period_start{}\n  \
+         LEFT JOIN new_buyers b ON b.period_start = g.period_start{}\n  \
+         LEFT JOIN new_repeaters n ON n.period_start = g.period_start{}\n)",
+        so_far("b"),
+        so_far("n"),
+        on("w"),
+        on("b"),
+        on("n"),
+    );
+    let k: String = by.iter().map(|b| format!(", {b}")).collect();
+    let ratio = |a: &str, b: &str| format!("CASE WHEN {b} > 0 THEN CAST({a} AS {dbl}) / nullif({b}, 0) END");
+    let money = if amount {
+        format!("\n  CAST(revenue AS {dbl}) AS revenue,\n  {} AS average_order_value,", ratio("revenue", "priced"))
+    } else {
+        String::new()
+    };
+    let order: Vec<String> =
+        std::iter::once("period_start".to_owned()).chain(by.iter().map(|b| format!("{b} NULLS LAST"))).collect();
+    let _ = write!(
+        q,
+        "SELECT period_start{k}, customers_purchasing, orders,\n  {} AS purchase_frequency,{money}\n  \
+         {} AS repeat_purchase_rate,\n  {} AS repeat_purchase_rate_lifetime\nFROM totals\nORDER BY {}\n",
+        ratio("orders", "customers_purchasing"),
+        ratio("repeaters", "customers_purchasing"),
+        ratio("lifetime_repeaters", "buyers"),
+        order.join(", ")
+    );
+}
+
+/// The UTC offsets of `tz` as `(from, to, offset)` in epoch µs, covering
+/// every instant: exact from 1970 to the end of `last_year` (each change
+/// found to the second), the first offset before and the last after.
+fn zone_offsets(tz: Tz, last_year: i32) -> Vec<(i64, i64, i64)> {
+    let offset = |s: i64| -> i64 {
+        chrono::DateTime::from_timestamp(s, 0)
+            .map_or(0, |d| i64::from(tz.offset_from_utc_datetime(&d.naive_utc()).fix().local_minus_utc()))
+    };
+    let end = NaiveDate::from_ymd_opt(last_year + 1, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(0, |d| d.and_utc().timestamp());
+    let (mut rows, mut from, mut current) = (Vec::new(), -FAR, offset(0));
+    let mut s = 0;
+    while s < end {
+        let next = s + 86_400;
+        if offset(next) != current {
+            // The change lies in (s, next]: its first second, by bisection.
+            let (mut lo, mut hi) = (s, next);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if offset(mid) == current { lo = mid } else { hi = mid }
+            }
+            rows.push((from, hi * 1_000_000, current * 1_000_000));
+            (from, current) = (hi * 1_000_000, offset(hi));
+        }
+        s = next;
+    }
+    rows.push((from, FAR, current * 1_000_000));
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_has_one_offset_and_berlin_changes_twice_a_year() {
+        assert_eq!(zone_offsets(chrono_tz::UTC, 2030), vec![(-FAR, FAR, 0)]);
+        let berlin = zone_offsets(chrono_tz::Europe::Berlin, 2026);
+        // 2026: summer time from 2026-03-29 01:00 UTC to 2026-10-25 01:00 UTC.
+        let summer = berlin.iter().find(|r| r.0 == 1_774_746_000_000_000).expect("the March change");
+        assert_eq!((summer.1, summer.2), (1_792_890_000_000_000, 7_200_000_000));
+        // The rows tile the line: each starts where the previous ends.
+        assert!(berlin.windows(2).all(|w| w[0].1 == w[1].0));
+        assert_eq!((berlin[0].0, berlin.last().unwrap().1), (-FAR, FAR));
+    }
+}

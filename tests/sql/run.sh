@@ -7,7 +7,8 @@
 # America/New_York by priority with an explicit as-of; daily and monthly periods;
 # the surveys weekly in UTC (NPS only, and NPS, CSAT and CES with text scores) and
 # monthly in Europe/Berlin by the accounts' segment; revenue monthly
-# in UTC and in Europe/Berlin (and by the accounts' segment); cohorts monthly in
+# in UTC and in Europe/Berlin (and by the accounts' segment), weekly in UTC and quarterly
+# in Europe/Berlin by segment; cohorts monthly in
 # Europe/Berlin (and by the accounts' region) and quarterly; purchases monthly in UTC,
 # weekly in Europe/Berlin by the accounts' segment, and monthly in America/New_York
 # from a --since after the first purchases. The python packages (DuckDB, DataFusion, pysail and the Spark
@@ -100,6 +101,9 @@ for engine in $engines; do
   revenue --engine $engine --cohorts --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin
   revenue --engine $engine --cohorts --since 2024-01-01 --until 2025-12-31 --period quarter
   revenue --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin \
+    --accounts "$data/accounts.parquet" --by segment
+  revenue --engine $engine --since 2024-01-01 --until 2025-12-31 --period week
+  revenue --engine $engine --since 2024-01-01 --until 2025-12-31 --period quarter --tz Europe/Berlin \
     --accounts "$data/accounts.parquet" --by segment
   revenue --engine $engine --cohorts --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin \
     --accounts "$data/accounts.parquet" --by region

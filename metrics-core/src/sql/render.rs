@@ -122,6 +122,12 @@ impl Syntax {
     /// The start of every query: `WITH` and the periods, each with its
     /// start date and UTC bounds in epoch microseconds.
     pub(super) fn with_spine(&self, sp: &crate::period::Spine) -> String {
+        format!("WITH\n{},\n", self.periods("spine", sp))
+    }
+
+    /// `name AS (...)`: the periods of `sp`, each with its start date and
+    /// UTC bounds in epoch microseconds (`period_start`, `lo`, `hi`).
+    pub(super) fn periods(&self, name: &str, sp: &crate::period::Spine) -> String {
         let big = self.bigint();
         let rows: Vec<Vec<String>> = sp
             .starts
@@ -132,7 +138,7 @@ impl Syntax {
                 vec![format!("DATE '{d}'"), format!("CAST({lo} AS {big})"), format!("CAST({hi} AS {big})")]
             })
             .collect();
-        format!("WITH\n{},\n", self.rows("spine", &["period_start", "lo", "hi"], &rows))
+        self.rows(name, &["period_start", "lo", "hi"], &rows)
     }
 
     /// `name AS (...)`: a table of literal rows with the columns `columns`

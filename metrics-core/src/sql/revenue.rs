@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::Dialect;
 use super::render::Syntax;
-use crate::period::Period;
+use crate::period::{Period, Spine};
 use crate::{Error, Result};
 
 /// What the revenue SQL is rendered for: a subscriptions table of
@@ -89,8 +89,12 @@ fn join_dims(d: &Dims, alias: &str, account: &str) -> String {
 const MONTH_US: f64 = 365.0 / 12.0 * 86_400e6;
 
 /// The revenue table as one query in `r.dialect`, with the columns and
-/// rows of `cxm revenue` (ungrouped, monthly). Other periods are refused:
-/// `clv` needs the monthly churn of the six months up to each row.
+/// rows of `cxm revenue`, for any period. `clv` needs the monthly
+/// `logo_churn_rate` of the six calendar months ending with the month that
+/// holds each row's last day: for monthly periods a window over the rows;
+/// for others a side table of the months from the one holding the first
+/// period's start to the one holding the last period's last day
+/// (metrics.md, "CLV (formula)").
 ///
 /// ```
 /// use metrics_core::period::{Period, Spine};
@@ -99,17 +103,15 @@ const MONTH_US: f64 = 365.0 / 12.0 * 86_400e6;
 /// let spine = Spine::new(Period::Month, chrono_tz::UTC, d("2026-01-01"), d("2026-06-30"));
 /// let sql = revenue_sql(&RevenueRequest::new(Dialect::DuckDb, "subscriptions", spine))?;
 /// assert!(sql.contains("FULL OUTER JOIN") && sql.contains("FROM subscriptions"));
+/// // Weekly: the monthly churn comes from a side table of months.
+/// let weeks = Spine::new(Period::Week, chrono_tz::UTC, d("2026-01-05"), d("2026-06-28"));
+/// let sql = revenue_sql(&RevenueRequest::new(Dialect::DuckDb, "subscriptions", weeks))?;
+/// assert!(sql.contains("months AS (") && sql.contains("(DATE '2026-06-01',"));
 /// # Ok::<(), metrics_core::Error>(())
 /// ```
 pub fn revenue_sql(r: &RevenueRequest) -> Result<String> {
-    if r.spine.period != Period::Month {
-        return Err(Error::invalid_option(
-            "period",
-            r.spine.period.name(),
-            "is not rendered for revenue in SQL yet (month is: clv needs six calendar months per row)",
-        ));
-    }
-    let (x, d, mut q) = accounts_over_time(r)?;
+    let months = months_of(&r.spine);
+    let (x, d, mut q) = accounts_over_time(r, months.as_ref())?;
     let dbl = x.double();
     let _ = writeln!(
         q,
@@ -145,19 +147,76 @@ pub fn revenue_sql(r: &RevenueRequest) -> Result<String> {
         same = d.same("m", "g")
     );
     history(&x, &mut q, &d);
-    select(&mut q, dbl, r.gross_margin, &d);
+    if months.is_some() {
+        monthly_churn(&x, &mut q, &d);
+    }
+    select(&mut q, dbl, r.gross_margin, &d, months.is_some());
     Ok(q)
+}
+
+/// The calendar months of a spine of other periods: from the month holding
+/// the first period's start to the month holding the last period's last
+/// day. None for monthly periods (the rows are the months) and for an
+/// empty spine.
+fn months_of(sp: &Spine) -> Option<Spine> {
+    let (first, last) = (sp.starts.first()?, sp.starts.last()?);
+    let last_day = sp.period.next(*last).pred_opt()?;
+    (sp.period != Period::Month).then(|| Spine::new(Period::Month, sp.tz, *first, last_day))
+}
+
+/// The monthly `logo_churn_rate` per group over `months` (accounts with
+/// MRR just before a month's start, and of them those with none just
+/// before its end), and `row_churn`: the mean of the six months ending
+/// with the month that holds each period's last instant, null unless all
+/// six are in the months and not null.
+fn monthly_churn(x: &Syntax, q: &mut String, d: &Dims) {
+    let dbl = x.double();
+    let k = d.list("");
+    let mgrid = if d.0.is_empty() {
+        "SELECT period_start FROM months".to_owned()
+    } else {
+        format!(
+            "SELECT m.period_start{} FROM months m CROSS JOIN (SELECT DISTINCT {} FROM grid) g",
+            d.list("g"),
+            d.0.join(", ")
+        )
+    };
+    let part = if d.0.is_empty() { String::new() } else { format!("PARTITION BY {} ", d.0.join(", ")) };
+    let w = format!("OVER ({part}ORDER BY period_start ROWS BETWEEN 5 PRECEDING AND CURRENT ROW)");
+    let _ = writeln!(
+        q,
+        "m_churn AS (\n  SELECT p.period_start{ad}, count(*) AS customers_start,\n    \
+         count(CASE WHEN e.account_id IS NULL THEN 1 END) AS churned\n  \
+         FROM months p JOIN snap s ON s.t = p.lo AND s.total > 1e-6\n  \
+         LEFT JOIN snap e ON e.t = p.hi AND e.account_id = s.account_id AND e.total > 1e-6{jd}\n  \
+         GROUP BY p.period_start{ad}\n),\n\
+         m_rates AS (\n  SELECT g.period_start{gk},\n    \
+         CASE WHEN c.customers_start > 0 THEN CAST(c.churned AS {dbl}) / c.customers_start END AS rate\n  \
+         FROM ({mgrid}) g LEFT JOIN m_churn c ON c.period_start = g.period_start{same}\n),\n\
+         m_clv AS (\n  SELECT period_start{k}, CASE WHEN count(rate) {w} = 6 THEN avg(rate) {w} END AS c\n  FROM m_rates\n),\n\
+         row_churn AS (\n  SELECT p.period_start{mk}, m.c\n  \
+         FROM spine p JOIN months ms ON p.hi - 1 >= ms.lo AND p.hi - 1 < ms.hi\n  \
+         JOIN m_clv m ON m.period_start = ms.period_start\n),",
+        ad = d.list("ad"),
+        jd = join_dims(d, "ad", "s.account_id"),
+        gk = d.list("g"),
+        same = d.same("c", "g"),
+        mk = d.list("m"),
+    );
 }
 
 /// The start shared by the revenue and cohorts queries: the periods, the
 /// lines, each account's MRR before each period edge, its first paid
 /// instant, and with `by` the accounts' groups ([`lines_ctes`],
 /// [`dims_ctes`]).
-fn accounts_over_time(r: &RevenueRequest) -> Result<(Syntax, Dims, String)> {
+fn accounts_over_time(r: &RevenueRequest, months: Option<&Spine>) -> Result<(Syntax, Dims, String)> {
     let x = Syntax(r.dialect);
     let d = Dims(r.by.iter().map(|b| x.quote(b)).collect());
     let mut q = x.with_spine(&r.spine);
-    lines_ctes(&x, &mut q, &r.table);
+    if let Some(m) = months {
+        let _ = writeln!(q, "{},", x.periods("months", m));
+    }
+    lines_ctes(&x, &mut q, &r.table, months.is_some());
     dims_ctes(&x, &mut q, r, &d)?;
     Ok((x, d, q))
 }
@@ -165,15 +224,16 @@ fn accounts_over_time(r: &RevenueRequest) -> Result<(Syntax, Dims, String)> {
 /// `lines` (the accepted lines, instants in epoch microseconds), `edges`,
 /// `snap` (each account's MRR summed just before each edge) and
 /// `first_paid`.
-fn lines_ctes(x: &Syntax, q: &mut String, table: &str) {
+fn lines_ctes(x: &Syntax, q: &mut String, table: &str, months: bool) {
     let dbl = x.double();
     let never = i64::MAX;
+    let more = if months { " UNION SELECT lo AS t FROM months UNION SELECT hi AS t FROM months" } else { "" };
     let _ = writeln!(
         q,
         "lines AS (\n  SELECT CAST(account_id AS {s}) AS account_id, {start} AS s, {end} AS e, CAST(mrr AS {dbl}) AS mrr\n  \
          FROM {t}\n  WHERE account_id IS NOT NULL AND start_at IS NOT NULL AND mrr IS NOT NULL\n    \
          AND (end_at IS NULL OR end_at > start_at)\n),\n\
-         edges AS (SELECT lo AS t FROM spine UNION SELECT hi AS t FROM spine),\n\
+         edges AS (SELECT lo AS t FROM spine UNION SELECT hi AS t FROM spine{more}),\n\
          snap AS (\n  SELECT g.t, l.account_id, sum(l.mrr) AS total\n  \
          FROM edges g JOIN lines l ON l.s < g.t AND coalesce(l.e, {never}) >= g.t\n  GROUP BY g.t, l.account_id\n),\n\
          first_paid AS (SELECT account_id, min(s) AS first_paid FROM lines WHERE mrr > 0 GROUP BY account_id),",
@@ -223,7 +283,7 @@ fn history(x: &Syntax, q: &mut String, d: &Dims) {
 
 /// Rates over the books, CLV over the last six months' churn, and the
 /// history, in `cxm revenue`'s column order.
-fn select(q: &mut String, dbl: &str, gross_margin: f64, d: &Dims) {
+fn select(q: &mut String, dbl: &str, gross_margin: f64, d: &Dims, side_months: bool) {
     let per = |num: &str, den: &str| format!("CASE WHEN {den} > 0 THEN CAST({num} AS {dbl}) / {den} END");
     let rate = |num: &str| format!("CASE WHEN mrr_start > 0 THEN ({num}) / mrr_start END");
     let _ = writeln!(
@@ -246,15 +306,29 @@ fn select(q: &mut String, dbl: &str, gross_margin: f64, d: &Dims) {
     };
     let w = format!("OVER ({part}ORDER BY r.period_start ROWS BETWEEN 5 PRECEDING AND CURRENT ROW)");
     let order: String = d.0.iter().map(|c| format!(", r.{c} NULLS LAST")).collect();
+    // Monthly rows take the mean churn of their own six rows; other periods
+    // that of their month, from `row_churn`.
+    let (clv, join) = if side_months {
+        (
+            format!("CASE WHEN c.c > 0 THEN r.arpa * {gross_margin:?} / c.c END AS clv"),
+            format!("\nLEFT JOIN row_churn c ON c.period_start = r.period_start{}", d.same("c", "r")),
+        )
+    } else {
+        (
+            format!(
+                "CASE WHEN count(r.logo_churn_rate) {w} = 6 AND avg(r.logo_churn_rate) {w} > 0\n    \
+                 THEN r.arpa * {gross_margin:?} / avg(r.logo_churn_rate) {w} END AS clv"
+            ),
+            String::new(),
+        )
+    };
     let _ = write!(
         q,
         "SELECT r.period_start{rk}, r.mrr_start, r.mrr_end, r.new_mrr, r.expansion_mrr, r.contraction_mrr, r.churned_mrr,\n  \
          r.reactivation_mrr, r.net_new_mrr, r.customers_start, r.customers_end, r.new_customers,\n  \
          r.reactivated_customers, r.churned_customers, r.logo_churn_rate, r.retention_rate, r.gross_mrr_churn_rate,\n  \
-         r.net_mrr_churn_rate, r.nrr, r.grr, r.arpa,\n  \
-         CASE WHEN count(r.logo_churn_rate) {w} = 6 AND avg(r.logo_churn_rate) {w} > 0\n    \
-         THEN r.arpa * {gross_margin:?} / avg(r.logo_churn_rate) {w} END AS clv,\n  \
-         h.clv_historic_mean, h.clv_historic_median\nFROM rated r\nLEFT JOIN history h ON h.period_start = r.period_start{same}\n\
+         r.net_mrr_churn_rate, r.nrr, r.grr, r.arpa,\n  {clv},\n  \
+         h.clv_historic_mean, h.clv_historic_median\nFROM rated r\nLEFT JOIN history h ON h.period_start = r.period_start{same}{join}\n\
          ORDER BY r.period_start{order}\n",
         rk = d.list("r"),
         same = d.same("h", "r")
@@ -278,7 +352,7 @@ fn select(q: &mut String, dbl: &str, gross_margin: f64, d: &Dims) {
 /// # Ok::<(), metrics_core::Error>(())
 /// ```
 pub fn cohorts_sql(r: &RevenueRequest) -> Result<String> {
-    let (x, d, mut q) = accounts_over_time(r)?;
+    let (x, d, mut q) = accounts_over_time(r, None)?;
     let dbl = x.double();
     let (k, ks, ok) = (d.list(""), d.list("s"), d.list("ad"));
     let order: String = d.0.iter().map(|c| format!(", s.{c} NULLS LAST")).collect();

@@ -241,6 +241,11 @@ pub(crate) struct SqlArgs {
     /// [default: the cxm name].
     #[arg(long, value_name = "NAME=IDENT")]
     pub(crate) table: Vec<String>,
+    /// Revenue and cohorts: where the lines' MRR comes from in the printed SQL (--engine looks
+    /// at the table's columns instead). With --rates, the SQL converts each line's `currency`
+    /// by the rates file's factors.
+    #[arg(long, value_enum, value_name = "FORM", default_value = "mrr")]
+    pub(crate) mrr_source: MrrSourceArg,
     #[command(flatten)]
     pub(crate) report: ReportArgs,
 }
@@ -250,8 +255,18 @@ pub(crate) struct SqlArgs {
 pub(crate) enum Engine {
     /// Apache DataFusion, in process (cargo feature `datafusion`).
     Datafusion,
-    /// A Spark Connect server at --remote: Spark, Sail, Databricks (cargo feature `spark`).
+    /// A Spark Connect server at --remote: Spark, Sail; plain HTTP/2, no TLS (cargo feature
+    /// `spark`).
     Spark,
+}
+
+/// Where the subscription lines' MRR comes from, for the printed revenue SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MrrSourceArg {
+    /// The `mrr` column.
+    Mrr,
+    /// `amount x quantity x f / interval_count`, f from `interval` (the table has all four).
+    Amount,
 }
 
 #[derive(Debug, Args)]

@@ -152,13 +152,14 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-/// `cxm sql`: the support table's SQL for the engine, on stdout.
+/// `cxm sql`: a section's SQL for the engine, on stdout, or with
+/// `--engine` run there and written as the section.
 fn print_sql(a: &cli::SqlArgs) -> Result<()> {
     use metrics_core::sql::{
         Dialect, PurchasesRequest, RevenueRequest, SqlRequest, SurveysRequest, cohorts_sql, purchases_sql, revenue_sql,
         support_sql, surveys_sql,
     };
-    let (mut surveys_request, mut purchases_request) = (None, None);
+    let (mut surveys_request, mut purchases_request, mut revenue_request) = (None, None, None);
     let engine_dialect = a.engine.map(|e| match e {
         cli::Engine::Datafusion => Dialect::DataFusion,
         cli::Engine::Spark => Dialect::Spark,
@@ -240,13 +241,30 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
     let monthly = matches!(command, Command::Revenue | Command::Cohorts | Command::Purchases);
     let period = o.period.unwrap_or(if monthly { metrics_core::Period::Month } else { metrics_core::Period::Week });
     let spine = metrics_core::period::Spine::with_week_start(period, o.tz, since, until, o.week_start);
+    if spine.starts.is_empty() {
+        return Err(UsageError(format!("--since {since} is after --until {until}: there is no period")).into());
+    }
     let sql = match command {
         Command::Revenue | Command::Cohorts => {
             let mut request = RevenueRequest::new(dialect, subscriptions, spine);
             request.gross_margin = o.revenue.gross_margin;
             request.by = o.by.clone();
             request.accounts = accounts;
-            if command == Command::Revenue { revenue_sql(&request) } else { cohorts_sql(&request) }
+            if a.mrr_source == cli::MrrSourceArg::Amount {
+                request.mrr_source = metrics_core::sql::MrrSource::Amount { quantity: true, interval_count: true };
+            }
+            if let Some(rates) = &o.revenue.rates {
+                // Printed SQL: a factor for every currency of the rates table.
+                let codes = metrics_core::revenue::lines::read_rates(rates).map_err(with_flags)?;
+                let found = codes.keys().map(String::as_str).collect();
+                let reporting = o.revenue.reporting_currency.as_deref();
+                let (_, factors) = metrics_core::revenue::lines::currency_factors(&found, reporting, Some(rates))
+                    .map_err(with_flags)?;
+                request.currency = Some(factors);
+            }
+            let sql = if command == Command::Revenue { revenue_sql(&request) } else { cohorts_sql(&request) };
+            revenue_request = Some(request);
+            sql
         }
         Command::Surveys => {
             let mut request = SurveysRequest::new(dialect, responses, spine);
@@ -288,9 +306,10 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
             };
             // The surveys' columns are those of the surveys with a valid
             // response, found by a first query, as `cxm surveys` leaves out the others.
-            let query = match (surveys_request, purchases_request) {
-                (Some(r), _) => EngineQuery::Surveys(r),
-                (_, Some(r)) => EngineQuery::Purchases(r),
+            let query = match (surveys_request, purchases_request, revenue_request) {
+                (Some(r), _, _) => EngineQuery::Surveys(r),
+                (_, Some(r), _) => EngineQuery::Purchases(r),
+                (_, _, Some(r)) => EngineQuery::Revenue(r, command == Command::Cohorts),
                 _ => EngineQuery::Sql(sql),
             };
             run_on_engine(&target, &query, command, section, period, &settings, &a.table)
@@ -325,6 +344,9 @@ enum EngineQuery {
     Surveys(metrics_core::sql::SurveysRequest),
     /// The purchases SQL, with `revenue` when the table has `amount`.
     Purchases(metrics_core::sql::PurchasesRequest),
+    /// The revenue (or with `true` the cohorts) SQL, for the lines' MRR
+    /// form and currencies.
+    Revenue(metrics_core::sql::RevenueRequest, bool),
 }
 
 /// `cxm sql --engine`: the SQL run on the engine over the input files (or,
@@ -391,8 +413,8 @@ fn run_on_engine(
         EngineQuery::Surveys(r) => {
             use metrics_core::sql::{present_surveys, surveys_present_sql, surveys_sql};
             let mut r = r.clone();
-            r.surveys =
-                present_surveys(&execute(&surveys_present_sql(&r).map_err(with_flags)?)?).map_err(with_flags)?;
+            r.surveys = present_surveys(&execute(&surveys_present_sql(&r).map_err(with_flags)?)?, engine.name())
+                .map_err(with_flags)?;
             surveys_sql(&r).map_err(with_flags)?
         }
         EngineQuery::Purchases(r) => {
@@ -406,11 +428,56 @@ fn run_on_engine(
             r.amount = row.column("amount").is_ok();
             metrics_core::sql::purchases_sql(&r).map_err(with_flags)?
         }
+        EngineQuery::Revenue(r, cohorts) => {
+            let r = revenue_on_engine(r, &execute, settings)?;
+            let sql = if *cohorts { metrics_core::sql::cohorts_sql(&r) } else { metrics_core::sql::revenue_sql(&r) };
+            sql.map_err(with_flags)?
+        }
     };
     let table = execute(&sql)?;
     let report =
         metrics_core::report::engine_report(&settings.options, command, period, section, table, engine.name(), &inputs);
     write(&report, settings, render::Style { color: use_color(cli::ColorArg::Auto, settings) })
+}
+
+/// The revenue request for the table the engine holds, as `cxm revenue`
+/// reads a file: the MRR form from its columns (`mrr`, else `amount` with
+/// `interval`), and with a `currency` column the reporting currency and
+/// factors chosen from the codes of the accepted lines.
+#[cfg(feature = "datafusion")]
+fn revenue_on_engine(
+    r: &metrics_core::sql::RevenueRequest,
+    execute: &dyn Fn(&str) -> Result<metrics_core::polars::prelude::DataFrame>,
+    settings: &Settings,
+) -> Result<metrics_core::sql::RevenueRequest> {
+    use metrics_core::sql::MrrSource;
+    let row = execute(&metrics_core::sql::probe_sql(&r.table))?;
+    let has = |c: &str| row.column(c).is_ok();
+    let mut r = r.clone();
+    r.mrr_source = if has("mrr") {
+        MrrSource::Mrr
+    } else if has("amount") && has("interval") {
+        MrrSource::Amount { quantity: has("quantity"), interval_count: has("interval_count") }
+    } else {
+        let why = "has neither `mrr` nor `amount` with `interval` (docs/data-contract.md)";
+        return Err(UsageError(format!("{}: {why}", r.table)).into());
+    };
+    r.currency = None;
+    if has("currency") {
+        let codes = execute(&metrics_core::sql::revenue_currencies_sql(&r))?;
+        let codes: Vec<String> =
+            match codes.column("code").map(|c| c.cast(&metrics_core::polars::prelude::DataType::String)) {
+                Ok(Ok(c)) => c.str().map(|s| s.iter().flatten().map(str::to_owned).collect()).unwrap_or_default(),
+                _ => Vec::new(),
+            };
+        let found = codes.iter().map(String::as_str).collect();
+        let o = &settings.options.revenue;
+        let (_, factors) =
+            metrics_core::revenue::lines::currency_factors(&found, o.reporting_currency.as_deref(), o.rates.as_ref())
+                .map_err(with_flags)?;
+        r.currency = Some(factors);
+    }
+    Ok(r)
 }
 
 /// `--engine spark`, in a cxm built with the `spark` feature.

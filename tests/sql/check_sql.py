@@ -60,6 +60,9 @@ def main() -> int:
     ap.add_argument("--subscriptions", help="the subscriptions file (the revenue section)")
     ap.add_argument("--transactions", help="the transactions file (the purchases section)")
     ap.add_argument("--cohorts", action="store_true", help="with --subscriptions: the cohorts section")
+    ap.add_argument("--rates", help="a rates file (currency, rate) for revenue and cohorts")
+    ap.add_argument("--currency", help="the reporting currency")
+    ap.add_argument("--mrr-source", default=None, help="`cxm sql --mrr-source` for the printed SQL (amount)")
     ap.add_argument("--accounts", help="the accounts file, for --by on revenue, cohorts, surveys and purchases")
     ap.add_argument("--since", required=True)
     ap.add_argument("--until", required=True)
@@ -83,6 +86,10 @@ def main() -> int:
         common += ["--as-of", a.as_of]
     if a.percentiles:
         common += ["--percentiles", a.percentiles]
+    if a.rates:
+        common += ["--rates", a.rates]
+    if a.currency:
+        common += ["--currency", a.currency]
     if a.surveys:
         section, table, path, flag = "surveys", "survey_responses", a.surveys, "--surveys"
     elif a.transactions:
@@ -98,8 +105,9 @@ def main() -> int:
     views = [(table, path)] + ([("accounts", a.accounts)] if a.accounts else [])
     own = a.engine.startswith("cxm-")
     if not own:
+        form = ["--mrr-source", a.mrr_source] if a.mrr_source else []
         sql = cxm([a.cxm, "sql", "--dialect", a.engine, "--section", section, "--table", f"{table}={table}",
-                   *extra_sql, *common])
+                   *extra_sql, *form, *common])
     if own:
         # cxm runs the SQL itself (in process, or on the Spark Connect server) and writes
         # the result as it writes a section.

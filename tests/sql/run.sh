@@ -8,7 +8,7 @@
 # the surveys weekly in UTC (NPS only, and NPS, CSAT and CES with text scores) and
 # monthly in Europe/Berlin by the accounts' segment; revenue monthly
 # in UTC and in Europe/Berlin (and by the accounts' segment), weekly in UTC and quarterly
-# in Europe/Berlin by segment; cohorts monthly in
+# in Europe/Berlin by segment, from amounts and intervals, and in several currencies; cohorts monthly in
 # Europe/Berlin (and by the accounts' region) and quarterly; purchases monthly in UTC,
 # weekly in Europe/Berlin by the accounts' segment, and monthly in America/New_York
 # from a --since after the first purchases. The python packages (DuckDB, DataFusion, pysail and the Spark
@@ -38,7 +38,9 @@ cleanup() {
   rm -rf "$data"
 }
 trap cleanup EXIT
-"$venv/bin/python" "$bench/gen.py" --rows 100000 --seed 1 --out "$data" --format both > /dev/null 2>&1
+"$venv/bin/python" "$bench/gen.py" --rows 100000 --seed 1 --out "$data" --format both --amount-form > /dev/null 2>&1
+# The same lines in several currencies (EUR, GBP, USD, empty), and their rates.
+"$venv/bin/python" tests/sql/currencies.py "$data/subscriptions.parquet" "$data"
 port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$venv/bin/sail" spark server --ip 127.0.0.1 --port "$port" > "$data/sail.log" 2>&1 &
 sail_pid=$!
@@ -75,6 +77,9 @@ surveys_all() {
   "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --surveys "$data/survey_responses_all.parquet" \
     --remote "sc://127.0.0.1:$port" "$@"
 }
+revenue_as() {
+  "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --remote "sc://127.0.0.1:$port" "$@"
+}
 purchases() {
   "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --transactions "$data/transactions.parquet" \
     --remote "sc://127.0.0.1:$port" "$@"
@@ -107,6 +112,13 @@ for engine in $engines; do
     --accounts "$data/accounts.parquet" --by segment
   revenue --engine $engine --cohorts --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin \
     --accounts "$data/accounts.parquet" --by region
+  # The amount form (amount x quantity x f / interval_count), and currencies converted by rates.
+  revenue_as --engine $engine --subscriptions "$data/subscriptions_amount.parquet" --mrr-source amount \
+    --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin
+  revenue_as --engine $engine --subscriptions "$data/subscriptions_fx.parquet" --rates "$data/rates.csv" \
+    --since 2024-01-01 --until 2025-12-31
+  revenue_as --engine $engine --subscriptions "$data/subscriptions_fx.parquet" --rates "$data/rates.csv" \
+    --currency eur --cohorts --since 2024-01-01 --until 2025-12-31
   purchases --engine $engine --since 2024-01-01 --until 2025-12-31
   purchases --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --period week \
     --accounts "$data/accounts.parquet" --by segment

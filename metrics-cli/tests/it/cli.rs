@@ -1006,6 +1006,79 @@ repeat_purchase_rate,repeat_purchase_rate_lifetime
     same(&want, &engine_purchases(dir.path(), "n.csv", &no_amount, "2026-01-01"));
 }
 
+/// `fixtures/revenue/subscriptions.csv` as an engine reads it: every
+/// instant written in full (the same instants, the input zone being UTC),
+/// without the row with an impossible date (s13) and the superseded first
+/// s14 (a table is expected to hold one row per line). The unknown
+/// interval (s11) and the zero-length line (s10) stay, for the SQL to
+/// leave out. Amounts, intervals, quantities and EUR lines, as in the fixture.
+#[cfg(feature = "datafusion")]
+const ENGINE_LINES: &str = "\
+subscription_id,account_id,start_at,end_at,amount,interval,interval_count,quantity,currency,plan
+s1,A1,2026-01-01T00:00:00Z,,100,month,1,1,USD,basic
+s2,A1,2026-03-01T00:00:00Z,,50,month,1,1,USD,addon
+s3,A2,2026-01-15T00:00:00Z,2026-04-01T00:00:00Z,200,month,1,1,USD,pro
+s4,A2,2026-06-10T00:00:00Z,,150,month,1,1,USD,basic
+s5,A3,2026-02-01T00:00:00Z,,1200,year,1,1,USD,annual
+s6,A4,2026-01-01T00:00:00Z,2026-05-01T00:00:00Z,30,month,1,3,EUR,seats
+s7,A4,2026-05-01T00:00:00Z,,30,month,1,2,EUR,seats
+s8,A5,2026-03-01T00:00:00Z,,10,week,1,1,USD,weekly
+s9,A6,2026-02-05T00:00:00Z,2026-02-20T00:00:00Z,500,month,1,1,USD,pro
+s10,A7,2026-02-10T00:00:00Z,2026-02-10T00:00:00Z,80,month,1,1,USD,basic
+s11,A8,2026-04-01T00:00:00Z,,100,fortnight,1,1,USD,basic
+s12,A9,2026-04-15T00:00:00Z,2026-10-15T00:00:00Z,300,month,3,1,USD,quarterly
+s14,A11,2026-07-01T00:00:00Z,,60,month,1,1,USD,basic
+";
+
+/// fixtures/README.md, Fixture 3, "As CSV": the values worked by hand.
+#[cfg(feature = "datafusion")]
+const HAND_REVENUE: &str = "\
+period_start,mrr_start,mrr_end,new_mrr,expansion_mrr,contraction_mrr,churned_mrr,reactivation_mrr,net_new_mrr,customers_start,customers_end,new_customers,reactivated_customers,churned_customers,logo_churn_rate,retention_rate,gross_mrr_churn_rate,net_mrr_churn_rate,nrr,grr,arpa,clv,clv_historic_mean,clv_historic_median
+2026-01-01,0.0,399.0,399.0,0.0,0.0,0.0,0.0,399.0,0,3,3,0,0,,,,,,,133.0,,104.86575342465754,101.91780821917808
+2026-02-01,399.0,499.0,100.0,0.0,0.0,0.0,0.0,100.0,3,4,1,0,0,0.0,1.0,0.0,0.0,1.0,1.0,124.75,,204.10520547945205,193.97260273972603
+2026-03-01,499.0,592.3333333333334,43.333333333333336,50.0,0.0,0.0,0.0,93.33333333333333,4,5,1,0,0,0.0,1.0,0.0,-0.10020040080160321,1.1002004008016033,1.0,118.46666666666667,,270.70319634703196,269.75342465753425
+2026-04-01,592.3333333333334,492.3333333333333,100.0,0.0,0.0,200.0,0.0,-100.0,5,5,1,0,1,0.2,0.8,0.3376477208778841,0.3376477208778841,0.6623522791221159,0.6623522791221159,98.46666666666667,,294.825831702544,292.6027397260274
+2026-05-01,492.3333333333333,459.3333333333333,0.0,0.0,33.0,0.0,0.0,-33.0,5,5,0,0,0,0.0,1.0,0.06702775897088693,0.06702775897088693,0.932972241029113,0.932972241029113,91.86666666666666,,361.7033268101761,394.52054794520546
+2026-06-01,459.3333333333333,609.3333333333334,0.0,0.0,0.0,0.0,150.0,150.0,5,6,0,1,0,0.0,1.0,0.0,-0.3265602322206096,1.0,1.0,101.55555555555556,,441.21800391389434,493.1506849315069
+2026-07-01,609.3333333333334,669.3333333333334,60.0,0.0,0.0,0.0,0.0,60.0,6,7,1,0,0,0.0,1.0,0.0,0.0,1.0,1.0,95.61904761904762,2868.5714285714284,471.33698630136985,472.6356164383562
+2026-08-01,669.3333333333334,669.3333333333334,0.0,0.0,0.0,0.0,0.0,0.0,7,7,0,0,0,0.0,1.0,0.0,0.0,1.0,1.0,95.61904761904762,2868.5714285714284,556.6082191780822,557.227397260274
+2026-09-01,669.3333333333334,669.3333333333334,0.0,0.0,0.0,0.0,0.0,0.0,7,7,0,0,0,0.0,1.0,0.0,0.0,1.0,1.0,95.61904761904762,2868.5714285714284,639.1287671232876,639.0904109589042
+2026-10-01,669.3333333333334,569.3333333333334,0.0,0.0,0.0,100.0,0.0,-100.0,7,6,0,0,1,0.14285714285714285,0.8571428571428571,0.14940239043824702,0.14940239043824702,0.850597609561753,0.850597609561753,94.88888888888889,3985.3333333333335,717.413698630137,695.7369863013698
+";
+
+#[cfg(feature = "datafusion")]
+#[test]
+fn the_datafusion_engine_gives_the_revenue_worked_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = write(dir.path(), "subscriptions.csv", ENGINE_LINES);
+    let out = cxm()
+        .args(["sql", "--engine", "datafusion", "--section", "revenue", "-q", "--format", "csv"])
+        .args(["--since", "2026-01-01", "--until", "2026-10-31", "--subscriptions"])
+        .arg(&lines)
+        .arg("--rates")
+        .arg(fixture("revenue/rates.csv"))
+        .assert()
+        .success();
+    // fixtures/README.md, Fixture 3, "As CSV".
+    let want = csv_cells(HAND_REVENUE.as_bytes());
+    let got = csv_cells(&out.get_output().stdout);
+    assert_eq!(want.len(), got.len(), "rows: {got:?}");
+    for (w, g) in want.iter().zip(&got) {
+        assert_eq!(w.len(), g.len(), "{g:?}");
+        for ((name, x), y) in want[0].iter().zip(w).zip(g) {
+            assert!(same_cell(x, y), "{} {name}: hand {x:?}, datafusion {y:?}", w[0]);
+        }
+    }
+    // Without the rates file, two currencies cannot be added: exit 1, as `cxm revenue`.
+    cxm()
+        .args(["sql", "--engine", "datafusion", "--section", "revenue", "--since", "2026-01-01"])
+        .args(["--until", "2026-10-31", "--subscriptions"])
+        .arg(&lines)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("mix currencies (EUR, USD)"));
+}
+
 #[cfg(not(feature = "datafusion"))]
 #[test]
 fn an_engine_this_build_lacks_is_a_usage_error_naming_the_feature() {

@@ -322,6 +322,31 @@ fn convert_currency(
     Ok(Some(target))
 }
 
+/// The reporting currency and the factor that converts each currency of
+/// `found` (trimmed, upper-case codes) into it, by the rules of `cxm
+/// revenue` (data-contract.md, "Currencies and the rates table"): the
+/// reporting currency is `reporting`, else the only currency found, else
+/// the rates table's one currency at rate 1; a factor is `rate(code) /
+/// rate(reporting)`, 1 for the reporting currency. Used by `cxm sql
+/// --engine` with the codes the engine found.
+///
+/// # Errors
+/// As `cxm revenue`: several currencies (or one that is not the reporting
+/// currency) without a rates table, a currency without a rate, no
+/// reporting currency to choose, or a bad rates table.
+pub fn currency_factors(
+    found: &BTreeSet<&str>,
+    reporting: Option<&str>,
+    rates: Option<&TableInput>,
+) -> Result<(String, BTreeMap<String, f64>)> {
+    let o = LinesOptions {
+        reporting_currency: reporting.map(str::to_owned),
+        rates: rates.cloned(),
+        ..LinesOptions::default()
+    };
+    conversion(found, &o)
+}
+
 /// The reporting currency and the rate of each currency found.
 fn conversion(found: &BTreeSet<&str>, o: &LinesOptions) -> Result<(String, BTreeMap<String, f64>)> {
     let wanted = o.reporting_currency.as_ref().map(|c| c.trim().to_ascii_uppercase());

@@ -11,7 +11,7 @@ use chrono::{Datelike as _, NaiveDate, Offset, TimeZone as _};
 use chrono_tz::Tz;
 
 use super::Dialect;
-use super::render::{Syntax, grid_cte};
+use super::render::{Syntax, grid_cte, refuse_internal, source_with_dims};
 use crate::period::{Spine, date_to_days};
 use crate::{Error, Result};
 
@@ -45,6 +45,28 @@ impl PurchasesRequest {
     }
 }
 
+/// Column names of the query's own, which a `by` name may not take.
+const INTERNAL: &[&str] = &[
+    "period_start",
+    "account_id",
+    "at_us",
+    "amount",
+    "pday",
+    "orders",
+    "days",
+    "revenue",
+    "priced",
+    "customers_purchasing",
+    "repeaters",
+    "k",
+    "d1",
+    "d2",
+    "b",
+    "n",
+    "buyers",
+    "lifetime_repeaters",
+];
+
 /// One microsecond instant no export reaches, either way (2^62 µs is about
 /// 146,000 years): the open ends of the zone table.
 const FAR: i64 = 1 << 62;
@@ -58,8 +80,18 @@ const FAR: i64 = 1 << 62;
 ///
 /// A transaction counts when `at` is set and `account_id` is not empty.
 /// Its purchase day is its local date in the spine's zone, from a table of
-/// the zone's UTC offsets (exact from 1970 to two years after the last
-/// period; the first and last offsets hold beyond).
+/// the zone's UTC offsets (exact from 1900 to two years after the last
+/// period; the first and last offsets hold beyond). `amount` is read as a
+/// number where it is one (text that is not, NaN and infinities give an
+/// order without an amount).
+///
+/// Units and nulls: counts; `purchase_frequency` in orders per customer;
+/// `revenue` and `average_order_value` in the amounts' own units (no
+/// currency conversion); the rates are fractions 0-1. `purchase_frequency`
+/// and `repeat_purchase_rate` are null when no customer purchased in the
+/// period, `average_order_value` when no order had an amount, the lifetime
+/// rate when no customer had purchased by the period's end; counts and
+/// `revenue` are 0.
 ///
 /// ```
 /// use metrics_core::period::{Period, Spine};
@@ -74,16 +106,17 @@ const FAR: i64 = 1 << 62;
 /// ```
 ///
 /// # Errors
-/// `by` and an accounts table whose join would be ambiguous are not
-/// errors; an empty spine is.
+/// An empty spine (`--since` after `--until`), or a `by` name the query
+/// uses for a column of its own.
 pub fn purchases_sql(r: &PurchasesRequest) -> Result<String> {
     let (Some(first), Some(last)) = (r.spine.starts.first(), r.spine.starts.last()) else {
-        return Err(Error::invalid_option("since", "", "gives no period"));
+        return Err(Error::invalid_option("since", "", "is after --until: there is no period"));
     };
+    refuse_internal(&r.by, INTERNAL)?;
     let x = Syntax(r.dialect);
     let by: Vec<String> = r.by.iter().map(|b| x.quote(b)).collect();
     let mut q = x.with_spine(&r.spine);
-    days_ctes(&x, &mut q, &r.spine, last.year() + 2);
+    days_ctes(&x, &mut q, &r.spine, 1900, last.year() + 2);
     transactions_ctes(&x, &mut q, r, &by);
     within_cte(&mut q, r.amount, &by);
     lifetime_ctes(&mut q, date_to_days(*first), &by);
@@ -106,7 +139,7 @@ pub fn probe_sql(table: &str) -> String {
 
 /// `spine_days`: each period's first and last local day, in days since
 /// 1970-01-01; `offsets`: the zone's UTC offsets by instant, in µs.
-fn days_ctes(x: &Syntax, q: &mut String, sp: &Spine, last_year: i32) {
+fn days_ctes(x: &Syntax, q: &mut String, sp: &Spine, first_year: i32, last_year: i32) {
     let big = x.bigint();
     let int = |v: i64| format!("CAST({v} AS {big})");
     let days: Vec<Vec<String>> = sp
@@ -117,8 +150,10 @@ fn days_ctes(x: &Syntax, q: &mut String, sp: &Spine, last_year: i32) {
             vec![format!("DATE '{d}'"), int(date_to_days(*d).into()), int(last.into())]
         })
         .collect();
-    let offsets: Vec<Vec<String>> =
-        zone_offsets(sp.tz, last_year).into_iter().map(|(lo, hi, off)| vec![int(lo), int(hi), int(off)]).collect();
+    let offsets: Vec<Vec<String>> = zone_offsets(sp.tz, first_year, last_year)
+        .into_iter()
+        .map(|(lo, hi, off)| vec![int(lo), int(hi), int(off)])
+        .collect();
     let _ = writeln!(q, "{},", x.rows("spine_days", &["period_start", "first_day", "last_day"], &days));
     let _ = writeln!(q, "{},", x.rows("offsets", &["lo", "hi", "off"], &offsets));
 }
@@ -127,17 +162,14 @@ fn days_ctes(x: &Syntax, q: &mut String, sp: &Spine, last_year: i32) {
 /// `t`: each with its local purchase day.
 fn transactions_ctes(x: &Syntax, q: &mut String, r: &PurchasesRequest, by: &[String]) {
     let s = x.string();
-    let (from, src, own) = match &r.accounts {
-        Some(a) => (
-            format!("{} r LEFT JOIN {a} ac ON CAST(ac.account_id AS {s}) = CAST(r.account_id AS {s})", r.table),
-            "ac.",
-            "r.",
-        ),
-        None => (r.table.clone(), "", ""),
-    };
+    let (from, src, own) = source_with_dims(x, q, &r.table, r.accounts.as_deref(), by);
     let dims: String = by.iter().map(|b| format!(", CAST({src}{b} AS {s}) AS {b}")).collect();
     let at = x.quote("at");
-    let amount = if r.amount { format!(", CAST({own}amount AS {}) AS amount", x.double()) } else { String::new() };
+    let amount = if r.amount {
+        format!(", {} AS amount", x.try_double(&format!("CAST({own}amount AS {s})")))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         q,
         "tx AS (\n  SELECT CAST({own}account_id AS {s}) AS account_id, {} AS at_us{amount}{dims}\n  FROM {from}\n  \
@@ -158,9 +190,11 @@ fn transactions_ctes(x: &Syntax, q: &mut String, r: &PurchasesRequest, by: &[Str
 fn within_cte(q: &mut String, amount: bool, by: &[String]) {
     let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
     let k: String = by.iter().map(|b| format!(", {b}")).collect();
+    // NaN and infinities are no amount: x - x is 0 only for a finite x.
     let (sums, totals) = if amount {
         (
-            ",\n    sum(x.amount) AS revenue, count(x.amount) AS priced",
+            ",\n    sum(CASE WHEN x.amount - x.amount = 0 THEN x.amount END) AS revenue,\n    \
+             count(CASE WHEN x.amount - x.amount = 0 THEN 1 END) AS priced",
             ",\n    sum(revenue) AS revenue, sum(priced) AS priced",
         )
     } else {
@@ -279,20 +313,21 @@ fn select(x: &Syntax, q: &mut String, amount: bool, by: &[String]) {
 }
 
 /// The UTC offsets of `tz` as `(from, to, offset)` in epoch µs, covering
-/// every instant: exact from 1970 to the end of `last_year` (each change
-/// found to the second), the first offset before and the last after.
-fn zone_offsets(tz: Tz, last_year: i32) -> Vec<(i64, i64, i64)> {
+/// every instant: exact from `first_year` to the end of `last_year` (each
+/// change found to the second), the first offset before and the last after.
+fn zone_offsets(tz: Tz, first_year: i32, last_year: i32) -> Vec<(i64, i64, i64)> {
     let offset = |s: i64| -> i64 {
         chrono::DateTime::from_timestamp(s, 0)
             .map_or(0, |d| i64::from(tz.offset_from_utc_datetime(&d.naive_utc()).fix().local_minus_utc()))
     };
-    let end = NaiveDate::from_ymd_opt(last_year + 1, 1, 1)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map_or(0, |d| d.and_utc().timestamp());
-    let (mut rows, mut from, mut current) = (Vec::new(), -FAR, offset(0));
-    let mut s = 0;
+    let second = |year: i32| {
+        NaiveDate::from_ymd_opt(year, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).map_or(0, |d| d.and_utc().timestamp())
+    };
+    let (start, end) = (second(first_year), second(last_year + 1));
+    let (mut rows, mut from, mut current) = (Vec::new(), -FAR, offset(start));
+    let mut s = start;
     while s < end {
-        let next = s + 86_400;
+        let mut next = s + 86_400;
         if offset(next) != current {
             // The change lies in (s, next]: its first second, by bisection.
             let (mut lo, mut hi) = (s, next);
@@ -302,6 +337,8 @@ fn zone_offsets(tz: Tz, last_year: i32) -> Vec<(i64, i64, i64)> {
             }
             rows.push((from, hi * 1_000_000, current * 1_000_000));
             (from, current) = (hi * 1_000_000, offset(hi));
+            // Go on from the change: a second one within the day is found too.
+            next = hi;
         }
         s = next;
     }
@@ -315,8 +352,8 @@ mod tests {
 
     #[test]
     fn utc_has_one_offset_and_berlin_changes_twice_a_year() {
-        assert_eq!(zone_offsets(chrono_tz::UTC, 2030), vec![(-FAR, FAR, 0)]);
-        let berlin = zone_offsets(chrono_tz::Europe::Berlin, 2026);
+        assert_eq!(zone_offsets(chrono_tz::UTC, 1900, 2030), vec![(-FAR, FAR, 0)]);
+        let berlin = zone_offsets(chrono_tz::Europe::Berlin, 1900, 2026);
         // 2026: summer time from 2026-03-29 01:00 UTC to 2026-10-25 01:00 UTC.
         let summer = berlin.iter().find(|r| r.0 == 1_774_746_000_000_000).expect("the March change");
         assert_eq!((summer.1, summer.2), (1_792_890_000_000_000, 7_200_000_000));

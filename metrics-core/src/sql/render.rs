@@ -50,12 +50,18 @@ pub(super) struct Syntax(pub(super) Dialect);
 impl Syntax {
     /// An identifier, quoted in the dialect's way when it is not a plain
     /// lower-case word.
+    ///
+    /// Snowflake stores unquoted names in upper case, so a lower-case word
+    /// quoted only because it is reserved (`group`) is quoted in upper case
+    /// (`"GROUP"`), the column an unquoted `CREATE TABLE` made.
     pub(super) fn quote(&self, name: &str) -> String {
-        let plain = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            && !name.starts_with(|c: char| c.is_ascii_digit())
-            && !matches!(name, "group" | "order" | "select" | "from" | "where" | "asof" | "end" | "start" | "at");
-        match (plain, self.0) {
+        let word = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        let reserved =
+            matches!(name, "group" | "order" | "select" | "from" | "where" | "asof" | "end" | "start" | "at");
+        match (word && !reserved, self.0) {
             (true, _) => name.to_owned(),
+            (false, Dialect::Snowflake) if word => format!("\"{}\"", name.to_ascii_uppercase()),
             (false, Dialect::Spark | Dialect::BigQuery) => format!("`{}`", name.replace('`', "``")),
             (false, _) => format!("\"{}\"", name.replace('"', "\"\"")),
         }
@@ -91,8 +97,10 @@ impl Syntax {
         match self.0 {
             Dialect::BigQuery => format!("SAFE_CAST({text} AS FLOAT64)"),
             // PostgreSQL has no safe cast: only text shaped as a number is cast.
+            // At most 30 characters and a two-digit exponent: never out of
+            // float8's range, which would abort the query.
             Dialect::Postgres => format!(
-                "CASE WHEN {text} ~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$' \
+                "CASE WHEN length({text}) <= 30 AND {text} ~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{{1,2}})?$' \
                  THEN CAST({text} AS DOUBLE PRECISION) END"
             ),
             _ => format!("TRY_CAST({text} AS {})", self.double()),
@@ -409,6 +417,54 @@ fn alias(at: Attribution) -> &'static str {
         Attribution::Solved => "s",
         Attribution::Rated => "r",
         Attribution::PeriodEnd => "b",
+    }
+}
+
+/// `account_dims AS (...)`: one row per account of the accounts table
+/// `accounts` with the `by` columns (quoted) as text; an account listed
+/// twice takes the greatest value of each (cxm keeps the last row read; a
+/// table has no row order).
+pub(super) fn account_dims_cte(x: &Syntax, accounts: &str, by: &[String]) -> String {
+    let s = x.string();
+    let cols: String = by.iter().map(|c| format!(", max(CAST({c} AS {s})) AS {c}")).collect();
+    format!(
+        "account_dims AS (\n  SELECT CAST(account_id AS {s}) AS account_id{cols}\n  \
+         FROM {accounts} GROUP BY CAST(account_id AS {s})\n),"
+    )
+}
+
+/// The source of a section's rows and the prefix of its `by` columns: the
+/// table alone (`by` read from it), or with an accounts table and a `by`,
+/// the table `r` joined to [`account_dims_cte`] as `ac` (its CTE written
+/// to `q`). Returns (FROM clause, prefix of `by`, prefix of own columns).
+pub(super) fn source_with_dims(
+    x: &Syntax,
+    q: &mut String,
+    table: &str,
+    accounts: Option<&str>,
+    by: &[String],
+) -> (String, &'static str, &'static str) {
+    match accounts {
+        Some(a) if !by.is_empty() => {
+            let _ = writeln!(q, "{}", account_dims_cte(x, a, by));
+            let from =
+                format!("{table} r LEFT JOIN account_dims ac ON ac.account_id = CAST(r.account_id AS {})", x.string());
+            (from, "ac.", "r.")
+        }
+        _ => (table.to_owned(), "", ""),
+    }
+}
+
+/// A `by` name the query also uses for a column of its own is refused
+/// (rename it in a view).
+pub(super) fn refuse_internal(by: &[String], internal: &[&str]) -> crate::Result<()> {
+    match by.iter().find(|b| internal.contains(&b.as_str())) {
+        Some(b) => Err(crate::Error::invalid_option(
+            "by",
+            b,
+            "is also a column of the query's own (rename it in a view for `cxm sql`)",
+        )),
+        None => Ok(()),
     }
 }
 

@@ -10,9 +10,9 @@ use super::render::Syntax;
 use crate::period::{Period, Spine};
 use crate::{Error, Result};
 
-/// What the revenue SQL is rendered for: a subscriptions table of
-/// canonical lines (`account_id`, `start_at`, `end_at`, `mrr`; one
-/// currency), monthly periods.
+/// What the revenue SQL is rendered for: a subscriptions table of lines
+/// (`account_id`, `start_at`, `end_at`, and `mrr` or the amount form),
+/// any period.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RevenueRequest {
@@ -20,6 +20,15 @@ pub struct RevenueRequest {
     pub dialect: Dialect,
     /// The engine's identifier of the subscriptions table.
     pub table: String,
+    /// Where a line's MRR comes from (default: the `mrr` column).
+    pub mrr_source: MrrSource,
+    /// Currency conversion: the factor of each upper-case code into the
+    /// reporting currency ([`crate::revenue::lines::currency_factors`]).
+    /// With it the query reads the table's `currency` (trimmed, any case):
+    /// an empty one takes 1, and a code without a factor fails the query
+    /// (a cast of `cxm: no rate for currency X` to an integer) rather than
+    /// drop the line. None: no conversion, `currency` is not read.
+    pub currency: Option<std::collections::BTreeMap<String, f64>>,
     /// `[revenue] gross_margin`, in (0, 1].
     pub gross_margin: f64,
     /// The periods (monthly).
@@ -33,8 +42,62 @@ pub struct RevenueRequest {
 impl RevenueRequest {
     /// A request for the table `table` in `dialect`, gross margin 1, ungrouped.
     pub fn new(dialect: Dialect, table: impl Into<String>, spine: crate::period::Spine) -> Self {
-        Self { dialect, table: table.into(), gross_margin: 1.0, spine, by: Vec::new(), accounts: None }
+        Self {
+            dialect,
+            table: table.into(),
+            mrr_source: MrrSource::Mrr,
+            currency: None,
+            gross_margin: 1.0,
+            spine,
+            by: Vec::new(),
+            accounts: None,
+        }
     }
+}
+
+/// Where a line's MRR comes from (`meta.rules.mrr_source`;
+/// data-contract.md, "The subscriptions table").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MrrSource {
+    /// The `mrr` column, as given.
+    #[default]
+    Mrr,
+    /// `amount × quantity × f / interval_count`, f the months per
+    /// `interval` (month 1, year 1/12, week 52/12, day 365/12; trimmed,
+    /// any case); a line with another interval or `interval_count <= 0` is
+    /// left out. `quantity` and `interval_count` are read when the table
+    /// has them; empty (or absent) they are 1.
+    Amount {
+        /// The table has `quantity`.
+        quantity: bool,
+        /// The table has `interval_count`.
+        interval_count: bool,
+    },
+}
+
+/// One query giving the distinct currency codes (trimmed, upper-case, not
+/// empty) of the lines the revenue query accepts, column `code`: what
+/// `cxm sql --engine` needs to choose the reporting currency and the
+/// factors as `cxm revenue` does. The request's `currency` is ignored.
+///
+/// ```
+/// use metrics_core::period::{Period, Spine};
+/// use metrics_core::sql::{Dialect, RevenueRequest, revenue_currencies_sql};
+/// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// let spine = Spine::new(Period::Month, chrono_tz::UTC, d("2026-01-01"), d("2026-06-30"));
+/// let sql = revenue_currencies_sql(&RevenueRequest::new(Dialect::DuckDb, "subscriptions", spine));
+/// assert!(sql.contains("SELECT DISTINCT code FROM"));
+/// ```
+pub fn revenue_currencies_sql(r: &RevenueRequest) -> String {
+    let x = Syntax(r.dialect);
+    let mut q = String::from("WITH\n");
+    let mut r = r.clone();
+    r.currency = Some(std::collections::BTreeMap::new());
+    lines_cte(&x, &mut q, &r, true);
+    q.truncate(q.trim_end().trim_end_matches(',').len());
+    q.push_str("\nSELECT DISTINCT code FROM lines WHERE code <> '' ORDER BY code\n");
+    q
 }
 
 /// The `by` columns of a revenue query, quoted, and the pieces of SQL that
@@ -63,13 +126,12 @@ fn dims_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, d: &Dims) -> Result
     let Some(accounts) = &r.accounts else {
         return Err(Error::invalid_option("by", r.by.join(","), "needs the accounts table (--table accounts=IDENT)"));
     };
-    let cols: String = d.0.iter().map(|c| format!(", CAST({c} AS {}) AS {c}", x.string())).collect();
     let _ = writeln!(
         q,
-        "account_dims AS (SELECT CAST(account_id AS {}) AS account_id{cols} FROM {accounts}),\n\
+        "{}\n\
          grid AS (\n  SELECT p.period_start{}\n  FROM spine p CROSS JOIN (\n    SELECT DISTINCT {}\n    \
          FROM (SELECT DISTINCT account_id FROM lines) l LEFT JOIN account_dims a ON a.account_id = l.account_id\n  ) g\n),",
-        x.string(),
+        super::render::account_dims_cte(x, accounts, &d.0),
         d.list("g"),
         d.0.iter().map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
     );
@@ -216,7 +278,7 @@ fn accounts_over_time(r: &RevenueRequest, months: Option<&Spine>) -> Result<(Syn
     if let Some(m) = months {
         let _ = writeln!(q, "{},", x.periods("months", m));
     }
-    lines_ctes(&x, &mut q, &r.table, months.is_some());
+    lines_ctes(&x, &mut q, r, months.is_some());
     dims_ctes(&x, &mut q, r, &d)?;
     Ok((x, d, q))
 }
@@ -224,23 +286,84 @@ fn accounts_over_time(r: &RevenueRequest, months: Option<&Spine>) -> Result<(Syn
 /// `lines` (the accepted lines, instants in epoch microseconds), `edges`,
 /// `snap` (each account's MRR summed just before each edge) and
 /// `first_paid`.
-fn lines_ctes(x: &Syntax, q: &mut String, table: &str, months: bool) {
-    let dbl = x.double();
+fn lines_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, months: bool) {
     let never = i64::MAX;
     let more = if months { " UNION SELECT lo AS t FROM months UNION SELECT hi AS t FROM months" } else { "" };
+    lines_cte(x, q, r, false);
     let _ = writeln!(
         q,
-        "lines AS (\n  SELECT CAST(account_id AS {s}) AS account_id, {start} AS s, {end} AS e, CAST(mrr AS {dbl}) AS mrr\n  \
-         FROM {t}\n  WHERE account_id IS NOT NULL AND start_at IS NOT NULL AND mrr IS NOT NULL\n    \
-         AND (end_at IS NULL OR end_at > start_at)\n),\n\
-         edges AS (SELECT lo AS t FROM spine UNION SELECT hi AS t FROM spine{more}),\n\
+        "edges AS (SELECT lo AS t FROM spine UNION SELECT hi AS t FROM spine{more}),\n\
          snap AS (\n  SELECT g.t, l.account_id, sum(l.mrr) AS total\n  \
          FROM edges g JOIN lines l ON l.s < g.t AND coalesce(l.e, {never}) >= g.t\n  GROUP BY g.t, l.account_id\n),\n\
-         first_paid AS (SELECT account_id, min(s) AS first_paid FROM lines WHERE mrr > 0 GROUP BY account_id),",
-        s = x.string(),
-        start = x.epoch_us("start_at"),
-        end = x.epoch_us("end_at"),
-        t = table,
+         first_paid AS (SELECT account_id, min(s) AS first_paid FROM lines WHERE mrr > 0 GROUP BY account_id),"
+    );
+}
+
+/// `lines`: the accepted lines, instants in epoch microseconds, MRR per
+/// month in the reporting currency (with `r.currency`, after a
+/// `currency_factors` table of the factors); with `code`, each line's
+/// currency code instead of the conversion.
+fn lines_cte(x: &Syntax, q: &mut String, r: &RevenueRequest, code: bool) {
+    let (dbl, s) = (x.double(), x.string());
+    let money = match r.mrr_source {
+        MrrSource::Mrr => format!("CAST(x.mrr AS {dbl})"),
+        MrrSource::Amount { quantity, interval_count } => {
+            let per = |words: &[&str], f: f64| {
+                let list: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+                format!("WHEN lower(trim(x.{})) IN ({}) THEN {f:?}", x.quote("interval"), list.join(", "))
+            };
+            let months = format!(
+                "CASE {} {} {} {} END",
+                per(&["month", "monthly"], 1.0),
+                per(&["year", "yearly", "annual", "annually"], 1.0 / 12.0),
+                per(&["week", "weekly"], 52.0 / 12.0),
+                per(&["day", "daily"], 365.0 / 12.0),
+            );
+            let qty = if quantity { format!("coalesce(CAST(x.quantity AS {dbl}), 1.0)") } else { "1.0".into() };
+            let count = if interval_count {
+                format!(
+                    "CASE WHEN coalesce(x.interval_count, 1) > 0 THEN CAST(coalesce(x.interval_count, 1) AS {dbl}) END"
+                )
+            } else {
+                "1.0".into()
+            };
+            format!("CAST(x.amount AS {dbl}) * {qty} * ({months} / {count})")
+        }
+    };
+    let cell = format!("upper(trim(CAST(x.currency AS {s})))");
+    let (factor, join) = match &r.currency {
+        Some(factors) if !code => {
+            let mut rows: Vec<Vec<String>> = factors
+                .iter()
+                .map(|(c, f)| vec![format!("'{}'", c.replace('\'', "''")), format!("CAST({f:?} AS {dbl})")])
+                .collect();
+            if rows.is_empty() {
+                rows.push(vec!["''".into(), format!("CAST(1 AS {dbl})")]);
+            }
+            let _ = writeln!(q, "{},", x.rows("currency_factors", &["code", "factor"], &rows));
+            (
+                format!(
+                    " * CASE WHEN x.currency IS NULL OR trim(CAST(x.currency AS {s})) = '' THEN 1.0 \
+                     WHEN f.factor IS NOT NULL THEN f.factor \
+                     ELSE CAST(concat('cxm: no rate for currency ', {cell}) AS INT) END"
+                ),
+                format!(" LEFT JOIN currency_factors f ON f.code = {cell}"),
+            )
+        }
+        _ => (String::new(), String::new()),
+    };
+    let code = if code { format!(", coalesce({cell}, '') AS code") } else { String::new() };
+    let _ = writeln!(
+        q,
+        "lines AS (\n  SELECT account_id, s, e, mrr{c} FROM (\n    \
+         SELECT CAST(x.account_id AS {s}) AS account_id, {start} AS s, {end} AS e, {money}{factor} AS mrr{code}\n    \
+         FROM {t} x{join}\n    \
+         WHERE x.account_id IS NOT NULL AND trim(CAST(x.account_id AS {s})) <> '' AND x.start_at IS NOT NULL\n      \
+         AND (x.end_at IS NULL OR x.end_at > x.start_at)\n  ) l\n  WHERE mrr IS NOT NULL\n),",
+        c = if code.is_empty() { "" } else { ", code" },
+        start = x.epoch_us("x.start_at"),
+        end = x.epoch_us("x.end_at"),
+        t = r.table,
     );
 }
 

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::Dialect;
-use super::render::{Syntax, grid_cte};
+use super::render::{Syntax, grid_cte, refuse_internal, source_with_dims};
 use crate::period::Spine;
 use crate::support::CsatScale;
 use crate::surveys::{Scale, Survey, SurveyOptions};
@@ -96,6 +96,10 @@ pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
     if r.surveys.is_empty() {
         return Err(Error::invalid_option("surveys", "", "names no survey to render (expected nps, csat or ces)"));
     }
+    if r.spine.starts.is_empty() {
+        return Err(Error::invalid_option("since", "", "is after --until: there is no period"));
+    }
+    refuse_internal(&r.by, INTERNAL)?;
     let x = Syntax(r.dialect);
     let by: Vec<String> = r.by.iter().map(|b| x.quote(b)).collect();
     let mut q = x.with_spine(&r.spine);
@@ -116,13 +120,42 @@ pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
     q.pop();
     shares_cte(&x, &mut q, &by);
     let k: String = by.iter().map(|b| format!(", {b}")).collect();
-    let columns: Vec<String> = r.surveys.iter().map(|s| survey_columns(&x, *s)).collect();
+    // Each survey once, in the request's order.
+    let mut surveys: Vec<Survey> = Vec::new();
+    for s in &r.surveys {
+        if !surveys.contains(s) {
+            surveys.push(*s);
+        }
+    }
+    let columns: Vec<String> = surveys.iter().map(|s| survey_columns(&x, *s)).collect();
     let order: Vec<String> =
         std::iter::once("period_start".to_owned()).chain(by.iter().map(|b| format!("{b} NULLS LAST"))).collect();
     let _ =
         write!(q, "SELECT period_start{k},\n  {}\nFROM shares\nORDER BY {}\n", columns.join(",\n  "), order.join(", "));
     Ok(q)
 }
+
+/// Column names of the query's own, which a `by` name may not take.
+const INTERNAL: &[&str] = &[
+    "period_start",
+    "responded_at",
+    "kind",
+    "sc",
+    "lc",
+    "num",
+    "nps_score",
+    "csat_satisfied",
+    "ces_score",
+    "nps_responses",
+    "promoters",
+    "passives",
+    "detractors",
+    "csat_responses",
+    "ces_responses",
+    "ces_mean",
+    "p",
+    "d",
+];
 
 /// One query giving, over the whole table (every period, no `--since`),
 /// the number of valid responses of each survey: columns `nps`, `csat` and
@@ -143,6 +176,7 @@ pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
 /// A scale that is not one.
 pub fn surveys_present_sql(r: &SurveysRequest) -> Result<String> {
     r.validated()?;
+    refuse_internal(&r.by, INTERNAL)?;
     let x = Syntax(r.dialect);
     let mut q = String::from("WITH\n");
     responses_ctes(&x, &mut q, r, &[]);
@@ -151,22 +185,15 @@ pub fn surveys_present_sql(r: &SurveysRequest) -> Result<String> {
     Ok(q)
 }
 
-/// `u`: each response's instant, survey and trimmed score text; `v`: the
-/// score as a number where it reads as one; `t`: the valid responses, with
+/// `u`: each response's instant, survey and trimmed score text; `parsed`:
+/// the score as a number (`num`) where it reads as one; `t`: the valid responses, with
 /// `nps_score`, `csat_satisfied` (1 or 0) and `ces_score`, each null when
 /// the response is of another survey.
 fn responses_ctes(x: &Syntax, q: &mut String, r: &SurveysRequest, by: &[String]) {
     let s = x.string();
     // Dimensions come from the survey table itself, or with an accounts
     // table from its row of the response's `account_id`.
-    let (from, src, own) = match &r.accounts {
-        Some(a) => (
-            format!("{} r LEFT JOIN {a} ac ON CAST(ac.account_id AS {s}) = CAST(r.account_id AS {s})", r.table),
-            "ac.",
-            "r.",
-        ),
-        None => (r.table.clone(), "", ""),
-    };
+    let (from, src, own) = source_with_dims(x, q, &r.table, r.accounts.as_deref(), by);
     let dims: String = by.iter().map(|b| format!(", CAST({src}{b} AS {s}) AS {b}")).collect();
     let k: String = by.iter().map(|b| format!(", {b}")).collect();
     let _ = writeln!(
@@ -177,16 +204,17 @@ fn responses_ctes(x: &Syntax, q: &mut String, r: &SurveysRequest, by: &[String])
         x.epoch_us(&format!("{own}responded_at")),
         r.default_survey.name(),
     );
-    let _ = writeln!(q, "v AS (SELECT responded_at{k}, kind, lower(sc) AS lc, {} AS v FROM u),", x.try_double("sc"));
-    let whole = |lo: String, hi: String| format!("v BETWEEN {lo} AND {hi} AND v = floor(v)");
+    let _ =
+        writeln!(q, "parsed AS (SELECT responded_at{k}, kind, lower(sc) AS lc, {} AS num FROM u),", x.try_double("sc"));
+    let whole = |lo: String, hi: String| format!("num BETWEEN {lo} AND {hi} AND num = floor(num)");
     let c = &r.csat;
     let _ = writeln!(
         q,
         "scored AS (\n  SELECT responded_at{k},\n    \
-         CASE WHEN kind = 'nps' AND {} THEN v END AS nps_score,\n    \
+         CASE WHEN kind = 'nps' AND {} THEN num END AS nps_score,\n    \
          CASE WHEN kind = 'csat' THEN CASE WHEN lc LIKE 'good%' THEN 1 WHEN lc LIKE 'bad%' THEN 0 \
-         WHEN {} THEN CASE WHEN v >= {} THEN 1 ELSE 0 END END END AS csat_satisfied,\n    \
-         CASE WHEN kind = 'ces' AND {} THEN v END AS ces_score\n  FROM v\n),",
+         WHEN {} THEN CASE WHEN num >= {} THEN 1 ELSE 0 END END END AS csat_satisfied,\n    \
+         CASE WHEN kind = 'ces' AND {} THEN num END AS ces_score\n  FROM parsed\n),",
         whole("0".into(), "10".into()),
         whole(c.min.to_string(), c.max.to_string()),
         c.satisfied_min,
@@ -251,21 +279,22 @@ fn survey_columns(x: &Syntax, s: Survey) -> String {
 }
 
 /// The surveys with a valid response, in output order, from the one-row
-/// result of [`surveys_present_sql`] (integer or float counts).
+/// result of [`surveys_present_sql`] (integer or float counts) that
+/// `engine` computed.
 ///
 /// ```
 /// use metrics_core::polars::prelude::*;
 /// use metrics_core::sql::present_surveys;
 /// use metrics_core::surveys::Survey;
 /// let counts = df!("nps" => [120i64], "csat" => [0i64], "ces" => [7i64])?;
-/// assert_eq!(present_surveys(&counts)?, vec![Survey::Nps, Survey::Ces]);
+/// assert_eq!(present_surveys(&counts, "duckdb")?, vec![Survey::Nps, Survey::Ces]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// # Errors
 /// No valid response of any survey (`cxm surveys` stops there too), or a
 /// result without the three counts.
-pub fn present_surveys(counts: &polars::prelude::DataFrame) -> Result<Vec<Survey>> {
+pub fn present_surveys(counts: &polars::prelude::DataFrame, engine: &str) -> Result<Vec<Survey>> {
     use polars::prelude::DataType;
     let mut present = Vec::new();
     for s in Survey::ALL {
@@ -276,7 +305,7 @@ pub fn present_surveys(counts: &polars::prelude::DataFrame) -> Result<Vec<Survey
             .and_then(|c| c.f64().ok().and_then(|v| v.get(0)))
             .ok_or_else(|| {
                 let reason = format!("the count of valid {} responses is missing from the result", s.name());
-                Error::from(crate::error::ErrorKind::Engine { engine: "sql".into(), reason })
+                Error::from(crate::error::ErrorKind::Engine { engine: engine.into(), reason })
             })?;
         if n > 0.0 {
             present.push(s);

@@ -108,10 +108,29 @@ fn surveys_give_the_columns_of_their_surveys_on_their_scales() {
     let text = surveys_sql(&r).unwrap();
     let select = &text[text.rfind("SELECT period_start").unwrap()..];
     assert!(select.contains("nps_ci_high") && select.contains("ces_mean") && !select.contains("csat_pct"), "{select}");
-    assert!(text.contains("WHEN v >= 5 THEN 1"), "{text}");
+    assert!(text.contains("WHEN num >= 5 THEN 1"), "{text}");
     r.surveys.clear();
     assert!(surveys_sql(&r).is_err());
     r.surveys = vec![Survey::Csat];
     r.csat.satisfied_min = 6;
     assert!(surveys_sql(&r).is_err(), "satisfied above the scale's top");
+}
+
+/// A `by` name the query uses itself is refused, not left ambiguous; the
+/// accounts table is joined only for a `by`, one row per account.
+#[test]
+fn by_names_of_the_query_own_columns_are_refused() {
+    let spine = spine(Period::Month, "2026-01-01", "2026-03-31");
+    let mut p = PurchasesRequest::new(Dialect::DuckDb, "t", spine.clone());
+    p.by = vec!["pday".into()];
+    assert!(purchases_sql(&p).is_err());
+    let mut s = SurveysRequest::new(Dialect::DuckDb, "s", spine);
+    s.by = vec!["kind".into()];
+    assert!(surveys_sql(&s).is_err());
+    s.by.clear();
+    s.accounts = Some("crm.accounts".into());
+    assert!(!surveys_sql(&s).unwrap().contains("crm.accounts"), "no by, no join");
+    s.by = vec!["segment".into()];
+    let text = surveys_sql(&s).unwrap();
+    assert!(text.contains("GROUP BY CAST(account_id AS STRING)"), "{text}");
 }

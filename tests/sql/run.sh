@@ -125,6 +125,21 @@ for engine in $engines; do
   purchases --engine $engine --since 2024-09-01 --until 2025-06-30 --tz America/New_York
 done
 if [ "${2:-}" = "with-engine" ]; then
+  # An empty table: the engine sends a result without rows (its schema only), and cxm
+  # stops as `cxm purchases` does (exit 1).
+  "$venv/bin/python" -c "import pyarrow.parquet as pq, sys; t = pq.read_table(sys.argv[1]); \
+pq.write_table(t.slice(0, 0), sys.argv[2])" "$data/transactions.parquet" "$data/no_transactions.parquet"
+  for engine in datafusion spark; do
+    remote=""
+    if [ "$engine" = spark ]; then remote="--remote sc://127.0.0.1:$port"; fi
+    # shellcheck disable=SC2086
+    if "$cxm" sql --engine $engine $remote --section purchases --transactions "$data/no_transactions.parquet" \
+      --since 2024-01-01 --until 2024-03-31 2> "$data/empty.err"; then
+      echo "cxm-$engine: an empty table gave a table"; exit 1
+    fi
+    grep -q "no usable row" "$data/empty.err" || { cat "$data/empty.err"; exit 1; }
+    echo "cxm-$engine purchases of an empty table: no usable row (exit 1), as in process"
+  done
   for engine in cxm-datafusion cxm-spark; do
     check_csv --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --by channel
     "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --surveys "$data/survey_responses_all.csv" \

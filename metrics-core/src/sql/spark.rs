@@ -123,6 +123,56 @@ mod wire {
         pub(super) arrow_batch: Option<ArrowBatch>,
     }
 
+    /// `ConfigRequest`, with the one operation cxm sends (`Set`).
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct ConfigRequest {
+        #[prost(string, tag = "1")]
+        pub(super) session_id: String,
+        #[prost(message, optional, tag = "2")]
+        pub(super) user_context: Option<UserContext>,
+        #[prost(message, optional, tag = "3")]
+        pub(super) operation: Option<ConfigOperation>,
+        #[prost(string, optional, tag = "4")]
+        pub(super) client_type: Option<String>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct ConfigOperation {
+        #[prost(message, optional, tag = "1")]
+        pub(super) set: Option<ConfigSet>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct ConfigSet {
+        #[prost(message, repeated, tag = "1")]
+        pub(super) pairs: Vec<KeyValue>,
+        #[prost(bool, optional, tag = "2")]
+        pub(super) silent: Option<bool>,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct KeyValue {
+        #[prost(string, tag = "1")]
+        pub(super) key: String,
+        #[prost(string, optional, tag = "2")]
+        pub(super) value: Option<String>,
+    }
+
+    /// `ReleaseSessionRequest`.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct ReleaseSessionRequest {
+        #[prost(string, tag = "1")]
+        pub(super) session_id: String,
+        #[prost(message, optional, tag = "2")]
+        pub(super) user_context: Option<UserContext>,
+        #[prost(string, optional, tag = "3")]
+        pub(super) client_type: Option<String>,
+    }
+
+    /// The reply of `Config` and `ReleaseSession`: nothing cxm reads.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub(super) struct Ignored {}
+
     #[derive(Clone, PartialEq, prost::Message)]
     pub(super) struct ArrowBatch {
         #[prost(int64, tag = "1")]
@@ -132,8 +182,14 @@ mod wire {
     }
 }
 
-/// The gRPC method every request goes to.
+/// The gRPC method plans go to.
 const EXECUTE_PLAN: &str = "/spark.connect.SparkConnectService/ExecutePlan";
+
+/// The gRPC method that sets the session's configuration.
+const CONFIG: &str = "/spark.connect.SparkConnectService/Config";
+
+/// The gRPC method that ends a session.
+const RELEASE_SESSION: &str = "/spark.connect.SparkConnectService/ReleaseSession";
 
 /// Spark Connect's default port, when `sc://HOST` names none.
 const DEFAULT_PORT: u16 = 15002;
@@ -229,23 +285,82 @@ pub fn run_spark(remote: &str, sql: &str, tables: &[EngineTable]) -> Result<Data
         // Spark caps its Arrow batches near 4 MiB, tonic's default limit;
         // a server set higher still fits (PySpark's limit).
         let mut grpc = tonic::client::Grpc::new(channel).max_decoding_message_size(MAX_MESSAGE);
-        for t in tables {
-            let view = view_plan(t)?;
-            execute(&mut grpc, &session, view)
-                .await
-                .map_err(|e| spark_error(&format!("registering {}", t.name), &e))?;
+        // Naive timestamps are UTC, as in cxm's other engines, whatever the
+        // server's default zone.
+        set_utc(&mut grpc, &session).await.map_err(|e| spark_error("setting the session zone", &status_text(&e)))?;
+        let result = async {
+            for t in tables {
+                let view = view_plan(t)?;
+                execute(&mut grpc, &session, view)
+                    .await
+                    .map_err(|e| spark_error(&format!("registering {}", t.name), &e))?;
+            }
+            let query =
+                wire::Plan { op: Some(wire::Op::Root(relation(wire::RelType::Sql(wire::Sql { query: sql.into() })))) };
+            execute(&mut grpc, &session, query).await.map_err(|e| spark_error("running the query", &status_text(&e)))
         }
-        let query =
-            wire::Plan { op: Some(wire::Op::Root(relation(wire::RelType::Sql(wire::Sql { query: sql.into() })))) };
-        execute(&mut grpc, &session, query).await.map_err(|e| spark_error("running the query", &status_text(&e)))
+        .await;
+        // The session and its views end here, not at the server's idle
+        // timeout. A server without the call (Spark 3.4) keeps it until then.
+        let _ = release(&mut grpc, &session).await;
+        result
     })?;
     decode(&replies)
+}
+
+/// `spark.sql.session.timeZone = UTC` for the session.
+async fn set_utc(grpc: &mut tonic::client::Grpc<tonic::transport::Channel>, session: &Session) -> Status<()> {
+    let pair = wire::KeyValue { key: "spark.sql.session.timeZone".into(), value: Some("UTC".into()) };
+    let request = wire::ConfigRequest {
+        session_id: session.id.clone(),
+        user_context: Some(session.context()),
+        operation: Some(wire::ConfigOperation { set: Some(wire::ConfigSet { pairs: vec![pair], silent: None }) }),
+        client_type: Some(client_type()),
+    };
+    unary(grpc, request, CONFIG).await
+}
+
+/// Ends the session on the server (`ReleaseSession`).
+async fn release(grpc: &mut tonic::client::Grpc<tonic::transport::Channel>, session: &Session) -> Status<()> {
+    let request = wire::ReleaseSessionRequest {
+        session_id: session.id.clone(),
+        user_context: Some(session.context()),
+        client_type: Some(client_type()),
+    };
+    unary(grpc, request, RELEASE_SESSION).await
+}
+
+/// A gRPC result.
+type Status<T> = std::result::Result<T, tonic::Status>;
+
+/// One unary call whose reply cxm does not read.
+async fn unary<M: prost::Message + Send + Sync + 'static>(
+    grpc: &mut tonic::client::Grpc<tonic::transport::Channel>,
+    request: M,
+    method: &'static str,
+) -> Status<()> {
+    grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    let codec = tonic_prost::ProstCodec::<M, wire::Ignored>::default();
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static(method);
+    grpc.unary(tonic::Request::new(request), path, codec).await.map(|_| ())
+}
+
+/// `cxm/VERSION`, the client type every request names.
+fn client_type() -> String {
+    format!("cxm/{}", env!("CARGO_PKG_VERSION"))
 }
 
 /// A session: its id (a UUID, as the protocol asks) and its user.
 struct Session {
     id: String,
     user: String,
+}
+
+impl Session {
+    /// The user context every request carries.
+    fn context(&self) -> wire::UserContext {
+        wire::UserContext { user_id: self.user.clone(), user_name: self.user.clone() }
+    }
 }
 
 /// A random version-4 UUID, in the protocol's text form.
@@ -299,9 +414,9 @@ async fn execute(
 ) -> std::result::Result<Vec<Vec<u8>>, tonic::Status> {
     let request = wire::ExecutePlanRequest {
         session_id: session.id.clone(),
-        user_context: Some(wire::UserContext { user_id: session.user.clone(), user_name: session.user.clone() }),
+        user_context: Some(session.context()),
         plan: Some(plan),
-        client_type: Some(format!("cxm/{}", env!("CARGO_PKG_VERSION"))),
+        client_type: Some(client_type()),
     };
     grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
     let codec = tonic_prost::ProstCodec::<wire::ExecutePlanRequest, wire::ExecutePlanResponse>::default();

@@ -233,8 +233,9 @@ pub(crate) struct SqlArgs {
     /// cxm built with the engine's cargo feature (docs/sql.md).
     #[arg(long, value_enum, value_name = "ENGINE")]
     pub(crate) engine: Option<Engine>,
-    /// The Spark Connect server `--engine spark` runs on, `sc://HOST:PORT` (no TLS;
-    /// `/;user_id=NAME` sets the user).
+    /// The Spark Connect server `--engine spark` runs on, `sc://HOST:PORT`, with Spark's
+    /// parameters: `/;use_ssl=true`, `;token=...` (implies TLS), `;user_id=NAME`, and any other
+    /// `;name=value` as a header (Databricks: `;x-databricks-cluster-id=...`).
     #[arg(long, value_name = "URL", requires = "engine")]
     pub(crate) remote: Option<String>,
     /// The engine's name of a cxm table, e.g. `--table tickets=analytics.support.tickets`
@@ -255,8 +256,7 @@ pub(crate) struct SqlArgs {
 pub(crate) enum Engine {
     /// Apache DataFusion, in process (cargo feature `datafusion`).
     Datafusion,
-    /// A Spark Connect server at --remote: Spark, Sail; plain HTTP/2, no TLS (cargo feature
-    /// `spark`).
+    /// A Spark Connect server at --remote: Spark, Databricks, Sail (cargo feature `spark`).
     Spark,
 }
 

@@ -413,6 +413,11 @@ fn run_on_engine(
         EngineQuery::Surveys(r) => {
             use metrics_core::sql::{present_surveys, surveys_present_sql, surveys_sql};
             let mut r = r.clone();
+            if r.accounts.is_some() && !r.by.is_empty() {
+                // A `by` the table holds is its own, as in `cxm surveys`.
+                let row = execute(&metrics_core::sql::probe_sql(&r.table))?;
+                r.own_by = r.by.iter().filter(|b| row.column(b.as_str()).is_ok()).cloned().collect();
+            }
             r.surveys = present_surveys(&execute(&surveys_present_sql(&r).map_err(with_flags)?)?, engine.name())
                 .map_err(with_flags)?;
             surveys_sql(&r).map_err(with_flags)?
@@ -426,6 +431,7 @@ fn run_on_engine(
             }
             let mut r = r.clone();
             r.amount = row.column("amount").is_ok();
+            r.own_by = r.by.iter().filter(|b| row.column(b.as_str()).is_ok()).cloned().collect();
             metrics_core::sql::purchases_sql(&r).map_err(with_flags)?
         }
         EngineQuery::Revenue(r, cohorts) => {

@@ -165,6 +165,8 @@ def main() -> int:
             if not same(x, y):
                 problems.append(f"row {i + 1} ({w[0]}) {name}: cxm {x!r}, sql {y!r}")
     label = f"{a.engine} {section} {a.tz}{' by ' + a.by if a.by else ''}"
+    if a.engine == "cxm-spark" and "use_ssl=true" in a.remote:
+        label += " (over TLS, with a token)"
     if problems:
         print(f"{label}: {len(problems)} differences", *problems[:20], sep="\n  ")
         return 1

@@ -140,6 +140,24 @@ pq.write_table(t.slice(0, 0), sys.argv[2])" "$data/transactions.parquet" "$data/
     grep -q "no usable row" "$data/empty.err" || { cat "$data/empty.err"; exit 1; }
     echo "cxm-$engine purchases of an empty table: no usable row (exit 1), as in process"
   done
+  # TLS and a token: the same Sail server behind a TLS front with a throw-away CA
+  # (tests/sql/tls_proxy.py), reached with use_ssl, a token and a header.
+  tls_port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir "$data/tls"
+  "$venv/bin/python" tests/sql/tls_proxy.py "$data/tls" "$tls_port" "$port" > "$data/tls.log" 2>&1 &
+  tls_pid=$!
+  for _ in $(seq 100); do [ -f "$data/tls/ready" ] && break; sleep 0.1; done
+  SSL_CERT_FILE="$data/tls/ca.pem" "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" \
+    --tickets "$data/tickets.parquet" --engine cxm-spark \
+    --remote "sc://localhost:$tls_port/;use_ssl=true;token=test-token;x-cxm-test=1" \
+    --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --by channel
+  kill "$tls_pid" 2>/dev/null || true
+  # A `by` of the responses' own (survey, as written) beside one of the accounts (segment):
+  # cxm's engines find the table's columns first, as `cxm surveys` does.
+  for engine in cxm-datafusion cxm-spark; do
+    surveys_all --engine $engine --since 2024-01-01 --until 2025-12-31 --period month \
+      --accounts "$data/accounts.parquet" --by survey,segment
+  done
   for engine in cxm-datafusion cxm-spark; do
     check_csv --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --by channel
     "$venv/bin/python" -W ignore tests/sql/check_sql.py --cxm "$cxm" --surveys "$data/survey_responses_all.csv" \

@@ -925,6 +925,31 @@ csat_responses,csat_pct,ces_responses,ces_mean
             assert!(same_cell(x, y), "{} {name}: hand {x:?}, datafusion {y:?}", w[0]);
         }
     }
+    // By the accounts' segment: fixtures/README.md, Fixture 5, "Expected `surveys` by segment".
+    let by = cxm()
+        .args(["sql", "--engine", "datafusion", "--section", "surveys", "-q", "--format", "csv"])
+        .args(["--since", "2026-03-02", "--until", "2026-03-09", "--by", "segment", "--surveys"])
+        .arg(&responses)
+        .arg("--accounts")
+        .arg(fixture("surveys/accounts.csv"))
+        .assert()
+        .success();
+    let want_by = csv_cells(
+        b"period_start,segment,nps_responses,promoters,passives,detractors,nps,nps_ci_low,nps_ci_high,\
+csat_responses,csat_pct,ces_responses,ces_mean
+2026-03-02,ent,2,1,0,1,0.0,-100.0,100.0,0,,0,
+2026-03-02,smb,4,1,2,1,0.0,-69.29519121748389,69.29519121748389,0,,0,
+2026-03-09,ent,1,1,0,0,100.0,100.0,100.0,1,0.0,0,
+2026-03-09,smb,1,0,0,1,-100.0,-100.0,-100.0,3,66.66666666666667,2,3.5
+",
+    );
+    let got_by = csv_cells(&by.get_output().stdout);
+    assert_eq!(want_by.len(), got_by.len(), "rows: {got_by:?}");
+    for (w, g) in want_by.iter().zip(&got_by) {
+        for ((name, x), y) in want_by[0].iter().zip(w).zip(g) {
+            assert!(same_cell(x, y), "{} {name}: hand {x:?}, datafusion {y:?}", w[0]);
+        }
+    }
     // Only NPS responses: the CSAT and CES columns are left out, as `cxm surveys` does.
     let nps_only: String = ENGINE_SURVEYS
         .lines()
@@ -1131,6 +1156,14 @@ fn spark_refuses_bad_urls_unreachable_servers_and_a_table_given_twice() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("expected sc://HOST:PORT"));
+    // A token without TLS is refused before any work, and never printed.
+    cxm()
+        .args(["sql", "--engine", "spark", "--remote", "sc://127.0.0.1:1/;token=s3cret;use_ssl=false"])
+        .args(["--table", "tickets=t"])
+        .args(window)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("only sent over TLS").and(predicate::str::contains("s3cret").not()));
     // A port nothing listens on (bound, then released).
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     cxm()

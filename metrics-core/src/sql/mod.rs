@@ -31,7 +31,7 @@ pub use purchases::{PurchasesRequest, probe_sql, purchases_sql};
 pub use render::support_sql;
 pub use revenue::{MrrSource, RevenueRequest, cohorts_sql, revenue_currencies_sql, revenue_sql};
 #[cfg(feature = "spark")]
-pub use spark::{run_spark, spark_endpoint};
+pub use spark::{SparkRemote, run_spark, spark_endpoint};
 pub use surveys::{SurveysRequest, present_surveys, surveys_present_sql, surveys_sql};
 
 /// SQL dialects cxm renders for.

@@ -33,7 +33,12 @@ pub struct PurchasesRequest {
     pub by: Vec<String>,
     /// The periods (monthly by default in cxm).
     pub spine: Spine,
-    /// An accounts table: the `by` columns are then read from it, joined on
+    /// The `by` names the table itself holds: read from it even with an
+    /// accounts table, as cxm looks at a section's own table first
+    /// (`cxm sql --engine` finds them in one row of the table; empty by
+    /// default).
+    pub own_by: Vec<String>,
+    /// An accounts table: the other `by` columns are then read from it, joined on
     /// the transactions' `account_id`.
     pub accounts: Option<String>,
 }
@@ -41,7 +46,7 @@ pub struct PurchasesRequest {
 impl PurchasesRequest {
     /// A request for the table `table` in `dialect`, with amounts, ungrouped.
     pub fn new(dialect: Dialect, table: impl Into<String>, spine: Spine) -> Self {
-        Self { dialect, table: table.into(), amount: true, by: Vec::new(), spine, accounts: None }
+        Self { dialect, table: table.into(), amount: true, by: Vec::new(), own_by: Vec::new(), spine, accounts: None }
     }
 }
 
@@ -162,8 +167,9 @@ fn days_ctes(x: &Syntax, q: &mut String, sp: &Spine, first_year: i32, last_year:
 /// `t`: each with its local purchase day.
 fn transactions_ctes(x: &Syntax, q: &mut String, r: &PurchasesRequest, by: &[String]) {
     let s = x.string();
-    let (from, src, own) = source_with_dims(x, q, &r.table, r.accounts.as_deref(), by);
-    let dims: String = by.iter().map(|b| format!(", CAST({src}{b} AS {s}) AS {b}")).collect();
+    let own_by: Vec<bool> = r.by.iter().map(|b| r.own_by.contains(b)).collect();
+    let src = source_with_dims(x, q, &r.table, r.accounts.as_deref(), by, &own_by);
+    let (from, dims, own) = (src.from, src.dims, src.own);
     let at = x.quote("at");
     let amount = if r.amount {
         format!(", {} AS amount", x.try_double(&format!("CAST({own}amount AS {s})")))

@@ -433,25 +433,47 @@ pub(super) fn account_dims_cte(x: &Syntax, accounts: &str, by: &[String]) -> Str
     )
 }
 
-/// The source of a section's rows and the prefix of its `by` columns: the
-/// table alone (`by` read from it), or with an accounts table and a `by`,
-/// the table `r` joined to [`account_dims_cte`] as `ac` (its CTE written
-/// to `q`). Returns (FROM clause, prefix of `by`, prefix of own columns).
+/// Where a section's rows and `by` columns come from.
+pub(super) struct Source {
+    /// The FROM clause: the table, or the table `r` joined to
+    /// [`account_dims_cte`] as `ac`.
+    pub(super) from: String,
+    /// `, CAST(... AS text) AS b` for each `by` column.
+    pub(super) dims: String,
+    /// The prefix of the table's own columns (`r.` when joined).
+    pub(super) own: &'static str,
+}
+
+/// The source of a section's rows: `by` (quoted names) are read from the
+/// table itself where `own` says so, the others (with an accounts table)
+/// from its row of the row's `account_id`, through [`account_dims_cte`]
+/// (written to `q`). Without an accounts table, or when every `by` is the
+/// table's own, nothing is joined.
 pub(super) fn source_with_dims(
     x: &Syntax,
     q: &mut String,
     table: &str,
     accounts: Option<&str>,
     by: &[String],
-) -> (String, &'static str, &'static str) {
+    own: &[bool],
+) -> Source {
+    let s = x.string();
+    let joined: Vec<String> = by.iter().zip(own).filter(|(_, o)| !**o).map(|(b, _)| b.clone()).collect();
     match accounts {
-        Some(a) if !by.is_empty() => {
-            let _ = writeln!(q, "{}", account_dims_cte(x, a, by));
-            let from =
-                format!("{table} r LEFT JOIN account_dims ac ON ac.account_id = CAST(r.account_id AS {})", x.string());
-            (from, "ac.", "r.")
+        Some(a) if !joined.is_empty() => {
+            let _ = writeln!(q, "{}", account_dims_cte(x, a, &joined));
+            let dims = by
+                .iter()
+                .zip(own)
+                .map(|(b, o)| format!(", CAST({}{b} AS {s}) AS {b}", if *o { "r." } else { "ac." }))
+                .collect();
+            let from = format!("{table} r LEFT JOIN account_dims ac ON ac.account_id = CAST(r.account_id AS {s})");
+            Source { from, dims, own: "r." }
         }
-        _ => (table.to_owned(), "", ""),
+        _ => {
+            let dims = by.iter().map(|b| format!(", CAST({b} AS {s}) AS {b}")).collect();
+            Source { from: table.to_owned(), dims, own: "" }
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Runs cxm's SQL on a Spark Connect server (feature `spark`): Apache
 //! Spark 3.4 or later, or any server speaking the protocol (Sail,
-//! Databricks Connect), at `sc://HOST:PORT`.
+//! Databricks), at `sc://HOST:PORT`, over TLS with a bearer token when the
+//! URL asks for them ([`spark_endpoint`]).
 //!
 //! The client is the protocol's smallest subset, written here rather than
 //! generated: one gRPC method (`SparkConnectService/ExecutePlan`, a server
@@ -218,26 +219,57 @@ fn status_text(s: &tonic::Status) -> String {
     format!("{} ({:?})", s.message(), s.code())
 }
 
-/// The `http://HOST:PORT` endpoint of a Spark Connect URL
-/// (`sc://HOST[:PORT][/;param=value;...]`). Parameters other than
-/// `user_id` are refused, `use_ssl=true` among them: the client speaks
-/// plain HTTP/2 (a local server, or one behind a tunnel).
+/// A Spark Connect URL, read: `sc://HOST[:PORT][/;param=value;...]` with
+/// the parameters of Spark's client connection string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SparkRemote {
+    /// `http://HOST:PORT`, or `https://HOST:PORT` with TLS.
+    pub endpoint: String,
+    /// TLS, checked against the system's roots (`use_ssl=true`, or a
+    /// `token`, which implies it; `SSL_CERT_FILE` adds a CA).
+    pub tls: bool,
+    /// `user_id`: the session's user (default `cxm`).
+    pub user_id: Option<String>,
+    /// `token`: sent as `authorization: Bearer TOKEN` on every call.
+    pub token: Option<String>,
+    /// `user_agent`: the client type the server logs (default `cxm/VERSION`).
+    pub user_agent: Option<String>,
+    /// Every other parameter, sent as a gRPC metadata header
+    /// (`x-databricks-cluster-id=...`).
+    pub headers: Vec<(String, String)>,
+}
+
+/// Reads a Spark Connect URL (`sc://HOST[:PORT][/;param=value;...]`, port
+/// 15002 by default). Parameters, as Spark's clients read them: `use_ssl`
+/// (`true`/`false`), `token` (implies TLS; with `use_ssl=false` it is
+/// refused rather than sent in clear), `user_id`, `user_agent`; any other
+/// is a header, whose name must be a valid lower-case gRPC metadata key.
 ///
 /// ```
 /// use metrics_core::sql::spark_endpoint;
-/// assert_eq!(spark_endpoint("sc://127.0.0.1:15002").unwrap(), ("http://127.0.0.1:15002".into(), None));
-/// assert_eq!(spark_endpoint("sc://spark.internal/;user_id=ana").unwrap().1.as_deref(), Some("ana"));
+/// let plain = spark_endpoint("sc://127.0.0.1:15002")?;
+/// assert_eq!((plain.endpoint.as_str(), plain.tls), ("http://127.0.0.1:15002", false));
+/// assert_eq!(spark_endpoint("sc://spark.internal/;user_id=ana")?.user_id.as_deref(), Some("ana"));
+/// let db = spark_endpoint("sc://adb-1.azuredatabricks.net:443/;token=dapi1;x-databricks-cluster-id=0101")?;
+/// assert_eq!((db.endpoint.as_str(), db.tls), ("https://adb-1.azuredatabricks.net:443", true));
+/// assert_eq!(db.headers, vec![("x-databricks-cluster-id".to_owned(), "0101".to_owned())]);
 /// assert!(spark_endpoint("http://localhost:15002").is_err());
-/// assert!(spark_endpoint("sc://h:1/;use_ssl=true").is_err());
-/// assert_eq!(spark_endpoint("sc://[::1]").unwrap().0, "http://[::1]:15002");
-/// assert_eq!(spark_endpoint("sc://[::1]:7077/").unwrap().0, "http://[::1]:7077");
+/// assert!(spark_endpoint("sc://h:1/;token=t;use_ssl=false").is_err());
+/// assert!(spark_endpoint("sc://h:1/;Bad Header=1").is_err());
+/// assert_eq!(spark_endpoint("sc://[::1]")?.endpoint, "http://[::1]:15002");
+/// assert_eq!(spark_endpoint("sc://[::1]:7077/")?.endpoint, "http://[::1]:7077");
+/// # Ok::<(), metrics_core::Error>(())
 /// ```
 ///
 /// # Errors
 /// A URL that does not start with `sc://`, has no host, a port that is not
-/// a number, or a parameter the client does not support.
-pub fn spark_endpoint(remote: &str) -> Result<(String, Option<String>)> {
-    let bad = |why: &str| spark_error(&format!("--remote {remote}"), &why);
+/// a number, a `use_ssl` that is not `true` or `false`, a token without
+/// TLS, or a parameter that cannot be a header.
+pub fn spark_endpoint(remote: &str) -> Result<SparkRemote> {
+    // The token is a secret: messages name the URL without its parameters.
+    let shown = remote.split(';').next().unwrap_or(remote).trim_end_matches('/');
+    let bad = |why: &str| spark_error(&format!("--remote {shown}"), &why);
     let rest = remote.strip_prefix("sc://").ok_or_else(|| bad("expected sc://HOST:PORT"))?;
     let (authority, params) = rest.split_once('/').unwrap_or((rest, ""));
     // A bracketed IPv6 host (`[::1]`) holds colons of its own.
@@ -248,14 +280,53 @@ pub fn spark_endpoint(remote: &str) -> Result<(String, Option<String>)> {
     if host.is_empty() {
         return Err(bad("no host"));
     }
-    let mut user = None;
+    let mut r = SparkRemote {
+        endpoint: String::new(),
+        tls: false,
+        user_id: None,
+        token: None,
+        user_agent: None,
+        headers: vec![],
+    };
+    let mut use_ssl = None;
     for p in params.trim_start_matches(';').split(';').filter(|p| !p.is_empty()) {
-        match p.split_once('=') {
-            Some(("user_id", v)) if !v.is_empty() => user = Some(v.to_owned()),
-            _ => return Err(bad(&format!("the parameter `{p}` is not supported (only user_id; no TLS)"))),
+        let Some((key, value)) = p.split_once('=') else {
+            return Err(bad(&format!(
+                "the parameter `{}` has no value (expected name=value)",
+                p.split('=').next().unwrap_or(p)
+            )));
+        };
+        let value = (!value.is_empty()).then(|| value.to_owned());
+        match key {
+            "user_id" => r.user_id = value,
+            "token" => r.token = value,
+            "user_agent" => r.user_agent = value,
+            "use_ssl" => match value.as_deref() {
+                Some("true") => use_ssl = Some(true),
+                Some("false") => use_ssl = Some(false),
+                _ => return Err(bad("use_ssl is true or false")),
+            },
+            _ => {
+                let header = tonic::metadata::AsciiMetadataKey::from_bytes(key.as_bytes()).is_ok()
+                    && key.bytes().all(|b| !b.is_ascii_uppercase());
+                let text = value.as_deref().is_some_and(|v| tonic::metadata::AsciiMetadataValue::try_from(v).is_ok());
+                if !header || !text {
+                    return Err(bad(&format!("the parameter `{key}` cannot be sent as a gRPC header")));
+                }
+                r.headers.push((key.to_owned(), value.unwrap_or_default()));
+            }
         }
     }
-    Ok((format!("http://{host}:{port}"), user))
+    if r.token.is_some() && use_ssl == Some(false) {
+        return Err(bad("a token is only sent over TLS (drop use_ssl=false)"));
+    }
+    if r.token.as_deref().is_some_and(|t| tonic::metadata::AsciiMetadataValue::try_from(format!("Bearer {t}")).is_err())
+    {
+        return Err(bad("the token is not printable ASCII"));
+    }
+    r.tls = use_ssl.unwrap_or(false) || r.token.is_some();
+    r.endpoint = format!("{}://{host}:{port}", if r.tls { "https" } else { "http" });
+    Ok(r)
 }
 
 /// Runs `sql` on the Spark Connect server at `remote` (`sc://HOST:PORT`),
@@ -269,19 +340,24 @@ pub fn spark_endpoint(remote: &str) -> Result<(String, Option<String>)> {
 /// view or query the server rejects, a reply that is not Arrow, or a
 /// result column of a type cxm does not render.
 pub fn run_spark(remote: &str, sql: &str, tables: &[EngineTable]) -> Result<DataFrame> {
-    let (endpoint, user) = spark_endpoint(remote)?;
+    let r = spark_endpoint(remote)?;
+    // The token is a secret: messages name the URL without its parameters.
+    let shown = remote.split(';').next().unwrap_or(remote).trim_end_matches('/');
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| spark_error("starting the client", &e))?;
-    let session = Session { id: session_id(), user: user.unwrap_or_else(|| "cxm".to_owned()) };
+    let session = Session::new(&r)?;
     let replies = runtime.block_on(async {
-        let channel = tonic::transport::Endpoint::from_shared(endpoint.clone())
-            .map_err(|e| spark_error(&format!("--remote {remote}"), &e))?
-            .connect_timeout(CONNECT_TIMEOUT)
-            .connect()
-            .await
-            .map_err(|e| spark_error(&format!("connecting to {remote}"), &causes(&e)))?;
+        let mut endpoint = tonic::transport::Endpoint::from_shared(r.endpoint.clone())
+            .map_err(|e| spark_error(&format!("--remote {shown}"), &e))?
+            .connect_timeout(CONNECT_TIMEOUT);
+        if r.tls {
+            let tls = tonic::transport::ClientTlsConfig::new().with_native_roots();
+            endpoint = endpoint.tls_config(tls).map_err(|e| spark_error(&format!("TLS for {shown}"), &causes(&e)))?;
+        }
+        let channel =
+            endpoint.connect().await.map_err(|e| spark_error(&format!("connecting to {shown}"), &causes(&e)))?;
         // Spark caps its Arrow batches near 4 MiB, tonic's default limit;
         // a server set higher still fits (PySpark's limit).
         let mut grpc = tonic::client::Grpc::new(channel).max_decoding_message_size(MAX_MESSAGE);
@@ -315,9 +391,9 @@ async fn set_utc(grpc: &mut tonic::client::Grpc<tonic::transport::Channel>, sess
         session_id: session.id.clone(),
         user_context: Some(session.context()),
         operation: Some(wire::ConfigOperation { set: Some(wire::ConfigSet { pairs: vec![pair], silent: None }) }),
-        client_type: Some(client_type()),
+        client_type: Some(session.client.clone()),
     };
-    unary(grpc, request, CONFIG).await
+    unary(grpc, session.request(request), CONFIG).await
 }
 
 /// Ends the session on the server (`ReleaseSession`).
@@ -325,9 +401,9 @@ async fn release(grpc: &mut tonic::client::Grpc<tonic::transport::Channel>, sess
     let request = wire::ReleaseSessionRequest {
         session_id: session.id.clone(),
         user_context: Some(session.context()),
-        client_type: Some(client_type()),
+        client_type: Some(session.client.clone()),
     };
-    unary(grpc, request, RELEASE_SESSION).await
+    unary(grpc, session.request(request), RELEASE_SESSION).await
 }
 
 /// A gRPC result.
@@ -336,30 +412,55 @@ type Status<T> = std::result::Result<T, tonic::Status>;
 /// One unary call whose reply cxm does not read.
 async fn unary<M: prost::Message + Send + Sync + 'static>(
     grpc: &mut tonic::client::Grpc<tonic::transport::Channel>,
-    request: M,
+    request: tonic::Request<M>,
     method: &'static str,
 ) -> Status<()> {
     grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
     let codec = tonic_prost::ProstCodec::<M, wire::Ignored>::default();
     let path = tonic::codegen::http::uri::PathAndQuery::from_static(method);
-    grpc.unary(tonic::Request::new(request), path, codec).await.map(|_| ())
+    grpc.unary(request, path, codec).await.map(|_| ())
 }
 
-/// `cxm/VERSION`, the client type every request names.
-fn client_type() -> String {
-    format!("cxm/{}", env!("CARGO_PKG_VERSION"))
-}
-
-/// A session: its id (a UUID, as the protocol asks) and its user.
+/// A session: its id (a UUID, as the protocol asks), its user, the client
+/// type it names and the headers every call carries (the token's
+/// `authorization`, the URL's other parameters).
 struct Session {
     id: String,
     user: String,
+    client: String,
+    headers: tonic::metadata::MetadataMap,
 }
 
 impl Session {
+    /// A new session for the URL `r`.
+    fn new(r: &SparkRemote) -> Result<Self> {
+        let mut headers = tonic::metadata::MetadataMap::new();
+        let pairs = r.token.iter().map(|t| ("authorization".to_owned(), format!("Bearer {t}")));
+        for (k, v) in pairs.chain(r.headers.iter().cloned()) {
+            let key = tonic::metadata::AsciiMetadataKey::from_bytes(k.as_bytes())
+                .map_err(|e| spark_error(&format!("the header {k}"), &e))?;
+            let value = tonic::metadata::AsciiMetadataValue::try_from(v.as_str())
+                .map_err(|e| spark_error(&format!("the header {k}"), &e))?;
+            headers.insert(key, value);
+        }
+        Ok(Self {
+            id: session_id(),
+            user: r.user_id.clone().unwrap_or_else(|| "cxm".to_owned()),
+            client: r.user_agent.clone().unwrap_or_else(|| format!("cxm/{}", env!("CARGO_PKG_VERSION"))),
+            headers,
+        })
+    }
+
     /// The user context every request carries.
     fn context(&self) -> wire::UserContext {
         wire::UserContext { user_id: self.user.clone(), user_name: self.user.clone() }
+    }
+
+    /// `message` as a call with the session's headers.
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        *request.metadata_mut() = self.headers.clone();
+        request
     }
 }
 
@@ -416,12 +517,12 @@ async fn execute(
         session_id: session.id.clone(),
         user_context: Some(session.context()),
         plan: Some(plan),
-        client_type: Some(client_type()),
+        client_type: Some(session.client.clone()),
     };
     grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
     let codec = tonic_prost::ProstCodec::<wire::ExecutePlanRequest, wire::ExecutePlanResponse>::default();
     let path = tonic::codegen::http::uri::PathAndQuery::from_static(EXECUTE_PLAN);
-    let mut stream = grpc.server_streaming(tonic::Request::new(request), path, codec).await?.into_inner();
+    let mut stream = grpc.server_streaming(session.request(request), path, codec).await?.into_inner();
     let mut payloads = Vec::new();
     while let Some(reply) = stream.message().await? {
         if let Some(batch) = reply.arrow_batch.filter(|b| !b.data.is_empty()) {
@@ -475,6 +576,21 @@ mod tests {
         };
         let bytes = plan.encode_to_vec();
         assert_eq!(bytes, [0x0a, 12, 0x52, 10, 0x0a, 8, b'S', b'E', b'L', b'E', b'C', b'T', b' ', b'1']);
+    }
+
+    #[test]
+    fn a_token_and_other_parameters_are_headers_of_every_call() {
+        let r = spark_endpoint("sc://h:443/;token=dapi-1;x-databricks-cluster-id=0101;user_agent=etl").unwrap();
+        let session = Session::new(&r).unwrap();
+        let request = session.request(());
+        let header = |k: &str| request.metadata().get(k).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(header("authorization").as_deref(), Some("Bearer dapi-1"));
+        assert_eq!(header("x-databricks-cluster-id").as_deref(), Some("0101"));
+        assert_eq!(session.client, "etl");
+        assert!(r.tls && r.endpoint.starts_with("https://"));
+        // The message of a refused URL does not repeat its token.
+        let e = spark_endpoint("sc://h:1/;token=secret;use_ssl=false").unwrap_err().to_string();
+        assert!(!e.contains("secret"), "{e}");
     }
 
     #[test]

@@ -35,7 +35,12 @@ pub struct SurveysRequest {
     pub by: Vec<String>,
     /// The periods.
     pub spine: Spine,
-    /// An accounts table: the `by` columns are then read from it, joined on
+    /// The `by` names the table itself holds: read from it even with an
+    /// accounts table, as cxm looks at a section's own table first
+    /// (`cxm sql --engine` finds them in one row of the table; empty by
+    /// default).
+    pub own_by: Vec<String>,
+    /// An accounts table: the other `by` columns are then read from it, joined on
     /// the responses' `account_id`.
     pub accounts: Option<String>,
 }
@@ -53,6 +58,7 @@ impl SurveysRequest {
             ces: d.ces,
             surveys: Survey::ALL.to_vec(),
             by: Vec::new(),
+            own_by: Vec::new(),
             spine,
             accounts: None,
         }
@@ -193,8 +199,9 @@ fn responses_ctes(x: &Syntax, q: &mut String, r: &SurveysRequest, by: &[String])
     let s = x.string();
     // Dimensions come from the survey table itself, or with an accounts
     // table from its row of the response's `account_id`.
-    let (from, src, own) = source_with_dims(x, q, &r.table, r.accounts.as_deref(), by);
-    let dims: String = by.iter().map(|b| format!(", CAST({src}{b} AS {s}) AS {b}")).collect();
+    let own_by: Vec<bool> = r.by.iter().map(|b| r.own_by.contains(b)).collect();
+    let src = source_with_dims(x, q, &r.table, r.accounts.as_deref(), by, &own_by);
+    let (from, dims, own) = (src.from, src.dims, src.own);
     let k: String = by.iter().map(|b| format!(", {b}")).collect();
     let _ = writeln!(
         q,

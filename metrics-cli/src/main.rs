@@ -253,8 +253,9 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
             if a.mrr_source == cli::MrrSourceArg::Amount {
                 request.mrr_source = metrics_core::sql::MrrSource::Amount { quantity: true, interval_count: true };
             }
-            if let Some(rates) = &o.revenue.rates {
-                // Printed SQL: a factor for every currency of the rates table.
+            if let Some(rates) = o.revenue.rates.as_ref().filter(|_| a.engine.is_none()) {
+                // Printed SQL: a factor for every currency of the rates table
+                // (`--engine` chooses them from the table's own codes).
                 let codes = metrics_core::revenue::lines::read_rates(rates).map_err(with_flags)?;
                 let found = codes.keys().map(String::as_str).collect();
                 let reporting = o.revenue.reporting_currency.as_deref();
@@ -408,6 +409,9 @@ fn run_on_engine(
         EngineTarget::Datafusion => metrics_core::sql::run_datafusion(sql, &tables).map_err(with_flags),
         EngineTarget::Spark(remote) => run_spark(remote, sql, &tables),
     };
+    // Rules the section's own path records in meta (revenue: the MRR form
+    // and the reporting currency).
+    let mut rules: Vec<(&str, String)> = Vec::new();
     let sql = match query {
         EngineQuery::Sql(sql) => sql.clone(),
         EngineQuery::Surveys(r) => {
@@ -435,27 +439,35 @@ fn run_on_engine(
             metrics_core::sql::purchases_sql(&r).map_err(with_flags)?
         }
         EngineQuery::Revenue(r, cohorts) => {
-            let r = revenue_on_engine(r, &execute, settings)?;
+            let (r, currency) = revenue_on_engine(r, &execute, settings)?;
+            let source = match r.mrr_source {
+                metrics_core::sql::MrrSource::Mrr => "mrr",
+                _ => "amount x quantity x f / interval_count",
+            };
+            rules.push(("mrr_source", source.to_owned()));
+            rules.extend(currency.map(|c| ("currency", c)));
             let sql = if *cohorts { metrics_core::sql::cohorts_sql(&r) } else { metrics_core::sql::revenue_sql(&r) };
             sql.map_err(with_flags)?
         }
     };
     let table = execute(&sql)?;
-    let report =
+    let mut report =
         metrics_core::report::engine_report(&settings.options, command, period, section, table, engine.name(), &inputs);
+    report.meta.rules.extend(rules.into_iter().map(|(k, v)| (k.to_owned(), v)));
     write(&report, settings, render::Style { color: use_color(cli::ColorArg::Auto, settings) })
 }
 
 /// The revenue request for the table the engine holds, as `cxm revenue`
 /// reads a file: the MRR form from its columns (`mrr`, else `amount` with
 /// `interval`), and with a `currency` column the reporting currency and
-/// factors chosen from the codes of the accepted lines.
+/// factors chosen from the codes of the accepted lines. Returns the
+/// request and the reporting currency (`meta.rules.currency`), if any.
 #[cfg(feature = "datafusion")]
 fn revenue_on_engine(
     r: &metrics_core::sql::RevenueRequest,
     execute: &dyn Fn(&str) -> Result<metrics_core::polars::prelude::DataFrame>,
     settings: &Settings,
-) -> Result<metrics_core::sql::RevenueRequest> {
+) -> Result<(metrics_core::sql::RevenueRequest, Option<String>)> {
     use metrics_core::sql::MrrSource;
     let row = execute(&metrics_core::sql::probe_sql(&r.table))?;
     let has = |c: &str| row.column(c).is_ok();
@@ -465,25 +477,28 @@ fn revenue_on_engine(
     } else if has("amount") && has("interval") {
         MrrSource::Amount { quantity: has("quantity"), interval_count: has("interval_count") }
     } else {
-        let why = "has neither `mrr` nor `amount` with `interval` (docs/data-contract.md)";
-        return Err(UsageError(format!("{}: {why}", r.table)).into());
+        // As `cxm revenue` on such a file: exit 1.
+        let why = "missing required column `mrr (or amount with interval)` for table subscriptions";
+        anyhow::bail!("{}: {why} (docs/data-contract.md)", r.table);
     };
     r.currency = None;
+    let o = &settings.options.revenue;
+    let mut reporting = o.reporting_currency.as_ref().map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty());
     if has("currency") {
-        let codes = execute(&metrics_core::sql::revenue_currencies_sql(&r))?;
+        let codes = execute(&metrics_core::sql::revenue_currencies_sql(&r).map_err(with_flags)?)?;
         let codes: Vec<String> =
             match codes.column("code").map(|c| c.cast(&metrics_core::polars::prelude::DataType::String)) {
                 Ok(Ok(c)) => c.str().map(|s| s.iter().flatten().map(str::to_owned).collect()).unwrap_or_default(),
                 _ => Vec::new(),
             };
         let found = codes.iter().map(String::as_str).collect();
-        let o = &settings.options.revenue;
-        let (_, factors) =
+        let (target, factors) =
             metrics_core::revenue::lines::currency_factors(&found, o.reporting_currency.as_deref(), o.rates.as_ref())
                 .map_err(with_flags)?;
+        reporting = Some(target).filter(|c| !c.is_empty());
         r.currency = Some(factors);
     }
-    Ok(r)
+    Ok((r, reporting))
 }
 
 /// `--engine spark`, in a cxm built with the `spark` feature.

@@ -32,9 +32,11 @@ if [ ! -x "$venv/bin/sail" ] || ! "$venv/bin/python" -c "import datafusion" 2>/d
 fi
 data=$(mktemp -d)
 sail_pid=""
+tls_pid=""
 cleanup() {
   # Sail's wrapper swallows SIGINT: stop it with SIGTERM, by PID.
   if [ -n "$sail_pid" ]; then kill -TERM "$sail_pid" 2>/dev/null || true; fi
+  if [ -n "$tls_pid" ]; then kill "$tls_pid" 2>/dev/null || true; fi
   rm -rf "$data"
 }
 trap cleanup EXIT

@@ -57,8 +57,10 @@ impl Syntax {
     pub(super) fn quote(&self, name: &str) -> String {
         let word = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
             && !name.starts_with(|c: char| c.is_ascii_digit());
-        let reserved =
-            matches!(name, "group" | "order" | "select" | "from" | "where" | "asof" | "end" | "start" | "at");
+        let reserved = matches!(
+            name,
+            "group" | "order" | "select" | "from" | "where" | "asof" | "end" | "start" | "at" | "interval"
+        );
         match (word && !reserved, self.0) {
             (true, _) => name.to_owned(),
             (false, Dialect::Snowflake) if word => format!("\"{}\"", name.to_ascii_uppercase()),

@@ -86,18 +86,19 @@ pub enum MrrSource {
 /// use metrics_core::sql::{Dialect, RevenueRequest, revenue_currencies_sql};
 /// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
 /// let spine = Spine::new(Period::Month, chrono_tz::UTC, d("2026-01-01"), d("2026-06-30"));
-/// let sql = revenue_currencies_sql(&RevenueRequest::new(Dialect::DuckDb, "subscriptions", spine));
+/// let sql = revenue_currencies_sql(&RevenueRequest::new(Dialect::DuckDb, "subscriptions", spine))?;
 /// assert!(sql.contains("SELECT DISTINCT code FROM"));
+/// # Ok::<(), metrics_core::Error>(())
 /// ```
-pub fn revenue_currencies_sql(r: &RevenueRequest) -> String {
+pub fn revenue_currencies_sql(r: &RevenueRequest) -> Result<String> {
     let x = Syntax(r.dialect);
     let mut q = String::from("WITH\n");
     let mut r = r.clone();
     r.currency = Some(std::collections::BTreeMap::new());
-    lines_cte(&x, &mut q, &r, true);
+    lines_cte(&x, &mut q, &r, true)?;
     q.truncate(q.trim_end().trim_end_matches(',').len());
     q.push_str("\nSELECT DISTINCT code FROM lines WHERE code <> '' ORDER BY code\n");
-    q
+    Ok(q)
 }
 
 /// The `by` columns of a revenue query, quoted, and the pieces of SQL that
@@ -126,6 +127,7 @@ fn dims_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, d: &Dims) -> Result
     let Some(accounts) = &r.accounts else {
         return Err(Error::invalid_option("by", r.by.join(","), "needs the accounts table (--table accounts=IDENT)"));
     };
+    super::render::refuse_internal(&r.by, &["account_id", "period_start"])?;
     let _ = writeln!(
         q,
         "{}\n\
@@ -278,7 +280,7 @@ fn accounts_over_time(r: &RevenueRequest, months: Option<&Spine>) -> Result<(Syn
     if let Some(m) = months {
         let _ = writeln!(q, "{},", x.periods("months", m));
     }
-    lines_ctes(&x, &mut q, r, months.is_some());
+    lines_ctes(&x, &mut q, r, months.is_some())?;
     dims_ctes(&x, &mut q, r, &d)?;
     Ok((x, d, q))
 }
@@ -286,10 +288,10 @@ fn accounts_over_time(r: &RevenueRequest, months: Option<&Spine>) -> Result<(Syn
 /// `lines` (the accepted lines, instants in epoch microseconds), `edges`,
 /// `snap` (each account's MRR summed just before each edge) and
 /// `first_paid`.
-fn lines_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, months: bool) {
+fn lines_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, months: bool) -> Result<()> {
     let never = i64::MAX;
     let more = if months { " UNION SELECT lo AS t FROM months UNION SELECT hi AS t FROM months" } else { "" };
-    lines_cte(x, q, r, false);
+    lines_cte(x, q, r, false)?;
     let _ = writeln!(
         q,
         "edges AS (SELECT lo AS t FROM spine UNION SELECT hi AS t FROM spine{more}),\n\
@@ -297,16 +299,22 @@ fn lines_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, months: bool) {
          FROM edges g JOIN lines l ON l.s < g.t AND coalesce(l.e, {never}) >= g.t\n  GROUP BY g.t, l.account_id\n),\n\
          first_paid AS (SELECT account_id, min(s) AS first_paid FROM lines WHERE mrr > 0 GROUP BY account_id),"
     );
+    Ok(())
 }
 
 /// `lines`: the accepted lines, instants in epoch microseconds, MRR per
 /// month in the reporting currency (with `r.currency`, after a
 /// `currency_factors` table of the factors); with `code`, each line's
-/// currency code instead of the conversion.
-fn lines_cte(x: &Syntax, q: &mut String, r: &RevenueRequest, code: bool) {
-    let (dbl, s) = (x.double(), x.string());
+/// currency code instead of the conversion. Numbers are read as cxm reads
+/// them: text that is no number, NaN and infinities are none.
+fn lines_cte(x: &Syntax, q: &mut String, r: &RevenueRequest, code: bool) -> Result<()> {
+    let s = x.string();
+    let num = |c: &str| {
+        let v = x.try_double(&format!("CAST(x.{c} AS {s})"));
+        format!("CASE WHEN {v} - {v} = 0 THEN {v} END")
+    };
     let money = match r.mrr_source {
-        MrrSource::Mrr => format!("CAST(x.mrr AS {dbl})"),
+        MrrSource::Mrr => num("mrr"),
         MrrSource::Amount { quantity, interval_count } => {
             let per = |words: &[&str], f: f64| {
                 let list: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
@@ -319,52 +327,71 @@ fn lines_cte(x: &Syntax, q: &mut String, r: &RevenueRequest, code: bool) {
                 per(&["week", "weekly"], 52.0 / 12.0),
                 per(&["day", "daily"], 365.0 / 12.0),
             );
-            let qty = if quantity { format!("coalesce(CAST(x.quantity AS {dbl}), 1.0)") } else { "1.0".into() };
+            let qty = if quantity { format!("coalesce({}, 1.0)", num("quantity")) } else { "1.0".into() };
+            // A count that is no whole number is none, so 1; one below 1
+            // leaves the line out.
             let count = if interval_count {
-                format!(
-                    "CASE WHEN coalesce(x.interval_count, 1) > 0 THEN CAST(coalesce(x.interval_count, 1) AS {dbl}) END"
-                )
+                let c = num("interval_count");
+                format!("coalesce(CASE WHEN {c} = floor({c}) THEN {c} END, 1.0)")
             } else {
                 "1.0".into()
             };
-            format!("CAST(x.amount AS {dbl}) * {qty} * ({months} / {count})")
+            format!("{} * {qty} * ({months} / CASE WHEN {count} > 0 THEN {count} END)", num("amount"))
         }
     };
-    let cell = format!("upper(trim(CAST(x.currency AS {s})))");
-    let (factor, join) = match &r.currency {
+    let converting = r.currency.is_some();
+    let cur =
+        if converting { format!(", coalesce(upper(trim(CAST(x.currency AS {s}))), '') AS cur") } else { String::new() };
+    let (mrr, join) = match &r.currency {
         Some(factors) if !code => {
-            let mut rows: Vec<Vec<String>> = factors
-                .iter()
-                .map(|(c, f)| vec![format!("'{}'", c.replace('\'', "''")), format!("CAST({f:?} AS {dbl})")])
-                .collect();
+            let mut rows = Vec::new();
+            for (c, f) in factors {
+                // Codes become SQL literals: only plain ones.
+                if c.is_empty() || c.len() > 32 || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-. ".contains(&b))
+                {
+                    return Err(Error::invalid_option(
+                        "currency",
+                        c,
+                        "is not a currency code the SQL can name (letters, digits, _ - . and spaces)",
+                    ));
+                }
+                rows.push(vec![format!("'{c}'"), format!("CAST({f:?} AS {})", x.double())]);
+            }
             if rows.is_empty() {
-                rows.push(vec!["''".into(), format!("CAST(1 AS {dbl})")]);
+                rows.push(vec!["''".into(), format!("CAST(1 AS {})", x.double())]);
             }
             let _ = writeln!(q, "{},", x.rows("currency_factors", &["code", "factor"], &rows));
+            let text = "concat('cxm: no rate for currency ', l.cur)";
+            let fail = if x.0 == Dialect::Spark {
+                format!("CAST(raise_error({text}) AS {})", x.double())
+            } else {
+                format!("CAST({text} AS {})", x.bigint())
+            };
             (
                 format!(
-                    " * CASE WHEN x.currency IS NULL OR trim(CAST(x.currency AS {s})) = '' THEN 1.0 \
-                     WHEN f.factor IS NOT NULL THEN f.factor \
-                     ELSE CAST(concat('cxm: no rate for currency ', {cell}) AS INT) END"
+                    "CASE WHEN l.m IS NULL THEN NULL WHEN l.cur = '' THEN l.m \
+                     WHEN f.factor IS NOT NULL THEN l.m * f.factor ELSE {fail} END"
                 ),
-                format!(" LEFT JOIN currency_factors f ON f.code = {cell}"),
+                " LEFT JOIN currency_factors f ON f.code = l.cur",
             )
         }
-        _ => (String::new(), String::new()),
+        _ => ("l.m".to_owned(), ""),
     };
-    let code = if code { format!(", coalesce({cell}, '') AS code") } else { String::new() };
+    let code = if code { ", l.cur AS code" } else { "" };
     let _ = writeln!(
         q,
         "lines AS (\n  SELECT account_id, s, e, mrr{c} FROM (\n    \
-         SELECT CAST(x.account_id AS {s}) AS account_id, {start} AS s, {end} AS e, {money}{factor} AS mrr{code}\n    \
-         FROM {t} x{join}\n    \
-         WHERE x.account_id IS NOT NULL AND trim(CAST(x.account_id AS {s})) <> '' AND x.start_at IS NOT NULL\n      \
-         AND (x.end_at IS NULL OR x.end_at > x.start_at)\n  ) l\n  WHERE mrr IS NOT NULL\n),",
+         SELECT l.account_id, l.s, l.e, {mrr} AS mrr{code}\n    FROM (\n      \
+         SELECT CAST(x.account_id AS {s}) AS account_id, {start} AS s, {end} AS e, {money} AS m{cur}\n      \
+         FROM {t} x\n      \
+         WHERE x.account_id IS NOT NULL AND trim(CAST(x.account_id AS {s})) <> '' AND x.start_at IS NOT NULL\n        \
+         AND (x.end_at IS NULL OR x.end_at > x.start_at)\n    ) l{join}\n  ) z\n  WHERE mrr IS NOT NULL\n),",
         c = if code.is_empty() { "" } else { ", code" },
         start = x.epoch_us("x.start_at"),
         end = x.epoch_us("x.end_at"),
         t = r.table,
     );
+    Ok(())
 }
 
 /// Historic CLV: each account's revenue so far at each period's end (its

@@ -220,14 +220,16 @@ fn status_text(s: &tonic::Status) -> String {
 }
 
 /// A Spark Connect URL, read: `sc://HOST[:PORT][/;param=value;...]` with
-/// the parameters of Spark's client connection string.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// the parameters of Spark's client connection string. Its `Debug` form
+/// hides the token.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SparkRemote {
     /// `http://HOST:PORT`, or `https://HOST:PORT` with TLS.
     pub endpoint: String,
     /// TLS, checked against the system's roots (`use_ssl=true`, or a
-    /// `token`, which implies it; `SSL_CERT_FILE` adds a CA).
+    /// `token`, which implies it; `SSL_CERT_FILE` or `SSL_CERT_DIR`
+    /// replace those roots).
     pub tls: bool,
     /// `user_id`: the session's user (default `cxm`).
     pub user_id: Option<String>,
@@ -235,16 +237,33 @@ pub struct SparkRemote {
     pub token: Option<String>,
     /// `user_agent`: the client type the server logs (default `cxm/VERSION`).
     pub user_agent: Option<String>,
+    /// `session_id`: the session to use (default: a new random UUID).
+    pub session_id: Option<String>,
     /// Every other parameter, sent as a gRPC metadata header
     /// (`x-databricks-cluster-id=...`).
     pub headers: Vec<(String, String)>,
 }
 
+impl std::fmt::Debug for SparkRemote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SparkRemote")
+            .field("endpoint", &self.endpoint)
+            .field("tls", &self.tls)
+            .field("user_id", &self.user_id)
+            .field("token", &self.token.as_ref().map(|_| "(hidden)"))
+            .field("user_agent", &self.user_agent)
+            .field("session_id", &self.session_id)
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
 /// Reads a Spark Connect URL (`sc://HOST[:PORT][/;param=value;...]`, port
 /// 15002 by default). Parameters, as Spark's clients read them: `use_ssl`
 /// (`true`/`false`), `token` (implies TLS; with `use_ssl=false` it is
-/// refused rather than sent in clear), `user_id`, `user_agent`; any other
-/// is a header, whose name must be a valid lower-case gRPC metadata key.
+/// refused rather than sent in clear), `user_id`, `user_agent`,
+/// `session_id`; any other is a header, whose name must be a valid
+/// lower-case gRPC metadata key.
 ///
 /// ```
 /// use metrics_core::sql::spark_endpoint;
@@ -286,21 +305,21 @@ pub fn spark_endpoint(remote: &str) -> Result<SparkRemote> {
         user_id: None,
         token: None,
         user_agent: None,
+        session_id: None,
         headers: vec![],
     };
     let mut use_ssl = None;
     for p in params.trim_start_matches(';').split(';').filter(|p| !p.is_empty()) {
+        // A parameter without `=` may be a pasted secret: not repeated.
         let Some((key, value)) = p.split_once('=') else {
-            return Err(bad(&format!(
-                "the parameter `{}` has no value (expected name=value)",
-                p.split('=').next().unwrap_or(p)
-            )));
+            return Err(bad("a parameter has no value (expected ;name=value)"));
         };
         let value = (!value.is_empty()).then(|| value.to_owned());
         match key {
             "user_id" => r.user_id = value,
             "token" => r.token = value,
             "user_agent" => r.user_agent = value,
+            "session_id" => r.session_id = value,
             "use_ssl" => match value.as_deref() {
                 Some("true") => use_ssl = Some(true),
                 Some("false") => use_ssl = Some(false),
@@ -444,7 +463,7 @@ impl Session {
             headers.insert(key, value);
         }
         Ok(Self {
-            id: session_id(),
+            id: r.session_id.clone().unwrap_or_else(session_id),
             user: r.user_id.clone().unwrap_or_else(|| "cxm".to_owned()),
             client: r.user_agent.clone().unwrap_or_else(|| format!("cxm/{}", env!("CARGO_PKG_VERSION"))),
             headers,

@@ -5,8 +5,8 @@
 
 use metrics_core::period::{Period, Spine};
 use metrics_core::sql::{
-    Dialect, PurchasesRequest, RevenueRequest, SqlRequest, SurveysRequest, cohorts_sql, purchases_sql, revenue_sql,
-    support_sql, surveys_present_sql, surveys_sql,
+    Dialect, MrrSource, PurchasesRequest, RevenueRequest, SqlRequest, SurveysRequest, cohorts_sql, purchases_sql,
+    revenue_sql, support_sql, surveys_present_sql, surveys_sql,
 };
 use metrics_core::support::SupportOptions;
 use sqlparser::dialect::{
@@ -55,7 +55,13 @@ fn revenue(d: Dialect) -> String {
     weekly.spine = spine(Period::Week, "2025-12-29", "2026-04-05");
     let weekly = revenue_sql(&weekly).unwrap();
     assert!(weekly.contains("row_churn AS ("), "{weekly}");
-    revenue_sql(&r).unwrap() + ";\n" + &cohorts_sql(&r).unwrap() + ";\n" + &weekly
+    // Amounts and intervals, in currencies.
+    let mut amounts = r.clone();
+    amounts.mrr_source = MrrSource::Amount { quantity: true, interval_count: true };
+    amounts.currency = Some([("EUR".to_owned(), 1.1), ("USD".to_owned(), 1.0)].into());
+    let amounts = revenue_sql(&amounts).unwrap();
+    assert!(amounts.contains("currency_factors AS") && amounts.contains("no rate for currency"), "{amounts}");
+    revenue_sql(&r).unwrap() + ";\n" + &cohorts_sql(&r).unwrap() + ";\n" + &weekly + ";\n" + &amounts
 }
 
 #[test]
@@ -72,7 +78,7 @@ fn every_dialect_parses() {
             _ => Parser::parse_sql(&GenericDialect {}, &text),
         };
         let statements = parsed.unwrap_or_else(|e| panic!("{}: {e}\n{text}", d.name()));
-        assert!((1..=3).contains(&statements.len()), "{}", d.name());
+        assert!((1..=4).contains(&statements.len()), "{}", d.name());
     }
 }
 
@@ -133,4 +139,15 @@ fn by_names_of_the_query_own_columns_are_refused() {
     s.by = vec!["segment".into()];
     let text = surveys_sql(&s).unwrap();
     assert!(text.contains("GROUP BY CAST(account_id AS STRING)"), "{text}");
+}
+
+/// A currency code that would not be a plain SQL literal is refused.
+#[test]
+fn currency_codes_are_plain_literals() {
+    let spine = spine(Period::Month, "2026-01-01", "2026-03-31");
+    let mut r = RevenueRequest::new(Dialect::Spark, "s", spine);
+    r.currency = Some([("X\\' OR 1=1 --".to_owned(), 1.0)].into());
+    assert!(revenue_sql(&r).is_err());
+    r.currency = Some([("USD".to_owned(), 1.0)].into());
+    assert!(revenue_sql(&r).unwrap().contains("raise_error("));
 }

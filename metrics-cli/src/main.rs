@@ -420,7 +420,7 @@ fn run_on_engine(
             if r.accounts.is_some() && !r.by.is_empty() {
                 // A `by` the table holds is its own, as in `cxm surveys`.
                 let row = execute(&metrics_core::sql::probe_sql(&r.table))?;
-                r.own_by = r.by.iter().filter(|b| row.column(b.as_str()).is_ok()).cloned().collect();
+                r.own_by = held(&row, &r.by);
             }
             r.surveys = present_surveys(&execute(&surveys_present_sql(&r).map_err(with_flags)?)?, engine.name())
                 .map_err(with_flags)?;
@@ -435,7 +435,7 @@ fn run_on_engine(
             }
             let mut r = r.clone();
             r.amount = row.column("amount").is_ok();
-            r.own_by = r.by.iter().filter(|b| row.column(b.as_str()).is_ok()).cloned().collect();
+            r.own_by = held(&row, &r.by);
             metrics_core::sql::purchases_sql(&r).map_err(with_flags)?
         }
         EngineQuery::Revenue(r, cohorts) => {
@@ -455,6 +455,13 @@ fn run_on_engine(
         metrics_core::report::engine_report(&settings.options, command, period, section, table, engine.name(), &inputs);
     report.meta.rules.extend(rules.into_iter().map(|(k, v)| (k.to_owned(), v)));
     write(&report, settings, render::Style { color: use_color(cli::ColorArg::Auto, settings) })
+}
+
+/// The `by` names the probed row (one row of a section's table) has as
+/// columns: read from the table itself, as in process.
+#[cfg(feature = "datafusion")]
+fn held(row: &metrics_core::polars::prelude::DataFrame, by: &[String]) -> Vec<String> {
+    by.iter().filter(|b| row.column(b.as_str()).is_ok()).cloned().collect()
 }
 
 /// The revenue request for the table the engine holds, as `cxm revenue`

@@ -840,6 +840,19 @@ fn same_cell(a: &str, b: &str) -> bool {
     }
 }
 
+/// `got` has the rows and cells of `want` (text equal, numbers within a
+/// relative 1e-9), the header first.
+#[cfg(feature = "datafusion")]
+fn assert_cells(want: &[Vec<String>], got: &[Vec<String>]) {
+    assert_eq!(want.len(), got.len(), "rows: {got:?}");
+    for (w, g) in want.iter().zip(got) {
+        assert_eq!(w.len(), g.len(), "{g:?}");
+        for ((name, x), y) in want[0].iter().zip(w).zip(g) {
+            assert!(same_cell(x, y), "{} {name}: expected {x:?}, datafusion {y:?}", w[0]);
+        }
+    }
+}
+
 #[cfg(feature = "datafusion")]
 #[test]
 fn the_datafusion_engine_gives_the_in_process_support_table() {
@@ -852,13 +865,8 @@ fn the_datafusion_engine_gives_the_in_process_support_table() {
         let got =
             cxm().args(["sql", "--engine", "datafusion", "-q", "--format", "csv"]).args(&common).assert().success();
         let (want, got) = (csv_cells(&want.get_output().stdout), csv_cells(&got.get_output().stdout));
-        assert_eq!(want[0], got[0], "header");
-        assert_eq!(want.len(), got.len(), "rows");
-        for (w, g) in want.iter().zip(&got).skip(1) {
-            for ((name, x), y) in want[0].iter().zip(w).zip(g) {
-                assert!(same_cell(x, y), "{extra:?} {} {name}: cxm {x:?}, datafusion {y:?}", w[0]);
-            }
-        }
+        assert_eq!(want[0], got[0], "header, {extra:?}");
+        assert_cells(&want, &got);
     }
     // The engine reads the files as they are: a mapping is refused.
     let config = write(dir.path(), "cxm.toml", "[tickets.columns]\ncreated_at = \"opened\"\n");
@@ -917,14 +925,7 @@ csat_responses,csat_pct,ces_responses,ces_mean
 2026-03-09,2,1,0,1,0.0,-100.0,100.0,4,50.0,2,3.5
 ",
     );
-    let got = csv_cells(&out.get_output().stdout);
-    assert_eq!(want.len(), got.len(), "rows");
-    for (w, g) in want.iter().zip(&got) {
-        assert_eq!(w.len(), g.len(), "{g:?}");
-        for ((name, x), y) in want[0].iter().zip(w).zip(g) {
-            assert!(same_cell(x, y), "{} {name}: hand {x:?}, datafusion {y:?}", w[0]);
-        }
-    }
+    assert_cells(&want, &csv_cells(&out.get_output().stdout));
     // By the accounts' segment: fixtures/README.md, Fixture 5, "Expected `surveys` by segment".
     let by = cxm()
         .args(["sql", "--engine", "datafusion", "--section", "surveys", "-q", "--format", "csv"])
@@ -943,13 +944,7 @@ csat_responses,csat_pct,ces_responses,ces_mean
 2026-03-09,smb,1,0,0,1,-100.0,-100.0,-100.0,3,66.66666666666667,2,3.5
 ",
     );
-    let got_by = csv_cells(&by.get_output().stdout);
-    assert_eq!(want_by.len(), got_by.len(), "rows: {got_by:?}");
-    for (w, g) in want_by.iter().zip(&got_by) {
-        for ((name, x), y) in want_by[0].iter().zip(w).zip(g) {
-            assert!(same_cell(x, y), "{} {name}: hand {x:?}, datafusion {y:?}", w[0]);
-        }
-    }
+    assert_cells(&want_by, &csv_cells(&by.get_output().stdout));
     // Only NPS responses: the CSAT and CES columns are left out, as `cxm surveys` does.
     let nps_only: String = ENGINE_SURVEYS
         .lines()
@@ -1011,24 +1006,15 @@ repeat_purchase_rate,repeat_purchase_rate_lifetime
 2026-03-01,2,2,1.0,16.0,8.0,0.0,0.75
 ",
     );
-    let same = |want: &[Vec<String>], got: &[Vec<String>]| {
-        assert_eq!(want.len(), got.len(), "rows: {got:?}");
-        for (w, g) in want.iter().zip(got) {
-            assert_eq!(w.len(), g.len(), "{g:?}");
-            for ((name, x), y) in want[0].iter().zip(w).zip(g) {
-                assert!(same_cell(x, y), "{} {name}: hand {x:?}, datafusion {y:?}", w[0]);
-            }
-        }
-    };
-    same(&want, &engine_purchases(dir.path(), "t.csv", ENGINE_TRANSACTIONS, "2026-01-01"));
+    assert_cells(&want, &engine_purchases(dir.path(), "t.csv", ENGINE_TRANSACTIONS, "2026-01-01"));
     // From February: January's purchases still count for the lifetime rate.
     let from_february: Vec<Vec<String>> = [&want[..1], &want[2..]].concat();
-    same(&from_february, &engine_purchases(dir.path(), "t.csv", ENGINE_TRANSACTIONS, "2026-02-01"));
+    assert_cells(&from_february, &engine_purchases(dir.path(), "t.csv", ENGINE_TRANSACTIONS, "2026-02-01"));
     // Without `amount`, no revenue and no average order value.
     let no_amount: String = ENGINE_TRANSACTIONS.lines().map(|l| format!("{}\n", &l[..l.rfind(',').unwrap()])).collect();
     let keep = |r: &Vec<String>| -> Vec<String> { [&r[..4], &r[6..]].concat() };
     let want: Vec<Vec<String>> = want.iter().map(keep).collect();
-    same(&want, &engine_purchases(dir.path(), "n.csv", &no_amount, "2026-01-01"));
+    assert_cells(&want, &engine_purchases(dir.path(), "n.csv", &no_amount, "2026-01-01"));
 }
 
 /// `fixtures/revenue/subscriptions.csv` as an engine reads it: every
@@ -1086,14 +1072,7 @@ fn the_datafusion_engine_gives_the_revenue_worked_by_hand() {
         .success();
     // fixtures/README.md, Fixture 3, "As CSV".
     let want = csv_cells(HAND_REVENUE.as_bytes());
-    let got = csv_cells(&out.get_output().stdout);
-    assert_eq!(want.len(), got.len(), "rows: {got:?}");
-    for (w, g) in want.iter().zip(&got) {
-        assert_eq!(w.len(), g.len(), "{g:?}");
-        for ((name, x), y) in want[0].iter().zip(w).zip(g) {
-            assert!(same_cell(x, y), "{} {name}: hand {x:?}, datafusion {y:?}", w[0]);
-        }
-    }
+    assert_cells(&want, &csv_cells(&out.get_output().stdout));
     // A line cxm leaves out (an unknown interval) in a currency the rates
     // file lacks: no error, as in `cxm revenue`, which looks only at the
     // accepted lines' currencies.

@@ -11,7 +11,7 @@ use chrono::{Datelike as _, NaiveDate, Offset, TimeZone as _};
 use chrono_tz::Tz;
 
 use super::Dialect;
-use super::render::{Syntax, grid_cte, refuse_internal, source_with_dims};
+use super::render::{Dims, Syntax, grid_cte, refuse_internal, source_with_dims};
 use crate::period::{Spine, date_to_days};
 use crate::{Error, Result};
 
@@ -119,15 +119,15 @@ pub fn purchases_sql(r: &PurchasesRequest) -> Result<String> {
     };
     refuse_internal(&r.by, INTERNAL)?;
     let x = Syntax(r.dialect);
-    let by: Vec<String> = r.by.iter().map(|b| x.quote(b)).collect();
+    let d = Dims::quoted(&x, &r.by);
     let mut q = x.with_spine(&r.spine);
     days_ctes(&x, &mut q, &r.spine, 1900, last.year() + 2);
-    transactions_ctes(&x, &mut q, r, &by);
-    within_cte(&mut q, r.amount, &by);
-    lifetime_ctes(&mut q, date_to_days(*first), &by);
-    grid_cte(&mut q, &by);
+    transactions_ctes(&x, &mut q, r, &d);
+    within_cte(&mut q, r.amount, &d);
+    lifetime_ctes(&mut q, date_to_days(*first), &d);
+    grid_cte(&mut q, &d.0);
     q.pop();
-    select(&x, &mut q, r.amount, &by);
+    select(&x, &mut q, r.amount, &d);
     Ok(q)
 }
 
@@ -165,17 +165,12 @@ fn days_ctes(x: &Syntax, q: &mut String, sp: &Spine, first_year: i32, last_year:
 
 /// `tx`: the usable transactions, instants in µs, with their dimensions;
 /// `t`: each with its local purchase day.
-fn transactions_ctes(x: &Syntax, q: &mut String, r: &PurchasesRequest, by: &[String]) {
+fn transactions_ctes(x: &Syntax, q: &mut String, r: &PurchasesRequest, d: &Dims) {
     let s = x.string();
-    let own_by: Vec<bool> = r.by.iter().map(|b| r.own_by.contains(b)).collect();
-    let src = source_with_dims(x, q, &r.table, r.accounts.as_deref(), by, &own_by);
+    let src = source_with_dims(x, q, &r.table, r.accounts.as_deref(), (d, &r.by), &r.own_by);
     let (from, dims, own) = (src.from, src.dims, src.own);
     let at = x.quote("at");
-    let amount = if r.amount {
-        format!(", {} AS amount", x.try_double(&format!("CAST({own}amount AS {s})")))
-    } else {
-        String::new()
-    };
+    let amount = if r.amount { format!(", {} AS amount", x.number(&format!("{own}amount"))) } else { String::new() };
     let _ = writeln!(
         q,
         "tx AS (\n  SELECT CAST({own}account_id AS {s}) AS account_id, {} AS at_us{amount}{dims}\n  FROM {from}\n  \
@@ -193,14 +188,12 @@ fn transactions_ctes(x: &Syntax, q: &mut String, r: &PurchasesRequest, by: &[Str
 
 /// `per_customer`: each customer's orders, amounts and distinct days per
 /// period and group; `in_period`: their sums per period and group.
-fn within_cte(q: &mut String, amount: bool, by: &[String]) {
-    let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
-    let k: String = by.iter().map(|b| format!(", {b}")).collect();
-    // NaN and infinities are no amount: x - x is 0 only for a finite x.
+fn within_cte(q: &mut String, amount: bool, d: &Dims) {
+    let (keys, k) = (d.list("x"), d.list(""));
+    // `amount` is already none for text, NaN and infinities (Syntax::number).
     let (sums, totals) = if amount {
         (
-            ",\n    sum(CASE WHEN x.amount - x.amount = 0 THEN x.amount END) AS revenue,\n    \
-             count(CASE WHEN x.amount - x.amount = 0 THEN 1 END) AS priced",
+            ",\n    sum(x.amount) AS revenue, count(x.amount) AS priced",
             ",\n    sum(revenue) AS revenue, sum(priced) AS priced",
         )
     } else {
@@ -225,8 +218,8 @@ fn within_cte(q: &mut String, amount: bool, by: &[String]) {
 /// several, the least: a table has no row order); `new_buyers` and
 /// `new_repeaters`: customers by the period holding that day (days before
 /// the range in the first period, after it in none).
-fn lifetime_ctes(q: &mut String, range_first_day: i32, by: &[String]) {
-    let k: String = by.iter().map(|b| format!(", {b}")).collect();
+fn lifetime_ctes(q: &mut String, range_first_day: i32, d: &Dims) {
+    let k = d.list("");
     let _ = writeln!(
         q,
         "ranked AS (\n  SELECT account_id, pday, row_number() OVER (PARTITION BY account_id ORDER BY pday) AS k\n  \
@@ -237,22 +230,19 @@ fn lifetime_ctes(q: &mut String, range_first_day: i32, by: &[String]) {
         "firsts AS (\n  SELECT account_id, min(CASE WHEN k = 1 THEN pday END) AS d1, min(CASE WHEN k = 2 THEN pday END) AS d2\n  \
          FROM ranked WHERE k <= 2 GROUP BY account_id\n),"
     );
-    let (source, keys) = if by.is_empty() {
+    let (source, keys) = if d.0.is_empty() {
         ("firsts f".to_owned(), String::new())
     } else {
-        let order: String = by.iter().map(|b| format!(", {b} NULLS LAST")).collect();
+        let order = d.nulls_last("");
         let _ = writeln!(
             q,
             "first_groups AS (\n  SELECT account_id{k} FROM (\n    SELECT account_id{k}, \
              row_number() OVER (PARTITION BY account_id ORDER BY pday{order}) AS k\n    \
              FROM (SELECT DISTINCT account_id, pday{k} FROM t) d\n  ) g WHERE k = 1\n),"
         );
-        (
-            "firsts f JOIN first_groups g ON g.account_id = f.account_id".to_owned(),
-            by.iter().map(|b| format!(", g.{b}")).collect(),
-        )
+        ("firsts f JOIN first_groups g ON g.account_id = f.account_id".to_owned(), d.list("g"))
     };
-    let outer = keys.replace("g.", "f.");
+    let outer = d.list("f");
     for (name, day) in [("new_buyers", "f.d1"), ("new_repeaters", "f.d2")] {
         let _ = writeln!(
             q,
@@ -265,15 +255,11 @@ fn lifetime_ctes(q: &mut String, range_first_day: i32, by: &[String]) {
 
 /// The final select: every period and group, the period counts, and the
 /// lifetime counts summed over the periods so far.
-fn select(x: &Syntax, q: &mut String, amount: bool, by: &[String]) {
+fn select(x: &Syntax, q: &mut String, amount: bool, d: &Dims) {
     let dbl = x.double();
-    let gkeys: String = by.iter().map(|b| format!(", g.{b}")).collect();
-    let on = |a: &str| -> String { by.iter().map(|b| format!(" AND ({a}.{b} IS NOT DISTINCT FROM g.{b})")).collect() };
-    let part = if by.is_empty() {
-        String::new()
-    } else {
-        format!("PARTITION BY {} ", by.iter().map(|b| format!("g.{b}")).collect::<Vec<_>>().join(", "))
-    };
+    let gkeys = d.list("g");
+    let on = |a: &str| d.same(a, "g");
+    let part = d.partition("g");
     let so_far = |c: &str| {
         format!(
             "sum(coalesce({c}.n, 0)) OVER ({part}ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
@@ -298,23 +284,21 @@ fn select(x: &Syntax, q: &mut String, amount: bool, by: &[String]) {
         on("b"),
         on("n"),
     );
-    let k: String = by.iter().map(|b| format!(", {b}")).collect();
+    let k = d.list("");
     let ratio = |a: &str, b: &str| format!("CASE WHEN {b} > 0 THEN CAST({a} AS {dbl}) / nullif({b}, 0) END");
     let money = if amount {
         format!("\n  CAST(revenue AS {dbl}) AS revenue,\n  {} AS average_order_value,", ratio("revenue", "priced"))
     } else {
         String::new()
     };
-    let order: Vec<String> =
-        std::iter::once("period_start".to_owned()).chain(by.iter().map(|b| format!("{b} NULLS LAST"))).collect();
     let _ = write!(
         q,
         "SELECT period_start{k}, customers_purchasing, orders,\n  {} AS purchase_frequency,{money}\n  \
-         {} AS repeat_purchase_rate,\n  {} AS repeat_purchase_rate_lifetime\nFROM totals\nORDER BY {}\n",
+         {} AS repeat_purchase_rate,\n  {} AS repeat_purchase_rate_lifetime\nFROM totals\nORDER BY period_start{}\n",
         ratio("orders", "customers_purchasing"),
         ratio("repeaters", "customers_purchasing"),
         ratio("lifetime_repeaters", "buyers"),
-        order.join(", ")
+        d.nulls_last("")
     );
 }
 

@@ -94,6 +94,14 @@ impl Syntax {
         if self.0 == Dialect::BigQuery { "INT64" } else { "BIGINT" }
     }
 
+    /// A number column `c` of the row `x` read as cxm reads numbers: the
+    /// safe cast of its text, with NaN and infinities none (`v - v` is 0
+    /// only for a finite `v`).
+    pub(super) fn number(&self, c: &str) -> String {
+        let v = self.try_double(&format!("CAST({c} AS {})", self.string()));
+        format!("CASE WHEN {v} - {v} = 0 THEN {v} END")
+    }
+
     /// `text` as a double where it reads as a number, else null (no error).
     pub(super) fn try_double(&self, text: &str) -> String {
         match self.0 {
@@ -422,6 +430,47 @@ fn alias(at: Attribution) -> &'static str {
     }
 }
 
+/// The `by` columns of a query, quoted, and the pieces of SQL that carry
+/// them.
+pub(super) struct Dims(pub(super) Vec<String>);
+
+impl Dims {
+    /// The request's `by` names, quoted for the dialect.
+    pub(super) fn quoted(x: &Syntax, by: &[String]) -> Self {
+        Self(by.iter().map(|b| x.quote(b)).collect())
+    }
+
+    /// Each column as `x.d` (or `d` with an empty prefix).
+    fn each<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = String> + 'a {
+        self.0.iter().map(move |d| if prefix.is_empty() { d.clone() } else { format!("{prefix}.{d}") })
+    }
+
+    /// `, x.d1, x.d2` (or `, d1, d2` with an empty prefix).
+    pub(super) fn list(&self, prefix: &str) -> String {
+        self.each(prefix).map(|d| format!(", {d}")).collect()
+    }
+
+    /// ` AND (a.d IS NOT DISTINCT FROM b.d)` for each.
+    pub(super) fn same(&self, a: &str, b: &str) -> String {
+        self.0.iter().map(|d| format!(" AND ({a}.{d} IS NOT DISTINCT FROM {b}.{d})")).collect()
+    }
+
+    /// `, x.d1 NULLS LAST, ...` (or without the prefix), for an ORDER BY
+    /// after the period.
+    pub(super) fn nulls_last(&self, prefix: &str) -> String {
+        self.each(prefix).map(|d| format!(", {d} NULLS LAST")).collect()
+    }
+
+    /// `PARTITION BY x.d1, x.d2 ` for a window over the periods of each
+    /// group, or nothing ungrouped.
+    pub(super) fn partition(&self, prefix: &str) -> String {
+        if self.0.is_empty() {
+            return String::new();
+        }
+        format!("PARTITION BY {} ", self.each(prefix).collect::<Vec<_>>().join(", "))
+    }
+}
+
 /// `account_dims AS (...)`: one row per account of the accounts table
 /// `accounts` with the `by` columns (quoted) as text; an account listed
 /// twice takes the greatest value of each (cxm keeps the last row read; a
@@ -446,27 +495,30 @@ pub(super) struct Source {
     pub(super) own: &'static str,
 }
 
-/// The source of a section's rows: `by` (quoted names) are read from the
-/// table itself where `own` says so, the others (with an accounts table)
-/// from its row of the row's `account_id`, through [`account_dims_cte`]
-/// (written to `q`). Without an accounts table, or when every `by` is the
-/// table's own, nothing is joined.
+/// The source of a section's rows: the `by` columns `d` (the quoted forms
+/// of `raw`) are read from the table itself when `own_by` names them, the
+/// others (with an accounts table) from its row of the row's
+/// `account_id`, through [`account_dims_cte`] (written to `q`). Without an
+/// accounts table, or when every `by` is the table's own, nothing is
+/// joined.
 pub(super) fn source_with_dims(
     x: &Syntax,
     q: &mut String,
     table: &str,
     accounts: Option<&str>,
-    by: &[String],
-    own: &[bool],
+    (d, raw): (&Dims, &[String]),
+    own_by: &[String],
 ) -> Source {
     let s = x.string();
-    let joined: Vec<String> = by.iter().zip(own).filter(|(_, o)| !**o).map(|(b, _)| b.clone()).collect();
+    let by = &d.0;
+    let own: Vec<bool> = raw.iter().map(|b| own_by.contains(b)).collect();
+    let joined: Vec<String> = by.iter().zip(&own).filter(|(_, o)| !**o).map(|(b, _)| b.clone()).collect();
     match accounts {
         Some(a) if !joined.is_empty() => {
             let _ = writeln!(q, "{}", account_dims_cte(x, a, &joined));
             let dims = by
                 .iter()
-                .zip(own)
+                .zip(&own)
                 .map(|(b, o)| format!(", CAST({}{b} AS {s}) AS {b}", if *o { "r." } else { "ac." }))
                 .collect();
             let from = format!("{table} r LEFT JOIN account_dims ac ON ac.account_id = CAST(r.account_id AS {s})");

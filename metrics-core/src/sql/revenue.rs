@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::Dialect;
-use super::render::Syntax;
+use super::render::{Dims, Syntax};
 use crate::period::{Period, Spine};
 use crate::{Error, Result};
 
@@ -99,22 +99,6 @@ pub fn revenue_currencies_sql(r: &RevenueRequest) -> Result<String> {
     q.truncate(q.trim_end().trim_end_matches(',').len());
     q.push_str("\nSELECT DISTINCT code FROM lines WHERE code <> '' ORDER BY code\n");
     Ok(q)
-}
-
-/// The `by` columns of a revenue query, quoted, and the pieces of SQL that
-/// carry them.
-struct Dims(Vec<String>);
-
-impl Dims {
-    /// `, x.d1, x.d2` (or `, d1, d2` with an empty prefix).
-    fn list(&self, prefix: &str) -> String {
-        self.0.iter().map(|d| if prefix.is_empty() { format!(", {d}") } else { format!(", {prefix}.{d}") }).collect()
-    }
-
-    /// ` AND (a.d IS NOT DISTINCT FROM b.d)` for each.
-    fn same(&self, a: &str, b: &str) -> String {
-        self.0.iter().map(|d| format!(" AND ({a}.{d} IS NOT DISTINCT FROM {b}.{d})")).collect()
-    }
 }
 
 /// The `account_dims` CTE (each account's `by` values from the accounts
@@ -245,7 +229,7 @@ fn monthly_churn(x: &Syntax, q: &mut String, d: &Dims) {
             d.0.join(", ")
         )
     };
-    let part = if d.0.is_empty() { String::new() } else { format!("PARTITION BY {} ", d.0.join(", ")) };
+    let part = d.partition("");
     let w = format!("OVER ({part}ORDER BY period_start ROWS BETWEEN 5 PRECEDING AND CURRENT ROW)");
     let _ = writeln!(
         q,
@@ -275,7 +259,7 @@ fn monthly_churn(x: &Syntax, q: &mut String, d: &Dims) {
 /// [`dims_ctes`]).
 fn accounts_over_time(r: &RevenueRequest, months: Option<&Spine>) -> Result<(Syntax, Dims, String)> {
     let x = Syntax(r.dialect);
-    let d = Dims(r.by.iter().map(|b| x.quote(b)).collect());
+    let d = Dims::quoted(&x, &r.by);
     let mut q = x.with_spine(&r.spine);
     if let Some(m) = months {
         let _ = writeln!(q, "{},", x.periods("months", m));
@@ -309,10 +293,7 @@ fn lines_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, months: bool) -> R
 /// them: text that is no number, NaN and infinities are none.
 fn lines_cte(x: &Syntax, q: &mut String, r: &RevenueRequest, code: bool) -> Result<()> {
     let s = x.string();
-    let num = |c: &str| {
-        let v = x.try_double(&format!("CAST(x.{c} AS {s})"));
-        format!("CASE WHEN {v} - {v} = 0 THEN {v} END")
-    };
+    let num = |c: &str| x.number(&format!("x.{c}"));
     let money = match r.mrr_source {
         MrrSource::Mrr => num("mrr"),
         MrrSource::Amount { quantity, interval_count } => {
@@ -449,13 +430,9 @@ fn select(q: &mut String, dbl: &str, gross_margin: f64, d: &Dims, side_months: b
         rate("mrr_start - contraction_mrr - churned_mrr"),
         per("mrr_end", "customers_end"),
     );
-    let part = if d.0.is_empty() {
-        String::new()
-    } else {
-        format!("PARTITION BY {} ", d.0.iter().map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", "))
-    };
+    let part = d.partition("r");
     let w = format!("OVER ({part}ORDER BY r.period_start ROWS BETWEEN 5 PRECEDING AND CURRENT ROW)");
-    let order: String = d.0.iter().map(|c| format!(", r.{c} NULLS LAST")).collect();
+    let order = d.nulls_last("r");
     // Monthly rows take the mean churn of their own six rows; other periods
     // that of their month, from `row_churn`.
     let (clv, join) = if side_months {
@@ -505,7 +482,7 @@ pub fn cohorts_sql(r: &RevenueRequest) -> Result<String> {
     let (x, d, mut q) = accounts_over_time(r, None)?;
     let dbl = x.double();
     let (k, ks, ok) = (d.list(""), d.list("s"), d.list("ad"));
-    let order: String = d.0.iter().map(|c| format!(", s.{c} NULLS LAST")).collect();
+    let order = d.nulls_last("s");
     let _ = write!(
         q,
         "spine_i AS (SELECT period_start, lo, hi, row_number() OVER (ORDER BY period_start) AS i FROM spine),\n\

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::Dialect;
-use super::render::{Syntax, grid_cte, refuse_internal, source_with_dims};
+use super::render::{Dims, Syntax, grid_cte, refuse_internal, source_with_dims};
 use crate::period::Spine;
 use crate::support::CsatScale;
 use crate::surveys::{Scale, Survey, SurveyOptions};
@@ -107,10 +107,10 @@ pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
     }
     refuse_internal(&r.by, INTERNAL)?;
     let x = Syntax(r.dialect);
-    let by: Vec<String> = r.by.iter().map(|b| x.quote(b)).collect();
+    let d = Dims::quoted(&x, &r.by);
     let mut q = x.with_spine(&r.spine);
-    responses_ctes(&x, &mut q, r, &by);
-    let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
+    responses_ctes(&x, &mut q, r, &d);
+    let keys = d.list("x");
     let _ = writeln!(
         q,
         "counts AS (\n  SELECT s.period_start{keys},\n    \
@@ -122,10 +122,10 @@ pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
          count(x.ces_score) AS ces_responses,\n    avg(x.ces_score) AS ces_mean\n  \
          FROM t x JOIN spine s ON x.responded_at >= s.lo AND x.responded_at < s.hi\n  GROUP BY s.period_start{keys}\n),"
     );
-    grid_cte(&mut q, &by);
+    grid_cte(&mut q, &d.0);
     q.pop();
-    shares_cte(&x, &mut q, &by);
-    let k: String = by.iter().map(|b| format!(", {b}")).collect();
+    shares_cte(&x, &mut q, &d);
+    let k = d.list("");
     // Each survey once, in the request's order.
     let mut surveys: Vec<Survey> = Vec::new();
     for s in &r.surveys {
@@ -134,10 +134,12 @@ pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
         }
     }
     let columns: Vec<String> = surveys.iter().map(|s| survey_columns(&x, *s)).collect();
-    let order: Vec<String> =
-        std::iter::once("period_start".to_owned()).chain(by.iter().map(|b| format!("{b} NULLS LAST"))).collect();
-    let _ =
-        write!(q, "SELECT period_start{k},\n  {}\nFROM shares\nORDER BY {}\n", columns.join(",\n  "), order.join(", "));
+    let _ = write!(
+        q,
+        "SELECT period_start{k},\n  {}\nFROM shares\nORDER BY period_start{}\n",
+        columns.join(",\n  "),
+        d.nulls_last("")
+    );
     Ok(q)
 }
 
@@ -185,7 +187,7 @@ pub fn surveys_present_sql(r: &SurveysRequest) -> Result<String> {
     refuse_internal(&r.by, INTERNAL)?;
     let x = Syntax(r.dialect);
     let mut q = String::from("WITH\n");
-    responses_ctes(&x, &mut q, r, &[]);
+    responses_ctes(&x, &mut q, r, &Dims(Vec::new()));
     q.truncate(q.trim_end().trim_end_matches(',').len());
     q.push_str("\nSELECT count(nps_score) AS nps, count(csat_satisfied) AS csat, count(ces_score) AS ces FROM t\n");
     Ok(q)
@@ -195,14 +197,13 @@ pub fn surveys_present_sql(r: &SurveysRequest) -> Result<String> {
 /// the score as a number (`num`) where it reads as one; `t`: the valid responses, with
 /// `nps_score`, `csat_satisfied` (1 or 0) and `ces_score`, each null when
 /// the response is of another survey.
-fn responses_ctes(x: &Syntax, q: &mut String, r: &SurveysRequest, by: &[String]) {
+fn responses_ctes(x: &Syntax, q: &mut String, r: &SurveysRequest, d: &Dims) {
     let s = x.string();
     // Dimensions come from the survey table itself, or with an accounts
     // table from its row of the response's `account_id`.
-    let own_by: Vec<bool> = r.by.iter().map(|b| r.own_by.contains(b)).collect();
-    let src = source_with_dims(x, q, &r.table, r.accounts.as_deref(), by, &own_by);
+    let src = source_with_dims(x, q, &r.table, r.accounts.as_deref(), (d, &r.by), &r.own_by);
     let (from, dims, own) = (src.from, src.dims, src.own);
-    let k: String = by.iter().map(|b| format!(", {b}")).collect();
+    let k = d.list("");
     let _ = writeln!(
         q,
         "u AS (\n  SELECT {} AS responded_at{dims},\n    \
@@ -236,9 +237,8 @@ fn responses_ctes(x: &Syntax, q: &mut String, r: &SurveysRequest, by: &[String])
 
 /// `shares`: every period and group, counts 0 where nothing was counted,
 /// and the NPS shares `p` and `d`.
-fn shares_cte(x: &Syntax, q: &mut String, by: &[String]) {
-    let gkeys: String = by.iter().map(|b| format!(", g.{b}")).collect();
-    let on: String = by.iter().map(|b| format!(" AND (n.{b} IS NOT DISTINCT FROM g.{b})")).collect();
+fn shares_cte(x: &Syntax, q: &mut String, d: &Dims) {
+    let (gkeys, on) = (d.list("g"), d.same("n", "g"));
     let dbl = x.double();
     let zero = |c: &str| format!("coalesce(n.{c}, 0) AS {c}");
     let counts: Vec<String> =

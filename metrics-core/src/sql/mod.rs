@@ -1,7 +1,9 @@
-//! The support table as SQL for an engine that already holds the tickets
-//! (docs/sql.md): a typed description of every column ([`support_columns`]:
-//! what is measured, over which tickets, attributed to which instant,
-//! aggregated how) rendered per [`Dialect`].
+//! Report sections as SQL for an engine that already holds the data
+//! (docs/sql.md). The support and surveys tables start from a typed
+//! description of every column ([`support_columns`], [`survey_columns`]:
+//! the input columns, which rows count, what is measured, the instant a
+//! row is attributed to, the aggregation with its quantile method), rendered
+//! per [`Dialect`]; the period grain and zone are the request's [`Spine`].
 //!
 //! The periods are not computed by the engine: cxm lays the spine out
 //! (local period starts in the report's zone, DST-correct) and the SQL
@@ -23,6 +25,7 @@ mod surveys;
 use crate::parse::timestamp::Micros;
 use crate::period::Spine;
 use crate::support::{FcrRule, SupportOptions};
+use crate::surveys::Survey;
 use crate::{Error, Result};
 
 #[cfg(feature = "datafusion")]
@@ -127,6 +130,8 @@ pub enum Attribution {
     Rated,
     /// The state at each period's end, or at as-of when earlier (backlog).
     PeriodEnd,
+    /// A survey response's `responded_at`.
+    Responded,
 }
 
 /// A backlog statistic over the tickets open at a period's end.
@@ -141,7 +146,7 @@ pub enum Backlog {
     MedianAgeHours,
 }
 
-/// A per-ticket value.
+/// A per-row value (of a ticket or a survey response).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Value {
@@ -157,9 +162,14 @@ pub enum Value {
     },
     /// An integer column, null as 0.
     Int(&'static str),
+    /// A survey response's valid score on that survey's scale, null for a
+    /// response of another survey (metrics.md, "Common rules (surveys)"):
+    /// NPS 0-10 and CES on its scale, whole numbers; CSAT 1 when the
+    /// response reads as satisfied, 0 when it reads as not.
+    Score(Survey),
 }
 
-/// A per-ticket condition; a null operand makes it false.
+/// A per-row condition; a null operand makes it false.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Cond {
@@ -179,6 +189,20 @@ pub enum Cond {
     Satisfied,
     /// A valid rating.
     Rated,
+    /// A survey response's valid score ([`Value::Score`]) from `lo` to
+    /// `hi`, both included.
+    ScoreIn(Survey, i64, i64),
+}
+
+/// How a quantile is computed from the sorted values of a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum QuantileMethod {
+    /// Linear interpolation between closest ranks (Hyndman-Fan type 7,
+    /// numpy's default, DuckDB `quantile_cont`, Spark `percentile`): with
+    /// the n values sorted, `x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋+1] − x[⌊h⌋])` at
+    /// `h = (n − 1)p` (metrics.md, "Common rules").
+    Linear,
 }
 
 /// How a column aggregates the tickets attributed to a period.
@@ -193,8 +217,9 @@ pub enum Measure {
     CountValues(Value),
     /// Mean of the non-null values (null over none).
     Mean(Value),
-    /// Linear-interpolation quantile of the non-null values (null over none).
-    Quantile(Value, f64),
+    /// Quantile `p` (0-1) of the non-null values by the method (null over
+    /// none).
+    Quantile(Value, f64, QuantileMethod),
     /// Sum of the values (nulls as 0).
     Sum(Value),
     /// A backlog statistic (attribution [`Attribution::PeriodEnd`]).
@@ -209,6 +234,33 @@ pub enum Measure {
         /// Multiplier (100 for percentages).
         scale: f64,
     },
+    /// A net score, `100 × (pos − neg) / den` (NPS: promoters less
+    /// detractors over responses), null when `den` is 0; the three are
+    /// other columns of the same attribution.
+    NetScore {
+        /// Count of the positive responses.
+        pos: String,
+        /// Count of the negative responses.
+        neg: String,
+        /// Count of all responses.
+        den: String,
+    },
+    /// A bound of the net score's normal-approximation interval: with
+    /// `p = pos/den` and `d = neg/den`, `100(p − d) ± z × 100 ×
+    /// sqrt((p + d − (p − d)²) / den)`, clamped to −100..100; null when
+    /// `den` is 0 (metrics.md, "NPS").
+    NetScoreBound {
+        /// Count of the positive responses.
+        pos: String,
+        /// Count of the negative responses.
+        neg: String,
+        /// Count of all responses.
+        den: String,
+        /// The normal quantile (1.96 for 95 %).
+        z: f64,
+        /// The upper bound (`+`), else the lower (`−`).
+        upper: bool,
+    },
 }
 
 /// One output column of the support table.
@@ -222,6 +274,66 @@ pub struct Column {
     pub measure: Measure,
     /// A count: 0, not null, in a period without tickets.
     pub count: bool,
+}
+
+impl Column {
+    /// The input columns it reads (of the tickets or the survey responses
+    /// table), in a fixed order without repeats; a ratio or net score
+    /// reads only other output columns, so none.
+    ///
+    /// ```
+    /// use metrics_core::sql::{support_columns, survey_columns};
+    /// use metrics_core::support::SupportOptions;
+    /// use metrics_core::surveys::Survey;
+    /// let frt = support_columns(&SupportOptions::default()).into_iter().find(|c| c.name == "frt_median_minutes").unwrap();
+    /// assert_eq!(frt.inputs(), ["created_at", "first_response_at"]);
+    /// let promoters = &survey_columns(&[Survey::Nps])[1];
+    /// assert_eq!(promoters.inputs(), ["responded_at", "survey", "score"]);
+    /// ```
+    pub fn inputs(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = match self.attribution {
+            Attribution::Created => vec!["created_at"],
+            Attribution::Solved => vec!["created_at", "solved_at"],
+            Attribution::Rated => vec!["created_at", "csat_at", "solved_at"],
+            Attribution::PeriodEnd => vec!["created_at", "solved_at"],
+            Attribution::Responded => vec!["responded_at"],
+        };
+        match &self.measure {
+            Measure::CountIf(c) => cond_inputs(c, &mut out),
+            Measure::CountValues(v) | Measure::Mean(v) | Measure::Sum(v) | Measure::Quantile(v, ..) => {
+                value_inputs(v, &mut out)
+            }
+            _ => {}
+        }
+        let mut seen = Vec::new();
+        out.retain(|c| {
+            !seen.contains(c) && {
+                seen.push(*c);
+                true
+            }
+        });
+        out
+    }
+}
+
+fn value_inputs(v: &Value, out: &mut Vec<&'static str>) {
+    match v {
+        Value::Duration { from, to, .. } => out.extend([*from, *to]),
+        Value::Int(c) => out.push(c),
+        Value::Score(_) => out.extend(["survey", "score"]),
+    }
+}
+
+fn cond_inputs(c: &Cond, out: &mut Vec<&'static str>) {
+    match c {
+        Cond::IsNull(c) | Cond::Flag(c) | Cond::AtMost(c, _) | Cond::Equals(c, _) | Cond::Above(c, _) => out.push(c),
+        Cond::And(a, b) => {
+            cond_inputs(a, out);
+            cond_inputs(b, out);
+        }
+        Cond::Satisfied | Cond::Rated => out.push("csat"),
+        Cond::ScoreIn(..) => out.extend(["survey", "score"]),
+    }
 }
 
 /// What the SQL is rendered for: the dialect, the table names, the
@@ -309,9 +421,75 @@ fn durations(prefix: &str, unit: &str, at: Attribution, v: &Value, extra: &[f64]
     ];
     for &p in extra.iter().filter(|p| **p != 50.0 && **p != 90.0) {
         let name = format!("{prefix}_{}_{unit}", crate::support::percentile_name(p));
-        c.push(col(&name, at, Measure::Quantile(v.clone(), p / 100.0), false));
+        c.push(col(&name, at, quantile(v, p / 100.0), false));
     }
-    c.push(col(&format!("{prefix}_median_{unit}"), at, Measure::Quantile(v.clone(), 0.5), false));
-    c.push(col(&format!("{prefix}_p90_{unit}"), at, Measure::Quantile(v.clone(), 0.9), false));
+    c.push(col(&format!("{prefix}_median_{unit}"), at, quantile(v, 0.5), false));
+    c.push(col(&format!("{prefix}_p90_{unit}"), at, quantile(v, 0.9), false));
+    c
+}
+
+fn quantile(v: &Value, p: f64) -> Measure {
+    Measure::Quantile(v.clone(), p, QuantileMethod::Linear)
+}
+
+/// The surveys table's columns for `surveys`, in output order (each survey
+/// once, in the order given), attributed to `responded_at`: the same
+/// definitions as docs/metrics.md ("NPS", "CSAT (surveys)", "CES") and
+/// `cxm surveys`. A column whose name starts `__` is a helper the output
+/// leaves out.
+///
+/// ```
+/// use metrics_core::sql::{Measure, survey_columns};
+/// use metrics_core::surveys::Survey;
+/// let cols = survey_columns(&[Survey::Csat, Survey::Nps]);
+/// assert_eq!(cols[0].name, "csat_responses");
+/// assert!(matches!(cols.iter().find(|c| c.name == "nps").unwrap().measure, Measure::NetScore { .. }));
+/// ```
+pub fn survey_columns(surveys: &[Survey]) -> Vec<Column> {
+    let at = Attribution::Responded;
+    let count = |name: &str, m: Measure| col(name, at, m, true);
+    let within = |s: Survey, lo: i64, hi: i64| Measure::CountIf(Cond::ScoreIn(s, lo, hi));
+    let net = |name: &str, bound: Option<bool>| {
+        let (pos, neg, den) = ("promoters".to_owned(), "detractors".to_owned(), "nps_responses".to_owned());
+        let m = match bound {
+            None => Measure::NetScore { pos, neg, den },
+            Some(upper) => Measure::NetScoreBound { pos, neg, den, z: crate::surveys::Z95, upper },
+        };
+        col(name, at, m, false)
+    };
+    let mut c = Vec::new();
+    let mut done = Vec::new();
+    for s in surveys.iter().copied().filter(|s| {
+        !done.contains(s) && {
+            done.push(*s);
+            true
+        }
+    }) {
+        match s {
+            Survey::Nps => c.extend([
+                count("nps_responses", Measure::CountValues(Value::Score(s))),
+                count("promoters", within(s, 9, 10)),
+                count("passives", within(s, 7, 8)),
+                count("detractors", within(s, 0, 6)),
+                net("nps", None),
+                net("nps_ci_low", Some(false)),
+                net("nps_ci_high", Some(true)),
+            ]),
+            Survey::Csat => c.extend([
+                count("csat_responses", Measure::CountValues(Value::Score(s))),
+                count("__csat_satisfied", within(s, 1, 1)),
+                col(
+                    "csat_pct",
+                    at,
+                    Measure::Ratio { num: "__csat_satisfied".into(), den: "csat_responses".into(), scale: 100.0 },
+                    false,
+                ),
+            ]),
+            Survey::Ces => c.extend([
+                count("ces_responses", Measure::CountValues(Value::Score(s))),
+                col("ces_mean", at, Measure::Mean(Value::Score(s)), false),
+            ]),
+        }
+    }
     c
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Attribution, Column, Cond, Dialect, Measure, SqlRequest, Value, support_columns};
+use super::{Attribution, Column, Cond, Dialect, Measure, QuantileMethod, SqlRequest, Value, support_columns};
 use crate::Result;
 use crate::support::CsatScale;
 
@@ -215,12 +215,78 @@ impl Syntax {
         );
     }
 
+    /// The per-row value `v` on the row (tickets' instants in epoch
+    /// microseconds; a survey response's scores in `nps_score`,
+    /// `csat_satisfied` and `ces_score`).
     fn value(&self, v: &Value) -> String {
         match v {
             Value::Duration { from, to, unit_micros } => {
                 format!("CASE WHEN {to} >= {from} THEN CAST({to} - {from} AS {}) / {unit_micros:e} END", self.double())
             }
             Value::Int(c) => format!("coalesce({c}, 0)"),
+            Value::Score(s) => score_column(*s).to_owned(),
+        }
+    }
+
+    /// The aggregate of `m` over a group's rows, or none: `m` is computed
+    /// from other columns ([`Self::derived`]), is a backlog statistic, or is
+    /// a quantile without an exact aggregate in the dialect
+    /// ([`Self::window_quantiles`]).
+    pub(super) fn aggregate(&self, m: &Measure, csat: &CsatScale) -> Option<String> {
+        Some(match m {
+            Measure::Count => "count(*)".to_owned(),
+            Measure::CountIf(x) => format!("count(CASE WHEN {} THEN 1 END)", cond(x, csat)),
+            Measure::CountValues(v) => format!("count({})", self.value(v)),
+            Measure::Mean(v) => format!("avg({})", self.value(v)),
+            Measure::Sum(v) => format!("sum({})", self.value(v)),
+            Measure::Quantile(v, p, QuantileMethod::Linear) => return self.quantile(&self.value(v), *p),
+            _ => return None,
+        })
+    }
+
+    /// A measure computed from other columns of the same row, each read
+    /// as `a.column` (or `column` with an empty `a`), or none for an
+    /// aggregate. A net score reads its shares from the columns
+    /// [`Self::shares`] names.
+    pub(super) fn derived(&self, m: &Measure, a: &str) -> Option<String> {
+        let c = |n: &str| if a.is_empty() { n.to_owned() } else { format!("{a}.{n}") };
+        let dbl = self.double();
+        Some(match m {
+            Measure::Ratio { num, den, scale } => format!(
+                "CASE WHEN coalesce({d}, 0) > 0 THEN {scale:?} * CAST({} AS {dbl}) / {d} END",
+                c(num),
+                d = c(den)
+            ),
+            Measure::NetScore { pos, neg, den } => {
+                format!("CASE WHEN {} > 0 THEN 100.0 * ({} - {}) END", c(den), c(&share(pos)), c(&share(neg)))
+            }
+            Measure::NetScoreBound { pos, neg, den, z, upper } => {
+                let (p, d) = (c(&share(pos)), c(&share(neg)));
+                let half = format!(
+                    "{z:?} * sqrt(greatest(CAST(0 AS {dbl}), 100.0 * 100.0 * ({p} + {d} - ({p} - {d}) * ({p} - {d})) / nullif({}, 0)))",
+                    c(den)
+                );
+                let sign = if *upper { '+' } else { '-' };
+                format!(
+                    "CASE WHEN {} > 0 THEN greatest(CAST(-100 AS {dbl}), least(CAST(100 AS {dbl}), 100.0 * ({p} - {d}) {sign} {half})) END",
+                    c(den)
+                )
+            }
+            _ => return None,
+        })
+    }
+
+    /// The shares a net score reads (`__pos_share AS CAST(pos AS DOUBLE)
+    /// / nullif(den, 0)`, and the same of `neg`), to be computed by the
+    /// caller one step before [`Self::derived`]; nothing for another
+    /// measure.
+    pub(super) fn shares(&self, m: &Measure) -> Vec<String> {
+        match m {
+            Measure::NetScore { pos, neg, den } | Measure::NetScoreBound { pos, neg, den, .. } => [pos, neg]
+                .iter()
+                .map(|n| format!("CAST({n} AS {}) / nullif({den}, 0) AS {}", self.double(), share(n)))
+                .collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -240,25 +306,14 @@ impl Syntax {
         let mut aggs = Vec::new();
         let mut windowed: Vec<(&Value, Vec<(String, f64)>)> = Vec::new();
         for c in cols.iter().filter(|c| c.attribution == at) {
-            let e = match &c.measure {
-                Measure::Count => "count(*)".to_owned(),
-                Measure::CountIf(x) => format!("count(CASE WHEN {} THEN 1 END)", cond(x, csat)),
-                Measure::CountValues(v) => format!("count({})", self.value(v)),
-                Measure::Mean(v) => format!("avg({})", self.value(v)),
-                Measure::Sum(v) => format!("sum({})", self.value(v)),
-                Measure::Quantile(v, p) => match self.quantile(&self.value(v), *p) {
-                    Some(e) => e,
-                    None => {
-                        match windowed.iter_mut().find(|(w, _)| *w == v) {
-                            Some((_, qs)) => qs.push((c.name.clone(), *p)),
-                            None => windowed.push((v, vec![(c.name.clone(), *p)])),
-                        }
-                        continue;
-                    }
-                },
-                _ => continue,
-            };
-            aggs.push(format!("    {e} AS {}", c.name));
+            if let Some(e) = self.aggregate(&c.measure, csat) {
+                aggs.push(format!("    {e} AS {}", c.name));
+            } else if let Measure::Quantile(v, p, _) = &c.measure {
+                match windowed.iter_mut().find(|(w, _)| *w == v) {
+                    Some((_, qs)) => qs.push((c.name.clone(), *p)),
+                    None => windowed.push((v, vec![(c.name.clone(), *p)])),
+                }
+            }
         }
         let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
         let join = format!("FROM t x JOIN spine s ON {i} >= s.lo AND {i} < s.hi", i = instant(at));
@@ -355,13 +410,10 @@ impl Syntax {
             // A window quantile's own CTE, else its attribution's group-by.
             let a = joins.iter().find(|j| j.columns.contains(&c.name)).map_or(alias(c.attribution), |j| &j.alias);
             let name = &c.name;
-            out.push(match &c.measure {
-                Measure::Ratio { num, den, scale } => format!(
-                    "CASE WHEN coalesce({a}.{den}, 0) > 0 THEN {scale:?} * CAST({a}.{num} AS {}) / {a}.{den} END AS {name}",
-                    self.double()
-                ),
-                _ if c.count => format!("coalesce({a}.{name}, 0) AS {name}"),
-                _ => format!("{a}.{name} AS {name}"),
+            out.push(match self.derived(&c.measure, a) {
+                Some(e) => format!("{e} AS {name}"),
+                None if c.count => format!("coalesce({a}.{name}, 0) AS {name}"),
+                None => format!("{a}.{name} AS {name}"),
             });
         }
         let on = |a: &str| {
@@ -400,6 +452,22 @@ fn cond(c: &Cond, csat: &CsatScale) -> String {
         Cond::And(a, b) => format!("({} AND {})", cond(a, csat), cond(b, csat)),
         Cond::Rated => format!("coalesce({valid}, false)"),
         Cond::Satisfied => format!("coalesce({valid} AND csat >= {}, false)", csat.satisfied_min),
+        Cond::ScoreIn(s, lo, hi) if lo == hi => format!("coalesce({} = {lo}, false)", score_column(*s)),
+        Cond::ScoreIn(s, lo, hi) => format!("coalesce({} BETWEEN {lo} AND {hi}, false)", score_column(*s)),
+    }
+}
+
+/// The column of a net score's share of `n` ([`Syntax::shares`]).
+fn share(n: &str) -> String {
+    format!("__{n}_share")
+}
+
+/// The column of a survey response's valid score (the surveys query's own).
+fn score_column(s: crate::surveys::Survey) -> &'static str {
+    match s {
+        crate::surveys::Survey::Nps => "nps_score",
+        crate::surveys::Survey::Csat => "csat_satisfied",
+        crate::surveys::Survey::Ces => "ces_score",
     }
 }
 
@@ -408,6 +476,7 @@ fn instant(at: Attribution) -> &'static str {
     match at {
         Attribution::Created => "x.created_at",
         Attribution::Solved => "x.solved_at",
+        Attribution::Responded => "x.responded_at",
         _ => "coalesce(x.csat_at, x.solved_at)",
     }
 }
@@ -418,6 +487,7 @@ fn cte_name(at: Attribution) -> &'static str {
         Attribution::Solved => "by_solved",
         Attribution::Rated => "by_rated",
         Attribution::PeriodEnd => "backlog",
+        Attribution::Responded => "counts",
     }
 }
 
@@ -427,6 +497,7 @@ fn alias(at: Attribution) -> &'static str {
         Attribution::Solved => "s",
         Attribution::Rated => "r",
         Attribution::PeriodEnd => "b",
+        Attribution::Responded => "n",
     }
 }
 

@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::Dialect;
 use super::render::{Dims, Syntax, grid_cte, refuse_internal, source_with_dims};
+use super::{Column, Dialect, survey_columns};
 use crate::period::Spine;
 use crate::support::CsatScale;
 use crate::surveys::{Scale, Survey, SurveyOptions};
@@ -110,34 +110,63 @@ pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
     let d = Dims::quoted(&x, &r.by);
     let mut q = x.with_spine(&r.spine);
     responses_ctes(&x, &mut q, r, &d);
+    let cols = survey_columns(&r.surveys);
     let keys = d.list("x");
+    let aggs: Vec<(&Column, String)> =
+        cols.iter().filter_map(|c| x.aggregate(&c.measure, &r.csat).map(|e| (c, e))).collect();
+    let exprs: Vec<String> = aggs.iter().map(|(c, e)| format!("    {e} AS {}", c.name)).collect();
     let _ = writeln!(
         q,
-        "counts AS (\n  SELECT s.period_start{keys},\n    \
-         count(CASE WHEN x.nps_score >= 9 THEN 1 END) AS promoters,\n    \
-         count(CASE WHEN x.nps_score BETWEEN 7 AND 8 THEN 1 END) AS passives,\n    \
-         count(CASE WHEN x.nps_score <= 6 THEN 1 END) AS detractors,\n    \
-         count(x.csat_satisfied) AS csat_responses,\n    \
-         count(CASE WHEN x.csat_satisfied = 1 THEN 1 END) AS csat_satisfied,\n    \
-         count(x.ces_score) AS ces_responses,\n    avg(x.ces_score) AS ces_mean\n  \
-         FROM t x JOIN spine s ON x.responded_at >= s.lo AND x.responded_at < s.hi\n  GROUP BY s.period_start{keys}\n),"
+        "counts AS (\n  SELECT s.period_start{keys},\n{}\n  \
+         FROM t x JOIN spine s ON x.responded_at >= s.lo AND x.responded_at < s.hi\n  GROUP BY s.period_start{keys}\n),",
+        exprs.join(",\n")
     );
     grid_cte(&mut q, &d.0);
     q.pop();
-    shares_cte(&x, &mut q, &d);
-    let k = d.list("");
-    // Each survey once, in the request's order.
-    let mut surveys: Vec<Survey> = Vec::new();
-    for s in &r.surveys {
-        if !surveys.contains(s) {
-            surveys.push(*s);
-        }
-    }
-    let columns: Vec<String> = surveys.iter().map(|s| survey_columns(&x, *s)).collect();
+    // Every period and group; counts 0 where nothing was counted.
+    let filled: Vec<String> = aggs
+        .iter()
+        .map(|(c, _)| match c.count {
+            true => format!("coalesce(n.{0}, 0) AS {0}", c.name),
+            false => format!("n.{0} AS {0}", c.name),
+        })
+        .collect();
     let _ = write!(
         q,
-        "SELECT period_start{k},\n  {}\nFROM shares\nORDER BY period_start{}\n",
-        columns.join(",\n  "),
+        ",\nfilled AS (\n  SELECT g.period_start{},\n    {}\n  \
+         FROM grid g LEFT JOIN counts n ON n.period_start = g.period_start{}\n)",
+        d.list("g"),
+        filled.join(",\n    "),
+        d.same("n", "g")
+    );
+    // The shares the net scores read, once each.
+    let mut shares: Vec<String> = Vec::new();
+    for e in cols.iter().flat_map(|c| x.shares(&c.measure)) {
+        if !shares.contains(&e) {
+            shares.push(e);
+        }
+    }
+    let from = match shares.is_empty() {
+        true => "filled",
+        false => {
+            let _ = write!(q, ",\nshares AS (\n  SELECT *,\n    {}\n  FROM filled\n)", shares.join(",\n    "));
+            "shares"
+        }
+    };
+    q.push('\n');
+    let out: Vec<String> = cols
+        .iter()
+        .filter(|c| !c.name.starts_with("__"))
+        .map(|c| match x.derived(&c.measure, "") {
+            Some(e) => format!("{e} AS {}", c.name),
+            None => c.name.clone(),
+        })
+        .collect();
+    let _ = write!(
+        q,
+        "SELECT period_start{},\n  {}\nFROM {from}\nORDER BY period_start{}\n",
+        d.list(""),
+        out.join(",\n  "),
         d.nulls_last("")
     );
     Ok(q)
@@ -161,8 +190,13 @@ const INTERNAL: &[&str] = &[
     "csat_responses",
     "ces_responses",
     "ces_mean",
-    "p",
-    "d",
+    "__csat_satisfied",
+    "__promoters_share",
+    "__detractors_share",
+    "nps",
+    "nps_ci_low",
+    "nps_ci_high",
+    "csat_pct",
 ];
 
 /// One query giving, over the whole table (every period, no `--since`),
@@ -233,56 +267,6 @@ fn responses_ctes(x: &Syntax, q: &mut String, r: &SurveysRequest, d: &Dims) {
         "t AS (\n  SELECT * FROM scored\n  \
          WHERE nps_score IS NOT NULL OR csat_satisfied IS NOT NULL OR ces_score IS NOT NULL\n),"
     );
-}
-
-/// `shares`: every period and group, counts 0 where nothing was counted,
-/// and the NPS shares `p` and `d`.
-fn shares_cte(x: &Syntax, q: &mut String, d: &Dims) {
-    let (gkeys, on) = (d.list("g"), d.same("n", "g"));
-    let dbl = x.double();
-    let zero = |c: &str| format!("coalesce(n.{c}, 0) AS {c}");
-    let counts: Vec<String> =
-        ["promoters", "passives", "detractors", "csat_responses", "csat_satisfied", "ces_responses"]
-            .iter()
-            .map(|c| zero(c))
-            .collect();
-    let _ = writeln!(
-        q,
-        ",\nshares AS (\n  SELECT g.period_start{gkeys},\n    \
-         coalesce(n.promoters + n.passives + n.detractors, 0) AS nps_responses,\n    {},\n    n.ces_mean,\n    \
-         CAST(n.promoters AS {dbl}) / nullif(n.promoters + n.passives + n.detractors, 0) AS p,\n    \
-         CAST(n.detractors AS {dbl}) / nullif(n.promoters + n.passives + n.detractors, 0) AS d\n  \
-         FROM grid g LEFT JOIN counts n ON n.period_start = g.period_start{on}\n)",
-        counts.join(",\n    ")
-    );
-}
-
-/// The output columns of one survey, computed from `shares`.
-fn survey_columns(x: &Syntax, s: Survey) -> String {
-    let dbl = x.double();
-    match s {
-        Survey::Nps => {
-            let nps = "100.0 * (p - d)";
-            let half = format!(
-                "{z:?} * sqrt(greatest(CAST(0 AS {dbl}), 100.0 * 100.0 * (p + d - (p - d) * (p - d)) / nullif(nps_responses, 0)))",
-                z = crate::surveys::Z95
-            );
-            let clamp = |e: String| format!("greatest(CAST(-100 AS {dbl}), least(CAST(100 AS {dbl}), {e}))");
-            format!(
-                "nps_responses, promoters, passives, detractors,\n  \
-                 CASE WHEN nps_responses > 0 THEN {nps} END AS nps,\n  \
-                 CASE WHEN nps_responses > 0 THEN {} END AS nps_ci_low,\n  \
-                 CASE WHEN nps_responses > 0 THEN {} END AS nps_ci_high",
-                clamp(format!("{nps} - {half}")),
-                clamp(format!("{nps} + {half}")),
-            )
-        }
-        Survey::Csat => format!(
-            "csat_responses,\n  \
-             CASE WHEN csat_responses > 0 THEN 100.0 * CAST(csat_satisfied AS {dbl}) / nullif(csat_responses, 0) END AS csat_pct"
-        ),
-        Survey::Ces => "ces_responses, ces_mean".to_owned(),
-    }
 }
 
 /// The surveys with a valid response, in output order, from the one-row

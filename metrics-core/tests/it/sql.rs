@@ -122,6 +122,37 @@ fn surveys_give_the_columns_of_their_surveys_on_their_scales() {
     assert!(surveys_sql(&r).is_err(), "satisfied above the scale's top");
 }
 
+/// The typed description of the surveys table names the columns `cxm
+/// surveys` gives, in its order (each survey once, helpers left out); the
+/// counts are counts, attributed to `responded_at`; every column reads only
+/// the responses' own columns.
+#[test]
+fn survey_descriptions_are_the_in_process_columns() {
+    use metrics_core::sql::{Attribution, Measure, survey_columns};
+    use metrics_core::surveys::Survey;
+    let asked = [Survey::Csat, Survey::Nps, Survey::Csat, Survey::Ces];
+    let cols = survey_columns(&asked);
+    let names: Vec<&str> = cols.iter().map(|c| c.name.as_str()).filter(|n| !n.starts_with("__")).collect();
+    let expected: Vec<&str> =
+        [Survey::Csat, Survey::Nps, Survey::Ces].iter().flat_map(|s| s.columns().to_vec()).collect();
+    assert_eq!(names, expected);
+    for c in &cols {
+        assert_eq!(c.attribution, Attribution::Responded, "{}", c.name);
+        let counted = matches!(c.measure, Measure::CountIf(_) | Measure::CountValues(_));
+        assert_eq!(c.count, counted, "{}", c.name);
+        assert!(c.inputs().iter().all(|i| ["responded_at", "survey", "score"].contains(i)), "{}", c.name);
+    }
+    // Each derived column reads columns the description has.
+    for c in &cols {
+        let reads: Vec<&String> = match &c.measure {
+            Measure::Ratio { num, den, .. } => vec![num, den],
+            Measure::NetScore { pos, neg, den } | Measure::NetScoreBound { pos, neg, den, .. } => vec![pos, neg, den],
+            _ => vec![],
+        };
+        assert!(reads.iter().all(|r| cols.iter().any(|c| &c.name == *r)), "{}", c.name);
+    }
+}
+
 /// A `by` name the query uses itself is refused, not left ambiguous; the
 /// accounts table is joined only for a `by`, one row per account.
 #[test]

@@ -1,6 +1,7 @@
 //! Report sections as SQL for an engine that already holds the data
-//! (docs/sql.md). The support and surveys tables start from a typed
-//! description of every column ([`support_columns`], [`survey_columns`]:
+//! (docs/sql.md). The support, surveys and purchases tables start from a
+//! typed description of every column ([`support_columns`],
+//! [`survey_columns`], [`purchase_columns`]:
 //! the input columns, which rows count, what is measured, the instant a
 //! row is attributed to, the aggregation with its quantile method), rendered
 //! per [`Dialect`]; the period grain and zone are the request's [`Spine`].
@@ -132,6 +133,12 @@ pub enum Attribution {
     PeriodEnd,
     /// A survey response's `responded_at`.
     Responded,
+    /// A transaction's `at` (its local purchase day for distinct days).
+    Purchased,
+    /// A customer's n-th distinct local purchase day (1: the first), in the
+    /// period holding it; a day before the first period counts in the
+    /// first period.
+    NthPurchaseDay(u32),
 }
 
 /// A backlog statistic over the tickets open at a period's end.
@@ -167,6 +174,9 @@ pub enum Value {
     /// NPS 0-10 and CES on its scale, whole numbers; CSAT 1 when the
     /// response reads as satisfied, 0 when it reads as not.
     Score(Survey),
+    /// A number column read as cxm reads numbers (text that is no number,
+    /// NaN and infinities are null), where the row is read.
+    Number(&'static str),
 }
 
 /// A per-row condition; a null operand makes it false.
@@ -224,8 +234,16 @@ pub enum Measure {
     Sum(Value),
     /// A backlog statistic (attribution [`Attribution::PeriodEnd`]).
     Backlog(Backlog),
-    /// `scale × num / den` over two other columns of the same attribution,
-    /// null when `den` is 0.
+    /// Distinct customers (`account_id`) whose rows attributed fall on at
+    /// least `min_days` distinct local days.
+    Customers {
+        /// The least number of distinct days (1: every customer).
+        min_days: u32,
+    },
+    /// The rows attributed to this period or an earlier one of the same
+    /// group: a running count over the periods.
+    RunningCount,
+    /// `scale × num / den` over two other columns, null when `den` is 0.
     Ratio {
         /// Numerator column.
         num: String,
@@ -297,6 +315,7 @@ impl Column {
             Attribution::Rated => vec!["created_at", "csat_at", "solved_at"],
             Attribution::PeriodEnd => vec!["created_at", "solved_at"],
             Attribution::Responded => vec!["responded_at"],
+            Attribution::Purchased | Attribution::NthPurchaseDay(_) => vec!["account_id", "at"],
         };
         match &self.measure {
             Measure::CountIf(c) => cond_inputs(c, &mut out),
@@ -321,6 +340,7 @@ fn value_inputs(v: &Value, out: &mut Vec<&'static str>) {
         Value::Duration { from, to, .. } => out.extend([*from, *to]),
         Value::Int(c) => out.push(c),
         Value::Score(_) => out.extend(["survey", "score"]),
+        Value::Number(c) => out.push(c),
     }
 }
 
@@ -491,5 +511,44 @@ pub fn survey_columns(surveys: &[Survey]) -> Vec<Column> {
             ]),
         }
     }
+    c
+}
+
+/// The purchases table's columns, in output order (`revenue`,
+/// `average_order_value` and their helper only with `amount`): the same
+/// definitions as docs/metrics.md ("Purchases (transactions)") and `cxm
+/// purchases`. A column whose name starts `__` is a helper the output
+/// leaves out.
+///
+/// ```
+/// use metrics_core::sql::{Attribution, Measure, purchase_columns};
+/// let cols = purchase_columns(false);
+/// assert_eq!(cols[0].name, "customers_purchasing");
+/// assert!(cols.iter().all(|c| c.name != "revenue"));
+/// let buyers = cols.iter().find(|c| c.name == "__buyers").unwrap();
+/// assert_eq!((buyers.attribution, &buyers.measure), (Attribution::NthPurchaseDay(1), &Measure::RunningCount));
+/// ```
+pub fn purchase_columns(amount: bool) -> Vec<Column> {
+    use Attribution::{NthPurchaseDay, Purchased};
+    let ratio = |name: &str, num: &str, den: &str, at| {
+        col(name, at, Measure::Ratio { num: num.into(), den: den.into(), scale: 1.0 }, false)
+    };
+    let customers = |name: &str, min_days| col(name, Purchased, Measure::Customers { min_days }, true);
+    let mut c = vec![
+        customers("customers_purchasing", 1),
+        col("orders", Purchased, Measure::Count, true),
+        ratio("purchase_frequency", "orders", "customers_purchasing", Purchased),
+    ];
+    if amount {
+        let v = Value::Number("amount");
+        c.push(col("revenue", Purchased, Measure::Sum(v.clone()), true));
+        c.push(col("__priced", Purchased, Measure::CountValues(v), true));
+        c.push(ratio("average_order_value", "revenue", "__priced", Purchased));
+    }
+    c.push(customers("__repeaters", 2));
+    c.push(ratio("repeat_purchase_rate", "__repeaters", "customers_purchasing", Purchased));
+    c.push(col("__buyers", NthPurchaseDay(1), Measure::RunningCount, true));
+    c.push(col("__lifetime_repeaters", NthPurchaseDay(2), Measure::RunningCount, true));
+    c.push(ratio("repeat_purchase_rate_lifetime", "__lifetime_repeaters", "__buyers", NthPurchaseDay(1)));
     c
 }

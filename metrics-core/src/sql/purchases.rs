@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use chrono::{Datelike as _, NaiveDate, Offset, TimeZone as _};
 use chrono_tz::Tz;
 
-use super::Dialect;
 use super::render::{Dims, Syntax, grid_cte, refuse_internal, source_with_dims};
+use super::{Attribution, Column, Dialect, Measure, purchase_columns};
 use crate::period::{Spine, date_to_days};
 use crate::{Error, Result};
 
@@ -60,16 +60,20 @@ const INTERNAL: &[&str] = &[
     "orders",
     "days",
     "revenue",
-    "priced",
+    "__priced",
     "customers_purchasing",
-    "repeaters",
+    "__repeaters",
     "k",
     "d1",
     "d2",
     "b",
     "n",
-    "buyers",
-    "lifetime_repeaters",
+    "__buyers",
+    "__lifetime_repeaters",
+    "purchase_frequency",
+    "average_order_value",
+    "repeat_purchase_rate",
+    "repeat_purchase_rate_lifetime",
 ];
 
 /// One microsecond instant no export reaches, either way (2^62 µs is about
@@ -122,12 +126,13 @@ pub fn purchases_sql(r: &PurchasesRequest) -> Result<String> {
     let d = Dims::quoted(&x, &r.by);
     let mut q = x.with_spine(&r.spine);
     days_ctes(&x, &mut q, &r.spine, 1900, last.year() + 2);
+    let cols = purchase_columns(r.amount);
     transactions_ctes(&x, &mut q, r, &d);
-    within_cte(&mut q, r.amount, &d);
-    lifetime_ctes(&mut q, date_to_days(*first), &d);
+    within_ctes(&x, &mut q, &cols, &d);
+    lifetime_ctes(&mut q, date_to_days(*first), &cols, &d);
     grid_cte(&mut q, &d.0);
     q.pop();
-    select(&x, &mut q, r.amount, &d);
+    select(&x, &mut q, &cols, &d);
     Ok(q)
 }
 
@@ -186,49 +191,70 @@ fn transactions_ctes(x: &Syntax, q: &mut String, r: &PurchasesRequest, d: &Dims)
     );
 }
 
-/// `per_customer`: each customer's orders, amounts and distinct days per
-/// period and group; `in_period`: their sums per period and group.
-fn within_cte(q: &mut String, amount: bool, d: &Dims) {
+/// `per_customer`: each customer's partial counts and sums and distinct
+/// days per period and group; `in_period`: the period's columns from them
+/// (a count or sum adds its partials; [`Measure::Customers`] counts the
+/// customers with enough distinct days).
+fn within_ctes(x: &Syntax, q: &mut String, cols: &[Column], d: &Dims) {
     let (keys, k) = (d.list("x"), d.list(""));
-    // `amount` is already none for text, NaN and infinities (Syntax::number).
-    let (sums, totals) = if amount {
-        (
-            ",\n    sum(x.amount) AS revenue, count(x.amount) AS priced",
-            ",\n    sum(revenue) AS revenue, sum(priced) AS priced",
-        )
-    } else {
-        ("", "")
-    };
+    let csat = crate::support::CsatScale::default();
+    let (mut partial, mut total) = (vec!["count(DISTINCT x.pday) AS days".to_owned()], Vec::new());
+    for c in cols.iter().filter(|c| c.attribution == Attribution::Purchased) {
+        match &c.measure {
+            Measure::Customers { min_days } => {
+                total.push(format!("count(CASE WHEN days >= {min_days} THEN 1 END) AS {}", c.name));
+            }
+            m @ (Measure::Count | Measure::CountValues(_) | Measure::Sum(_)) => {
+                if let Some(e) = x.aggregate(m, &csat) {
+                    partial.push(format!("{e} AS {}", c.name));
+                    total.push(format!("sum({0}) AS {0}", c.name));
+                }
+            }
+            _ => {}
+        }
+    }
     let _ = writeln!(
         q,
-        "per_customer AS (\n  SELECT s.period_start{keys}, x.account_id,\n    \
-         count(*) AS orders, count(DISTINCT x.pday) AS days{sums}\n  \
-         FROM t x JOIN spine s ON x.at_us >= s.lo AND x.at_us < s.hi\n  GROUP BY s.period_start{keys}, x.account_id\n),"
+        "per_customer AS (\n  SELECT s.period_start{keys}, x.account_id,\n    {}\n  \
+         FROM t x JOIN spine s ON x.at_us >= s.lo AND x.at_us < s.hi\n  GROUP BY s.period_start{keys}, x.account_id\n),",
+        partial.join(", ")
     );
     let _ = writeln!(
         q,
-        "in_period AS (\n  SELECT period_start{k},\n    count(*) AS customers_purchasing, sum(orders) AS orders,\n    \
-         count(CASE WHEN days >= 2 THEN 1 END) AS repeaters{totals}\n  \
-         FROM per_customer\n  GROUP BY period_start{k}\n),"
+        "in_period AS (\n  SELECT period_start{k},\n    {}\n  FROM per_customer\n  GROUP BY period_start{k}\n),",
+        total.join(",\n    ")
     );
 }
 
-/// `firsts`: each customer's first and second distinct purchase day (the
-/// second null with one day) and its group, that of its first day (with
-/// several, the least: a table has no row order); `new_buyers` and
-/// `new_repeaters`: customers by the period holding that day (days before
-/// the range in the first period, after it in none).
-fn lifetime_ctes(q: &mut String, range_first_day: i32, d: &Dims) {
+/// The running counts of [`Attribution::NthPurchaseDay`], in `cols`' order.
+fn running(cols: &[Column]) -> Vec<(&Column, u32)> {
+    cols.iter()
+        .filter_map(|c| match (c.attribution, &c.measure) {
+            (Attribution::NthPurchaseDay(n), Measure::RunningCount) => Some((c, n)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `firsts`: each customer's n-th distinct purchase days (`d1`, `d2`, ...;
+/// null with fewer days) and its group, that of its first day (with
+/// several, the least: a table has no row order); one `new_N` per running
+/// count: customers by the period holding their n-th day (days before the
+/// range in the first period, after it in none).
+fn lifetime_ctes(q: &mut String, range_first_day: i32, cols: &[Column], d: &Dims) {
+    let runs = running(cols);
+    let Some(most) = runs.iter().map(|(_, n)| *n).max() else { return };
     let k = d.list("");
     let _ = writeln!(
         q,
         "ranked AS (\n  SELECT account_id, pday, row_number() OVER (PARTITION BY account_id ORDER BY pday) AS k\n  \
          FROM (SELECT DISTINCT account_id, pday FROM t) d\n),"
     );
+    let days: Vec<String> = (1..=most).map(|n| format!("min(CASE WHEN k = {n} THEN pday END) AS d{n}")).collect();
     let _ = writeln!(
         q,
-        "firsts AS (\n  SELECT account_id, min(CASE WHEN k = 1 THEN pday END) AS d1, min(CASE WHEN k = 2 THEN pday END) AS d2\n  \
-         FROM ranked WHERE k <= 2 GROUP BY account_id\n),"
+        "firsts AS (\n  SELECT account_id, {}\n  FROM ranked WHERE k <= {most} GROUP BY account_id\n),",
+        days.join(", ")
     );
     let (source, keys) = if d.0.is_empty() {
         ("firsts f".to_owned(), String::new())
@@ -243,61 +269,58 @@ fn lifetime_ctes(q: &mut String, range_first_day: i32, d: &Dims) {
         ("firsts f JOIN first_groups g ON g.account_id = f.account_id".to_owned(), d.list("g"))
     };
     let outer = d.list("f");
-    for (name, day) in [("new_buyers", "f.d1"), ("new_repeaters", "f.d2")] {
+    for (i, (_, n)) in runs.iter().enumerate() {
         let _ = writeln!(
             q,
-            "{name} AS (\n  SELECT p.period_start{outer}, count(*) AS n\n  \
-             FROM (SELECT f.*{keys}, greatest({day}, {range_first_day}) AS b FROM {source} WHERE {day} IS NOT NULL) f\n  \
+            "new_{i} AS (\n  SELECT p.period_start{outer}, count(*) AS n\n  \
+             FROM (SELECT f.*{keys}, greatest(f.d{n}, {range_first_day}) AS b FROM {source} WHERE f.d{n} IS NOT NULL) f\n  \
              JOIN spine_days p ON f.b BETWEEN p.first_day AND p.last_day\n  GROUP BY p.period_start{outer}\n),",
         );
     }
 }
 
-/// The final select: every period and group, the period counts, and the
-/// lifetime counts summed over the periods so far.
-fn select(x: &Syntax, q: &mut String, amount: bool, d: &Dims) {
-    let dbl = x.double();
+/// The final select: every period and group, the period's columns, the
+/// running counts summed over the periods so far, then the output columns
+/// (ratios from them).
+fn select(x: &Syntax, q: &mut String, cols: &[Column], d: &Dims) {
     let gkeys = d.list("g");
     let on = |a: &str| d.same(a, "g");
     let part = d.partition("g");
-    let so_far = |c: &str| {
-        format!(
-            "sum(coalesce({c}.n, 0)) OVER ({part}ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
-        )
-    };
-    let money = if amount {
-        "\n    coalesce(w.revenue, 0) AS revenue, coalesce(w.priced, 0) AS priced,".to_owned()
-    } else {
-        String::new()
-    };
+    let mut totals: Vec<String> = cols
+        .iter()
+        .filter(|c| c.attribution == Attribution::Purchased && x.derived(&c.measure, "").is_none())
+        .map(|c| match c.count {
+            true => format!("coalesce(w.{0}, 0) AS {0}", c.name),
+            false => format!("w.{0} AS {0}", c.name),
+        })
+        .collect();
+    let mut joins = format!("  LEFT JOIN in_period w ON w.period_start = g.period_start{}\n", on("w"));
+    for (i, (c, _)) in running(cols).into_iter().enumerate() {
+        totals.push(format!(
+            "sum(coalesce(l{i}.n, 0)) OVER ({part}ORDER BY g.period_start ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS {}",
+            c.name
+        ));
+        let _ =
+            writeln!(joins, "  LEFT JOIN new_{i} l{i} ON l{i}.period_start = g.period_start{}", on(&format!("l{i}")));
+    }
     let _ = writeln!(
         q,
-        ",\ntotals AS (\n  SELECT g.period_start{gkeys},\n    \
-         coalesce(w.customers_purchasing, 0) AS customers_purchasing, coalesce(w.orders, 0) AS orders,{money}\n    \
-         coalesce(w.repeaters, 0) AS repeaters,\n    {} AS buyers,\n    {} AS lifetime_repeaters\n  \
-         FROM grid g\n  LEFT JOIN in_period w ON w.period_start = g.period_start{}\n  \
-         LEFT JOIN new_buyers b ON b.period_start = g.period_start{}\n  \
-         LEFT JOIN new_repeaters n ON n.period_start = g.period_start{}\n)",
-        so_far("b"),
-        so_far("n"),
-        on("w"),
-        on("b"),
-        on("n"),
+        ",\ntotals AS (\n  SELECT g.period_start{gkeys},\n    {}\n  FROM grid g\n{joins})",
+        totals.join(",\n    ")
     );
-    let k = d.list("");
-    let ratio = |a: &str, b: &str| format!("CASE WHEN {b} > 0 THEN CAST({a} AS {dbl}) / nullif({b}, 0) END");
-    let money = if amount {
-        format!("\n  CAST(revenue AS {dbl}) AS revenue,\n  {} AS average_order_value,", ratio("revenue", "priced"))
-    } else {
-        String::new()
-    };
+    let out: Vec<String> = cols
+        .iter()
+        .filter(|c| !c.name.starts_with("__"))
+        .map(|c| match x.derived(&c.measure, "") {
+            Some(e) => format!("{e} AS {}", c.name),
+            None => c.name.clone(),
+        })
+        .collect();
     let _ = write!(
         q,
-        "SELECT period_start{k}, customers_purchasing, orders,\n  {} AS purchase_frequency,{money}\n  \
-         {} AS repeat_purchase_rate,\n  {} AS repeat_purchase_rate_lifetime\nFROM totals\nORDER BY period_start{}\n",
-        ratio("orders", "customers_purchasing"),
-        ratio("repeaters", "customers_purchasing"),
-        ratio("lifetime_repeaters", "buyers"),
+        "SELECT period_start{},\n  {}\nFROM totals\nORDER BY period_start{}\n",
+        d.list(""),
+        out.join(",\n  "),
         d.nulls_last("")
     );
 }

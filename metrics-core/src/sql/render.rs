@@ -225,6 +225,7 @@ impl Syntax {
             }
             Value::Int(c) => format!("coalesce({c}, 0)"),
             Value::Score(s) => score_column(*s).to_owned(),
+            Value::Number(c) => (*c).to_owned(),
         }
     }
 
@@ -477,6 +478,7 @@ fn instant(at: Attribution) -> &'static str {
         Attribution::Created => "x.created_at",
         Attribution::Solved => "x.solved_at",
         Attribution::Responded => "x.responded_at",
+        Attribution::Purchased | Attribution::NthPurchaseDay(_) => "x.at_us",
         _ => "coalesce(x.csat_at, x.solved_at)",
     }
 }
@@ -488,6 +490,8 @@ fn cte_name(at: Attribution) -> &'static str {
         Attribution::Rated => "by_rated",
         Attribution::PeriodEnd => "backlog",
         Attribution::Responded => "counts",
+        Attribution::Purchased => "in_period",
+        Attribution::NthPurchaseDay(_) => "lifetime",
     }
 }
 
@@ -498,6 +502,8 @@ fn alias(at: Attribution) -> &'static str {
         Attribution::Rated => "r",
         Attribution::PeriodEnd => "b",
         Attribution::Responded => "n",
+        Attribution::Purchased => "w",
+        Attribution::NthPurchaseDay(_) => "l",
     }
 }
 

@@ -153,6 +153,28 @@ fn survey_descriptions_are_the_in_process_columns() {
     }
 }
 
+/// The typed description of the purchases table names the columns `cxm
+/// purchases` gives, in its order, with and without amounts; every ratio
+/// reads columns the description has.
+#[test]
+fn purchase_descriptions_are_the_in_process_columns() {
+    use metrics_core::purchases::COLUMNS;
+    use metrics_core::sql::{Measure, purchase_columns};
+    for amount in [true, false] {
+        let cols = purchase_columns(amount);
+        let names: Vec<&str> = cols.iter().map(|c| c.name.as_str()).filter(|n| !n.starts_with("__")).collect();
+        let money = ["revenue", "average_order_value"];
+        let expected: Vec<&str> = COLUMNS.iter().copied().filter(|c| amount || !money.contains(c)).collect();
+        assert_eq!(names, expected);
+        for c in &cols {
+            if let Measure::Ratio { num, den, .. } = &c.measure {
+                assert!([num, den].iter().all(|r| cols.iter().any(|c| &c.name == *r)), "{}", c.name);
+            }
+            assert!(c.inputs().iter().all(|i| ["account_id", "at", "amount"].contains(i)), "{}", c.name);
+        }
+    }
+}
+
 /// A `by` name the query uses itself is refused, not left ambiguous; the
 /// accounts table is joined only for a `by`, one row per account.
 #[test]

@@ -1,7 +1,7 @@
 //! Report sections as SQL for an engine that already holds the data
-//! (docs/sql.md). The support, surveys and purchases tables start from a
-//! typed description of every column ([`support_columns`],
-//! [`survey_columns`], [`purchase_columns`]:
+//! (docs/sql.md). The support, surveys, purchases and revenue tables start
+//! from a typed description of every column ([`support_columns`],
+//! [`survey_columns`], [`purchase_columns`], [`revenue_columns`]:
 //! the input columns, which rows count, what is measured, the instant a
 //! row is attributed to, the aggregation with its quantile method), rendered
 //! per [`Dialect`]; the period grain and zone are the request's [`Spine`].
@@ -139,6 +139,31 @@ pub enum Attribution {
     /// period holding it; a day before the first period counts in the
     /// first period.
     NthPurchaseDay(u32),
+    /// An account over a period: its MRR just before the period's start
+    /// and just before its end (its lines summed by a range join at the
+    /// period edges; below 1e-6 is none), and whether it paid before the
+    /// period. Every account with MRR at either edge.
+    AccountPeriod,
+    /// An account with a line started before the period's end, with its
+    /// revenue so far.
+    AccountToDate,
+}
+
+/// How an account's MRR moved over a period (metrics.md, "MRR and
+/// movements"); `b` is its MRR at the start, `a` at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Move {
+    /// `b = 0 < a`, never paid before: amount `a`.
+    New,
+    /// `0 < b < a`: amount `a − b`.
+    Expansion,
+    /// `0 < a < b`: amount `b − a`.
+    Contraction,
+    /// `b > 0 = a`: amount `b`.
+    Churn,
+    /// `b = 0 < a`, paid before: amount `a`.
+    Reactivation,
 }
 
 /// A backlog statistic over the tickets open at a period's end.
@@ -177,6 +202,16 @@ pub enum Value {
     /// A number column read as cxm reads numbers (text that is no number,
     /// NaN and infinities are null), where the row is read.
     Number(&'static str),
+    /// An account's MRR at the period's start ([`Attribution::AccountPeriod`]).
+    MrrAtStart,
+    /// An account's MRR at the period's end.
+    MrrAtEnd,
+    /// The amount of an account's move when it moved that way, else 0.
+    Moved(Move),
+    /// An account's revenue so far at the period's end: each line's MRR
+    /// times its months (of 365/12 days) up to then
+    /// ([`Attribution::AccountToDate`]).
+    RevenueSoFar,
 }
 
 /// A per-row condition; a null operand makes it false.
@@ -202,6 +237,12 @@ pub enum Cond {
     /// A survey response's valid score ([`Value::Score`]) from `lo` to
     /// `hi`, both included.
     ScoreIn(Survey, i64, i64),
+    /// An account moved that way over the period.
+    Moved(Move),
+    /// An account had MRR at the period's start.
+    PaidAtStart,
+    /// An account had MRR at the period's end.
+    PaidAtEnd,
 }
 
 /// How a quantile is computed from the sorted values of a group.
@@ -263,6 +304,23 @@ pub enum Measure {
         /// Count of all responses.
         den: String,
     },
+    /// `Σ coefficient × column` over other columns (nulls are not expected:
+    /// they are counts or sums).
+    Linear(Vec<(f64, String)>),
+    /// Customer lifetime value, `arpa × gross_margin / c`, where c is the
+    /// mean of the monthly `churn` over the `months` calendar months ending
+    /// with the month holding the period's last day; null unless all of
+    /// them have a rate and c > 0 (metrics.md, "CLV (formula)").
+    Clv {
+        /// The column of the revenue per account.
+        arpa: String,
+        /// The column of the logo churn rate, computed by calendar month.
+        churn: String,
+        /// How many months the mean takes (6).
+        months: u32,
+        /// `[revenue] gross_margin`, in (0, 1].
+        gross_margin: f64,
+    },
     /// A bound of the net score's normal-approximation interval: with
     /// `p = pos/den` and `d = neg/den`, `100(p − d) ± z × 100 ×
     /// sqrt((p + d − (p − d)²) / den)`, clamped to −100..100; null when
@@ -281,7 +339,26 @@ pub enum Measure {
     },
 }
 
-/// One output column of the support table.
+impl Measure {
+    /// The other columns it is computed from, none for an aggregate.
+    ///
+    /// ```
+    /// use metrics_core::sql::Measure;
+    /// let m = Measure::Ratio { num: "fcr_count".into(), den: "tickets_solved".into(), scale: 1.0 };
+    /// assert_eq!(m.reads(), ["fcr_count", "tickets_solved"]);
+    /// ```
+    pub fn reads(&self) -> Vec<&str> {
+        match self {
+            Measure::Ratio { num, den, .. } => vec![num, den],
+            Measure::NetScore { pos, neg, den } | Measure::NetScoreBound { pos, neg, den, .. } => vec![pos, neg, den],
+            Measure::Linear(terms) => terms.iter().map(|(_, c)| c.as_str()).collect(),
+            Measure::Clv { arpa, churn, .. } => vec![arpa, churn],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// One output column of a section's table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
     /// Its name (the contract of docs/metrics.md).
@@ -316,6 +393,7 @@ impl Column {
             Attribution::PeriodEnd => vec!["created_at", "solved_at"],
             Attribution::Responded => vec!["responded_at"],
             Attribution::Purchased | Attribution::NthPurchaseDay(_) => vec!["account_id", "at"],
+            Attribution::AccountPeriod | Attribution::AccountToDate => vec!["account_id", "start_at", "end_at", "mrr"],
         };
         match &self.measure {
             Measure::CountIf(c) => cond_inputs(c, &mut out),
@@ -341,6 +419,7 @@ fn value_inputs(v: &Value, out: &mut Vec<&'static str>) {
         Value::Int(c) => out.push(c),
         Value::Score(_) => out.extend(["survey", "score"]),
         Value::Number(c) => out.push(c),
+        Value::MrrAtStart | Value::MrrAtEnd | Value::Moved(_) | Value::RevenueSoFar => {}
     }
 }
 
@@ -353,6 +432,7 @@ fn cond_inputs(c: &Cond, out: &mut Vec<&'static str>) {
         }
         Cond::Satisfied | Cond::Rated => out.push("csat"),
         Cond::ScoreIn(..) => out.extend(["survey", "score"]),
+        Cond::Moved(_) | Cond::PaidAtStart | Cond::PaidAtEnd => {}
     }
 }
 
@@ -551,4 +631,82 @@ pub fn purchase_columns(amount: bool) -> Vec<Column> {
     c.push(col("__lifetime_repeaters", NthPurchaseDay(2), Measure::RunningCount, true));
     c.push(ratio("repeat_purchase_rate_lifetime", "__lifetime_repeaters", "__buyers", NthPurchaseDay(1)));
     c
+}
+
+/// The revenue table's columns, in output order, with `[revenue]
+/// gross_margin` for `clv`: the same definitions as docs/metrics.md ("MRR
+/// and movements" to "CLV (historic)") and `cxm revenue`. The lines' MRR
+/// is `mrr`, or the amount form (`amount`, `quantity`, `interval`,
+/// `interval_count`) converted by currency, as the request says. A column
+/// whose name starts `__` is a helper the output leaves out.
+///
+/// ```
+/// use metrics_core::sql::{Measure, revenue_columns};
+/// let cols = revenue_columns(1.0);
+/// let nrr = cols.iter().find(|c| c.name == "nrr").unwrap();
+/// assert_eq!(nrr.measure.reads(), ["__nrr_num", "mrr_start"]);
+/// ```
+pub fn revenue_columns(gross_margin: f64) -> Vec<Column> {
+    use Attribution::{AccountPeriod, AccountToDate};
+    let sum = |name: &str, v: Value| col(name, AccountPeriod, Measure::Sum(v), true);
+    let count = |name: &str, c: Cond| col(name, AccountPeriod, Measure::CountIf(c), true);
+    let linear = |name: &str, terms: &[(f64, &str)]| {
+        let terms = terms.iter().map(|(k, c)| (*k, (*c).to_owned())).collect();
+        col(name, AccountPeriod, Measure::Linear(terms), true)
+    };
+    let ratio = |name: &str, num: &str, den: &str| {
+        col(name, AccountPeriod, Measure::Ratio { num: num.into(), den: den.into(), scale: 1.0 }, false)
+    };
+    let moved = |m: Move| Value::Moved(m);
+    let so_far = Value::RevenueSoFar;
+    vec![
+        sum("mrr_start", Value::MrrAtStart),
+        sum("mrr_end", Value::MrrAtEnd),
+        sum("new_mrr", moved(Move::New)),
+        sum("expansion_mrr", moved(Move::Expansion)),
+        sum("contraction_mrr", moved(Move::Contraction)),
+        sum("churned_mrr", moved(Move::Churn)),
+        sum("reactivation_mrr", moved(Move::Reactivation)),
+        linear(
+            "net_new_mrr",
+            &[
+                (1.0, "new_mrr"),
+                (1.0, "reactivation_mrr"),
+                (1.0, "expansion_mrr"),
+                (-1.0, "contraction_mrr"),
+                (-1.0, "churned_mrr"),
+            ],
+        ),
+        count("customers_start", Cond::PaidAtStart),
+        count("customers_end", Cond::PaidAtEnd),
+        count("new_customers", Cond::Moved(Move::New)),
+        count("reactivated_customers", Cond::Moved(Move::Reactivation)),
+        count("churned_customers", Cond::Moved(Move::Churn)),
+        ratio("logo_churn_rate", "churned_customers", "customers_start"),
+        linear("__retained", &[(1.0, "customers_end"), (-1.0, "new_customers"), (-1.0, "reactivated_customers")]),
+        ratio("retention_rate", "__retained", "customers_start"),
+        linear("__gross_churn", &[(1.0, "churned_mrr"), (1.0, "contraction_mrr")]),
+        ratio("gross_mrr_churn_rate", "__gross_churn", "mrr_start"),
+        linear(
+            "__net_churn",
+            &[(1.0, "churned_mrr"), (1.0, "contraction_mrr"), (-1.0, "expansion_mrr"), (-1.0, "reactivation_mrr")],
+        ),
+        ratio("net_mrr_churn_rate", "__net_churn", "mrr_start"),
+        linear(
+            "__nrr_num",
+            &[(1.0, "mrr_start"), (1.0, "expansion_mrr"), (-1.0, "contraction_mrr"), (-1.0, "churned_mrr")],
+        ),
+        ratio("nrr", "__nrr_num", "mrr_start"),
+        linear("__grr_num", &[(1.0, "mrr_start"), (-1.0, "contraction_mrr"), (-1.0, "churned_mrr")]),
+        ratio("grr", "__grr_num", "mrr_start"),
+        ratio("arpa", "mrr_end", "customers_end"),
+        col(
+            "clv",
+            AccountPeriod,
+            Measure::Clv { arpa: "arpa".into(), churn: "logo_churn_rate".into(), months: 6, gross_margin },
+            false,
+        ),
+        col("clv_historic_mean", AccountToDate, Measure::Mean(so_far.clone()), false),
+        col("clv_historic_median", AccountToDate, Measure::Quantile(so_far, 0.5, QuantileMethod::Linear), false),
+    ]
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Attribution, Column, Cond, Dialect, Measure, QuantileMethod, SqlRequest, Value, support_columns};
+use super::{Attribution, Column, Cond, Dialect, Measure, Move, QuantileMethod, SqlRequest, Value, support_columns};
 use crate::Result;
 use crate::support::CsatScale;
 
@@ -218,7 +218,7 @@ impl Syntax {
     /// The per-row value `v` on the row (tickets' instants in epoch
     /// microseconds; a survey response's scores in `nps_score`,
     /// `csat_satisfied` and `ces_score`).
-    fn value(&self, v: &Value) -> String {
+    pub(super) fn value(&self, v: &Value) -> String {
         match v {
             Value::Duration { from, to, unit_micros } => {
                 format!("CASE WHEN {to} >= {from} THEN CAST({to} - {from} AS {}) / {unit_micros:e} END", self.double())
@@ -226,6 +226,18 @@ impl Syntax {
             Value::Int(c) => format!("coalesce({c}, 0)"),
             Value::Score(s) => score_column(*s).to_owned(),
             Value::Number(c) => (*c).to_owned(),
+            Value::MrrAtStart => "b".to_owned(),
+            Value::MrrAtEnd => "a".to_owned(),
+            Value::Moved(m) => {
+                let amount = match m {
+                    Move::New | Move::Reactivation => "a",
+                    Move::Expansion => "a - b",
+                    Move::Contraction => "b - a",
+                    Move::Churn => "b",
+                };
+                format!("CASE WHEN {} THEN {amount} ELSE 0 END", moved(*m))
+            }
+            Value::RevenueSoFar => "revenue".to_owned(),
         }
     }
 
@@ -258,6 +270,21 @@ impl Syntax {
                 c(num),
                 d = c(den)
             ),
+            Measure::Linear(terms) => {
+                let mut e = String::new();
+                for (k, n) in terms {
+                    let sign = if *k < 0.0 {
+                        " - "
+                    } else if e.is_empty() {
+                        ""
+                    } else {
+                        " + "
+                    };
+                    let times = if k.abs() == 1.0 { String::new() } else { format!("{:?} * ", k.abs()) };
+                    let _ = write!(e, "{sign}{times}{}", c(n));
+                }
+                format!("({e})")
+            }
             Measure::NetScore { pos, neg, den } => {
                 format!("CASE WHEN {} > 0 THEN 100.0 * ({} - {}) END", c(den), c(&share(pos)), c(&share(neg)))
             }
@@ -453,8 +480,23 @@ fn cond(c: &Cond, csat: &CsatScale) -> String {
         Cond::And(a, b) => format!("({} AND {})", cond(a, csat), cond(b, csat)),
         Cond::Rated => format!("coalesce({valid}, false)"),
         Cond::Satisfied => format!("coalesce({valid} AND csat >= {}, false)", csat.satisfied_min),
+        Cond::Moved(m) => moved(*m).to_owned(),
+        Cond::PaidAtStart => "b > 0".to_owned(),
+        Cond::PaidAtEnd => "a > 0".to_owned(),
         Cond::ScoreIn(s, lo, hi) if lo == hi => format!("coalesce({} = {lo}, false)", score_column(*s)),
         Cond::ScoreIn(s, lo, hi) => format!("coalesce({} BETWEEN {lo} AND {hi}, false)", score_column(*s)),
+    }
+}
+
+/// An account's move over a period, on its MRR at the start `b` and end
+/// `a` (both 0, never null, where it had none) and `paid_before`.
+fn moved(m: Move) -> &'static str {
+    match m {
+        Move::New => "b = 0 AND a > 0 AND NOT paid_before",
+        Move::Expansion => "b > 0 AND a > b",
+        Move::Contraction => "b > 0 AND a > 0 AND a < b",
+        Move::Churn => "b > 0 AND a = 0",
+        Move::Reactivation => "b = 0 AND a > 0 AND paid_before",
     }
 }
 
@@ -479,6 +521,7 @@ fn instant(at: Attribution) -> &'static str {
         Attribution::Solved => "x.solved_at",
         Attribution::Responded => "x.responded_at",
         Attribution::Purchased | Attribution::NthPurchaseDay(_) => "x.at_us",
+        Attribution::AccountPeriod | Attribution::AccountToDate => "p.hi",
         _ => "coalesce(x.csat_at, x.solved_at)",
     }
 }
@@ -492,6 +535,8 @@ fn cte_name(at: Attribution) -> &'static str {
         Attribution::Responded => "counts",
         Attribution::Purchased => "in_period",
         Attribution::NthPurchaseDay(_) => "lifetime",
+        Attribution::AccountPeriod => "books",
+        Attribution::AccountToDate => "history",
     }
 }
 
@@ -504,6 +549,8 @@ fn alias(at: Attribution) -> &'static str {
         Attribution::Responded => "n",
         Attribution::Purchased => "w",
         Attribution::NthPurchaseDay(_) => "l",
+        Attribution::AccountPeriod => "r",
+        Attribution::AccountToDate => "h",
     }
 }
 

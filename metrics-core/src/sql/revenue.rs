@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use super::Dialect;
 use super::render::{Dims, Syntax};
+use super::{Attribution, Column, Dialect, Measure, revenue_columns};
 use crate::period::{Period, Spine};
 use crate::{Error, Result};
 
@@ -111,7 +111,12 @@ fn dims_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, d: &Dims) -> Result
     let Some(accounts) = &r.accounts else {
         return Err(Error::invalid_option("by", r.by.join(","), "needs the accounts table (--table accounts=IDENT)"));
     };
-    super::render::refuse_internal(&r.by, &["account_id", "period_start"])?;
+    // The query's own columns beside the `by` ones: its steps' and every
+    // output column.
+    let own = revenue_columns(r.gross_margin);
+    let mut internal = vec!["account_id", "period_start", "a", "b", "paid_before", "revenue", "cohort", "age"];
+    internal.extend(own.iter().map(|c| c.name.as_str()));
+    super::render::refuse_internal(&r.by, &internal)?;
     let _ = writeln!(
         q,
         "{}\n\
@@ -160,6 +165,7 @@ const MONTH_US: f64 = 365.0 / 12.0 * 86_400e6;
 pub fn revenue_sql(r: &RevenueRequest) -> Result<String> {
     let months = months_of(&r.spine);
     let (x, d, mut q) = accounts_over_time(r, months.as_ref())?;
+    let cols = revenue_columns(r.gross_margin);
     let dbl = x.double();
     let _ = writeln!(
         q,
@@ -175,31 +181,68 @@ pub fn revenue_sql(r: &RevenueRequest) -> Result<String> {
         d.list("ad"),
         join_dims(&d, "ad", "m.account_id")
     );
-    let new = "m.b = 0 AND m.a > 0 AND NOT m.paid_before";
-    let react = "m.b = 0 AND m.a > 0 AND m.paid_before";
+    books(&x, &mut q, &cols, &d);
+    let rated = rated(&x, &mut q, &cols);
+    history(&x, &mut q, &cols, &d);
+    let clv = cols.iter().find_map(|c| match &c.measure {
+        Measure::Clv { arpa, churn, months: n, gross_margin } => Some((c, arpa, churn, *n, *gross_margin)),
+        _ => None,
+    });
+    if let (Some(_), Some((_, _, _, n, _))) = (&months, clv) {
+        monthly_churn(&x, &mut q, &d, n);
+    }
+    select(&mut q, &cols, &rated, &d, months.is_some());
+    Ok(q)
+}
+
+/// `books`: the aggregates of [`Attribution::AccountPeriod`] over each
+/// period's accounts and group (sums 0 where there are none).
+fn books(x: &Syntax, q: &mut String, cols: &[Column], d: &Dims) {
+    let csat = crate::support::CsatScale::default();
+    let aggs: Vec<String> = cols
+        .iter()
+        .filter(|c| c.attribution == Attribution::AccountPeriod)
+        .filter_map(|c| {
+            let e = x.aggregate(&c.measure, &csat)?;
+            Some(match c.measure {
+                Measure::Sum(_) => format!("coalesce({e}, 0) AS {}", c.name),
+                _ => format!("{e} AS {}", c.name),
+            })
+        })
+        .collect();
     let _ = writeln!(
         q,
-        "books AS (\n  SELECT g.period_start{gk},\n    coalesce(sum(m.b), 0) AS mrr_start,\n    coalesce(sum(m.a), 0) AS mrr_end,\n    \
-         coalesce(sum(CASE WHEN {new} THEN m.a ELSE 0 END), 0) AS new_mrr,\n    \
-         coalesce(sum(CASE WHEN m.b > 0 AND m.a > m.b THEN m.a - m.b ELSE 0 END), 0) AS expansion_mrr,\n    \
-         coalesce(sum(CASE WHEN m.b > 0 AND m.a > 0 AND m.a < m.b THEN m.b - m.a ELSE 0 END), 0) AS contraction_mrr,\n    \
-         coalesce(sum(CASE WHEN m.b > 0 AND m.a = 0 THEN m.b ELSE 0 END), 0) AS churned_mrr,\n    \
-         coalesce(sum(CASE WHEN {react} THEN m.a ELSE 0 END), 0) AS reactivation_mrr,\n    \
-         count(CASE WHEN m.b > 0 THEN 1 END) AS customers_start,\n    \
-         count(CASE WHEN m.a > 0 THEN 1 END) AS customers_end,\n    \
-         count(CASE WHEN {new} THEN 1 END) AS new_customers,\n    \
-         count(CASE WHEN {react} THEN 1 END) AS reactivated_customers,\n    \
-         count(CASE WHEN m.b > 0 AND m.a = 0 THEN 1 END) AS churned_customers\n  \
+        "books AS (\n  SELECT g.period_start{gk},\n    {}\n  \
          FROM grid g LEFT JOIN classified m ON m.period_start = g.period_start{same}\n  GROUP BY g.period_start{gk}\n),",
+        aggs.join(",\n    "),
         gk = d.list("g"),
         same = d.same("m", "g")
     );
-    history(&x, &mut q, &d);
-    if months.is_some() {
-        monthly_churn(&x, &mut q, &d);
+}
+
+/// `rated_1`, `rated_2`, ...: the columns computed from others
+/// ([`Syntax::derived`]), each one step after the columns it reads.
+/// Returns the name of the last step (`books` with none).
+fn rated(x: &Syntax, q: &mut String, cols: &[Column]) -> String {
+    let mut level: Vec<(&str, usize)> = Vec::new();
+    let mut steps: Vec<Vec<String>> = Vec::new();
+    for c in cols.iter().filter(|c| c.attribution == Attribution::AccountPeriod) {
+        let Some(e) = x.derived(&c.measure, "") else { continue };
+        let after = c.measure.reads().iter().filter_map(|r| level.iter().find(|(n, _)| n == r)).map(|(_, l)| *l).max();
+        let l = after.map_or(0, |l| l + 1);
+        level.push((&c.name, l));
+        if steps.len() <= l {
+            steps.resize(l + 1, Vec::new());
+        }
+        steps[l].push(format!("{e} AS {}", c.name));
     }
-    select(&mut q, dbl, r.gross_margin, &d, months.is_some());
-    Ok(q)
+    let mut from = "books".to_owned();
+    for (i, exprs) in steps.iter().enumerate() {
+        let name = format!("rated_{}", i + 1);
+        let _ = writeln!(q, "{name} AS (\n  SELECT *,\n    {}\n  FROM {from}\n),", exprs.join(",\n    "));
+        from = name;
+    }
+    from
 }
 
 /// The calendar months of a spine of other periods: from the month holding
@@ -217,7 +260,7 @@ fn months_of(sp: &Spine) -> Option<Spine> {
 /// before its end), and `row_churn`: the mean of the six months ending
 /// with the month that holds each period's last instant, null unless all
 /// six are in the months and not null.
-fn monthly_churn(x: &Syntax, q: &mut String, d: &Dims) {
+fn monthly_churn(x: &Syntax, q: &mut String, d: &Dims, months: u32) {
     let dbl = x.double();
     let k = d.list("");
     let mgrid = if d.0.is_empty() {
@@ -230,7 +273,7 @@ fn monthly_churn(x: &Syntax, q: &mut String, d: &Dims) {
         )
     };
     let part = d.partition("");
-    let w = format!("OVER ({part}ORDER BY period_start ROWS BETWEEN 5 PRECEDING AND CURRENT ROW)");
+    let w = format!("OVER ({part}ORDER BY period_start ROWS BETWEEN {} PRECEDING AND CURRENT ROW)", months - 1);
     let _ = writeln!(
         q,
         "m_churn AS (\n  SELECT p.period_start{ad}, count(*) AS customers_start,\n    \
@@ -241,7 +284,7 @@ fn monthly_churn(x: &Syntax, q: &mut String, d: &Dims) {
          m_rates AS (\n  SELECT g.period_start{gk},\n    \
          CASE WHEN c.customers_start > 0 THEN CAST(c.churned AS {dbl}) / c.customers_start END AS rate\n  \
          FROM ({mgrid}) g LEFT JOIN m_churn c ON c.period_start = g.period_start{same}\n),\n\
-         m_clv AS (\n  SELECT period_start{k}, CASE WHEN count(rate) {w} = 6 THEN avg(rate) {w} END AS c\n  FROM m_rates\n),\n\
+         m_clv AS (\n  SELECT period_start{k}, CASE WHEN count(rate) {w} = {months} THEN avg(rate) {w} END AS c\n  FROM m_rates\n),\n\
          row_churn AS (\n  SELECT p.period_start{mk}, m.c\n  \
          FROM spine p JOIN months ms ON p.hi - 1 >= ms.lo AND p.hi - 1 < ms.hi\n  \
          JOIN m_clv m ON m.period_start = ms.period_start\n),",
@@ -375,9 +418,11 @@ fn lines_cte(x: &Syntax, q: &mut String, r: &RevenueRequest, code: bool) -> Resu
     Ok(())
 }
 
-/// Historic CLV: each account's revenue so far at each period's end (its
-/// lines' MRR times their months up to the end), mean and median per group.
-fn history(x: &Syntax, q: &mut String, d: &Dims) {
+/// `so_far`: each account's revenue so far at each period's end (its
+/// lines' MRR times their months up to the end); `history`: the
+/// aggregates of [`Attribution::AccountToDate`] per period and group
+/// (quantiles by a window where the dialect has no exact aggregate).
+fn history(x: &Syntax, q: &mut String, cols: &[Column], d: &Dims) {
     let dbl = x.double();
     let _ = writeln!(
         q,
@@ -389,76 +434,85 @@ fn history(x: &Syntax, q: &mut String, d: &Dims) {
         d.list("ad"),
     );
     let k = d.list("");
-    match x.quantile("revenue", 0.5) {
-        Some(median) => {
-            let _ = writeln!(
-                q,
-                "history AS (\n  SELECT period_start{k}, avg(revenue) AS clv_historic_mean, {median} AS clv_historic_median\n  \
-                 FROM so_far GROUP BY period_start{k}\n),"
-            );
+    let csat = crate::support::CsatScale::default();
+    let (mut aggs, mut windowed) = (Vec::new(), Vec::new());
+    for c in cols.iter().filter(|c| c.attribution == Attribution::AccountToDate) {
+        match (x.aggregate(&c.measure, &csat), &c.measure) {
+            (Some(e), _) => aggs.push(format!("{e} AS {}", c.name)),
+            (None, Measure::Quantile(v, p, _)) => windowed.push((c.name.clone(), x.value(v), *p)),
+            _ => {}
         }
-        None => {
-            let qs = [("clv_historic_median".to_owned(), 0.5)];
-            x.window_quantiles(q, "history_q", &format!("SELECT period_start{k}, revenue AS v FROM so_far"), &d.0, &qs);
-            let _ = writeln!(
-                q,
-                "history AS (\n  SELECT s.period_start{}, s.clv_historic_mean, h.clv_historic_median\n  \
-                 FROM (SELECT period_start{k}, avg(revenue) AS clv_historic_mean FROM so_far GROUP BY period_start{k}) s\n  \
-                 LEFT JOIN history_q h ON h.period_start = s.period_start{}\n),",
-                d.list("s"),
-                d.same("h", "s")
-            );
+    }
+    let inner = match aggs.is_empty() {
+        true => format!("SELECT DISTINCT period_start{k} FROM so_far"),
+        false => format!("SELECT period_start{k}, {} FROM so_far GROUP BY period_start{k}", aggs.join(", ")),
+    };
+    let (mut outs, mut joins) = (vec![format!("s.*")], String::new());
+    for (i, (name, v, p)) in windowed.into_iter().enumerate() {
+        let cte = format!("history_q{i}");
+        let source = format!("SELECT period_start{k}, {v} AS v FROM so_far");
+        x.window_quantiles(q, &cte, &source, &d.0, &[(name.clone(), p)]);
+        outs.push(format!("h{i}.{name}"));
+        let _ = write!(
+            joins,
+            "\n  LEFT JOIN {cte} h{i} ON h{i}.period_start = s.period_start{}",
+            d.same(&format!("h{i}"), "s")
+        );
+    }
+    match joins.is_empty() {
+        true => {
+            let _ = writeln!(q, "history AS (\n  {inner}\n),");
+        }
+        false => {
+            let _ = writeln!(q, "history AS (\n  SELECT {}\n  FROM ({inner}) s{joins}\n),", outs.join(", "));
         }
     }
 }
 
-/// Rates over the books, CLV over the last six months' churn, and the
-/// history, in `cxm revenue`'s column order.
-fn select(q: &mut String, dbl: &str, gross_margin: f64, d: &Dims, side_months: bool) {
-    let per = |num: &str, den: &str| format!("CASE WHEN {den} > 0 THEN CAST({num} AS {dbl}) / {den} END");
-    let rate = |num: &str| format!("CASE WHEN mrr_start > 0 THEN ({num}) / mrr_start END");
-    let _ = writeln!(
-        q,
-        "rated AS (\n  SELECT b.*,\n    new_mrr + reactivation_mrr + expansion_mrr - contraction_mrr - churned_mrr AS net_new_mrr,\n    \
-         {} AS logo_churn_rate,\n    {} AS retention_rate,\n    {} AS gross_mrr_churn_rate,\n    {} AS net_mrr_churn_rate,\n    \
-         {} AS nrr,\n    {} AS grr,\n    {} AS arpa\n  FROM books b\n)",
-        per("churned_customers", "customers_start"),
-        per("customers_end - new_customers - reactivated_customers", "customers_start"),
-        rate("churned_mrr + contraction_mrr"),
-        rate("churned_mrr + contraction_mrr - expansion_mrr - reactivation_mrr"),
-        rate("mrr_start + expansion_mrr - contraction_mrr - churned_mrr"),
-        rate("mrr_start - contraction_mrr - churned_mrr"),
-        per("mrr_end", "customers_end"),
-    );
+/// The output columns in `cxm revenue`'s order: those of `books` and the
+/// rated steps from `rated`, CLV over the last months' churn (for monthly
+/// rows a window over the rows' own `logo_churn_rate`, for others the side
+/// table `row_churn`), and `history`'s.
+fn select(q: &mut String, cols: &[Column], rated: &str, d: &Dims, side_months: bool) {
     let part = d.partition("r");
-    let w = format!("OVER ({part}ORDER BY r.period_start ROWS BETWEEN 5 PRECEDING AND CURRENT ROW)");
-    let order = d.nulls_last("r");
+    let out: Vec<String> = cols
+        .iter()
+        .filter(|c| !c.name.starts_with("__"))
+        .map(|c| match (&c.measure, c.attribution) {
+            (Measure::Clv { arpa, churn, months, gross_margin }, _) => {
+                let w = format!(
+                    "OVER ({part}ORDER BY r.period_start ROWS BETWEEN {} PRECEDING AND CURRENT ROW)",
+                    months - 1
+                );
+                match side_months {
+                    true => format!("CASE WHEN c.c > 0 THEN r.{arpa} * {gross_margin:?} / c.c END AS {}", c.name),
+                    false => format!(
+                        "CASE WHEN count(r.{churn}) {w} = {months} AND avg(r.{churn}) {w} > 0\n    \
+                         THEN r.{arpa} * {gross_margin:?} / avg(r.{churn}) {w} END AS {}",
+                        c.name
+                    ),
+                }
+            }
+            (_, Attribution::AccountToDate) => format!("h.{}", c.name),
+            _ => format!("r.{}", c.name),
+        })
+        .collect();
     // Monthly rows take the mean churn of their own six rows; other periods
     // that of their month, from `row_churn`.
-    let (clv, join) = if side_months {
-        (
-            format!("CASE WHEN c.c > 0 THEN r.arpa * {gross_margin:?} / c.c END AS clv"),
-            format!("\nLEFT JOIN row_churn c ON c.period_start = r.period_start{}", d.same("c", "r")),
-        )
-    } else {
-        (
-            format!(
-                "CASE WHEN count(r.logo_churn_rate) {w} = 6 AND avg(r.logo_churn_rate) {w} > 0\n    \
-                 THEN r.arpa * {gross_margin:?} / avg(r.logo_churn_rate) {w} END AS clv"
-            ),
-            String::new(),
-        )
+    let join = match side_months {
+        true => format!("\nLEFT JOIN row_churn c ON c.period_start = r.period_start{}", d.same("c", "r")),
+        false => String::new(),
     };
+    // The last CTE's comma.
+    q.truncate(q.trim_end().trim_end_matches(',').len());
     let _ = write!(
         q,
-        "SELECT r.period_start{rk}, r.mrr_start, r.mrr_end, r.new_mrr, r.expansion_mrr, r.contraction_mrr, r.churned_mrr,\n  \
-         r.reactivation_mrr, r.net_new_mrr, r.customers_start, r.customers_end, r.new_customers,\n  \
-         r.reactivated_customers, r.churned_customers, r.logo_churn_rate, r.retention_rate, r.gross_mrr_churn_rate,\n  \
-         r.net_mrr_churn_rate, r.nrr, r.grr, r.arpa,\n  {clv},\n  \
-         h.clv_historic_mean, h.clv_historic_median\nFROM rated r\nLEFT JOIN history h ON h.period_start = r.period_start{same}{join}\n\
+        "\nSELECT r.period_start{rk},\n  {}\nFROM {rated} r\nLEFT JOIN history h ON h.period_start = r.period_start{same}{join}\n\
          ORDER BY r.period_start{order}\n",
+        out.join(",\n  "),
         rk = d.list("r"),
-        same = d.same("h", "r")
+        same = d.same("h", "r"),
+        order = d.nulls_last("r"),
     );
 }
 

@@ -175,6 +175,22 @@ fn purchase_descriptions_are_the_in_process_columns() {
     }
 }
 
+/// The typed description of the revenue table names the columns `cxm
+/// revenue` gives, in its order; each computed column reads columns
+/// listed before it, so the steps that compute them are ordered.
+#[test]
+fn revenue_descriptions_are_the_in_process_columns() {
+    use metrics_core::revenue::movements::COLUMNS;
+    use metrics_core::sql::{Measure, revenue_columns};
+    let cols = revenue_columns(0.8);
+    let names: Vec<&str> = cols.iter().map(|c| c.name.as_str()).filter(|n| !n.starts_with("__")).collect();
+    assert_eq!(names, COLUMNS);
+    for (i, c) in cols.iter().enumerate() {
+        assert!(c.measure.reads().iter().all(|r| cols[..i].iter().any(|c| c.name == *r)), "{}", c.name);
+    }
+    assert!(cols.iter().any(|c| matches!(c.measure, Measure::Clv { gross_margin, .. } if gross_margin == 0.8)));
+}
+
 /// A `by` name the query uses itself is refused, not left ambiguous; the
 /// accounts table is joined only for a `by`, one row per account.
 #[test]

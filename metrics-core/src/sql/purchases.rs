@@ -124,7 +124,7 @@ pub fn purchases_sql(r: &PurchasesRequest) -> Result<String> {
     refuse_internal(&r.by, INTERNAL)?;
     let x = Syntax(r.dialect);
     let d = Dims::quoted(&x, &r.by);
-    let mut q = x.with_spine(&r.spine);
+    let mut q = x.with_spine_buckets(&r.spine);
     days_ctes(&x, &mut q, &r.spine, 1900, last.year() + 2);
     let cols = purchase_columns(r.amount);
     transactions_ctes(&x, &mut q, r, &d);
@@ -216,8 +216,9 @@ fn within_ctes(x: &Syntax, q: &mut String, cols: &[Column], d: &Dims) {
     let _ = writeln!(
         q,
         "per_customer AS (\n  SELECT s.period_start{keys}, x.account_id,\n    {}\n  \
-         FROM t x JOIN spine s ON x.at_us >= s.lo AND x.at_us < s.hi\n  GROUP BY s.period_start{keys}, x.account_id\n),",
-        partial.join(", ")
+         FROM t x {}\n  GROUP BY s.period_start{keys}, x.account_id\n),",
+        partial.join(", "),
+        x.in_period("x.at_us")
     );
     let _ = writeln!(
         q,

@@ -6,6 +6,9 @@ use super::{Attribution, Column, Cond, Dialect, Measure, Move, QuantileMethod, S
 use crate::Result;
 use crate::support::CsatScale;
 
+/// Microseconds in a UTC day.
+const DAY_US: i64 = 86_400_000_000;
+
 /// Instants missing from a column compare as never (`coalesce(x, NEVER)`).
 const NEVER: i64 = i64::MAX;
 
@@ -32,7 +35,7 @@ pub fn support_sql(r: &SqlRequest) -> Result<String> {
     let cols = support_columns(&o);
     let x = Syntax(r.dialect);
     let by: Vec<String> = o.by.iter().map(|b| x.quote(b)).collect();
-    let mut q = x.with_spine(&r.spine);
+    let mut q = x.with_spine_buckets(&r.spine);
     x.tickets_ctes(&mut q, r, &by);
     let mut joins = Vec::new();
     for at in [Attribution::Created, Attribution::Solved, Attribution::Rated] {
@@ -141,6 +144,54 @@ impl Syntax {
     /// start date and UTC bounds in epoch microseconds.
     pub(super) fn with_spine(&self, sp: &crate::period::Spine) -> String {
         format!("WITH\n{},\n", self.periods("spine", sp))
+    }
+
+    /// [`Self::with_spine`], then `spine_buckets`: each period once per UTC
+    /// day it overlaps (`day`, days since 1970-01-01, beside `period_start`,
+    /// `lo` and `hi`), for [`Self::in_period`]. The days are numbered from
+    /// a table of ten digits, as many digits as the longest period needs,
+    /// so the SQL stays short whatever the range.
+    pub(super) fn with_spine_buckets(&self, sp: &crate::period::Spine) -> String {
+        let big = self.bigint();
+        let span = sp
+            .starts
+            .iter()
+            .zip(sp.end_instants())
+            .map(|(d, hi)| (hi - 1).div_euclid(DAY_US) - crate::period::day_start(*d, sp.tz).div_euclid(DAY_US))
+            .max()
+            .unwrap_or(0);
+        let digits = span.max(1).ilog10() as usize + 1;
+        let rows: Vec<Vec<String>> = (0..10).map(|d| vec![format!("CAST({d} AS {big})")]).collect();
+        let k: Vec<String> = (0..digits)
+            .map(|i| format!("{}d{i}.d", if i == 0 { String::new() } else { format!("{} * ", 10i64.pow(i as u32)) }))
+            .collect();
+        let from: Vec<String> = (0..digits).map(|i| format!("digits d{i}")).collect();
+        format!(
+            "{}{},\nspine_buckets AS (\n  SELECT s.period_start, s.lo, s.hi, s.first_day + n.k AS day\n  \
+             FROM (SELECT period_start, lo, hi, {} AS first_day, {} AS last_day FROM spine) s\n  \
+             JOIN (SELECT {} AS k FROM {}) n ON n.k <= s.last_day - s.first_day\n),\n",
+            self.with_spine(sp),
+            self.rows("digits", &["d"], &rows),
+            self.day("lo"),
+            self.day("hi - 1"),
+            k.join(" + "),
+            from.join(" CROSS JOIN ")
+        )
+    }
+
+    /// The UTC day (days since 1970-01-01) of an instant in epoch µs
+    /// (exact through a double up to 2^53 µs, the year 2255).
+    pub(super) fn day(&self, us: &str) -> String {
+        format!("CAST(floor(CAST({us} AS {}) / {DAY_US}.0) AS {})", self.double(), self.bigint())
+    }
+
+    /// `JOIN spine_buckets s ON ...`: the period holding the instant `i`
+    /// (epoch µs; none when null or outside the periods), as an equi-join
+    /// on its UTC day beside the range, which engines run as a hash join
+    /// (a range alone is a nested loop in DataFusion and Spark: rows ×
+    /// periods comparisons).
+    pub(super) fn in_period(&self, i: &str) -> String {
+        format!("JOIN spine_buckets s ON s.day = {} AND {i} >= s.lo AND {i} < s.hi", self.day(i))
     }
 
     /// `name AS (...)`: the periods of `sp`, each with its start date and
@@ -344,7 +395,7 @@ impl Syntax {
             }
         }
         let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
-        let join = format!("FROM t x JOIN spine s ON {i} >= s.lo AND {i} < s.hi", i = instant(at));
+        let join = format!("FROM t x {}", self.in_period(instant(at)));
         let _ = writeln!(
             q,
             "{name} AS (\n  SELECT s.period_start{keys},\n{}\n  {join}\n  GROUP BY s.period_start{keys}\n),",
@@ -354,7 +405,7 @@ impl Syntax {
         for (k, (v, qs)) in windowed.into_iter().enumerate() {
             let source = format!("SELECT s.period_start{keys}, {} AS v\n  {join}", self.value(v));
             let cte = format!("{name}_q{k}");
-            self.window_quantiles(q, &cte, &source, by, &qs);
+            self.window_quantiles(q, &cte, &source, by, (&qs, &[]));
             let columns = qs.into_iter().map(|(c, _)| c).collect();
             out.push(Join { alias: format!("{}q{k}", alias(at)), cte, columns });
         }
@@ -364,14 +415,16 @@ impl Syntax {
     /// Quantiles by a window over the sorted values, for a dialect without
     /// an exact aggregate: with the values of a group numbered 0..n-1 in
     /// order, `x[⌊h⌋] + (h - ⌊h⌋)(x[⌊h⌋+1] - x[⌊h⌋])` at h = (n-1)p, the
-    /// rule of metrics.md, "Common rules".
+    /// rule of metrics.md, "Common rules". `extra` are more aggregates
+    /// of the same rows, over `v` and the group's count `n`, written
+    /// `expr AS name` (none: an empty slice).
     pub(super) fn window_quantiles(
         &self,
         q: &mut String,
         name: &str,
         source: &str,
         by: &[String],
-        qs: &[(String, f64)],
+        (qs, extra): (&[(String, f64)], &[String]),
     ) {
         let keys: String = by.iter().map(|b| format!(", {b}")).collect();
         let part = format!("PARTITION BY period_start{keys}");
@@ -382,6 +435,7 @@ impl Syntax {
             let (lo, hi) = (at(&format!("floor({h})")), at(&format!("least(floor({h}) + 1, n - 1)")));
             cols.push(format!("    {lo} + ({h} - floor({h})) * ({hi} - {lo}) AS {col}"));
         }
+        cols.extend(extra.iter().map(|e| format!("    {e}")));
         let _ = writeln!(
             q,
             "{name}_v AS (\n  {source}\n),\n{name}_r AS (\n  SELECT period_start{keys}, v,\n    \
@@ -406,27 +460,29 @@ impl Syntax {
              WHERE coalesce(x.solved_at, {NEVER}) >= x.created_at\n),",
             self.double()
         );
-        let median = self.quantile("age", 0.5);
-        let _ = writeln!(
-            q,
-            "backlog AS (\n  SELECT period_start{k},\n    count(*) AS backlog_count,\n    \
-             count(CASE WHEN age > 168 THEN 1 END) AS backlog_over_7d_count{}\n  FROM open_at_end\n  \
-             GROUP BY period_start{k}\n),",
-            median.as_ref().map_or(String::new(), |m| format!(",\n    {m} AS backlog_median_age_hours"))
-        );
-        let mut out = vec![Join { alias: "b".into(), cte: "backlog".into(), columns: Vec::new() }];
-        if median.is_none() {
-            let qs = [("backlog_median_age_hours".to_owned(), 0.5)];
-            self.window_quantiles(
-                q,
-                "backlog_q",
-                &format!("SELECT period_start{k}, age AS v FROM open_at_end"),
-                by,
-                &qs,
-            );
-            out.push(Join { alias: "bq".into(), cte: "backlog_q".into(), columns: vec![qs[0].0.clone()] });
+        let counts = ["count(*) AS backlog_count", "count(CASE WHEN age > 168 THEN 1 END) AS backlog_over_7d_count"];
+        match self.quantile("age", 0.5) {
+            Some(median) => {
+                let _ = writeln!(
+                    q,
+                    "backlog AS (\n  SELECT period_start{k},\n    {},\n    {median} AS backlog_median_age_hours\n  \
+                     FROM open_at_end\n  GROUP BY period_start{k}\n),",
+                    counts.join(",\n    ")
+                );
+            }
+            // The window's own rows give the counts too: the open tickets
+            // are joined to the period ends once.
+            None => {
+                let qs = [("backlog_median_age_hours".to_owned(), 0.5)];
+                let extra = [
+                    "n AS backlog_count".to_owned(),
+                    "count(CASE WHEN v > 168 THEN 1 END) AS backlog_over_7d_count".to_owned(),
+                ];
+                let source = format!("SELECT period_start{k}, age AS v FROM open_at_end");
+                self.window_quantiles(q, "backlog", &source, by, (&qs, &extra));
+            }
         }
-        out
+        vec![Join { alias: "b".into(), cte: "backlog".into(), columns: Vec::new() }]
     }
 
     /// The final select: every column from the CTE that computes it,

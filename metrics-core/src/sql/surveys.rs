@@ -108,7 +108,7 @@ pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
     refuse_internal(&r.by, INTERNAL)?;
     let x = Syntax(r.dialect);
     let d = Dims::quoted(&x, &r.by);
-    let mut q = x.with_spine(&r.spine);
+    let mut q = x.with_spine_buckets(&r.spine);
     responses_ctes(&x, &mut q, r, &d);
     let cols = survey_columns(&r.surveys);
     let keys = d.list("x");
@@ -118,8 +118,9 @@ pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
     let _ = writeln!(
         q,
         "counts AS (\n  SELECT s.period_start{keys},\n{}\n  \
-         FROM t x JOIN spine s ON x.responded_at >= s.lo AND x.responded_at < s.hi\n  GROUP BY s.period_start{keys}\n),",
-        exprs.join(",\n")
+         FROM t x {}\n  GROUP BY s.period_start{keys}\n),",
+        exprs.join(",\n"),
+        x.in_period("x.responded_at")
     );
     grid_cte(&mut q, &d.0);
     q.pop();

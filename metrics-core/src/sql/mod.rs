@@ -119,7 +119,8 @@ pub struct Capabilities {
     pub filter_clause: bool,
 }
 
-/// The instant a column's tickets are attributed to.
+/// What a column's rows are attributed to a period by: a ticket's instant,
+/// a response's, a transaction's, or an account's state over the period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Attribution {
@@ -200,7 +201,8 @@ pub enum Value {
     /// response reads as satisfied, 0 when it reads as not.
     Score(Survey),
     /// A number column read as cxm reads numbers (text that is no number,
-    /// NaN and infinities are null), where the row is read.
+    /// NaN and infinities are null): the section parses it once where it
+    /// reads the row, and aggregates read the parsed column.
     Number(&'static str),
     /// An account's MRR at the period's start ([`Attribution::AccountPeriod`]).
     MrrAtStart,
@@ -256,13 +258,14 @@ pub enum QuantileMethod {
     Linear,
 }
 
-/// How a column aggregates the tickets attributed to a period.
+/// How a column aggregates the rows attributed to a period (tickets,
+/// responses, transactions, accounts), or computes from other columns.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Measure {
-    /// Every ticket attributed.
+    /// Every row attributed.
     Count,
-    /// Tickets meeting the condition.
+    /// Rows meeting the condition.
     CountIf(Cond),
     /// Tickets whose value is not null.
     CountValues(Value),
@@ -363,18 +366,23 @@ impl Measure {
 pub struct Column {
     /// Its name (the contract of docs/metrics.md).
     pub name: String,
-    /// The instant its tickets are attributed to.
+    /// What its rows are attributed to a period by.
     pub attribution: Attribution,
     /// What it measures.
     pub measure: Measure,
-    /// A count: 0, not null, in a period without tickets.
+    /// A count (or a sum of money): 0, not null, in a period without rows.
     pub count: bool,
 }
 
 impl Column {
-    /// The input columns it reads (of the tickets or the survey responses
-    /// table), in a fixed order without repeats; a ratio or net score
-    /// reads only other output columns, so none.
+    /// The input columns of its section's table (tickets, survey
+    /// responses, transactions, subscriptions) it reads, in a fixed order
+    /// without repeats: those that attribute its rows, then those its
+    /// measure reads. A computed column (ratio, net score, linear, CLV)
+    /// adds none to its attribution's. Revenue lists `mrr`: with the
+    /// amount form the query reads `amount`, `quantity`, `interval`,
+    /// `interval_count` and `currency` instead; a `--by` column of the
+    /// accounts table is not listed.
     ///
     /// ```
     /// use metrics_core::sql::{support_columns, survey_columns};

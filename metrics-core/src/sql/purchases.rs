@@ -231,7 +231,7 @@ fn within_ctes(x: &Syntax, q: &mut String, cols: &[Column], d: &Dims) {
 fn running(cols: &[Column]) -> Vec<(&Column, u32)> {
     cols.iter()
         .filter_map(|c| match (c.attribution, &c.measure) {
-            (Attribution::NthPurchaseDay(n), Measure::RunningCount) => Some((c, n)),
+            (Attribution::NthPurchaseDay(n), Measure::RunningCount) if n > 0 => Some((c, n)),
             _ => None,
         })
         .collect()

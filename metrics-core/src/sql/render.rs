@@ -33,6 +33,11 @@ const NEVER: i64 = i64::MAX;
 pub fn support_sql(r: &SqlRequest) -> Result<String> {
     let o = r.options.validated()?;
     let cols = support_columns(&o);
+    let mut internal: Vec<&str> = vec!["period_start", "v", "i", "n", "age", "snap_us", "bound", "at_us", "day"];
+    internal.extend(cols.iter().flat_map(|c| c.inputs()));
+    internal.extend(["reopens", "agent_replies", "escalated", "csat"]);
+    internal.extend(cols.iter().map(|c| c.name.as_str()));
+    refuse_internal(&o.by, &internal)?;
     let x = Syntax(r.dialect);
     let by: Vec<String> = o.by.iter().map(|b| x.quote(b)).collect();
     let mut q = x.with_spine_buckets(&r.spine);
@@ -309,8 +314,8 @@ impl Syntax {
     }
 
     /// A measure computed from other columns of the same row, each read
-    /// as `a.column` (or `column` with an empty `a`), or none for an
-    /// aggregate. A net score reads its shares from the columns
+    /// as `a.column` (or `column` with an empty `a`), or none: an
+    /// aggregate, or CLV (its section renders the window over the months). A net score reads its shares from the columns
     /// [`Self::shares`] names.
     pub(super) fn derived(&self, m: &Measure, a: &str) -> Option<String> {
         let c = |n: &str| if a.is_empty() { n.to_owned() } else { format!("{a}.{n}") };
@@ -575,24 +580,22 @@ fn instant(at: Attribution) -> &'static str {
     match at {
         Attribution::Created => "x.created_at",
         Attribution::Solved => "x.solved_at",
-        Attribution::Responded => "x.responded_at",
-        Attribution::Purchased | Attribution::NthPurchaseDay(_) => "x.at_us",
-        Attribution::AccountPeriod | Attribution::AccountToDate => "p.hi",
-        _ => "coalesce(x.csat_at, x.solved_at)",
+        Attribution::Rated => "coalesce(x.csat_at, x.solved_at)",
+        // Not a ticket instant: the support table has no such column.
+        _ => "NULL",
     }
 }
 
+/// The CTE and alias of a support column's attribution in the support
+/// query; other tables' attributions are rendered by their own sections
+/// and have none here.
 fn cte_name(at: Attribution) -> &'static str {
     match at {
         Attribution::Created => "by_created",
         Attribution::Solved => "by_solved",
         Attribution::Rated => "by_rated",
         Attribution::PeriodEnd => "backlog",
-        Attribution::Responded => "counts",
-        Attribution::Purchased => "in_period",
-        Attribution::NthPurchaseDay(_) => "lifetime",
-        Attribution::AccountPeriod => "books",
-        Attribution::AccountToDate => "history",
+        _ => "none",
     }
 }
 
@@ -602,11 +605,7 @@ fn alias(at: Attribution) -> &'static str {
         Attribution::Solved => "s",
         Attribution::Rated => "r",
         Attribution::PeriodEnd => "b",
-        Attribution::Responded => "n",
-        Attribution::Purchased => "w",
-        Attribution::NthPurchaseDay(_) => "l",
-        Attribution::AccountPeriod => "r",
-        Attribution::AccountToDate => "h",
+        _ => "none",
     }
 }
 
@@ -676,7 +675,8 @@ pub(super) struct Source {
 }
 
 /// The source of a section's rows: the `by` columns `d` (the quoted forms
-/// of `raw`) are read from the table itself when `own_by` names them, the
+/// of `raw`) are read from the table itself when `own_by` names them (and
+/// `account_id` always), the
 /// others (with an accounts table) from its row of the row's
 /// `account_id`, through [`account_dims_cte`] (written to `q`). Without an
 /// accounts table, or when every `by` is the table's own, nothing is
@@ -691,7 +691,8 @@ pub(super) fn source_with_dims(
 ) -> Source {
     let s = x.string();
     let by = &d.0;
-    let own: Vec<bool> = raw.iter().map(|b| own_by.contains(b)).collect();
+    // `account_id` is the join key: the table's own.
+    let own: Vec<bool> = raw.iter().map(|b| own_by.contains(b) || b == "account_id").collect();
     let joined: Vec<String> = by.iter().zip(&own).filter(|(_, o)| !**o).map(|(b, _)| b.clone()).collect();
     match accounts {
         Some(a) if !joined.is_empty() => {
@@ -714,7 +715,8 @@ pub(super) fn source_with_dims(
 /// A `by` name the query also uses for a column of its own is refused
 /// (rename it in a view).
 pub(super) fn refuse_internal(by: &[String], internal: &[&str]) -> crate::Result<()> {
-    match by.iter().find(|b| internal.contains(&b.as_str())) {
+    // Engines other than PostgreSQL and Snowflake match names in any case.
+    match by.iter().find(|b| internal.iter().any(|i| i.eq_ignore_ascii_case(b))) {
         Some(b) => Err(crate::Error::invalid_option(
             "by",
             b,

@@ -114,8 +114,28 @@ fn dims_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, d: &Dims) -> Result
     // The query's own columns beside the `by` ones: its steps' and every
     // output column.
     let own = revenue_columns(r.gross_margin);
-    let mut internal = vec!["account_id", "period_start", "a", "b", "paid_before", "revenue", "cohort", "age"];
+    let mut internal = vec![
+        "account_id",
+        "period_start",
+        "a",
+        "b",
+        "paid_before",
+        "revenue",
+        "churned",
+        "rate",
+        "c",
+        "v",
+        "i",
+        "n",
+        "mrr",
+        "total",
+        "cohort",
+        "ci",
+        "accounts",
+        "active",
+    ];
     internal.extend(own.iter().map(|c| c.name.as_str()));
+    internal.extend(crate::revenue::cohorts::COLUMNS);
     super::render::refuse_internal(&r.by, &internal)?;
     let _ = writeln!(
         q,
@@ -273,7 +293,10 @@ fn monthly_churn(x: &Syntax, q: &mut String, d: &Dims, months: u32) {
         )
     };
     let part = d.partition("");
-    let w = format!("OVER ({part}ORDER BY period_start ROWS BETWEEN {} PRECEDING AND CURRENT ROW)", months - 1);
+    let w = format!(
+        "OVER ({part}ORDER BY period_start ROWS BETWEEN {} PRECEDING AND CURRENT ROW)",
+        months.saturating_sub(1)
+    );
     let _ = writeln!(
         q,
         "m_churn AS (\n  SELECT p.period_start{ad}, count(*) AS customers_start,\n    \
@@ -482,7 +505,7 @@ fn select(q: &mut String, cols: &[Column], rated: &str, d: &Dims, side_months: b
             (Measure::Clv { arpa, churn, months, gross_margin }, _) => {
                 let w = format!(
                     "OVER ({part}ORDER BY r.period_start ROWS BETWEEN {} PRECEDING AND CURRENT ROW)",
-                    months - 1
+                    months.saturating_sub(1)
                 );
                 match side_months {
                     true => format!("CASE WHEN c.c > 0 THEN r.{arpa} * {gross_margin:?} / c.c END AS {}", c.name),

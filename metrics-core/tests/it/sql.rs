@@ -199,9 +199,25 @@ fn by_names_of_the_query_own_columns_are_refused() {
     let mut p = PurchasesRequest::new(Dialect::DuckDb, "t", spine.clone());
     p.by = vec!["pday".into()];
     assert!(purchases_sql(&p).is_err());
-    let mut s = SurveysRequest::new(Dialect::DuckDb, "s", spine);
+    let mut s = SurveysRequest::new(Dialect::DuckDb, "s", spine.clone());
     s.by = vec!["kind".into()];
     assert!(surveys_sql(&s).is_err());
+    // Most engines match names in any case.
+    s.by = vec!["Kind".into()];
+    assert!(surveys_sql(&s).is_err());
+    // Support: the window median's own columns and the tickets' columns.
+    for by in ["n", "v", "csat", "created_at", "backlog_count"] {
+        let o = SupportOptions::default().with_by([by]);
+        assert!(support_sql(&SqlRequest::new(Dialect::DataFusion, "t", o, spine.clone())).is_err(), "{by}");
+    }
+    let o = SupportOptions::default().with_by(["channel"]);
+    assert!(support_sql(&SqlRequest::new(Dialect::DataFusion, "t", o, spine.clone())).is_ok());
+    // Revenue and cohorts: the monthly churn's and the cohorts' columns.
+    for by in ["churned", "rate", "accounts", "logo_retention", "nrr"] {
+        let mut r = RevenueRequest::new(Dialect::DuckDb, "subs", spine.clone());
+        (r.by, r.accounts) = (vec![by.into()], Some("accounts".into()));
+        assert!(revenue_sql(&r).is_err() && cohorts_sql(&r).is_err(), "{by}");
+    }
     s.by.clear();
     s.accounts = Some("crm.accounts".into());
     assert!(!surveys_sql(&s).unwrap().contains("crm.accounts"), "no by, no join");

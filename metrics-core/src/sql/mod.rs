@@ -1,7 +1,8 @@
 //! Report sections as SQL for an engine that already holds the data
 //! (docs/sql.md). The support, surveys, purchases and revenue tables start
 //! from a typed description of every column ([`support_columns`],
-//! [`survey_columns`], [`purchase_columns`], [`revenue_columns`]:
+//! [`survey_columns`], [`purchase_columns`], [`revenue_columns`],
+//! [`cohort_columns`]:
 //! the input columns, which rows count, what is measured, the instant a
 //! row is attributed to, the aggregation with its quantile method), rendered
 //! per [`Dialect`]; the period grain and zone are the request's [`Spine`].
@@ -148,6 +149,12 @@ pub enum Attribution {
     /// An account with a line started before the period's end, with its
     /// revenue so far.
     AccountToDate,
+    /// An account in its cohort: the period holding its first line with
+    /// MRR > 0 (cohorts before the range left out).
+    Cohort,
+    /// An account of a cohort at the end of the period `age` periods after
+    /// the cohort's own, with its MRR then (at least 1e-6 to count).
+    CohortAge,
 }
 
 /// How an account's MRR moved over a period (metrics.md, "MRR and
@@ -307,6 +314,14 @@ pub enum Measure {
         /// Count of all responses.
         den: String,
     },
+    /// `num` over its own value at age 0 (the cohort's own period), null
+    /// when that base is not above `floor` ([`Attribution::CohortAge`]).
+    OverFirstAge {
+        /// The column.
+        num: String,
+        /// The least base that divides (1e-6 for money).
+        floor: f64,
+    },
     /// `Σ coefficient × column` over other columns (nulls are not expected:
     /// they are counts or sums).
     Linear(Vec<(f64, String)>),
@@ -356,6 +371,7 @@ impl Measure {
             Measure::NetScore { pos, neg, den } | Measure::NetScoreBound { pos, neg, den, .. } => vec![pos, neg, den],
             Measure::Linear(terms) => terms.iter().map(|(_, c)| c.as_str()).collect(),
             Measure::Clv { arpa, churn, .. } => vec![arpa, churn],
+            Measure::OverFirstAge { num, .. } => vec![num],
             _ => Vec::new(),
         }
     }
@@ -401,7 +417,9 @@ impl Column {
             Attribution::PeriodEnd => vec!["created_at", "solved_at"],
             Attribution::Responded => vec!["responded_at"],
             Attribution::Purchased | Attribution::NthPurchaseDay(_) => vec!["account_id", "at"],
-            Attribution::AccountPeriod | Attribution::AccountToDate => vec!["account_id", "start_at", "end_at", "mrr"],
+            Attribution::AccountPeriod | Attribution::AccountToDate | Attribution::Cohort | Attribution::CohortAge => {
+                vec!["account_id", "start_at", "end_at", "mrr"]
+            }
         };
         match &self.measure {
             Measure::CountIf(c) => cond_inputs(c, &mut out),
@@ -716,5 +734,32 @@ pub fn revenue_columns(gross_margin: f64) -> Vec<Column> {
         ),
         col("clv_historic_mean", AccountToDate, Measure::Mean(so_far.clone()), false),
         col("clv_historic_median", AccountToDate, Measure::Quantile(so_far, 0.5, QuantileMethod::Linear), false),
+    ]
+}
+
+/// The cohorts table's columns after `cohort`, the `by` columns and `age`,
+/// in output order: the same definitions as docs/metrics.md ("The
+/// `cohorts` table") and `cxm cohorts`. A column whose name starts `__` is
+/// a helper the output leaves out.
+///
+/// ```
+/// use metrics_core::sql::{Measure, cohort_columns};
+/// let cols = cohort_columns();
+/// let rr = cols.iter().find(|c| c.name == "revenue_retention").unwrap();
+/// assert!(matches!(&rr.measure, Measure::OverFirstAge { num, .. } if num == "__mrr"));
+/// ```
+pub fn cohort_columns() -> Vec<Column> {
+    use Attribution::{Cohort, CohortAge};
+    vec![
+        col("accounts", Cohort, Measure::Count, true),
+        col("__active", CohortAge, Measure::CountIf(Cond::PaidAtEnd), true),
+        col("__mrr", CohortAge, Measure::Sum(Value::MrrAtEnd), true),
+        col(
+            "logo_retention",
+            CohortAge,
+            Measure::Ratio { num: "__active".into(), den: "accounts".into(), scale: 1.0 },
+            false,
+        ),
+        col("revenue_retention", CohortAge, Measure::OverFirstAge { num: "__mrr".into(), floor: 1e-6 }, false),
     ]
 }

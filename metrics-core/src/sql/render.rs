@@ -341,6 +341,10 @@ impl Syntax {
                 }
                 format!("({e})")
             }
+            Measure::OverFirstAge { num, floor } => {
+                let base = c(&first_age(num));
+                format!("CASE WHEN coalesce({base}, 0) > {floor:e} THEN CAST({} AS {dbl}) / {base} END", c(num))
+            }
             Measure::NetScore { pos, neg, den } => {
                 format!("CASE WHEN {} > 0 THEN 100.0 * ({} - {}) END", c(den), c(&share(pos)), c(&share(neg)))
             }
@@ -559,6 +563,12 @@ fn moved(m: Move) -> &'static str {
         Move::Churn => "b > 0 AND a = 0",
         Move::Reactivation => "b = 0 AND a > 0 AND paid_before",
     }
+}
+
+/// The column of `n`'s value at age 0, which [`Measure::OverFirstAge`]
+/// reads (its section computes it).
+pub(super) fn first_age(n: &str) -> String {
+    format!("{n}_at_0")
 }
 
 /// The column of a net score's share of `n` ([`Syntax::shares`]).

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::render::{Dims, Syntax};
-use super::{Attribution, Column, Dialect, Measure, revenue_columns};
+use super::{Attribution, Column, Dialect, Measure, cohort_columns, revenue_columns};
 use crate::period::{Period, Spine};
 use crate::{Error, Result};
 
@@ -133,6 +133,9 @@ fn dims_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, d: &Dims) -> Result
         "ci",
         "accounts",
         "active",
+        "__active",
+        "__mrr",
+        "__mrr_at_0",
     ];
     internal.extend(own.iter().map(|c| c.name.as_str()));
     internal.extend(crate::revenue::cohorts::COLUMNS);
@@ -557,30 +560,64 @@ fn select(q: &mut String, cols: &[Column], rated: &str, d: &Dims, side_months: b
 /// ```
 pub fn cohorts_sql(r: &RevenueRequest) -> Result<String> {
     let (x, d, mut q) = accounts_over_time(r, None)?;
-    let dbl = x.double();
+    let cols = cohort_columns();
     let (k, ks, ok) = (d.list(""), d.list("s"), d.list("ad"));
-    let order = d.nulls_last("s");
-    let _ = write!(
+    let csat = crate::support::CsatScale::default();
+    let aggs = |at: Attribution| -> Vec<(&Column, String)> {
+        cols.iter().filter(|c| c.attribution == at).filter_map(|c| Some((c, x.aggregate(&c.measure, &csat)?))).collect()
+    };
+    let (sized, kept) = (aggs(Attribution::Cohort), aggs(Attribution::CohortAge));
+    let list = |a: &[(&Column, String)]| a.iter().map(|(c, e)| format!(", {e} AS {}", c.name)).collect::<String>();
+    let _ = writeln!(
         q,
         "spine_i AS (SELECT period_start, lo, hi, row_number() OVER (ORDER BY period_start) AS i FROM spine),\n\
          cohort_of AS (\n  SELECT f.account_id, p.period_start AS cohort, p.i AS ci{ok}\n  \
          FROM first_paid f JOIN spine_i p ON f.first_paid >= p.lo AND f.first_paid < p.hi{jd}\n),\n\
-         sizes AS (SELECT cohort, ci{k}, count(*) AS accounts FROM cohort_of GROUP BY cohort, ci{k}),\n\
-         held AS (\n  SELECT o.cohort{ko}, p.i - o.ci AS age, n.total AS mrr\n  \
+         sizes AS (SELECT cohort, ci{k}{} FROM cohort_of GROUP BY cohort, ci{k}),\n\
+         held AS (\n  SELECT o.cohort{ko}, p.i - o.ci AS age, n.total AS a\n  \
          FROM cohort_of o JOIN spine_i p ON p.i >= o.ci\n  JOIN snap n ON n.t = p.hi AND n.account_id = o.account_id\n  \
          WHERE n.total > 1e-6\n),\n\
-         kept AS (SELECT cohort{k}, age, count(*) AS active, sum(mrr) AS mrr FROM held GROUP BY cohort{k}, age)\n\
-         SELECT s.cohort{ks}, p.i - s.ci AS age, s.accounts,\n  \
-         CAST(coalesce(kp.active, 0) AS {dbl}) / s.accounts AS logo_retention,\n  \
-         CASE WHEN coalesce(b.mrr, 0) > 1e-6 THEN coalesce(kp.mrr, 0) / b.mrr END AS revenue_retention\n\
-         FROM sizes s JOIN spine_i p ON p.i >= s.ci\n\
-         LEFT JOIN kept kp ON kp.cohort = s.cohort AND kp.age = p.i - s.ci{same_k}\n\
-         LEFT JOIN kept b ON b.cohort = s.cohort AND b.age = 0{same_b}\n\
-         ORDER BY s.cohort{order}, age\n",
+         kept AS (SELECT cohort{k}, age{} FROM held GROUP BY cohort{k}, age),",
+        list(&sized),
+        list(&kept),
         jd = join_dims(&d, "ad", "f.account_id"),
         ko = d.list("o"),
-        same_k = d.same("kp", "s"),
-        same_b = d.same("b", "s"),
+    );
+    // Each cohort and age: the cohort's columns, the age's (0 where none
+    // held MRR), and the age-0 values the retentions divide by.
+    let mut cells: Vec<String> = sized.iter().map(|(c, _)| format!("s.{}", c.name)).collect();
+    cells.extend(kept.iter().map(|(c, _)| match c.count {
+        true => format!("coalesce(kp.{0}, 0) AS {0}", c.name),
+        false => format!("kp.{0} AS {0}", c.name),
+    }));
+    for c in &cols {
+        if let Measure::OverFirstAge { num, .. } = &c.measure {
+            cells.push(format!("b.{num} AS {}", super::render::first_age(num)));
+        }
+    }
+    let _ = writeln!(
+        q,
+        "cells AS (\n  SELECT s.cohort{ks}, p.i - s.ci AS age,\n    {}\n  \
+         FROM sizes s JOIN spine_i p ON p.i >= s.ci\n  \
+         LEFT JOIN kept kp ON kp.cohort = s.cohort AND kp.age = p.i - s.ci{}\n  \
+         LEFT JOIN kept b ON b.cohort = s.cohort AND b.age = 0{}\n)",
+        cells.join(",\n    "),
+        d.same("kp", "s"),
+        d.same("b", "s"),
+    );
+    let out: Vec<String> = cols
+        .iter()
+        .filter(|c| !c.name.starts_with("__"))
+        .map(|c| match x.derived(&c.measure, "") {
+            Some(e) => format!("{e} AS {}", c.name),
+            None => c.name.clone(),
+        })
+        .collect();
+    let _ = write!(
+        q,
+        "SELECT cohort{k}, age,\n  {}\nFROM cells\nORDER BY cohort{}, age\n",
+        out.join(",\n  "),
+        d.nulls_last("")
     );
     Ok(q)
 }

@@ -191,6 +191,20 @@ fn revenue_descriptions_are_the_in_process_columns() {
     assert!(cols.iter().any(|c| matches!(c.measure, Measure::Clv { gross_margin, .. } if gross_margin == 0.8)));
 }
 
+/// The typed description of the cohorts table names the columns `cxm
+/// cohorts` gives after `age`, in its order.
+#[test]
+fn cohort_descriptions_are_the_in_process_columns() {
+    use metrics_core::revenue::cohorts::COLUMNS;
+    use metrics_core::sql::cohort_columns;
+    let cols = cohort_columns();
+    let names: Vec<&str> = cols.iter().map(|c| c.name.as_str()).filter(|n| !n.starts_with("__")).collect();
+    assert_eq!(names, COLUMNS[1..]);
+    for (i, c) in cols.iter().enumerate() {
+        assert!(c.measure.reads().iter().all(|r| cols[..i].iter().any(|c| c.name == *r)), "{}", c.name);
+    }
+}
+
 /// A `by` name the query uses itself is refused, not left ambiguous; the
 /// accounts table is joined only for a `by`, one row per account.
 #[test]

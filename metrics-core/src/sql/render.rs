@@ -46,7 +46,7 @@ pub fn support_sql(r: &SqlRequest) -> Result<String> {
     for at in [Attribution::Created, Attribution::Solved, Attribution::Rated] {
         joins.extend(x.attributed(&mut q, at, &cols, &by, &o.csat));
     }
-    joins.extend(x.backlog(&mut q, &by));
+    joins.extend(x.backlog(&mut q, &by, &r.spine));
     grid_cte(&mut q, &by);
     x.select(&mut q, &cols, &by, &joins);
     Ok(q)
@@ -172,9 +172,10 @@ impl Syntax {
             .collect();
         let from: Vec<String> = (0..digits).map(|i| format!("digits d{i}")).collect();
         format!(
-            "{}{},\nspine_buckets AS (\n  SELECT s.period_start, s.lo, s.hi, s.first_day + n.k AS day\n  \
-             FROM (SELECT period_start, lo, hi, {} AS first_day, {} AS last_day FROM spine) s\n  \
-             JOIN (SELECT {} AS k FROM {}) n ON n.k <= s.last_day - s.first_day\n),\n",
+            "{}{},\nspine_buckets AS (\n  SELECT s.period_start, s.lo, s.hi, s.k, s.first_day + n.d AS day\n  \
+             FROM (SELECT period_start, lo, hi, {} AS first_day, {} AS last_day,\n    \
+             CAST(row_number() OVER (ORDER BY period_start) AS {big}) AS k FROM spine) s\n  \
+             JOIN (SELECT {} AS d FROM {}) n ON n.d <= s.last_day - s.first_day\n),\n",
             self.with_spine(sp),
             self.rows("digits", &["d"], &rows),
             self.day("lo"),
@@ -455,20 +456,80 @@ impl Syntax {
         );
     }
 
+    /// `spans`: each ticket's first and last period end it is open across,
+    /// as period numbers `k1` and `k2` (`k1 > k2`: none). The period ends'
+    /// bounds never decrease, so the ends are consecutive: from the period
+    /// holding `created_at` (the first when earlier) to the one before the
+    /// period holding `solved_at` (the last when later or unsolved). Each is
+    /// found by [`Self::in_period`]'s equi-join. `pairs`: every `(m, j)`
+    /// with `0 <= j <= m < n` periods, so that the open tickets are one row
+    /// per end by an equi-join on `m = k2 - k1` (then `k = k1 + j`), not a
+    /// range join of every ticket against every end (a nested loop in
+    /// DataFusion and Spark). `pairs` has n(n+1)/2 rows (5,565 for two
+    /// years of weeks).
+    fn spans(&self, q: &mut String, sp: &crate::period::Spine, keys: &str) {
+        let (Some(first), Some(&last)) = (sp.starts.first(), sp.end_instants().last()) else { return };
+        let (lo, n) = (crate::period::day_start(*first, sp.tz), sp.starts.len());
+        let digits = n.max(2).saturating_sub(1).ilog10() as usize + 1;
+        let v: Vec<String> = (0..digits)
+            .map(|i| match i {
+                0 => "d0.d".to_owned(),
+                _ => format!("{} * d{i}.d", 10i64.pow(i as u32)),
+            })
+            .collect();
+        let from: Vec<String> = (0..digits).map(|i| format!("digits d{i}")).collect();
+        let _ = writeln!(
+            q,
+            "nums AS (SELECT * FROM (SELECT {} AS v FROM {}) d WHERE v < {n}),\n\
+             pairs AS (SELECT m.v AS m, j.v AS j FROM nums m JOIN nums j ON j.v <= m.v),",
+            v.join(" + "),
+            from.join(" CROSS JOIN ")
+        );
+        let at = |a: &str, i: &str| {
+            format!("LEFT JOIN spine_buckets {a} ON {a}.day = {} AND {i} >= {a}.lo AND {i} < {a}.hi", self.day(i))
+        };
+        let _ = writeln!(
+            q,
+            "spans AS (\n  SELECT x.created_at{keys},\n    \
+             CASE WHEN x.created_at < {lo} THEN 1 ELSE c.k END AS k1,\n    \
+             CASE WHEN x.solved_at IS NULL OR x.solved_at >= {last} THEN {n} WHEN x.solved_at < {lo} THEN 0 ELSE z.k - 1 END AS k2\n  \
+             FROM t x\n  {}\n  {}\n  WHERE coalesce(x.solved_at, {NEVER}) >= x.created_at\n),",
+            at("c", "x.created_at"),
+            at("z", "x.solved_at"),
+        );
+    }
+
     /// The tickets open at each period's end (or at as-of when earlier:
     /// then after every event at that instant), per group: a range join.
-    fn backlog(&self, q: &mut String, by: &[String]) -> Vec<Join> {
+    fn backlog(&self, q: &mut String, by: &[String], sp: &crate::period::Spine) -> Vec<Join> {
         let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
         let k: String = by.iter().map(|b| format!(", {b}")).collect();
         let _ = writeln!(
             q,
             "ends AS (\n  SELECT period_start, least(hi, a.at_us) AS snap_us,\n    \
-             CASE WHEN hi <= a.at_us THEN hi ELSE a.at_us + 1 END AS bound\n  FROM spine CROSS JOIN cutoff a\n),\n\
-             open_at_end AS (\n  SELECT e.period_start{keys}, CAST(e.snap_us - x.created_at AS {}) / 3.6e9 AS age\n  \
-             FROM t x JOIN ends e ON x.created_at < e.bound AND coalesce(x.solved_at, {NEVER}) >= e.bound\n  \
-             WHERE coalesce(x.solved_at, {NEVER}) >= x.created_at\n),",
-            self.double()
+             CASE WHEN hi <= a.at_us THEN hi ELSE a.at_us + 1 END AS bound,\n    \
+             CAST(row_number() OVER (ORDER BY period_start) AS {}) AS k\n  FROM spine CROSS JOIN cutoff a\n),",
+            self.bigint()
         );
+        let age = format!("CAST(e.snap_us - x.created_at AS {}) / 3.6e9 AS age", self.double());
+        match matches!(self.0, Dialect::DataFusion | Dialect::Spark) {
+            true => {
+                self.spans(q, sp, &keys);
+                let _ = writeln!(
+                    q,
+                    "open_at_end AS (\n  SELECT e.period_start{keys}, {age}\n  \
+                     FROM spans x JOIN pairs p ON p.m = x.k2 - x.k1 JOIN ends e ON e.k = x.k1 + p.j\n),"
+                );
+            }
+            false => {
+                let _ = writeln!(
+                    q,
+                    "open_at_end AS (\n  SELECT e.period_start{keys}, {age}\n  \
+                     FROM t x JOIN ends e ON x.created_at < e.bound AND coalesce(x.solved_at, {NEVER}) >= e.bound\n  \
+                     WHERE coalesce(x.solved_at, {NEVER}) >= x.created_at\n),"
+                );
+            }
+        }
         let counts = ["count(*) AS backlog_count", "count(CASE WHEN age > 168 THEN 1 END) AS backlog_over_7d_count"];
         match self.quantile("age", 0.5) {
             Some(median) => {

@@ -479,6 +479,9 @@ fn revenue_on_engine(
     let row = execute(&metrics_core::sql::probe_sql(&r.table))?;
     let has = |c: &str| row.column(c).is_ok();
     let mut r = r.clone();
+    // A `by` the lines hold is theirs, as in `cxm revenue`: each (account,
+    // value) pair moves on its own.
+    r.own_by = held(&row, &r.by);
     r.mrr_source = if has("mrr") {
         MrrSource::Mrr
     } else if has("amount") && has("interval") {

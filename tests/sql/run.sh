@@ -114,6 +114,9 @@ for engine in $engines; do
     --accounts "$data/accounts.parquet" --by segment
   revenue --engine $engine --cohorts --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin \
     --accounts "$data/accounts.parquet" --by region
+  # A dimension of the lines (their plan): each (account, plan) pair moves on its own.
+  revenue --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --by plan
+  revenue --engine $engine --cohorts --since 2024-01-01 --until 2025-12-31 --by plan
   # The amount form (amount x quantity x f / interval_count), and currencies converted by rates.
   revenue_as --engine $engine --subscriptions "$data/subscriptions_amount.parquet" --mrr-source amount \
     --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin
@@ -154,6 +157,12 @@ pq.write_table(t.slice(0, 0), sys.argv[2])" "$data/transactions.parquet" "$data/
     --remote "sc://localhost:$tls_port/;use_ssl=true;token=test-token;x-cxm-test=1" \
     --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin --by channel
   kill "$tls_pid" 2>/dev/null || true
+  # `plan` is a column of the lines and of the accounts: cxm's engines read the lines'
+  # (one row shows it), as `cxm revenue` does; segment comes from the accounts.
+  for engine in cxm-datafusion cxm-spark; do
+    revenue --engine $engine --since 2024-01-01 --until 2025-12-31 --period quarter \
+      --accounts "$data/accounts.parquet" --by plan,segment
+  done
   # A `by` of the responses' own (survey, as written) beside one of the accounts (segment):
   # cxm's engines find the table's columns first, as `cxm surveys` does.
   for engine in cxm-datafusion cxm-spark; do
@@ -166,4 +175,12 @@ pq.write_table(t.slice(0, 0), sys.argv[2])" "$data/transactions.parquet" "$data/
       --remote "sc://127.0.0.1:$port" --engine $engine --since 2024-01-01 --until 2025-12-31 --tz Europe/Berlin \
       --accounts "$data/accounts.csv" --by segment
   done
+fi
+# A real export: the RavenStack subscriptions and accounts (../shared/realdata, read where
+# they are), through the worked example's config in process and through the printed
+# DuckDB SQL on views with cxm's column names (tests/sql/ravenstack.py).
+if [ -d ../shared/realdata/ravenstack_saas ]; then
+  "$venv/bin/python" -W ignore tests/sql/ravenstack.py "$cxm" ../shared/realdata
+else
+  echo "tests/sql: ../shared/realdata not found; the RavenStack check was skipped"
 fi

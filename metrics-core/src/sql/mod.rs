@@ -89,6 +89,7 @@ impl Dialect {
         use Dialect::*;
         Capabilities {
             exact_percentile: matches!(self, DuckDb | Spark | Postgres | Snowflake),
+            exact_median: !matches!(self, Trino | BigQuery),
             filter_clause: !matches!(self, Snowflake | BigQuery),
         }
     }
@@ -115,6 +116,9 @@ pub struct Capabilities {
     /// GROUP`); DataFusion's rounds its weight to 1e-6 and Trino has only
     /// `approx_percentile`.
     pub exact_percentile: bool,
+    /// An exact median aggregate: the percentile's, or DataFusion's
+    /// `median` (which keeps every value); Trino and BigQuery have none.
+    pub exact_median: bool,
     /// `count(*) FILTER (WHERE ...)` (the renderer writes `count(CASE
     /// WHEN ... THEN 1 END)`, which every dialect reads).
     pub filter_clause: bool,

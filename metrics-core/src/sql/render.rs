@@ -6,6 +6,10 @@ use super::{Attribution, Column, Cond, Dialect, Measure, Move, QuantileMethod, S
 use crate::Result;
 use crate::support::CsatScale;
 
+/// The most periods the backlog's pairs table is used for (n(n+1)/2 =
+/// 2,001,000 rows at 2,000: five and a half years of days).
+const PAIRS_UP_TO: usize = 2_000;
+
 /// Microseconds in a UTC day.
 const DAY_US: i64 = 86_400_000_000;
 
@@ -33,7 +37,8 @@ const NEVER: i64 = i64::MAX;
 pub fn support_sql(r: &SqlRequest) -> Result<String> {
     let o = r.options.validated()?;
     let cols = support_columns(&o);
-    let mut internal: Vec<&str> = vec!["period_start", "v", "i", "n", "age", "snap_us", "bound", "at_us", "day"];
+    let mut internal: Vec<&str> =
+        vec!["period_start", "v", "i", "n", "age", "snap_us", "bound", "at_us", "day", "k1", "k2"];
     internal.extend(cols.iter().flat_map(|c| c.inputs()));
     internal.extend(["reopens", "agent_replies", "escalated", "csat"]);
     internal.extend(cols.iter().map(|c| c.name.as_str()));
@@ -141,6 +146,9 @@ impl Syntax {
             Dialect::Postgres | Dialect::Snowflake => {
                 Some(format!("percentile_cont({p:?}) WITHIN GROUP (ORDER BY {v})"))
             }
+            // DataFusion's `median` keeps every value: exact, the mean of
+            // the two middle ones (its `percentile_cont` rounds its weight).
+            Dialect::DataFusion if p == 0.5 => Some(format!("median({v})")),
             Dialect::DataFusion | Dialect::Trino | Dialect::BigQuery => None,
         }
     }
@@ -512,7 +520,10 @@ impl Syntax {
             self.bigint()
         );
         let age = format!("CAST(e.snap_us - x.created_at AS {}) / 3.6e9 AS age", self.double());
-        match matches!(self.0, Dialect::DataFusion | Dialect::Spark) {
+        // The pairs table has n(n+1)/2 rows: beyond PAIRS_UP_TO periods the
+        // range join is cheaper.
+        let pairs = matches!(self.0, Dialect::DataFusion | Dialect::Spark) && sp.starts.len() <= PAIRS_UP_TO;
+        match pairs {
             true => {
                 self.spans(q, sp, &keys);
                 let _ = writeln!(

@@ -33,9 +33,16 @@ pub struct RevenueRequest {
     pub gross_margin: f64,
     /// The periods (monthly).
     pub spine: crate::period::Spine,
-    /// Dimensions: columns of the accounts table, joined on `account_id`.
+    /// Dimensions: columns of the accounts table, joined on `account_id`,
+    /// or of the lines themselves (those of `own_by`, and every one without
+    /// an accounts table): each (account, value) pair then moves on its
+    /// own (metrics.md, "A dimension of the lines").
     pub by: Vec<String>,
-    /// The engine's identifier of the accounts table (needed with `by`).
+    /// The `by` names the lines hold: read from them even with an accounts
+    /// table, as `cxm revenue` does (`cxm sql --engine` finds them in one
+    /// row of the table; empty by default).
+    pub own_by: Vec<String>,
+    /// The engine's identifier of the accounts table.
     pub accounts: Option<String>,
 }
 
@@ -50,6 +57,7 @@ impl RevenueRequest {
             gross_margin: 1.0,
             spine,
             by: Vec::new(),
+            own_by: Vec::new(),
             accounts: None,
         }
     }
@@ -95,22 +103,62 @@ pub fn revenue_currencies_sql(r: &RevenueRequest) -> Result<String> {
     let mut q = String::from("WITH\n");
     let mut r = r.clone();
     r.currency = Some(std::collections::BTreeMap::new());
-    lines_cte(&x, &mut q, &r, true)?;
+    lines_cte(&x, &mut q, &r, true, &Dims(Vec::new()))?;
     q.truncate(q.trim_end().trim_end_matches(',').len());
     q.push_str("\nSELECT DISTINCT code FROM lines WHERE code <> '' ORDER BY code\n");
     Ok(q)
 }
 
+/// The `by` columns of revenue and cohorts and where each is read: from
+/// the lines (a dimension of the lines: the unit is then the (account,
+/// value) pair) or from the accounts table, through `account_dims`.
+struct Groups {
+    /// Every `by` column, quoted, in order.
+    d: Dims,
+    /// Per `by` column: read from the lines.
+    line: Vec<bool>,
+    /// The lines' `by` columns: with `account_id`, the unit that moves.
+    unit: Dims,
+}
+
+impl Groups {
+    fn new(x: &Syntax, r: &RevenueRequest) -> Self {
+        let d = Dims::quoted(x, &r.by);
+        let line: Vec<bool> = r.by.iter().map(|b| r.accounts.is_none() || r.own_by.contains(b)).collect();
+        let unit = Dims(d.0.iter().zip(&line).filter(|(_, l)| **l).map(|(b, _)| b.clone()).collect());
+        Self { d, line, unit }
+    }
+
+    /// The columns read from the accounts table.
+    fn accounts(&self) -> Vec<String> {
+        self.d.0.iter().zip(&self.line).filter(|(_, l)| !**l).map(|(b, _)| b.clone()).collect()
+    }
+
+    /// `, {a}.b` for a column of the lines (of the row `a`), `, ad.b` for
+    /// one of the accounts table, in `by` order.
+    fn cols(&self, a: &str) -> String {
+        self.d.0.iter().zip(&self.line).map(|(b, l)| format!(", {}.{b}", if *l { a } else { "ad" })).collect()
+    }
+
+    /// ` LEFT JOIN account_dims ad ON ad.account_id = {account}` when a
+    /// column is read from the accounts table.
+    fn join(&self, account: &str) -> String {
+        match self.accounts().is_empty() {
+            true => String::new(),
+            false => format!("\n  LEFT JOIN account_dims ad ON ad.account_id = {account}"),
+        }
+    }
+}
+
 /// The `account_dims` CTE (each account's `by` values from the accounts
-/// table) and the grid of every period and group of the lines' accounts.
-fn dims_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, d: &Dims) -> Result<()> {
+/// table, when one is read from it) and the grid of every period and
+/// group of the lines' units.
+fn dims_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, g: &Groups) -> Result<()> {
+    let d = &g.d;
     if d.0.is_empty() {
         q.push_str("grid AS (SELECT period_start FROM spine),\n");
         return Ok(());
     }
-    let Some(accounts) = &r.accounts else {
-        return Err(Error::invalid_option("by", r.by.join(","), "needs the accounts table (--table accounts=IDENT)"));
-    };
     // The query's own columns beside the `by` ones: its steps' and every
     // output column.
     let own = revenue_columns(r.gross_margin);
@@ -136,29 +184,31 @@ fn dims_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, d: &Dims) -> Result
         "__active",
         "__mrr",
         "__mrr_at_0",
+        "s",
+        "e",
+        "t",
+        "m",
+        "cur",
+        "code",
+        "first_paid",
     ];
     internal.extend(own.iter().map(|c| c.name.as_str()));
     internal.extend(crate::revenue::cohorts::COLUMNS);
     super::render::refuse_internal(&r.by, &internal)?;
+    let acct = g.accounts();
+    if let (Some(accounts), false) = (&r.accounts, acct.is_empty()) {
+        let _ = writeln!(q, "{}", super::render::account_dims_cte(x, accounts, &acct));
+    }
     let _ = writeln!(
         q,
-        "{}\n\
-         grid AS (\n  SELECT p.period_start{}\n  FROM spine p CROSS JOIN (\n    SELECT DISTINCT {}\n    \
-         FROM (SELECT DISTINCT account_id FROM lines) l LEFT JOIN account_dims a ON a.account_id = l.account_id\n  ) g\n),",
-        super::render::account_dims_cte(x, accounts, &d.0),
+        "grid AS (\n  SELECT p.period_start{}\n  FROM spine p CROSS JOIN (\n    SELECT DISTINCT {}\n    \
+         FROM (SELECT DISTINCT account_id{} FROM lines) l{}\n  ) g\n),",
         d.list("g"),
-        d.0.iter().map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
+        g.cols("l").trim_start_matches(", "),
+        g.unit.list(""),
+        g.join("l.account_id"),
     );
     Ok(())
-}
-
-/// ` LEFT JOIN account_dims {alias} ON {alias}.account_id = {account}` when grouped.
-fn join_dims(d: &Dims, alias: &str, account: &str) -> String {
-    if d.0.is_empty() {
-        String::new()
-    } else {
-        format!("\n  LEFT JOIN account_dims {alias} ON {alias}.account_id = {account}")
-    }
 }
 
 /// Microseconds in a month of 365/12 days (historic CLV).
@@ -187,34 +237,39 @@ const MONTH_US: f64 = 365.0 / 12.0 * 86_400e6;
 /// ```
 pub fn revenue_sql(r: &RevenueRequest) -> Result<String> {
     let months = months_of(&r.spine);
-    let (x, d, mut q) = accounts_over_time(r, months.as_ref())?;
+    let (x, g, mut q) = accounts_over_time(r, months.as_ref())?;
+    let d = &g.d;
     let cols = revenue_columns(r.gross_margin);
     let dbl = x.double();
     let _ = writeln!(
         q,
-        "at_start AS (SELECT p.period_start, n.account_id, n.total AS mrr FROM spine p JOIN snap n ON n.t = p.lo WHERE n.total > 1e-6),\n\
-         at_end AS (SELECT p.period_start, n.account_id, n.total AS mrr FROM spine p JOIN snap n ON n.t = p.hi WHERE n.total > 1e-6),\n\
+        "at_start AS (SELECT p.period_start, n.account_id{un}, n.total AS mrr FROM spine p JOIN snap n ON n.t = p.lo WHERE n.total > 1e-6),\n\
+         at_end AS (SELECT p.period_start, n.account_id{un}, n.total AS mrr FROM spine p JOIN snap n ON n.t = p.hi WHERE n.total > 1e-6),\n\
          moves AS (\n  SELECT coalesce(b.period_start, a.period_start) AS period_start,\n    \
-         coalesce(b.account_id, a.account_id) AS account_id,\n    \
+         coalesce(b.account_id, a.account_id) AS account_id,{units}\n    \
          coalesce(b.mrr, CAST(0 AS {dbl})) AS b, coalesce(a.mrr, CAST(0 AS {dbl})) AS a\n  \
-         FROM at_start b FULL OUTER JOIN at_end a ON b.period_start = a.period_start AND b.account_id = a.account_id\n),\n\
+         FROM at_start b FULL OUTER JOIN at_end a ON b.period_start = a.period_start AND b.account_id = a.account_id{ba}\n),\n\
          classified AS (\n  SELECT m.period_start{}, m.b, m.a, coalesce(f.first_paid < p.lo, false) AS paid_before\n  \
          FROM moves m JOIN spine p ON p.period_start = m.period_start\n  \
-         LEFT JOIN first_paid f ON f.account_id = m.account_id{}\n),",
-        d.list("ad"),
-        join_dims(&d, "ad", "m.account_id")
+         LEFT JOIN first_paid f ON f.account_id = m.account_id{fm}{}\n),",
+        g.cols("m"),
+        g.join("m.account_id"),
+        un = g.unit.list("n"),
+        units = g.unit.0.iter().map(|u| format!(" coalesce(b.{u}, a.{u}) AS {u},")).collect::<String>(),
+        ba = g.unit.same("b", "a"),
+        fm = g.unit.same("f", "m"),
     );
-    books(&x, &mut q, &cols, &d);
+    books(&x, &mut q, &cols, d);
     let rated = rated(&x, &mut q, &cols);
-    history(&x, &mut q, &cols, &d);
+    history(&x, &mut q, &cols, &g);
     let clv = cols.iter().find_map(|c| match &c.measure {
         Measure::Clv { arpa, churn, months: n, gross_margin } => Some((c, arpa, churn, *n, *gross_margin)),
         _ => None,
     });
     if let (Some(_), Some((_, _, _, n, _))) = (&months, clv) {
-        monthly_churn(&x, &mut q, &d, n);
+        monthly_churn(&x, &mut q, &g, n);
     }
-    select(&mut q, &cols, &rated, &d, months.is_some());
+    select(&mut q, &cols, &rated, d, months.is_some());
     Ok(q)
 }
 
@@ -283,8 +338,8 @@ fn months_of(sp: &Spine) -> Option<Spine> {
 /// before its end), and `row_churn`: the mean of the six months ending
 /// with the month that holds each period's last instant, null unless all
 /// six are in the months and not null.
-fn monthly_churn(x: &Syntax, q: &mut String, d: &Dims, months: u32) {
-    let dbl = x.double();
+fn monthly_churn(x: &Syntax, q: &mut String, g: &Groups, months: u32) {
+    let (dbl, d) = (x.double(), &g.d);
     let k = d.list("");
     let mgrid = if d.0.is_empty() {
         "SELECT period_start FROM months".to_owned()
@@ -305,7 +360,7 @@ fn monthly_churn(x: &Syntax, q: &mut String, d: &Dims, months: u32) {
         "m_churn AS (\n  SELECT p.period_start{ad}, count(*) AS customers_start,\n    \
          count(CASE WHEN e.account_id IS NULL THEN 1 END) AS churned\n  \
          FROM months p JOIN snap s ON s.t = p.lo AND s.total > 1e-6\n  \
-         LEFT JOIN snap e ON e.t = p.hi AND e.account_id = s.account_id AND e.total > 1e-6{jd}\n  \
+         LEFT JOIN snap e ON e.t = p.hi AND e.account_id = s.account_id{es} AND e.total > 1e-6{jd}\n  \
          GROUP BY p.period_start{ad}\n),\n\
          m_rates AS (\n  SELECT g.period_start{gk},\n    \
          CASE WHEN c.customers_start > 0 THEN CAST(c.churned AS {dbl}) / c.customers_start END AS rate\n  \
@@ -314,8 +369,9 @@ fn monthly_churn(x: &Syntax, q: &mut String, d: &Dims, months: u32) {
          row_churn AS (\n  SELECT p.period_start{mk}, m.c\n  \
          FROM spine p JOIN months ms ON p.hi - 1 >= ms.lo AND p.hi - 1 < ms.hi\n  \
          JOIN m_clv m ON m.period_start = ms.period_start\n),",
-        ad = d.list("ad"),
-        jd = join_dims(d, "ad", "s.account_id"),
+        ad = g.cols("s"),
+        jd = g.join("s.account_id"),
+        es = g.unit.same("e", "s"),
         gk = d.list("g"),
         same = d.same("c", "g"),
         mk = d.list("m"),
@@ -326,31 +382,32 @@ fn monthly_churn(x: &Syntax, q: &mut String, d: &Dims, months: u32) {
 /// lines, each account's MRR before each period edge, its first paid
 /// instant, and with `by` the accounts' groups ([`lines_ctes`],
 /// [`dims_ctes`]).
-fn accounts_over_time(r: &RevenueRequest, months: Option<&Spine>) -> Result<(Syntax, Dims, String)> {
+fn accounts_over_time(r: &RevenueRequest, months: Option<&Spine>) -> Result<(Syntax, Groups, String)> {
     let x = Syntax(r.dialect);
-    let d = Dims::quoted(&x, &r.by);
+    let g = Groups::new(&x, r);
     let mut q = x.with_spine(&r.spine);
     if let Some(m) = months {
         let _ = writeln!(q, "{},", x.periods("months", m));
     }
-    lines_ctes(&x, &mut q, r, months.is_some())?;
-    dims_ctes(&x, &mut q, r, &d)?;
-    Ok((x, d, q))
+    lines_ctes(&x, &mut q, r, months.is_some(), &g.unit)?;
+    dims_ctes(&x, &mut q, r, &g)?;
+    Ok((x, g, q))
 }
 
 /// `lines` (the accepted lines, instants in epoch microseconds), `edges`,
 /// `snap` (each account's MRR summed just before each edge) and
 /// `first_paid`.
-fn lines_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, months: bool) -> Result<()> {
+fn lines_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, months: bool, unit: &Dims) -> Result<()> {
     let never = i64::MAX;
     let more = if months { " UNION SELECT lo AS t FROM months UNION SELECT hi AS t FROM months" } else { "" };
-    lines_cte(x, q, r, false)?;
+    lines_cte(x, q, r, false, unit)?;
+    let (ul, u) = (unit.list("l"), unit.list(""));
     let _ = writeln!(
         q,
         "edges AS (SELECT lo AS t FROM spine UNION SELECT hi AS t FROM spine{more}),\n\
-         snap AS (\n  SELECT g.t, l.account_id, sum(l.mrr) AS total\n  \
-         FROM edges g JOIN lines l ON l.s < g.t AND coalesce(l.e, {never}) >= g.t\n  GROUP BY g.t, l.account_id\n),\n\
-         first_paid AS (SELECT account_id, min(s) AS first_paid FROM lines WHERE mrr > 0 GROUP BY account_id),"
+         snap AS (\n  SELECT g.t, l.account_id{ul}, sum(l.mrr) AS total\n  \
+         FROM edges g JOIN lines l ON l.s < g.t AND coalesce(l.e, {never}) >= g.t\n  GROUP BY g.t, l.account_id{ul}\n),\n\
+         first_paid AS (SELECT account_id{u}, min(s) AS first_paid FROM lines WHERE mrr > 0 GROUP BY account_id{u}),"
     );
     Ok(())
 }
@@ -360,7 +417,7 @@ fn lines_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, months: bool) -> R
 /// `currency_factors` table of the factors); with `code`, each line's
 /// currency code instead of the conversion. Numbers are read as cxm reads
 /// them: text that is no number, NaN and infinities are none.
-fn lines_cte(x: &Syntax, q: &mut String, r: &RevenueRequest, code: bool) -> Result<()> {
+fn lines_cte(x: &Syntax, q: &mut String, r: &RevenueRequest, code: bool, unit: &Dims) -> Result<()> {
     let s = x.string();
     let num = |c: &str| x.number(&format!("x.{c}"));
     let money = match r.mrr_source {
@@ -430,13 +487,16 @@ fn lines_cte(x: &Syntax, q: &mut String, r: &RevenueRequest, code: bool) -> Resu
     let code = if code { ", l.cur AS code" } else { "" };
     let _ = writeln!(
         q,
-        "lines AS (\n  SELECT account_id, s, e, mrr{c} FROM (\n    \
-         SELECT l.account_id, l.s, l.e, {mrr} AS mrr{code}\n    FROM (\n      \
-         SELECT CAST(x.account_id AS {s}) AS account_id, {start} AS s, {end} AS e, {money} AS m{cur}\n      \
+        "lines AS (\n  SELECT account_id{u}, s, e, mrr{c} FROM (\n    \
+         SELECT l.account_id{ul}, l.s, l.e, {mrr} AS mrr{code}\n    FROM (\n      \
+         SELECT CAST(x.account_id AS {s}) AS account_id{ux}, {start} AS s, {end} AS e, {money} AS m{cur}\n      \
          FROM {t} x\n      \
          WHERE x.account_id IS NOT NULL AND trim(CAST(x.account_id AS {s})) <> '' AND x.start_at IS NOT NULL\n        \
          AND (x.end_at IS NULL OR x.end_at > x.start_at)\n    ) l{join}\n  ) z\n  WHERE mrr IS NOT NULL\n),",
         c = if code.is_empty() { "" } else { ", code" },
+        u = unit.list(""),
+        ul = unit.list("l"),
+        ux = unit.0.iter().map(|b| format!(", CAST(x.{b} AS {s}) AS {b}")).collect::<String>(),
         start = x.epoch_us("x.start_at"),
         end = x.epoch_us("x.end_at"),
         t = r.table,
@@ -448,16 +508,16 @@ fn lines_cte(x: &Syntax, q: &mut String, r: &RevenueRequest, code: bool) -> Resu
 /// lines' MRR times their months up to the end); `history`: the
 /// aggregates of [`Attribution::AccountToDate`] per period and group
 /// (quantiles by a window where the dialect has no exact aggregate).
-fn history(x: &Syntax, q: &mut String, cols: &[Column], d: &Dims) {
-    let dbl = x.double();
+fn history(x: &Syntax, q: &mut String, cols: &[Column], g: &Groups) {
+    let (dbl, d) = (x.double(), &g.d);
     let _ = writeln!(
         q,
         "so_far AS (\n  SELECT p.period_start{}, l.account_id,\n    \
          sum(l.mrr * CAST(least(coalesce(l.e, p.hi), p.hi) - l.s AS {dbl}) / {MONTH_US:e}) AS revenue\n  \
          FROM spine p JOIN lines l ON l.s < p.hi{}\n  GROUP BY p.period_start{}, l.account_id\n),",
-        d.list("ad"),
-        join_dims(d, "ad", "l.account_id"),
-        d.list("ad"),
+        g.cols("l"),
+        g.join("l.account_id"),
+        g.cols("l"),
     );
     let k = d.list("");
     let csat = crate::support::CsatScale::default();
@@ -559,9 +619,10 @@ fn select(q: &mut String, cols: &[Column], rated: &str, d: &Dims, side_months: b
 /// # Ok::<(), metrics_core::Error>(())
 /// ```
 pub fn cohorts_sql(r: &RevenueRequest) -> Result<String> {
-    let (x, d, mut q) = accounts_over_time(r, None)?;
+    let (x, g, mut q) = accounts_over_time(r, None)?;
+    let d = &g.d;
     let cols = cohort_columns();
-    let (k, ks, ok) = (d.list(""), d.list("s"), d.list("ad"));
+    let (k, ks, ok) = (d.list(""), d.list("s"), g.cols("f"));
     let csat = crate::support::CsatScale::default();
     let aggs = |at: Attribution| -> Vec<(&Column, String)> {
         cols.iter().filter(|c| c.attribution == at).filter_map(|c| Some((c, x.aggregate(&c.measure, &csat)?))).collect()
@@ -575,13 +636,14 @@ pub fn cohorts_sql(r: &RevenueRequest) -> Result<String> {
          FROM first_paid f JOIN spine_i p ON f.first_paid >= p.lo AND f.first_paid < p.hi{jd}\n),\n\
          sizes AS (SELECT cohort, ci{k}{} FROM cohort_of GROUP BY cohort, ci{k}),\n\
          held AS (\n  SELECT o.cohort{ko}, p.i - o.ci AS age, n.total AS a\n  \
-         FROM cohort_of o JOIN spine_i p ON p.i >= o.ci\n  JOIN snap n ON n.t = p.hi AND n.account_id = o.account_id\n  \
+         FROM cohort_of o JOIN spine_i p ON p.i >= o.ci\n  JOIN snap n ON n.t = p.hi AND n.account_id = o.account_id{no}\n  \
          WHERE n.total > 1e-6\n),\n\
          kept AS (SELECT cohort{k}, age{} FROM held GROUP BY cohort{k}, age),",
         list(&sized),
         list(&kept),
-        jd = join_dims(&d, "ad", "f.account_id"),
+        jd = g.join("f.account_id"),
         ko = d.list("o"),
+        no = g.unit.same("n", "o"),
     );
     // Each cohort and age: the cohort's columns, the age's (0 where none
     // held MRR), and the age-0 values the retentions divide by.

@@ -94,12 +94,25 @@ fn no_dialect_approximates_a_percentile() {
     }
 }
 
-/// `by` on revenue needs the accounts table to read the groups from.
+/// `by` on revenue reads the lines' own column without an accounts table,
+/// or one the lines hold (`own_by`): each (account, value) pair is then a
+/// unit, keyed through every step; the accounts table is not joined for it.
 #[test]
-fn revenue_by_needs_accounts() {
+fn revenue_by_a_column_of_the_lines_keys_the_unit() {
     let mut r = RevenueRequest::new(Dialect::DuckDb, "subscriptions", spine(Period::Month, "2025-01-01", "2025-06-30"));
-    r.by = vec!["segment".into()];
-    assert!(revenue_sql(&r).unwrap_err().to_string().contains("accounts"));
+    r.by = vec!["plan".into()];
+    let text = revenue_sql(&r).unwrap();
+    assert!(text.contains("CAST(x.plan AS STRING) AS plan"), "{text}");
+    assert!(text.contains("GROUP BY g.t, l.account_id, l.plan"), "{text}");
+    assert!(text.contains("AND (b.plan IS NOT DISTINCT FROM a.plan)"), "{text}");
+    assert!(!text.contains("account_dims"), "{text}");
+    // With an accounts table: plan from the lines, segment from the accounts.
+    (r.by, r.own_by, r.accounts) =
+        (vec!["plan".into(), "segment".into()], vec!["plan".into()], Some("crm.accounts".into()));
+    let text = cohorts_sql(&r).unwrap();
+    assert!(text.contains("max(CAST(segment AS STRING)) AS segment") && !text.contains("max(CAST(plan"), "{text}");
+    assert!(text.contains("SELECT f.account_id, p.period_start AS cohort, p.i AS ci, f.plan, ad.segment"), "{text}");
+    assert!(text.contains("AND (n.plan IS NOT DISTINCT FROM o.plan)"), "{text}");
 }
 
 /// The columns of the surveys asked for, in output order; the scales are
@@ -220,7 +233,7 @@ fn by_names_of_the_query_own_columns_are_refused() {
     s.by = vec!["Kind".into()];
     assert!(surveys_sql(&s).is_err());
     // Support: the window median's own columns and the tickets' columns.
-    for by in ["n", "v", "csat", "created_at", "backlog_count"] {
+    for by in ["n", "v", "csat", "created_at", "backlog_count", "k1", "K2", "snap_us"] {
         let o = SupportOptions::default().with_by([by]);
         assert!(support_sql(&SqlRequest::new(Dialect::DataFusion, "t", o, spine.clone())).is_err(), "{by}");
     }

@@ -93,7 +93,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Man { output } => return man_pages(output.as_deref()),
         Cmd::Init(a) => return init_config(&a, cli.quiet),
         Cmd::Config(a) => return print_config(&a),
-        Cmd::Sql(a) => return print_sql(&a),
+        Cmd::Sql(a) => return print_sql(&a, cli.quiet),
         Cmd::Report(a) => (a, Command::Report),
         Cmd::Support(a) => (a, Command::Support),
         Cmd::Revenue(a) => (a, Command::Revenue),
@@ -154,12 +154,13 @@ fn run(cli: Cli) -> Result<()> {
 
 /// `cxm sql`: a section's SQL for the engine, on stdout, or with
 /// `--engine` run there and written as the section.
-fn print_sql(a: &cli::SqlArgs) -> Result<()> {
+fn print_sql(a: &cli::SqlArgs, quiet: bool) -> Result<()> {
     use metrics_core::sql::{
         Dialect, PurchasesRequest, RevenueRequest, SqlRequest, SurveysRequest, cohorts_sql, purchases_sql, revenue_sql,
-        support_sql, surveys_sql,
+        support_sql, support_usage_sql, surveys_sql,
     };
     let (mut surveys_request, mut purchases_request, mut revenue_request) = (None, None, None);
+    let mut support_usage = None;
     let engine_dialect = a.engine.map(|e| match e {
         cli::Engine::Datafusion => Dialect::DataFusion,
         cli::Engine::Spark => Dialect::Spark,
@@ -291,6 +292,7 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
             support.window.tz = o.tz;
             let mut request = SqlRequest::new(dialect, tickets, support, spine);
             request.as_of = o.as_of;
+            support_usage = Some(support_usage_sql(&request));
             support_sql(&request)
         }
     };
@@ -298,6 +300,17 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
     match a.engine {
         None => {
             std::io::stdout().lock().write_all(sql.as_bytes())?;
+            // The printed SQL cannot see which `by` the lines hold.
+            if let Some(r) = revenue_request.as_ref().filter(|r| r.accounts.is_some() && !r.by.is_empty() && !quiet) {
+                writeln!(
+                    std::io::stderr().lock(),
+                    "note: this SQL reads --by {} from the accounts table; where the subscription lines hold the \
+                     column, `cxm revenue` uses the lines' value (each (account, value) pair on its own): leave out \
+                     --table accounts=... for that, with the accounts' columns joined onto the lines in a view \
+                     (docs/sql.md, \"Revenue\")",
+                    r.by.join(",")
+                )?;
+            }
             Ok(())
         }
         Some(engine) => {
@@ -311,9 +324,9 @@ fn print_sql(a: &cli::SqlArgs) -> Result<()> {
                 (Some(r), _, _) => EngineQuery::Surveys(r),
                 (_, Some(r), _) => EngineQuery::Purchases(r),
                 (_, _, Some(r)) => EngineQuery::Revenue(r, command == Command::Cohorts),
-                _ => EngineQuery::Sql(sql),
+                _ => EngineQuery::Sql(sql, support_usage.unwrap_or_default()),
             };
-            run_on_engine(&target, &query, command, section, period, &settings, &a.table)
+            run_on_engine(&target, &query, (command, section, period), &settings, &a.table, quiet)
         }
     }
 }
@@ -339,8 +352,8 @@ impl EngineTarget {
 /// What `cxm sql --engine` runs.
 #[cfg_attr(not(feature = "datafusion"), allow(dead_code))]
 enum EngineQuery {
-    /// This SQL.
-    Sql(String),
+    /// This SQL (support), and its usage query.
+    Sql(String, String),
     /// The surveys SQL, for the surveys with a valid response.
     Surveys(metrics_core::sql::SurveysRequest),
     /// The purchases SQL, with `revenue` when the table has `amount`.
@@ -357,11 +370,10 @@ enum EngineQuery {
 fn run_on_engine(
     engine: &EngineTarget,
     query: &EngineQuery,
-    command: Command,
-    section: &str,
-    period: metrics_core::Period,
+    (command, section, period): (Command, &str, metrics_core::Period),
     settings: &Settings,
     table_flags: &[String],
+    quiet: bool,
 ) -> Result<()> {
     let i = &settings.inputs;
     let inputs: Vec<(&str, &metrics_core::mapping::TableInput)> = [
@@ -412,11 +424,26 @@ fn run_on_engine(
     // Rules the section's own path records in meta (revenue: the MRR form
     // and the reporting currency).
     let mut rules: Vec<(&str, String)> = Vec::new();
+    // The rows the section's table has and those its SQL uses: none used
+    // stops as the section does in process; those left out are said.
+    let usage = |sql: &str| -> Result<(usize, usize)> {
+        let (read, used) = rows_of(&execute(sql)?);
+        if used == 0 {
+            let none = metrics_core::ErrorKind::NoUsableRows { table: needed.into() };
+            return Err(with_flags(metrics_core::Error::from(none)));
+        }
+        Ok((read, used))
+    };
+    let rows: (usize, usize);
     let sql = match query {
-        EngineQuery::Sql(sql) => sql.clone(),
+        EngineQuery::Sql(sql, count) => {
+            rows = usage(count)?;
+            sql.clone()
+        }
         EngineQuery::Surveys(r) => {
             use metrics_core::sql::{present_surveys, surveys_present_sql, surveys_sql};
             let mut r = r.clone();
+            rows = usage(&metrics_core::sql::surveys_usage_sql(&r).map_err(with_flags)?)?;
             if r.accounts.is_some() && !r.by.is_empty() {
                 // A `by` the table holds is its own, as in `cxm surveys`.
                 let row = execute(&metrics_core::sql::probe_sql(&r.table))?;
@@ -435,16 +462,22 @@ fn run_on_engine(
             }
             let mut r = r.clone();
             r.amount = row.column("amount").is_ok();
+            rows = usage(&metrics_core::sql::purchases_usage_sql(&r))?;
             r.own_by = held(&row, &r.by);
             metrics_core::sql::purchases_sql(&r).map_err(with_flags)?
         }
         EngineQuery::Revenue(r, cohorts) => {
             let (r, currency) = revenue_on_engine(r, &execute, settings)?;
+            rows = usage(&metrics_core::sql::revenue_usage_sql(&r).map_err(with_flags)?)?;
             let source = match r.mrr_source {
                 metrics_core::sql::MrrSource::Mrr => "mrr",
                 _ => "amount x quantity x f / interval_count",
             };
             rules.push(("mrr_source", source.to_owned()));
+            if !r.own_by.is_empty() || (r.accounts.is_none() && !r.by.is_empty()) {
+                let rule = "per line: each (account, value) pair moves on its own; a switch leaves one value and enters the other";
+                rules.push(("revenue_segments", rule.to_owned()));
+            }
             rules.extend(currency.map(|c| ("currency", c)));
             let sql = if *cohorts { metrics_core::sql::cohorts_sql(&r) } else { metrics_core::sql::revenue_sql(&r) };
             sql.map_err(with_flags)?
@@ -454,7 +487,37 @@ fn run_on_engine(
     let mut report =
         metrics_core::report::engine_report(&settings.options, command, period, section, table, engine.name(), &inputs);
     report.meta.rules.extend(rules.into_iter().map(|(k, v)| (k.to_owned(), v)));
-    write(&report, settings, render::Style { color: use_color(cli::ColorArg::Auto, settings) })
+    let (read, used) = rows;
+    if let Some(input) = report.meta.inputs.get_mut(needed) {
+        (input.rows_read, input.rows_used) = (read, used);
+    }
+    let left_out = (used < read).then(|| {
+        format!(
+            "{needed}: {used} of {read} rows used; the SQL left out {} without what the metrics need \
+             (docs/sql.md, \"What the SQL assumes\"; `cxm validate` lists them)",
+            read - used
+        )
+    });
+    report.meta.notes.extend(left_out.clone());
+    write(&report, settings, render::Style { color: use_color(cli::ColorArg::Auto, settings) })?;
+    if let Some(note) = left_out.filter(|_| !quiet) {
+        writeln!(std::io::stderr().lock(), "note: {note}")?;
+    }
+    Ok(())
+}
+
+/// `rows_read` and `rows_used` of a usage query's one row (0 where absent).
+#[cfg(feature = "datafusion")]
+fn rows_of(row: &metrics_core::polars::prelude::DataFrame) -> (usize, usize) {
+    use metrics_core::polars::prelude::DataType;
+    let n = |c: &str| {
+        row.column(c)
+            .and_then(|c| c.cast(&DataType::Float64))
+            .ok()
+            .and_then(|c| c.f64().ok().and_then(|v| v.get(0)))
+            .map_or(0, |v| v.max(0.0) as usize)
+    };
+    (n("rows_read"), n("rows_used"))
 }
 
 /// The `by` names the probed row (one row of a section's table) has as
@@ -557,11 +620,10 @@ fn engine_table(name: &str, t: &metrics_core::mapping::TableInput) -> metrics_co
 fn run_on_engine(
     engine: &EngineTarget,
     _query: &EngineQuery,
-    _command: Command,
-    _section: &str,
-    _period: metrics_core::Period,
+    _section: (Command, &str, metrics_core::Period),
     _settings: &Settings,
     _table_flags: &[String],
+    _quiet: bool,
 ) -> Result<()> {
     Err(missing_engine(engine))
 }

@@ -1179,3 +1179,42 @@ fn spark_refuses_bad_urls_unreachable_servers_and_a_table_given_twice() {
 fn sql_needs_a_dialect_or_an_engine() {
     cxm().args(["sql", "--since", "2026-03-01", "--until", "2026-03-31"]).assert().code(2);
 }
+
+/// `cxm sql --engine` counts the rows the SQL uses: none (every line in an
+/// unknown billing interval, or an empty file) stops as `cxm revenue` does
+/// (exit 1, nothing written); some left out are said on stderr and in
+/// `meta.inputs` (2 rows read, 1 used).
+#[cfg(feature = "datafusion")]
+#[test]
+fn the_engine_says_how_many_rows_its_sql_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "account_id,start_at,end_at,amount,interval\n";
+    let none = write(dir.path(), "none.csv", &format!("{head}A,2025-01-01T00:00:00Z,,100,fortnight\n"));
+    let empty = write(dir.path(), "empty.csv", head);
+    let half = write(
+        dir.path(),
+        "half.csv",
+        &format!("{head}A,2025-01-01T00:00:00Z,,100,month\nB,2025-02-01T00:00:00Z,,50,fortnight\n"),
+    );
+    let run = |subs: &Path, out: &Path| {
+        let mut c = cxm();
+        c.args(["sql", "--engine", "datafusion", "--section", "revenue", "--since", "2025-01-01"])
+            .args(["--until", "2025-03-31", "--format", "json", "--subscriptions"])
+            .arg(subs)
+            .arg("-o")
+            .arg(out);
+        c
+    };
+    for subs in [&none, &empty] {
+        let out = dir.path().join("none.json");
+        run(subs, &out).assert().code(1).stderr(predicate::str::contains("no usable row"));
+        assert!(!out.exists(), "nothing written");
+    }
+    let out = dir.path().join("half.json");
+    run(&half, &out).assert().success().stderr(predicate::str::contains("subscriptions: 1 of 2 rows used"));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let input = &json["meta"]["inputs"]["subscriptions"];
+    assert_eq!((input["rows_read"].as_u64(), input["rows_used"].as_u64()), (Some(2), Some(1)), "{input}");
+    // January: A's 100 a month, new; B's line is not in it.
+    assert_eq!(json["revenue"][0]["new_mrr"].as_f64(), Some(100.0), "{json}");
+}

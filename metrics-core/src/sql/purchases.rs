@@ -128,6 +128,7 @@ pub fn purchases_sql(r: &PurchasesRequest) -> Result<String> {
     days_ctes(&x, &mut q, &r.spine, 1900, last.year() + 2);
     let cols = purchase_columns(r.amount);
     transactions_ctes(&x, &mut q, r, &d);
+    local_days_cte(&x, &mut q);
     within_ctes(&x, &mut q, &cols, &d);
     lifetime_ctes(&mut q, date_to_days(*first), &cols, &d);
     grid_cte(&mut q, &d.0);
@@ -145,6 +146,18 @@ pub fn purchases_sql(r: &PurchasesRequest) -> Result<String> {
 /// ```
 pub fn probe_sql(table: &str) -> String {
     format!("SELECT * FROM {table} LIMIT 1\n")
+}
+
+/// One query giving the transactions table's rows (`rows_read`) and the
+/// usable ones the purchases query uses (`rows_used`: with `at` and an
+/// `account_id`), one row.
+pub fn purchases_usage_sql(r: &PurchasesRequest) -> String {
+    let x = Syntax(r.dialect);
+    let mut r = r.clone();
+    (r.by, r.own_by) = (Vec::new(), Vec::new());
+    let mut q = String::from("WITH\n");
+    transactions_ctes(&x, &mut q, &r, &Dims(Vec::new()));
+    super::render::usage(q, &r.table, "tx")
 }
 
 /// `spine_days`: each period's first and last local day, in days since
@@ -168,8 +181,7 @@ fn days_ctes(x: &Syntax, q: &mut String, sp: &Spine, first_year: i32, last_year:
     let _ = writeln!(q, "{},", x.rows("offsets", &["lo", "hi", "off"], &offsets));
 }
 
-/// `tx`: the usable transactions, instants in µs, with their dimensions;
-/// `t`: each with its local purchase day.
+/// `tx`: the usable transactions, instants in µs, with their dimensions.
 fn transactions_ctes(x: &Syntax, q: &mut String, r: &PurchasesRequest, d: &Dims) {
     let s = x.string();
     let src = source_with_dims(x, q, &r.table, r.accounts.as_deref(), (d, &r.by), &r.own_by);
@@ -182,6 +194,11 @@ fn transactions_ctes(x: &Syntax, q: &mut String, r: &PurchasesRequest, d: &Dims)
          WHERE {own}{at} IS NOT NULL AND {own}account_id IS NOT NULL AND trim(CAST({own}account_id AS {s})) <> ''\n),",
         x.epoch_us(&format!("{own}{at}")),
     );
+}
+
+/// `t`: each usable transaction of `tx` with its local purchase day, from
+/// the zone's `offsets`.
+fn local_days_cte(x: &Syntax, q: &mut String) {
     let _ = writeln!(
         q,
         "t AS (\n  SELECT x.*, CAST(floor(CAST(x.at_us + z.off AS {}) / 86400000000.0) AS {}) AS pday\n  \

@@ -148,7 +148,7 @@ impl Syntax {
             }
             // DataFusion's `median` keeps every value: exact, the mean of
             // the two middle ones (its `percentile_cont` rounds its weight).
-            Dialect::DataFusion if p == 0.5 => Some(format!("median({v})")),
+            _ if p == 0.5 && self.0.capabilities().exact_median => Some(format!("median({v})")),
             Dialect::DataFusion | Dialect::Trino | Dialect::BigQuery => None,
         }
     }
@@ -595,6 +595,38 @@ impl Syntax {
         }
         let _ = writeln!(q, "ORDER BY {}", order.join(", "));
     }
+}
+
+/// The last select of a usage query: the table's rows (`rows_read`) and
+/// those of the CTE `used` (`rows_used`), one row. `q` holds the CTEs,
+/// each followed by a comma.
+pub(super) fn usage(mut q: String, table: &str, used: &str) -> String {
+    q.truncate(q.trim_end().trim_end_matches(',').len());
+    let _ = write!(
+        q,
+        "\nSELECT r.n AS rows_read, u.n AS rows_used\nFROM (SELECT count(*) AS n FROM {table}) r \
+         CROSS JOIN (SELECT count(*) AS n FROM {used}) u\n"
+    );
+    q
+}
+
+/// One query giving the tickets table's rows (`rows_read`) and those the
+/// support query uses (`rows_used`: with `created_at`), one row.
+/// `cxm sql --engine` runs it first: with none used it stops as `cxm
+/// support` does, and it reports the rows left out.
+///
+/// ```
+/// use metrics_core::period::{Period, Spine};
+/// use metrics_core::sql::{Dialect, SqlRequest, support_usage_sql};
+/// use metrics_core::support::SupportOptions;
+/// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// let spine = Spine::new(Period::Week, chrono_tz::UTC, d("2026-03-02"), d("2026-03-09"));
+/// let sql = support_usage_sql(&SqlRequest::new(Dialect::Spark, "tickets", SupportOptions::default(), spine));
+/// assert!(sql.contains("rows_read") && sql.contains("rows_used"));
+/// ```
+pub fn support_usage_sql(r: &SqlRequest) -> String {
+    let used = format!("(SELECT created_at FROM {} WHERE created_at IS NOT NULL) x", r.tickets);
+    usage(String::new(), &r.tickets, &used)
 }
 
 /// A CTE the final select joins onto the grid, and the columns it alone

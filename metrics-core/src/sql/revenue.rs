@@ -109,6 +109,23 @@ pub fn revenue_currencies_sql(r: &RevenueRequest) -> Result<String> {
     Ok(q)
 }
 
+/// One query giving the subscriptions table's rows (`rows_read`) and the
+/// lines the revenue and cohorts queries accept (`rows_used`: an
+/// `account_id`, a `start_at`, an end after the start, an MRR), one row.
+/// The request's `currency` is ignored (the main query converts every
+/// accepted line or fails; it drops none).
+///
+/// # Errors
+/// None today (the signature matches the other requests').
+pub fn revenue_usage_sql(r: &RevenueRequest) -> Result<String> {
+    let x = Syntax(r.dialect);
+    let mut r = r.clone();
+    r.currency = None;
+    let mut q = String::from("WITH\n");
+    lines_cte(&x, &mut q, &r, false, &Dims(Vec::new()))?;
+    Ok(super::render::usage(q, &r.table, "lines"))
+}
+
 /// The `by` columns of revenue and cohorts and where each is read: from
 /// the lines (a dimension of the lines: the unit is then the (account,
 /// value) pair) or from the accounts table, through `account_dims`.
@@ -184,17 +201,13 @@ fn dims_ctes(x: &Syntax, q: &mut String, r: &RevenueRequest, g: &Groups) -> Resu
         "__active",
         "__mrr",
         "__mrr_at_0",
-        "s",
-        "e",
-        "t",
-        "m",
-        "cur",
-        "code",
-        "first_paid",
     ];
     internal.extend(own.iter().map(|c| c.name.as_str()));
     internal.extend(crate::revenue::cohorts::COLUMNS);
     super::render::refuse_internal(&r.by, &internal)?;
+    // A column of the lines also sits beside the lines' own steps.
+    let of_lines: Vec<String> = r.by.iter().zip(&g.line).filter(|(_, l)| **l).map(|(b, _)| b.clone()).collect();
+    super::render::refuse_internal(&of_lines, &["s", "e", "t", "m", "cur", "first_paid"])?;
     let acct = g.accounts();
     if let (Some(accounts), false) = (&r.accounts, acct.is_empty()) {
         let _ = writeln!(q, "{}", super::render::account_dims_cte(x, accounts, &acct));

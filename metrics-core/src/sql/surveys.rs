@@ -228,6 +228,19 @@ pub fn surveys_present_sql(r: &SurveysRequest) -> Result<String> {
     Ok(q)
 }
 
+/// One query giving the responses table's rows (`rows_read`) and the
+/// valid responses the surveys query uses (`rows_used`), one row.
+///
+/// # Errors
+/// A scale that is not one.
+pub fn surveys_usage_sql(r: &SurveysRequest) -> Result<String> {
+    r.validated()?;
+    let x = Syntax(r.dialect);
+    let mut q = String::from("WITH\n");
+    responses_ctes(&x, &mut q, r, &Dims(Vec::new()));
+    Ok(super::render::usage(q, &r.table, "t"))
+}
+
 /// `u`: each response's instant, survey and trimmed score text; `parsed`:
 /// the score as a number (`num`) where it reads as one; `t`: the valid responses, with
 /// `nps_score`, `csat_satisfied` (1 or 0) and `ces_score`, each null when

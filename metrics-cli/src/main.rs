@@ -427,7 +427,7 @@ fn run_on_engine(
     // The rows the section's table has and those its SQL uses: none used
     // stops as the section does in process; those left out are said.
     let usage = |sql: &str| -> Result<(usize, usize)> {
-        let (read, used) = rows_of(&execute(sql)?);
+        let (read, used) = rows_of(&execute(sql)?, engine.name())?;
         if used == 0 {
             let none = metrics_core::ErrorKind::NoUsableRows { table: needed.into() };
             return Err(with_flags(metrics_core::Error::from(none)));
@@ -506,18 +506,18 @@ fn run_on_engine(
     Ok(())
 }
 
-/// `rows_read` and `rows_used` of a usage query's one row (0 where absent).
+/// `rows_read` and `rows_used` of a usage query's one row.
 #[cfg(feature = "datafusion")]
-fn rows_of(row: &metrics_core::polars::prelude::DataFrame) -> (usize, usize) {
+fn rows_of(row: &metrics_core::polars::prelude::DataFrame, engine: &str) -> Result<(usize, usize)> {
     use metrics_core::polars::prelude::DataType;
     let n = |c: &str| {
-        row.column(c)
-            .and_then(|c| c.cast(&DataType::Float64))
-            .ok()
-            .and_then(|c| c.f64().ok().and_then(|v| v.get(0)))
-            .map_or(0, |v| v.max(0.0) as usize)
+        let v = row.column(c).and_then(|c| c.cast(&DataType::Float64)).ok();
+        v.and_then(|c| c.f64().ok().and_then(|v| v.get(0))).map(|v| v.max(0.0) as usize).ok_or_else(|| {
+            let reason = format!("the count `{c}` is missing from the result");
+            with_flags(metrics_core::Error::from(metrics_core::ErrorKind::Engine { engine: engine.into(), reason }))
+        })
     };
-    (n("rows_read"), n("rows_used"))
+    Ok((n("rows_read")?, n("rows_used")?))
 }
 
 /// The `by` names the probed row (one row of a section's table) has as

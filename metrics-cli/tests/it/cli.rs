@@ -1217,4 +1217,16 @@ fn the_engine_says_how_many_rows_its_sql_used() {
     assert_eq!((input["rows_read"].as_u64(), input["rows_used"].as_u64()), (Some(2), Some(1)), "{input}");
     // January: A's 100 a month, new; B's line is not in it.
     assert_eq!(json["revenue"][0]["new_mrr"].as_f64(), Some(100.0), "{json}");
+    // Support: tickets created after as-of are not used (none before it: exit 1).
+    let tickets = write(dir.path(), "tickets.csv", ENGINE_TICKETS);
+    let support = |as_of: &str| {
+        let mut c = cxm();
+        c.args(["sql", "--engine", "datafusion", "--since", "2026-03-01", "--until", "2026-03-31", "--as-of", as_of])
+            .args(["--format", "csv", "--tickets"])
+            .arg(&tickets);
+        c
+    };
+    support("2026-02-01T00:00:00Z").assert().code(1).stderr(predicate::str::contains("no usable row"));
+    // Tickets 1 to 4 are created by 2026-03-09.
+    support("2026-03-09T00:00:00Z").assert().success().stderr(predicate::str::contains("tickets: 4 of 7 rows used"));
 }

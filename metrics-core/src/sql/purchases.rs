@@ -326,19 +326,11 @@ fn select(x: &Syntax, q: &mut String, cols: &[Column], d: &Dims) {
         ",\ntotals AS (\n  SELECT g.period_start{gkeys},\n    {}\n  FROM grid g\n{joins})",
         totals.join(",\n    ")
     );
-    let out: Vec<String> = cols
-        .iter()
-        .filter(|c| !c.name.starts_with("__"))
-        .map(|c| match x.derived(&c.measure, "") {
-            Some(e) => format!("{e} AS {}", c.name),
-            None => c.name.clone(),
-        })
-        .collect();
     let _ = write!(
         q,
         "SELECT period_start{},\n  {}\nFROM totals\nORDER BY period_start{}\n",
         d.list(""),
-        out.join(",\n  "),
+        x.outputs(cols),
         d.nulls_last("")
     );
 }

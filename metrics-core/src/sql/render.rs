@@ -373,6 +373,21 @@ impl Syntax {
         })
     }
 
+    /// The output columns of `cols` for a final select over a step that
+    /// holds the others: each as it is, or computed ([`Self::derived`]);
+    /// helpers (`__name`) left out. Joined by `,` and a new line.
+    pub(super) fn outputs(&self, cols: &[Column]) -> String {
+        let out: Vec<String> = cols
+            .iter()
+            .filter(|c| !c.name.starts_with("__"))
+            .map(|c| match self.derived(&c.measure, "") {
+                Some(e) => format!("{e} AS {}", c.name),
+                None => c.name.clone(),
+            })
+            .collect();
+        out.join(",\n  ")
+    }
+
     /// The shares a net score reads (`__pos_share AS CAST(pos AS DOUBLE)
     /// / nullif(den, 0)`, and the same of `neg`), to be computed by the
     /// caller one step before [`Self::derived`]; nothing for another
@@ -611,7 +626,8 @@ pub(super) fn usage(mut q: String, table: &str, used: &str) -> String {
 }
 
 /// One query giving the tickets table's rows (`rows_read`) and those the
-/// support query uses (`rows_used`: with `created_at`), one row.
+/// support query uses (`rows_used`: with `created_at`, not after as-of),
+/// one row.
 /// `cxm sql --engine` runs it first: with none used it stops as `cxm
 /// support` does, and it reports the rows left out.
 ///
@@ -625,8 +641,10 @@ pub(super) fn usage(mut q: String, table: &str, used: &str) -> String {
 /// assert!(sql.contains("rows_read") && sql.contains("rows_used"));
 /// ```
 pub fn support_usage_sql(r: &SqlRequest) -> String {
-    let used = format!("(SELECT created_at FROM {} WHERE created_at IS NOT NULL) x", r.tickets);
-    usage(String::new(), &r.tickets, &used)
+    let x = Syntax(r.dialect);
+    let mut q = String::from("WITH\n");
+    x.tickets_ctes(&mut q, r, &[]);
+    usage(q, &r.tickets, "t")
 }
 
 /// A CTE the final select joins onto the grid, and the columns it alone

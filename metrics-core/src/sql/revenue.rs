@@ -680,18 +680,10 @@ pub fn cohorts_sql(r: &RevenueRequest) -> Result<String> {
         d.same("kp", "s"),
         d.same("b", "s"),
     );
-    let out: Vec<String> = cols
-        .iter()
-        .filter(|c| !c.name.starts_with("__"))
-        .map(|c| match x.derived(&c.measure, "") {
-            Some(e) => format!("{e} AS {}", c.name),
-            None => c.name.clone(),
-        })
-        .collect();
     let _ = write!(
         q,
         "SELECT cohort{k}, age,\n  {}\nFROM cells\nORDER BY cohort{}, age\n",
-        out.join(",\n  "),
+        x.outputs(&cols),
         d.nulls_last("")
     );
     Ok(q)

@@ -155,19 +155,11 @@ pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
         }
     };
     q.push('\n');
-    let out: Vec<String> = cols
-        .iter()
-        .filter(|c| !c.name.starts_with("__"))
-        .map(|c| match x.derived(&c.measure, "") {
-            Some(e) => format!("{e} AS {}", c.name),
-            None => c.name.clone(),
-        })
-        .collect();
     let _ = write!(
         q,
         "SELECT period_start{},\n  {}\nFROM {from}\nORDER BY period_start{}\n",
         d.list(""),
-        out.join(",\n  "),
+        x.outputs(&cols),
         d.nulls_last("")
     );
     Ok(q)

@@ -300,15 +300,22 @@ fn print_sql(a: &cli::SqlArgs, quiet: bool) -> Result<()> {
     match a.engine {
         None => {
             std::io::stdout().lock().write_all(sql.as_bytes())?;
-            // The printed SQL cannot see which `by` the lines hold.
-            if let Some(r) = revenue_request.as_ref().filter(|r| r.accounts.is_some() && !r.by.is_empty() && !quiet) {
+            // The printed SQL cannot see which `by` the section's own table
+            // holds, which cxm reads from it first.
+            let from_accounts = |accounts: &Option<String>, by: &[String]| accounts.is_some() && !by.is_empty();
+            let own = match (&revenue_request, &surveys_request, &purchases_request) {
+                (Some(r), _, _) if from_accounts(&r.accounts, &r.by) => Some(("subscription lines", "revenue", &r.by)),
+                (_, Some(r), _) if from_accounts(&r.accounts, &r.by) => Some(("survey responses", "surveys", &r.by)),
+                (_, _, Some(r)) if from_accounts(&r.accounts, &r.by) => Some(("transactions", "purchases", &r.by)),
+                _ => None,
+            };
+            if let Some((table, command, by)) = own.filter(|_| !quiet) {
                 writeln!(
                     std::io::stderr().lock(),
-                    "note: this SQL reads --by {} from the accounts table; where the subscription lines hold the \
-                     column, `cxm revenue` uses the lines' value (each (account, value) pair on its own): leave out \
-                     --table accounts=... for that, with the accounts' columns joined onto the lines in a view \
-                     (docs/sql.md, \"Revenue\")",
-                    r.by.join(",")
+                    "note: this SQL reads --by {} from the accounts table; where the {table} hold the column, \
+                     `cxm {command}` uses their own value: for that, leave out --table accounts=... with the \
+                     accounts' columns joined onto the {table} in a view, or run `cxm sql --engine` (docs/sql.md)",
+                    by.join(",")
                 )?;
             }
             Ok(())

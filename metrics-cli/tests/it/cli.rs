@@ -1230,3 +1230,25 @@ fn the_engine_says_how_many_rows_its_sql_used() {
     // Tickets 1 to 4 are created by 2026-03-09.
     support("2026-03-09T00:00:00Z").assert().success().stderr(predicate::str::contains("tickets: 4 of 7 rows used"));
 }
+
+/// The printed SQL cannot see which `--by` a section's own table holds:
+/// with an accounts table it reads them from there, and says so.
+#[test]
+fn printed_sql_says_where_it_reads_by_from() {
+    let args = ["sql", "--dialect", "duckdb", "--since", "2026-01-01", "--until", "2026-02-01", "--by", "segment"];
+    cxm()
+        .args(args)
+        .args(["--section", "surveys", "--table", "accounts=crm.accounts"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("reads --by segment from the accounts table"));
+    // Without an accounts table the section's own table is read: nothing to say.
+    cxm().args(args).args(["--section", "revenue"]).assert().success().stderr(predicate::str::is_empty());
+    cxm()
+        .args(["-q"])
+        .args(args)
+        .args(["--section", "purchases", "--table", "accounts=a"])
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+}

@@ -424,9 +424,12 @@ fn run_on_engine(
         return Err(UsageError(format!("{n}: a column mapping or preset is set, and {why}")).into());
     }
     let tables: Vec<metrics_core::sql::EngineTable> = inputs.iter().map(|(n, t)| engine_table(n, t)).collect();
+    // Spark: one session for every query of the run (the usage count, the
+    // probes, the section), opened at the first and released at the end.
+    let spark = std::cell::OnceCell::new();
     let execute = |sql: &str| match engine {
         EngineTarget::Datafusion => metrics_core::sql::run_datafusion(sql, &tables).map_err(with_flags),
-        EngineTarget::Spark(remote) => run_spark(remote, sql, &tables),
+        EngineTarget::Spark(remote) => run_spark(&spark, remote, sql, &tables),
     };
     // Rules the section's own path records in meta (revenue: the MRR form
     // and the reporting currency).
@@ -581,19 +584,35 @@ fn revenue_on_engine(
     Ok((r, reporting))
 }
 
-/// `--engine spark`, in a cxm built with the `spark` feature.
+/// The Spark session of a run (nothing in a cxm built without Spark).
+#[cfg(feature = "spark")]
+type SparkSession = metrics_core::sql::SparkConnection;
+#[cfg(all(feature = "datafusion", not(feature = "spark")))]
+type SparkSession = ();
+
+/// `--engine spark`, in a cxm built with the `spark` feature: `sql` in the
+/// run's session, opened by the first query.
 #[cfg(feature = "spark")]
 fn run_spark(
+    session: &std::cell::OnceCell<SparkSession>,
     remote: &str,
     sql: &str,
     tables: &[metrics_core::sql::EngineTable],
 ) -> Result<metrics_core::polars::prelude::DataFrame> {
-    metrics_core::sql::run_spark(remote, sql, tables).map_err(with_flags)
+    let open = match session.get() {
+        Some(s) => s,
+        None => {
+            let s = metrics_core::sql::SparkConnection::open(remote, tables).map_err(with_flags)?;
+            session.get_or_init(|| s)
+        }
+    };
+    open.query(sql).map_err(with_flags)
 }
 
 /// `--engine spark` in a cxm built with DataFusion only.
 #[cfg(all(feature = "datafusion", not(feature = "spark")))]
 fn run_spark(
+    _session: &std::cell::OnceCell<SparkSession>,
     _remote: &str,
     _sql: &str,
     _tables: &[metrics_core::sql::EngineTable],

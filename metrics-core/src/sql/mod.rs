@@ -36,7 +36,7 @@ pub use purchases::{PurchasesRequest, probe_sql, purchases_sql, purchases_usage_
 pub use render::{support_sql, support_usage_sql};
 pub use revenue::{MrrSource, RevenueRequest, cohorts_sql, revenue_currencies_sql, revenue_sql, revenue_usage_sql};
 #[cfg(feature = "spark")]
-pub use spark::{SparkRemote, run_spark, spark_endpoint};
+pub use spark::{SparkConnection, SparkRemote, run_spark, spark_endpoint};
 pub use surveys::{SurveysRequest, present_surveys, surveys_present_sql, surveys_sql, surveys_usage_sql};
 
 /// SQL dialects cxm renders for.

@@ -352,55 +352,103 @@ pub fn spark_endpoint(remote: &str) -> Result<SparkRemote> {
 /// after registering `tables` as temporary views of the session (Parquet
 /// by extension, else CSV with a header, the table's separator and
 /// Spark's type inference). Returns the result as a frame, in the query's
-/// column and row order.
+/// column and row order. One session, released at the end; for several
+/// queries over the same views, [`SparkConnection`].
 ///
 /// # Errors
 /// A URL [`spark_endpoint`] refuses, a server that cannot be reached, a
 /// view or query the server rejects, a reply that is not Arrow, or a
 /// result column of a type cxm does not render.
 pub fn run_spark(remote: &str, sql: &str, tables: &[EngineTable]) -> Result<DataFrame> {
-    let r = spark_endpoint(remote)?;
-    // The token is a secret: messages name the URL without its parameters.
-    let shown = remote.split(';').next().unwrap_or(remote).trim_end_matches('/');
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| spark_error("starting the client", &e))?;
-    let session = Session::new(&r)?;
-    let replies = runtime.block_on(async {
-        let mut endpoint = tonic::transport::Endpoint::from_shared(r.endpoint.clone())
-            .map_err(|e| spark_error(&format!("--remote {shown}"), &e))?
-            .connect_timeout(CONNECT_TIMEOUT);
-        if r.tls {
-            let tls = tonic::transport::ClientTlsConfig::new().with_native_roots();
-            endpoint = endpoint.tls_config(tls).map_err(|e| spark_error(&format!("TLS for {shown}"), &causes(&e)))?;
-        }
-        let channel =
-            endpoint.connect().await.map_err(|e| spark_error(&format!("connecting to {shown}"), &causes(&e)))?;
-        // Spark caps its Arrow batches near 4 MiB, tonic's default limit;
-        // a server set higher still fits (PySpark's limit).
-        let mut grpc = tonic::client::Grpc::new(channel).max_decoding_message_size(MAX_MESSAGE);
-        // Naive timestamps are UTC, as in cxm's other engines, whatever the
-        // server's default zone.
-        set_utc(&mut grpc, &session).await.map_err(|e| spark_error("setting the session zone", &status_text(&e)))?;
-        let result = async {
-            for t in tables {
-                let view = view_plan(t)?;
-                execute(&mut grpc, &session, view)
-                    .await
-                    .map_err(|e| spark_error(&format!("registering {}", t.name), &e))?;
+    SparkConnection::open(remote, tables)?.query(sql)
+}
+
+/// One Spark Connect session in UTC with the input tables registered as
+/// its temporary views, for several queries (cxm's usage count, probes and
+/// the section's query), released on the server when dropped.
+pub struct SparkConnection {
+    runtime: tokio::runtime::Runtime,
+    grpc: std::cell::RefCell<tonic::client::Grpc<tonic::transport::Channel>>,
+    session: Session,
+}
+
+impl std::fmt::Debug for SparkConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The session's headers may hold the token: not shown.
+        f.debug_struct("SparkConnection").field("session_id", &self.session.id).finish_non_exhaustive()
+    }
+}
+
+impl SparkConnection {
+    /// Connects to `remote` (`sc://HOST:PORT[/;name=value...]`), sets the
+    /// session's zone to UTC and registers `tables` as temporary views.
+    ///
+    /// # Errors
+    /// As [`run_spark`], before any query.
+    pub fn open(remote: &str, tables: &[EngineTable]) -> Result<Self> {
+        let r = spark_endpoint(remote)?;
+        // The token is a secret: messages name the URL without its parameters.
+        let shown = remote.split(';').next().unwrap_or(remote).trim_end_matches('/');
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| spark_error("starting the client", &e))?;
+        let session = Session::new(&r)?;
+        let grpc = runtime.block_on(async {
+            let mut endpoint = tonic::transport::Endpoint::from_shared(r.endpoint.clone())
+                .map_err(|e| spark_error(&format!("--remote {shown}"), &e))?
+                .connect_timeout(CONNECT_TIMEOUT);
+            if r.tls {
+                let tls = tonic::transport::ClientTlsConfig::new().with_native_roots();
+                endpoint =
+                    endpoint.tls_config(tls).map_err(|e| spark_error(&format!("TLS for {shown}"), &causes(&e)))?;
             }
-            let query =
-                wire::Plan { op: Some(wire::Op::Root(relation(wire::RelType::Sql(wire::Sql { query: sql.into() })))) };
-            execute(&mut grpc, &session, query).await.map_err(|e| spark_error("running the query", &status_text(&e)))
+            let channel =
+                endpoint.connect().await.map_err(|e| spark_error(&format!("connecting to {shown}"), &causes(&e)))?;
+            // Spark caps its Arrow batches near 4 MiB, tonic's default limit;
+            // a server set higher still fits (PySpark's limit).
+            let mut grpc = tonic::client::Grpc::new(channel).max_decoding_message_size(MAX_MESSAGE);
+            // Naive timestamps are UTC, as in cxm's other engines, whatever the
+            // server's default zone.
+            set_utc(&mut grpc, &session)
+                .await
+                .map_err(|e| spark_error("setting the session zone", &status_text(&e)))?;
+            Ok::<_, crate::Error>(grpc)
+        })?;
+        // From here a failure still releases the session (Drop).
+        let connection = Self { runtime, grpc: std::cell::RefCell::new(grpc), session };
+        for t in tables {
+            connection.send(view_plan(t)?).map_err(|e| spark_error(&format!("registering {}", t.name), &e))?;
         }
-        .await;
-        // The session and its views end here, not at the server's idle
-        // timeout. A server without the call (Spark 3.4) keeps it until then.
-        let _ = release(&mut grpc, &session).await;
-        result
-    })?;
-    decode(&replies)
+        Ok(connection)
+    }
+
+    /// Runs `sql` in the session; the result in the query's column and row
+    /// order.
+    ///
+    /// # Errors
+    /// A query the server rejects, a reply that is not Arrow, or a result
+    /// column of a type cxm does not render.
+    pub fn query(&self, sql: &str) -> Result<DataFrame> {
+        let plan =
+            wire::Plan { op: Some(wire::Op::Root(relation(wire::RelType::Sql(wire::Sql { query: sql.into() })))) };
+        let replies = self.send(plan).map_err(|e| spark_error("running the query", &status_text(&e)))?;
+        decode(&replies)
+    }
+
+    fn send(&self, plan: wire::Plan) -> std::result::Result<Vec<Vec<u8>>, tonic::Status> {
+        let mut grpc = self.grpc.borrow_mut();
+        self.runtime.block_on(execute(&mut grpc, &self.session, plan))
+    }
+}
+
+impl Drop for SparkConnection {
+    /// The session and its views end here, not at the server's idle
+    /// timeout. A server without the call (Spark 3.4) keeps it until then.
+    fn drop(&mut self) {
+        let grpc = self.grpc.get_mut();
+        let _ = self.runtime.block_on(release(grpc, &self.session));
+    }
 }
 
 /// `spark.sql.session.timeZone = UTC` for the session.

@@ -1062,14 +1062,17 @@ period_start,mrr_start,mrr_end,new_mrr,expansion_mrr,contraction_mrr,churned_mrr
 fn the_datafusion_engine_gives_the_revenue_worked_by_hand() {
     let dir = tempfile::tempdir().unwrap();
     let lines = write(dir.path(), "subscriptions.csv", ENGINE_LINES);
-    let out = cxm()
-        .args(["sql", "--engine", "datafusion", "--section", "revenue", "-q", "--format", "csv"])
-        .args(["--since", "2026-01-01", "--until", "2026-10-31", "--subscriptions"])
-        .arg(&lines)
-        .arg("--rates")
-        .arg(fixture("revenue/rates.csv"))
-        .assert()
-        .success();
+    let with_rates = |lines: &Path| {
+        cxm()
+            .args(["sql", "--engine", "datafusion", "--section", "revenue", "-q", "--format", "csv"])
+            .args(["--since", "2026-01-01", "--until", "2026-10-31", "--subscriptions"])
+            .arg(lines)
+            .arg("--rates")
+            .arg(fixture("revenue/rates.csv"))
+            .assert()
+            .success()
+    };
+    let out = with_rates(&lines);
     // fixtures/README.md, Fixture 3, "As CSV".
     let want = csv_cells(HAND_REVENUE.as_bytes());
     assert_cells(&want, &csv_cells(&out.get_output().stdout));
@@ -1078,14 +1081,7 @@ fn the_datafusion_engine_gives_the_revenue_worked_by_hand() {
     // accepted lines' currencies.
     let gbp = ENGINE_LINES.replace("fortnight,1,1,USD", "fortnight,1,1,GBP");
     let gbp = write(dir.path(), "gbp.csv", &gbp);
-    let out = cxm()
-        .args(["sql", "--engine", "datafusion", "--section", "revenue", "-q", "--format", "csv"])
-        .args(["--since", "2026-01-01", "--until", "2026-10-31", "--subscriptions"])
-        .arg(&gbp)
-        .arg("--rates")
-        .arg(fixture("revenue/rates.csv"))
-        .assert()
-        .success();
+    let out = with_rates(&gbp);
     assert_eq!(csv_cells(&out.get_output().stdout).len(), want.len());
     // Without the rates file, two currencies cannot be added: exit 1, as `cxm revenue`.
     cxm()

@@ -26,7 +26,7 @@ mod surveys;
 
 use crate::parse::timestamp::Micros;
 use crate::period::Spine;
-use crate::support::{FcrRule, SupportOptions};
+use crate::support::{CsatScale, FcrRule, SupportOptions};
 use crate::surveys::Survey;
 use crate::{Error, Result};
 
@@ -244,9 +244,9 @@ pub enum Cond {
     /// Both.
     And(Box<Cond>, Box<Cond>),
     /// A valid rating (a whole number on the scale) that is satisfied.
-    Satisfied,
-    /// A valid rating.
-    Rated,
+    Satisfied(CsatScale),
+    /// A valid rating on the scale.
+    Rated(CsatScale),
     /// A survey response's valid score ([`Value::Score`]) from `lo` to
     /// `hi`, both included.
     ScoreIn(Survey, i64, i64),
@@ -460,7 +460,7 @@ fn cond_inputs(c: &Cond, out: &mut Vec<&'static str>) {
             cond_inputs(a, out);
             cond_inputs(b, out);
         }
-        Cond::Satisfied | Cond::Rated => out.push("csat"),
+        Cond::Satisfied(_) | Cond::Rated(_) => out.push("csat"),
         Cond::ScoreIn(..) => out.extend(["survey", "score"]),
         Cond::Moved(_) | Cond::PaidAtStart | Cond::PaidAtEnd => {}
     }
@@ -537,8 +537,8 @@ pub fn support_columns(o: &SupportOptions) -> Vec<Column> {
     c.push(col("backlog_count", PeriodEnd, Measure::Backlog(Backlog::Count), true));
     c.push(col("backlog_over_7d_count", PeriodEnd, Measure::Backlog(Backlog::Over7d), true));
     c.push(col("backlog_median_age_hours", PeriodEnd, Measure::Backlog(Backlog::MedianAgeHours), false));
-    c.push(col("csat_responses", Rated, Measure::CountIf(Cond::Rated), true));
-    c.push(col("__csat_satisfied", Rated, Measure::CountIf(Cond::Satisfied), true));
+    c.push(col("csat_responses", Rated, Measure::CountIf(Cond::Rated(o.csat)), true));
+    c.push(col("__csat_satisfied", Rated, Measure::CountIf(Cond::Satisfied(o.csat)), true));
     c.push(col("csat_pct", Rated, ratio("__csat_satisfied", "csat_responses", 100.0), false));
     c
 }

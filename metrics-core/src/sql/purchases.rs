@@ -214,7 +214,6 @@ fn local_days_cte(x: &Syntax, q: &mut String) {
 /// customers with enough distinct days).
 fn within_ctes(x: &Syntax, q: &mut String, cols: &[Column], d: &Dims) {
     let (keys, k) = (d.list("x"), d.list(""));
-    let csat = crate::support::CsatScale::default();
     let (mut partial, mut total) = (vec!["count(DISTINCT x.pday) AS days".to_owned()], Vec::new());
     for c in cols.iter().filter(|c| c.attribution == Attribution::Purchased) {
         match &c.measure {
@@ -222,7 +221,7 @@ fn within_ctes(x: &Syntax, q: &mut String, cols: &[Column], d: &Dims) {
                 total.push(format!("count(CASE WHEN days >= {min_days} THEN 1 END) AS {}", c.name));
             }
             m @ (Measure::Count | Measure::CountValues(_) | Measure::Sum(_)) => {
-                if let Some(e) = x.aggregate(m, &csat) {
+                if let Some(e) = x.aggregate(m) {
                     partial.push(format!("{e} AS {}", c.name));
                     total.push(format!("sum({0}) AS {0}", c.name));
                 }

@@ -49,7 +49,7 @@ pub fn support_sql(r: &SqlRequest) -> Result<String> {
     x.tickets_ctes(&mut q, r, &by);
     let mut joins = Vec::new();
     for at in [Attribution::Created, Attribution::Solved, Attribution::Rated] {
-        joins.extend(x.attributed(&mut q, at, &cols, &by, &o.csat));
+        joins.extend(x.attributed(&mut q, at, &cols, &by));
     }
     joins.extend(x.backlog(&mut q, &by, &r.spine));
     grid_cte(&mut q, &by);
@@ -310,16 +310,22 @@ impl Syntax {
     /// from other columns ([`Self::derived`]), is a backlog statistic, or is
     /// a quantile without an exact aggregate in the dialect
     /// ([`Self::window_quantiles`]).
-    pub(super) fn aggregate(&self, m: &Measure, csat: &CsatScale) -> Option<String> {
+    pub(super) fn aggregate(&self, m: &Measure) -> Option<String> {
         Some(match m {
             Measure::Count => "count(*)".to_owned(),
-            Measure::CountIf(x) => format!("count(CASE WHEN {} THEN 1 END)", cond(x, csat)),
+            Measure::CountIf(x) => format!("count(CASE WHEN {} THEN 1 END)", cond(x)),
             Measure::CountValues(v) => format!("count({})", self.value(v)),
             Measure::Mean(v) => format!("avg({})", self.value(v)),
             Measure::Sum(v) => format!("sum({})", self.value(v)),
             Measure::Quantile(v, p, QuantileMethod::Linear) => return self.quantile(&self.value(v), *p),
             _ => return None,
         })
+    }
+
+    /// The columns of `cols` attributed by `at` that a group-by computes,
+    /// each with its aggregate ([`Self::aggregate`]), in `cols`' order.
+    pub(super) fn aggregates<'a>(&self, cols: &'a [Column], at: Attribution) -> Vec<(&'a Column, String)> {
+        cols.iter().filter(|c| c.attribution == at).filter_map(|c| Some((c, self.aggregate(&c.measure)?))).collect()
     }
 
     /// A measure computed from other columns of the same row, each read
@@ -406,19 +412,12 @@ impl Syntax {
     /// range join against the spine), and the window quantiles of its
     /// values where the dialect has no exact aggregate. Returns the
     /// `(alias, CTE)` pairs the final select joins.
-    fn attributed(
-        &self,
-        q: &mut String,
-        at: Attribution,
-        cols: &[Column],
-        by: &[String],
-        csat: &CsatScale,
-    ) -> Vec<Join> {
+    fn attributed(&self, q: &mut String, at: Attribution, cols: &[Column], by: &[String]) -> Vec<Join> {
         let name = cte_name(at);
         let mut aggs = Vec::new();
         let mut windowed: Vec<(&Value, Vec<(String, f64)>)> = Vec::new();
         for c in cols.iter().filter(|c| c.attribution == at) {
-            if let Some(e) = self.aggregate(&c.measure, csat) {
+            if let Some(e) = self.aggregate(&c.measure) {
                 aggs.push(format!("    {e} AS {}", c.name));
             } else if let Measure::Quantile(v, p, _) = &c.measure {
                 match windowed.iter_mut().find(|(w, _)| *w == v) {
@@ -656,17 +655,17 @@ struct Join {
     columns: Vec<String>,
 }
 
-fn cond(c: &Cond, csat: &CsatScale) -> String {
-    let valid = format!("csat BETWEEN {} AND {} AND csat = floor(csat)", csat.min, csat.max);
+fn cond(c: &Cond) -> String {
+    let valid = |s: &CsatScale| format!("csat BETWEEN {} AND {} AND csat = floor(csat)", s.min, s.max);
     match c {
         Cond::IsNull(col) => format!("{col} IS NULL"),
         Cond::Flag(col) => format!("coalesce({col}, false)"),
         Cond::AtMost(col, n) => format!("coalesce({col} <= {n}, false)"),
         Cond::Equals(col, n) => format!("coalesce({col} = {n}, false)"),
         Cond::Above(col, n) => format!("coalesce({col} > {n}, false)"),
-        Cond::And(a, b) => format!("({} AND {})", cond(a, csat), cond(b, csat)),
-        Cond::Rated => format!("coalesce({valid}, false)"),
-        Cond::Satisfied => format!("coalesce({valid} AND csat >= {}, false)", csat.satisfied_min),
+        Cond::And(a, b) => format!("({} AND {})", cond(a), cond(b)),
+        Cond::Rated(s) => format!("coalesce({}, false)", valid(s)),
+        Cond::Satisfied(s) => format!("coalesce({} AND csat >= {}, false)", valid(s), s.satisfied_min),
         Cond::Moved(m) => moved(*m).to_owned(),
         Cond::PaidAtStart => "b > 0".to_owned(),
         Cond::PaidAtEnd => "a > 0".to_owned(),

@@ -289,16 +289,12 @@ pub fn revenue_sql(r: &RevenueRequest) -> Result<String> {
 /// `books`: the aggregates of [`Attribution::AccountPeriod`] over each
 /// period's accounts and group (sums 0 where there are none).
 fn books(x: &Syntax, q: &mut String, cols: &[Column], d: &Dims) {
-    let csat = crate::support::CsatScale::default();
-    let aggs: Vec<String> = cols
-        .iter()
-        .filter(|c| c.attribution == Attribution::AccountPeriod)
-        .filter_map(|c| {
-            let e = x.aggregate(&c.measure, &csat)?;
-            Some(match c.measure {
-                Measure::Sum(_) => format!("coalesce({e}, 0) AS {}", c.name),
-                _ => format!("{e} AS {}", c.name),
-            })
+    let aggs: Vec<String> = x
+        .aggregates(cols, Attribution::AccountPeriod)
+        .into_iter()
+        .map(|(c, e)| match c.measure {
+            Measure::Sum(_) => format!("coalesce({e}, 0) AS {}", c.name),
+            _ => format!("{e} AS {}", c.name),
         })
         .collect();
     let _ = writeln!(
@@ -533,10 +529,9 @@ fn history(x: &Syntax, q: &mut String, cols: &[Column], g: &Groups) {
         g.cols("l"),
     );
     let k = d.list("");
-    let csat = crate::support::CsatScale::default();
     let (mut aggs, mut windowed) = (Vec::new(), Vec::new());
     for c in cols.iter().filter(|c| c.attribution == Attribution::AccountToDate) {
-        match (x.aggregate(&c.measure, &csat), &c.measure) {
+        match (x.aggregate(&c.measure), &c.measure) {
             (Some(e), _) => aggs.push(format!("{e} AS {}", c.name)),
             (None, Measure::Quantile(v, p, _)) => windowed.push((c.name.clone(), x.value(v), *p)),
             _ => {}
@@ -636,11 +631,7 @@ pub fn cohorts_sql(r: &RevenueRequest) -> Result<String> {
     let d = &g.d;
     let cols = cohort_columns();
     let (k, ks, ok) = (d.list(""), d.list("s"), g.cols("f"));
-    let csat = crate::support::CsatScale::default();
-    let aggs = |at: Attribution| -> Vec<(&Column, String)> {
-        cols.iter().filter(|c| c.attribution == at).filter_map(|c| Some((c, x.aggregate(&c.measure, &csat)?))).collect()
-    };
-    let (sized, kept) = (aggs(Attribution::Cohort), aggs(Attribution::CohortAge));
+    let (sized, kept) = (x.aggregates(&cols, Attribution::Cohort), x.aggregates(&cols, Attribution::CohortAge));
     let list = |a: &[(&Column, String)]| a.iter().map(|(c, e)| format!(", {e} AS {}", c.name)).collect::<String>();
     let _ = writeln!(
         q,

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::render::{Dims, Syntax, grid_cte, refuse_internal, source_with_dims};
-use super::{Column, Dialect, survey_columns};
+use super::{Attribution, Dialect, survey_columns};
 use crate::period::Spine;
 use crate::support::CsatScale;
 use crate::surveys::{Scale, Survey, SurveyOptions};
@@ -112,8 +112,7 @@ pub fn surveys_sql(r: &SurveysRequest) -> Result<String> {
     responses_ctes(&x, &mut q, r, &d);
     let cols = survey_columns(&r.surveys);
     let keys = d.list("x");
-    let aggs: Vec<(&Column, String)> =
-        cols.iter().filter_map(|c| x.aggregate(&c.measure, &r.csat).map(|e| (c, e))).collect();
+    let aggs = x.aggregates(&cols, Attribution::Responded);
     let exprs: Vec<String> = aggs.iter().map(|(c, e)| format!("    {e} AS {}", c.name)).collect();
     let _ = writeln!(
         q,

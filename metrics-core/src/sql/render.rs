@@ -44,16 +44,16 @@ pub fn support_sql(r: &SqlRequest) -> Result<String> {
     internal.extend(cols.iter().map(|c| c.name.as_str()));
     refuse_internal(&o.by, &internal)?;
     let x = Syntax(r.dialect);
-    let by: Vec<String> = o.by.iter().map(|b| x.quote(b)).collect();
+    let d = Dims::quoted(&x, &o.by);
     let mut q = x.with_spine_buckets(&r.spine);
-    x.tickets_ctes(&mut q, r, &by);
+    x.tickets_ctes(&mut q, r, &d);
     let mut joins = Vec::new();
     for at in [Attribution::Created, Attribution::Solved, Attribution::Rated] {
-        joins.extend(x.attributed(&mut q, at, &cols, &by));
+        joins.extend(x.attributed(&mut q, at, &cols, &d));
     }
-    joins.extend(x.backlog(&mut q, &by, &r.spine));
-    grid_cte(&mut q, &by);
-    x.select(&mut q, &cols, &by, &joins);
+    joins.extend(x.backlog(&mut q, &d, &r.spine));
+    grid_cte(&mut q, &d.0);
+    x.select(&mut q, &cols, &d, &joins);
     Ok(q)
 }
 
@@ -245,9 +245,9 @@ impl Syntax {
     /// `raw`: the tickets' instants as epoch microseconds; `cutoff`: as-of;
     /// `t`: the tickets as of as-of (later events not yet happened, later
     /// tickets not yet created, a rating after as-of dropped).
-    fn tickets_ctes(&self, q: &mut String, r: &SqlRequest, by: &[String]) {
+    fn tickets_ctes(&self, q: &mut String, r: &SqlRequest, d: &Dims) {
         let us = |c: &str| format!("{} AS {c}", self.epoch_us(c));
-        let dims: String = by.iter().map(|b| format!(", CAST({b} AS {}) AS {b}", self.string())).collect();
+        let dims = d.as_text(self.string());
         let _ = writeln!(
             q,
             "raw AS (\n  SELECT {}, {}, {}, {}, reopens, agent_replies, escalated, csat{dims}\n  FROM {}\n  \
@@ -268,7 +268,7 @@ impl Syntax {
             ),
         }
         let cut = |c: &str| format!("CASE WHEN {c} <= a.at_us THEN {c} END AS {c}");
-        let dims: String = by.iter().map(|b| format!(", {b}")).collect();
+        let dims = d.list("");
         let _ = writeln!(
             q,
             "t AS (\n  SELECT created_at, {}, {}, {},\n    reopens, agent_replies, escalated,\n    \
@@ -412,7 +412,7 @@ impl Syntax {
     /// range join against the spine), and the window quantiles of its
     /// values where the dialect has no exact aggregate. Returns the
     /// `(alias, CTE)` pairs the final select joins.
-    fn attributed(&self, q: &mut String, at: Attribution, cols: &[Column], by: &[String]) -> Vec<Join> {
+    fn attributed(&self, q: &mut String, at: Attribution, cols: &[Column], d: &Dims) -> Vec<Join> {
         let name = cte_name(at);
         let mut aggs = Vec::new();
         let mut windowed: Vec<(&Value, Vec<(String, f64)>)> = Vec::new();
@@ -426,7 +426,7 @@ impl Syntax {
                 }
             }
         }
-        let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
+        let keys = d.list("x");
         let join = format!("FROM t x {}", self.in_period(instant(at)));
         let _ = writeln!(
             q,
@@ -437,7 +437,7 @@ impl Syntax {
         for (k, (v, qs)) in windowed.into_iter().enumerate() {
             let source = format!("SELECT s.period_start{keys}, {} AS v\n  {join}", self.value(v));
             let cte = format!("{name}_q{k}");
-            self.window_quantiles(q, &cte, &source, by, (&qs, &[]));
+            self.window_quantiles(q, &cte, &source, d, (&qs, &[]));
             let columns = qs.into_iter().map(|(c, _)| c).collect();
             out.push(Join { alias: format!("{}q{k}", alias(at)), cte, columns });
         }
@@ -455,10 +455,10 @@ impl Syntax {
         q: &mut String,
         name: &str,
         source: &str,
-        by: &[String],
+        d: &Dims,
         (qs, extra): (&[(String, f64)], &[String]),
     ) {
-        let keys: String = by.iter().map(|b| format!(", {b}")).collect();
+        let keys = d.list("");
         let part = format!("PARTITION BY period_start{keys}");
         let mut cols = Vec::new();
         for (col, p) in qs {
@@ -523,9 +523,8 @@ impl Syntax {
 
     /// The tickets open at each period's end (or at as-of when earlier:
     /// then after every event at that instant), per group: a range join.
-    fn backlog(&self, q: &mut String, by: &[String], sp: &crate::period::Spine) -> Vec<Join> {
-        let keys: String = by.iter().map(|b| format!(", x.{b}")).collect();
-        let k: String = by.iter().map(|b| format!(", {b}")).collect();
+    fn backlog(&self, q: &mut String, d: &Dims, sp: &crate::period::Spine) -> Vec<Join> {
+        let (keys, k) = (d.list("x"), d.list(""));
         let _ = writeln!(
             q,
             "ends AS (\n  SELECT period_start, least(hi, a.at_us) AS snap_us,\n    \
@@ -574,7 +573,7 @@ impl Syntax {
                     "count(CASE WHEN v > 168 THEN 1 END) AS backlog_over_7d_count".to_owned(),
                 ];
                 let source = format!("SELECT period_start{k}, age AS v FROM open_at_end");
-                self.window_quantiles(q, "backlog", &source, by, (&qs, &extra));
+                self.window_quantiles(q, "backlog", &source, d, (&qs, &extra));
             }
         }
         vec![Join { alias: "b".into(), cte: "backlog".into(), columns: Vec::new() }]
@@ -582,9 +581,9 @@ impl Syntax {
 
     /// The final select: every column from the CTE that computes it,
     /// joined onto the grid.
-    fn select(&self, q: &mut String, cols: &[Column], by: &[String], joins: &[Join]) {
+    fn select(&self, q: &mut String, cols: &[Column], d: &Dims, joins: &[Join]) {
         let mut out = vec!["g.period_start".to_owned()];
-        out.extend(by.iter().map(|b| format!("g.{b}")));
+        out.extend(d.0.iter().map(|b| format!("g.{b}")));
         for c in cols.iter().filter(|c| !c.name.starts_with("__")) {
             // A window quantile's own CTE, else its attribution's group-by.
             let a = joins.iter().find(|j| j.columns.contains(&c.name)).map_or(alias(c.attribution), |j| &j.alias);
@@ -595,19 +594,12 @@ impl Syntax {
                 None => format!("{a}.{name} AS {name}"),
             });
         }
-        let on = |a: &str| {
-            let mut keys = vec![format!("{a}.period_start = g.period_start")];
-            keys.extend(by.iter().map(|b| format!("({a}.{b} IS NOT DISTINCT FROM g.{b})")));
-            format!("({})", keys.join(" AND "))
-        };
-        let order: Vec<String> = std::iter::once("g.period_start".to_owned())
-            .chain(by.iter().map(|b| format!("g.{b} NULLS LAST")))
-            .collect();
+        let on = |a: &str| format!("({a}.period_start = g.period_start{})", d.same(a, "g"));
         let _ = write!(q, "SELECT\n  {}\nFROM grid g\n", out.join(",\n  "));
         for j in joins {
             let _ = writeln!(q, "LEFT JOIN {} {} ON {}", j.cte, j.alias, on(&j.alias));
         }
-        let _ = writeln!(q, "ORDER BY {}", order.join(", "));
+        let _ = writeln!(q, "ORDER BY g.period_start{}", d.nulls_last("g"));
     }
 }
 
@@ -642,7 +634,7 @@ pub(super) fn usage(mut q: String, table: &str, used: &str) -> String {
 pub fn support_usage_sql(r: &SqlRequest) -> String {
     let x = Syntax(r.dialect);
     let mut q = String::from("WITH\n");
-    x.tickets_ctes(&mut q, r, &[]);
+    x.tickets_ctes(&mut q, r, &Dims(Vec::new()));
     usage(q, &r.tickets, "t")
 }
 
@@ -760,6 +752,11 @@ impl Dims {
         self.each(prefix).map(|d| format!(", {d}")).collect()
     }
 
+    /// `, CAST(d AS text) AS d` for each, `text` the dialect's string type.
+    pub(super) fn as_text(&self, text: &str) -> String {
+        self.0.iter().map(|d| format!(", CAST({d} AS {text}) AS {d}")).collect()
+    }
+
     /// ` AND (a.d IS NOT DISTINCT FROM b.d)` for each.
     pub(super) fn same(&self, a: &str, b: &str) -> String {
         self.0.iter().map(|d| format!(" AND ({a}.{d} IS NOT DISTINCT FROM {b}.{d})")).collect()
@@ -837,7 +834,7 @@ pub(super) fn source_with_dims(
             Source { from, dims, own: "r." }
         }
         _ => {
-            let dims = by.iter().map(|b| format!(", CAST({b} AS {s}) AS {b}")).collect();
+            let dims = d.as_text(s);
             Source { from: table.to_owned(), dims, own: "" }
         }
     }

@@ -545,7 +545,7 @@ fn history(x: &Syntax, q: &mut String, cols: &[Column], g: &Groups) {
     for (i, (name, v, p)) in windowed.into_iter().enumerate() {
         let cte = format!("history_q{i}");
         let source = format!("SELECT period_start{k}, {v} AS v FROM so_far");
-        x.window_quantiles(q, &cte, &source, &d.0, (&[(name.clone(), p)], &[]));
+        x.window_quantiles(q, &cte, &source, d, (&[(name.clone(), p)], &[]));
         outs.push(format!("h{i}.{name}"));
         let _ = write!(
             joins,
